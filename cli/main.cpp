@@ -1,0 +1,3 @@
+// Placeholder until the CLI lands.
+#include "ofwatchdog/watchdog.hpp"
+int main() { return 0; }

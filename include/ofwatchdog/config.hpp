@@ -1,0 +1,99 @@
+#pragma once
+// The watchdog's whole configuration, and the function that builds it from an environment.
+//
+// Every field maps to one environment variable of the original of-watchdog (see docs/config.md
+// for the table); `load_config` applies the original's parsing rules, fallbacks and validation
+// order, with the corrections this project makes (a bad `port` is an error, not port 0).
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace ofwatchdog {
+
+using Duration = std::chrono::nanoseconds;
+
+enum class Mode { streaming, serializing, http, static_files, inproc, wasm };
+
+// The name the original uses for a mode in `mode=` and in the `Watchdog mode:` log line.
+std::string_view mode_name(Mode mode);
+
+enum class LogFormat { text, json };
+
+struct Config {
+  Mode mode = Mode::streaming;
+
+  // `fprocess` (or `function_process`) exactly as given; printed quoted at start-up.
+  std::string fprocess;
+  // The program and its arguments: split on single spaces, or read as a JSON array of strings
+  // when the value starts with `[`.
+  std::vector<std::string> fprocess_argv;
+
+  int port = 8080;
+  int metrics_port = 8081;
+
+  Duration read_timeout = std::chrono::seconds(30);
+  Duration write_timeout = std::chrono::seconds(30);
+  Duration exec_timeout = std::chrono::seconds(30);
+  Duration healthcheck_interval = std::chrono::seconds(30);
+
+  std::string upstream_url;
+  bool http_buffer_req_body = false;
+  std::string content_type = "application/octet-stream";
+  std::string static_path = "/home/app/public";
+  bool suppress_lock = false;
+  int max_inflight = 0;
+  bool prefix_logs = true;
+  // Largest relayed function-output line; a negative value means unlimited.
+  std::int64_t log_buffer_size = 65536;
+  std::string ready_path;
+  bool log_callid = false;
+  std::string wasm_root = "/wasm_root";
+  LogFormat log_format = LogFormat::text;
+
+  // Directory of the lock file: `$TMPDIR`, or `/tmp` when that is empty or unset.
+  std::string tmpdir = "/tmp";
+
+  // The environment forked functions inherit ("NAME=value" entries, last occurrence wins).
+  std::vector<std::string> environment;
+
+  std::string lock_file_path() const { return tmpdir + "/.lock"; }
+};
+
+struct ConfigError {
+  std::string variable; // the variable at fault, empty when the error is not about one
+  std::string message;  // the whole text printed after "Error loading config: "
+  int exit_code = 1;
+};
+
+struct ConfigResult {
+  std::variant<Config, ConfigError> value;
+  // Lines to log before anything else, e.g. "Bad environment: <entry>".
+  std::vector<std::string> warnings;
+
+  bool ok() const { return std::holds_alternative<Config>(value); }
+  const Config& config() const { return std::get<Config>(value); }
+  Config& config() { return std::get<Config>(value); }
+  const ConfigError& error() const { return std::get<ConfigError>(value); }
+};
+
+// Builds a Config from "NAME=value" entries (the shape of `environ`).
+ConfigResult load_config(const std::vector<std::string>& environment);
+
+// Parses a timeout value the way the original does: a non-negative integer is seconds,
+// otherwise a Go duration string (`1m30s`, `-5s`, `300ms`, `1.5h`, `0`). Returns nothing when
+// neither applies, so the caller can fall back.
+std::optional<Duration> parse_duration(std::string_view text);
+
+// Parses only a Go duration string (no bare integers), as `X-Timeout` is read.
+std::optional<Duration> parse_go_duration(std::string_view text);
+
+// Splits `fprocess` into argv: on single spaces, or as a JSON array when it starts with `[`.
+// Returns nothing when a JSON array is malformed.
+std::optional<std::vector<std::string>> split_fprocess(std::string_view fprocess);
+
+} // namespace ofwatchdog

@@ -1,0 +1,134 @@
+#pragma once
+// One HTTP request and its response, as a mode sees them.
+//
+// The server parses the request head, then hands an `Exchange` to the mode. The mode reads the
+// body as a stream (with backpressure: `pause_body` / `resume_body`) and writes the response as
+// a stream (with backpressure: `send_body` returns false when the socket is behind, and
+// `ExchangeHandler::on_writable` says when to go on). Everything happens on the watchdog's libuv
+// loop thread; no method may be called from another thread.
+//
+// Example: a handler that echoes the body back.
+//
+//   class Echo : public ExchangeHandler {
+//    public:
+//     explicit Echo(std::shared_ptr<Exchange> ex) : ex_(std::move(ex)) {
+//       ex_->send_head({200, {{"Content-Type", "text/plain"}}, std::nullopt});
+//       ex_->set_handler(this);                      // starts the body (and 100-continue)
+//     }
+//     void on_body(std::string_view data) override {
+//       if (!ex_->send_body(data)) ex_->pause_body(); // socket behind: stop reading
+//     }
+//     void on_writable() override { ex_->resume_body(); }
+//     void on_body_end() override { ex_->finish(); delete this; }
+//     void on_cancel(CancelReason) override { delete this; }
+//    private:
+//     std::shared_ptr<Exchange> ex_;
+//   };
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+struct uv_loop_s;
+
+namespace ofwatchdog {
+
+struct Header {
+  std::string name;
+  std::string value;
+};
+using HeaderList = std::vector<Header>;
+
+// Case-insensitive lookup of the first header with this name, or nullptr.
+const std::string* find_header(const HeaderList& headers, std::string_view name);
+
+struct Request {
+  std::string method;     // as sent, e.g. "GET"
+  std::string target;     // the raw request-target, e.g. "/a%20b?x=1"
+  std::string path;       // the percent-decoded path, e.g. "/a b"
+  std::string raw_query;  // the text after '?', still encoded; empty when there is none
+  int version_major = 1;
+  int version_minor = 1;
+  HeaderList headers;     // in arrival order, names as sent, `Host` included
+  std::optional<std::uint64_t> content_length; // from Content-Length, when present
+  bool chunked = false;   // Transfer-Encoding: chunked
+  std::string remote_address; // peer "ip:port"
+
+  const std::string* header(std::string_view name) const { return find_header(headers, name); }
+  bool has_body() const { return chunked || (content_length && *content_length > 0); }
+};
+
+struct ResponseHead {
+  int status = 200;
+  HeaderList headers;
+  // The body's length when known before it is sent. Without it the body is streamed:
+  // chunked for HTTP/1.1 clients, delimited by closing the connection for HTTP/1.0 ones.
+  std::optional<std::uint64_t> content_length;
+};
+
+enum class CancelReason {
+  client_closed, // the peer closed or reset the connection, or sent garbage after the head
+  read_timeout,  // the request body did not arrive within `read_timeout`
+  write_timeout, // the response could not be written within `write_timeout`
+  shutdown,      // the watchdog is exiting and the drain period is over
+};
+
+std::string_view cancel_reason_text(CancelReason reason);
+
+// Implemented by whoever serves a request; called by the exchange on the loop thread.
+class ExchangeHandler {
+public:
+  virtual ~ExchangeHandler() = default;
+
+  // A piece of the request body (de-chunked). The view is valid only during the call.
+  virtual void on_body(std::string_view data) = 0;
+  // The whole body has arrived (also called at once for a request without a body).
+  virtual void on_body_end() = 0;
+  // The queue of response bytes fell below the low-water mark after `send_body` returned false.
+  virtual void on_writable() {}
+  // The exchange is over without `finish` or `abort` having been called. The handler must stop
+  // using the exchange's response side; nothing is called on the handler after this.
+  virtual void on_cancel(CancelReason reason) = 0;
+};
+
+class Exchange {
+public:
+  virtual ~Exchange() = default;
+
+  virtual const Request& request() const = 0;
+  virtual uv_loop_s* loop() const = 0;
+
+  // Starts delivering the body to `handler` (sending `100 Continue` first when the client asked
+  // for it). Calling it with nullptr detaches the handler: nothing more is delivered to it.
+  virtual void set_handler(ExchangeHandler* handler) = 0;
+
+  // Stop / restart reading the request body from the socket. Data that was already read in
+  // the current buffer (at most one read buffer, 64 KiB) may still be delivered after a pause.
+  virtual void pause_body() = 0;
+  virtual void resume_body() = 0;
+
+  // Commits the status and headers. `Date` is added unless present; `Content-Length` and
+  // `Transfer-Encoding` are derived from `head.content_length` and must not be in the list.
+  virtual void send_head(ResponseHead head) = 0;
+  // Queues body bytes (copied). Returns false when the queue is above its high-water mark:
+  // the producer should stop until `on_writable`. Bytes are still accepted when it is false.
+  virtual bool send_body(std::string_view data) = 0;
+  // Ends the response cleanly (terminating chunk). Sends a head with 200 first if none was sent.
+  virtual void finish() = 0;
+  // Ends the response so the client can tell it is incomplete: if no head was sent yet, the
+  // connection is closed with nothing; otherwise without the terminating chunk, then closed.
+  virtual void abort() = 0;
+
+  virtual bool head_sent() const = 0;
+  // Status sent with the head, 0 before the head is sent.
+  virtual int status() const = 0;
+  // Body bytes accepted by `send_body` so far.
+  virtual std::uint64_t body_bytes_sent() const = 0;
+  // True once finish, abort or cancellation has ended the exchange.
+  virtual bool done() const = 0;
+};
+
+} // namespace ofwatchdog

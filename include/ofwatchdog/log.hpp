@@ -1,0 +1,50 @@
+#pragma once
+// The watchdog's log: its own lines on stderr, relayed function output, and access lines.
+//
+// In text format every own line starts with a local-time `YYYY/MM/DD HH:MM:SS ` stamp, as the
+// original's; in JSON format every line is one object. Relayed function output follows
+// `prefix_logs`. Writes are synchronous and whole-line, so lines never interleave.
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <string_view>
+
+#include "ofwatchdog/config.hpp"
+
+namespace ofwatchdog {
+
+struct AccessRecord {
+  std::string_view method;
+  std::string_view uri;
+  std::string_view status; // "200", or an upstream status line such as "200 OK"
+  std::int64_t bytes = 0;  // printed as a human size; -1 when unknown
+  double seconds = 0;
+  std::string_view bytes_label = "ContentLength"; // the word before the size
+  std::string_view call_id; // appended as " [<id>]" when `with_call_id`
+  bool with_call_id = false;
+};
+
+class Logger {
+public:
+  Logger(LogFormat format, bool prefix_logs, std::FILE* err = stderr, std::FILE* out = stdout);
+
+  // One of the watchdog's own lines, e.g. "Listening on port: 8080".
+  void info(std::string_view message);
+  // A line of a function's output; `stream` is "stderr" or "stdout" and picks the destination.
+  void relay(std::string_view stream, std::string_view line);
+  // The per-request summary line.
+  void access(const AccessRecord& record);
+
+  LogFormat format() const { return format_; }
+
+private:
+  void write(std::FILE* to, std::string_view text);
+
+  LogFormat format_;
+  bool prefix_logs_;
+  std::FILE* err_;
+  std::FILE* out_;
+};
+
+} // namespace ofwatchdog

@@ -1,0 +1,45 @@
+#pragma once
+// The watchdog: one libuv loop serving a function on `port` and metrics on `metrics_port`.
+//
+//   ofwatchdog::ConfigResult loaded = ofwatchdog::load_config(environment);
+//   ofwatchdog::Watchdog watchdog(loaded.config());
+//   return watchdog.run();   // returns after SIGTERM/SIGINT or stop(), with the exit status
+//
+// To serve requests in-process instead of forking `fprocess`, pass a ModeStrategy of your own.
+
+#include <functional>
+#include <memory>
+
+#include "ofwatchdog/config.hpp"
+#include "ofwatchdog/mode_strategy.hpp"
+
+namespace ofwatchdog {
+
+class WatchdogImpl;
+
+class Watchdog {
+public:
+  // Uses the mode named by `config.mode`.
+  explicit Watchdog(Config config);
+  // Uses `mode` whatever `config.mode` says.
+  Watchdog(Config config, std::unique_ptr<ModeStrategy> mode);
+  ~Watchdog();
+  Watchdog(const Watchdog&) = delete;
+  Watchdog& operator=(const Watchdog&) = delete;
+
+  // Binds, writes the lock file and serves until the graceful shutdown has finished. Returns
+  // the process exit status: 0 after a graceful shutdown, non-zero when start-up failed.
+  int run();
+
+  // Starts the graceful shutdown as SIGTERM does. Safe to call from any thread, any time.
+  void stop();
+
+private:
+  std::unique_ptr<WatchdogImpl> impl_;
+};
+
+// The version and commit printed by `-version`, set at build time.
+const char* version();
+const char* git_sha();
+
+} // namespace ofwatchdog

@@ -1,0 +1,306 @@
+"""Starts the real of-watchdog binary and talks to it over loopback sockets.
+
+Every wait here is bounded; every process started is reaped by `WatchdogProcess.close`.
+The watchdog is started with `port=0` and `metrics_port=0` and the bound ports are read from its
+start-up log (`Listening on port: N`, `Metrics listening on port: N`).
+"""
+
+import os
+import re
+import select
+import signal
+import socket
+import subprocess
+import threading
+import time
+
+BIN = os.environ.get("OFWATCHDOG_BIN", "")
+FIXTURES = os.environ.get("OFWATCHDOG_FIXTURES", os.path.join(os.path.dirname(__file__), "..", "fixtures"))
+FIXTURES_BUILD = os.environ.get("OFWATCHDOG_FIXTURES_BUILD", "")
+EXAMPLES_BUILD = os.environ.get("OFWATCHDOG_EXAMPLES_BUILD", "")
+
+DEFAULT_WAIT = 10.0
+
+
+def fixture(name):
+    """Path of a fixture script in tests/fixtures/, or of a compiled one in the build tree."""
+    source = os.path.join(FIXTURES, name)
+    if os.path.exists(source):
+        return os.path.abspath(source)
+    return os.path.join(FIXTURES_BUILD, name)
+
+
+class WatchdogProcess:
+    """One running of-watchdog; its stderr and stdout are collected line by line."""
+
+    def __init__(self, env, tmpdir, args=(), wait_ready=True, extra_env_base=None):
+        base = dict(extra_env_base if extra_env_base is not None else os.environ)
+        # The suite's own variables must not leak into the watchdog's configuration.
+        for key in list(base):
+            if key in ("mode", "fprocess", "function_process", "port", "metrics_port"):
+                del base[key]
+        base.update({"port": "0", "metrics_port": "0", "TMPDIR": str(tmpdir)})
+        base.update({k: str(v) for k, v in env.items()})
+        self.env = base
+        self.tmpdir = str(tmpdir)
+        self.lock_path = os.path.join(self.tmpdir, ".lock")
+        self._lines = []
+        self._out_lines = []
+        self._cond = threading.Condition()
+        self.proc = subprocess.Popen(
+            [BIN, *args], env=base, stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self._readers = [
+            threading.Thread(target=self._pump, args=(self.proc.stderr, self._lines), daemon=True),
+            threading.Thread(target=self._pump, args=(self.proc.stdout, self._out_lines), daemon=True),
+        ]
+        for t in self._readers:
+            t.start()
+        self.port = None
+        self.metrics_port = None
+        if wait_ready:
+            self.wait_ready()
+
+    def _pump(self, stream, into):
+        for raw in iter(stream.readline, b""):
+            with self._cond:
+                into.append(raw.decode("utf-8", "replace").rstrip("\n"))
+                self._cond.notify_all()
+        with self._cond:
+            self._cond.notify_all()
+
+    # --- logs -------------------------------------------------------------------------------
+    def lines(self):
+        with self._cond:
+            return list(self._lines)
+
+    def stdout_lines(self):
+        with self._cond:
+            return list(self._out_lines)
+
+    def wait_for_log(self, pattern, timeout=DEFAULT_WAIT, stream="stderr", start=0):
+        """Waits for a line matching `pattern` (a regex); returns the match. Fails after timeout."""
+        rx = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        store = self._lines if stream == "stderr" else self._out_lines
+        with self._cond:
+            while True:
+                for line in store[start:]:
+                    m = rx.search(line)
+                    if m:
+                        return m
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(
+                        f"no log line matching {pattern!r} within {timeout}s; log:\n" + "\n".join(store))
+                self._cond.wait(min(left, 0.5))
+
+    def wait_ready(self, timeout=DEFAULT_WAIT):
+        self.port = int(self.wait_for_log(r"Listening on port: (\d+)", timeout).group(1))
+        self.metrics_port = int(self.wait_for_log(r"Metrics listening on port: (\d+)", timeout).group(1))
+        if self.env.get("suppress_lock") not in ("true", "1"):
+            self.wait_for_log(r"Writing lock-file to: ", timeout)
+
+    # --- process ------------------------------------------------------------------------------
+    def signal(self, signum=signal.SIGTERM):
+        self.proc.send_signal(signum)
+
+    def wait_exit(self, timeout=DEFAULT_WAIT):
+        rc = self.proc.wait(timeout=timeout)
+        for t in self._readers:
+            t.join(timeout)
+        return rc
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(timeout=DEFAULT_WAIT)
+        for t in self._readers:
+            t.join(DEFAULT_WAIT)
+
+    def open_fds(self):
+        return len(os.listdir(f"/proc/{self.proc.pid}/fd"))
+
+    def rss_kib(self, peak=False):
+        key = "VmHWM:" if peak else "VmRSS:"
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith(key):
+                    return int(line.split()[1])
+        return 0
+
+
+def run_watchdog(args=(), env=None, timeout=DEFAULT_WAIT, tmpdir="/tmp"):
+    """Runs the binary to completion (for flag and config tests); returns (rc, stdout, stderr)."""
+    base = {k: v for k, v in os.environ.items()
+            if k not in ("mode", "fprocess", "function_process", "port", "metrics_port")}
+    base["TMPDIR"] = str(tmpdir)
+    base.update(env or {})
+    p = subprocess.run([BIN, *args], env=base, stdin=subprocess.DEVNULL,
+                       capture_output=True, timeout=timeout)
+    return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+
+
+# --- raw HTTP ---------------------------------------------------------------------------------
+
+class Response:
+    def __init__(self, status, reason, headers, body, version):
+        self.status = status
+        self.reason = reason
+        self.headers = headers  # list of (name, value)
+        self.body = body
+        self.version = version
+
+    def header(self, name):
+        for k, v in self.headers:
+            if k.lower() == name.lower():
+                return v
+        return None
+
+    def header_all(self, name):
+        return [v for k, v in self.headers if k.lower() == name.lower()]
+
+    def __repr__(self):
+        return f"<Response {self.status} {self.headers} {self.body[:200]!r}>"
+
+
+class RawConnection:
+    """A loopback TCP connection that reads responses byte-exactly."""
+
+    def __init__(self, port, timeout=DEFAULT_WAIT, host="127.0.0.1"):
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.timeout = timeout
+        self.buf = b""
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def _fill(self, deadline):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("response did not arrive in time")
+        r, _, _ = select.select([self.sock], [], [], left)
+        if not r:
+            raise TimeoutError("response did not arrive in time")
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            return False
+        self.buf += chunk
+        return True
+
+    def _read_until(self, marker, deadline):
+        while marker not in self.buf:
+            if not self._fill(deadline):
+                raise ConnectionError(f"closed before {marker!r}; have {self.buf[:300]!r}")
+        i = self.buf.index(marker) + len(marker)
+        out, self.buf = self.buf[:i], self.buf[i:]
+        return out
+
+    def _read_exact(self, n, deadline):
+        while len(self.buf) < n:
+            if not self._fill(deadline):
+                raise ConnectionError(f"closed after {len(self.buf)} of {n} bytes")
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+    def read_response(self, head_request=False, timeout=None):
+        """Reads one response; 1xx interim responses are returned like any other."""
+        deadline = time.monotonic() + (timeout or self.timeout)
+        head = self._read_until(b"\r\n\r\n", deadline).decode("latin-1")
+        lines = head.split("\r\n")
+        version, status, *reason = lines[0].split(" ", 2)
+        headers = []
+        for line in lines[1:]:
+            if line:
+                k, v = line.split(":", 1)
+                headers.append((k, v.strip()))
+        resp = Response(int(status), reason[0] if reason else "", headers, b"", version)
+        if head_request or resp.status in (204, 304) or 100 <= resp.status < 200:
+            return resp
+        te = resp.header("Transfer-Encoding")
+        cl = resp.header("Content-Length")
+        if te and "chunked" in te.lower():
+            body = b""
+            while True:
+                size_line = self._read_until(b"\r\n", deadline)
+                size = int(size_line.split(b";")[0].strip(), 16)
+                if size == 0:
+                    self._read_until(b"\r\n", deadline)
+                    break
+                body += self._read_exact(size, deadline)
+                self._read_exact(2, deadline)
+            resp.body = body
+        elif cl is not None:
+            resp.body = self._read_exact(int(cl), deadline)
+        else:
+            while self._fill(deadline):
+                pass
+            resp.body, self.buf = self.buf, b""
+        return resp
+
+    def read_until_closed(self, timeout=None):
+        """Everything the server sends until it closes the connection."""
+        deadline = time.monotonic() + (timeout or self.timeout)
+        try:
+            while self._fill(deadline):
+                pass
+        except ConnectionResetError:
+            pass
+        out, self.buf = self.buf, b""
+        return out
+
+    def is_closed(self, timeout=None):
+        """True when the server closes the connection within the timeout (nothing more read)."""
+        deadline = time.monotonic() + (timeout or self.timeout)
+        try:
+            while self._fill(deadline):
+                pass
+            return True
+        except ConnectionResetError:
+            return True
+        except TimeoutError:
+            return False
+
+    def close(self):
+        self.sock.close()
+
+
+def request(port, method="GET", path="/", headers=None, body=b"", timeout=DEFAULT_WAIT):
+    """One request on a fresh connection with Connection: close; returns a Response."""
+    hdrs = {"Host": "127.0.0.1", "Connection": "close"}
+    hdrs.update(headers or {})
+    if body and "Content-Length" not in hdrs and "Transfer-Encoding" not in hdrs:
+        hdrs["Content-Length"] = str(len(body))
+    head = f"{method} {path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in hdrs.items()) + "\r\n"
+    c = RawConnection(port, timeout)
+    try:
+        c.send(head.encode("latin-1") + body)
+        return c.read_response(head_request=(method == "HEAD"))
+    finally:
+        c.close()
+
+
+def wait_until(predicate, timeout=DEFAULT_WAIT, interval=0.02, what="condition"):
+    """Polls `predicate` until it is true; fails after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not met within {timeout}s")
+        time.sleep(interval)
+
+
+def pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie is as good as gone.
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+    return True
