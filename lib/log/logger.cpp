@@ -1,0 +1,90 @@
+// The watchdog's log writer. Each line is formatted whole and written with one fwrite, so lines
+// from the watchdog and relayed output never interleave mid-line.
+#include "ofwatchdog/log.hpp"
+
+#include <ctime>
+
+#include <fmt/format.h>
+
+#include "log/format.hpp"
+
+namespace ofwatchdog {
+
+namespace {
+
+// Go's default log prefix: local time, "YYYY/MM/DD HH:MM:SS ".
+std::string timestamp() {
+  std::time_t now = std::time(nullptr);
+  std::tm local{};
+  localtime_r(&now, &local);
+  char buf[32];
+  std::size_t n = std::strftime(buf, sizeof buf, "%Y/%m/%d %H:%M:%S ", &local);
+  return std::string(buf, n);
+}
+
+std::string iso_time() {
+  std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char buf[32];
+  std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return std::string(buf, n);
+}
+
+} // namespace
+
+Logger::Logger(LogFormat format, bool prefix_logs, std::FILE* err, std::FILE* out)
+    : format_(format), prefix_logs_(prefix_logs), err_(err), out_(out) {}
+
+void Logger::write(std::FILE* to, std::string_view text) {
+  std::fwrite(text.data(), 1, text.size(), to);
+  std::fflush(to);
+}
+
+void Logger::info(std::string_view message) {
+  if (format_ == LogFormat::json) {
+    write(err_, fmt::format("{{\"time\":\"{}\",\"level\":\"info\",\"msg\":{}}}\n", iso_time(),
+                            json_quote(message)));
+    return;
+  }
+  // A message that already ends in a newline does not get a second one, as with Go's log.
+  std::string line = timestamp();
+  line.append(message);
+  if (line.empty() || line.back() != '\n')
+    line.push_back('\n');
+  write(err_, line);
+}
+
+void Logger::relay(std::string_view stream, std::string_view line) {
+  std::FILE* to = stream == "stdout" ? out_ : err_;
+  if (format_ == LogFormat::json) {
+    write(to, fmt::format("{{\"time\":\"{}\",\"stream\":\"{}\",\"msg\":{}}}\n", iso_time(), stream,
+                          json_quote(line)));
+    return;
+  }
+  if (prefix_logs_)
+    write(to, fmt::format("{}{}: {}\n", timestamp(), stream, line));
+  else
+    write(to, fmt::format("{}\n", line));
+}
+
+void Logger::access(const AccessRecord& r) {
+  if (format_ == LogFormat::json) {
+    std::string call_id = r.with_call_id ? fmt::format(",\"call_id\":{}",
+                                                       json_quote(r.call_id.empty() ? "none"
+                                                                                    : r.call_id))
+                                         : std::string();
+    write(err_, fmt::format("{{\"time\":\"{}\",\"level\":\"info\",\"method\":{},\"uri\":{},"
+                            "\"status\":{},\"bytes\":{},\"seconds\":{:.4f}{}}}\n",
+                            iso_time(), json_quote(r.method), json_quote(r.uri),
+                            json_quote(r.status), r.bytes, r.seconds, call_id));
+    return;
+  }
+  std::string line = fmt::format("{} {} - {} - {}: {} ({:.4f}s)", r.method, r.uri, r.status,
+                                 r.bytes_label, human_size(r.bytes), r.seconds);
+  if (r.with_call_id)
+    line += fmt::format(" [{}]", r.call_id.empty() ? std::string_view("none") : r.call_id);
+  info(line);
+}
+
+} // namespace ofwatchdog
