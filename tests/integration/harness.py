@@ -203,6 +203,13 @@ class RawConnection:
         out, self.buf = self.buf[:n], self.buf[n:]
         return out
 
+    def wait_for_bytes(self, marker, timeout=None):
+        """Waits until `marker` has arrived, without consuming anything."""
+        deadline = time.monotonic() + (timeout or self.timeout)
+        while marker not in self.buf:
+            if not self._fill(deadline):
+                raise ConnectionError(f"closed before {marker!r}; have {self.buf[:300]!r}")
+
     def read_response(self, head_request=False, timeout=None):
         """Reads one response; 1xx interim responses are returned like any other."""
         deadline = time.monotonic() + (timeout or self.timeout)
