@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <string>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "lifecycle/lock_file.hpp"
 
@@ -30,7 +31,9 @@ TEST_CASE("the lock file is created with its directory, found, and removed") {
   REQUIRE_FALSE(lock.exists());
   std::string error = lock.remove();
   REQUIRE(error.find("remove " + lock.path() + ": ") == 0);
-  std::system(("rm -rf " + dir).c_str());
+  REQUIRE(rmdir((dir + "/nested/deeper").c_str()) == 0);
+  REQUIRE(rmdir((dir + "/nested").c_str()) == 0);
+  REQUIRE(rmdir(dir.c_str()) == 0);
 }
 
 TEST_CASE("writing the lock fails with a message when the directory cannot be made") {
