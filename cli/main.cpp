@@ -138,7 +138,7 @@ int main(int argc, char** argv) {
   // The first line of every start, in the format the configuration asks for (read directly,
   // since the configuration may not load).
   auto format = env_value(environment, "log_format") == "json" ? ofwatchdog::LogFormat::json
-                                                                : ofwatchdog::LogFormat::text;
+                                                               : ofwatchdog::LogFormat::text;
   ofwatchdog::Logger logger(format, true);
   logger.info(fmt::format("Version: {}\tSHA: {}", ofwatchdog::version(), ofwatchdog::git_sha()));
   if (parsed.flags.version)

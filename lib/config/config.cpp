@@ -17,12 +17,18 @@ namespace ofwatchdog {
 
 std::string_view mode_name(Mode mode) {
   switch (mode) {
-  case Mode::streaming: return "streaming";
-  case Mode::serializing: return "serializing";
-  case Mode::http: return "http";
-  case Mode::static_files: return "static";
-  case Mode::inproc: return "inproc";
-  case Mode::wasm: return "wasm";
+  case Mode::streaming:
+    return "streaming";
+  case Mode::serializing:
+    return "serializing";
+  case Mode::http:
+    return "http";
+  case Mode::static_files:
+    return "static";
+  case Mode::inproc:
+    return "inproc";
+  case Mode::wasm:
+    return "wasm";
   }
   return "unknown";
 }
@@ -181,7 +187,8 @@ Check read_log_buffer_size(const Environment& env, Config& c) {
     return std::nullopt;
   }
   // The original's exact words (Go's strconv error text), which tools may match.
-  std::string_view why = n.error == config::IntError::syntax ? "invalid syntax" : "value out of range";
+  std::string_view why =
+      n.error == config::IntError::syntax ? "invalid syntax" : "value out of range";
   return error("log_buffer_size",
                fmt::format("invalid log_buffer_size value: {}, error: strconv.Atoi: parsing {}: {}",
                            *value, go_quote(*value), why));

@@ -13,7 +13,9 @@ namespace {
 
 constexpr std::uint64_t kOverflow = std::uint64_t{1} << 63; // one past the largest int64
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 // Consumes leading digits as an integer. Fails on overflow, as Go's leadingInt does.
 std::optional<std::uint64_t> leading_int(std::string_view& text) {

@@ -134,14 +134,30 @@ private:
         return std::nullopt;
       char escape = text_[pos_++];
       switch (escape) {
-      case '"': out.push_back('"'); break;
-      case '\\': out.push_back('\\'); break;
-      case '/': out.push_back('/'); break;
-      case 'b': out.push_back('\b'); break;
-      case 'f': out.push_back('\f'); break;
-      case 'n': out.push_back('\n'); break;
-      case 'r': out.push_back('\r'); break;
-      case 't': out.push_back('\t'); break;
+      case '"':
+        out.push_back('"');
+        break;
+      case '\\':
+        out.push_back('\\');
+        break;
+      case '/':
+        out.push_back('/');
+        break;
+      case 'b':
+        out.push_back('\b');
+        break;
+      case 'f':
+        out.push_back('\f');
+        break;
+      case 'n':
+        out.push_back('\n');
+        break;
+      case 'r':
+        out.push_back('\r');
+        break;
+      case 't':
+        out.push_back('\t');
+        break;
       case 'u': {
         std::optional<char32_t> cp = read_unicode_escape();
         // An argv string cannot hold a NUL byte, so \u0000 is refused too.
@@ -150,7 +166,8 @@ private:
         append_utf8(out, *cp);
         break;
       }
-      default: return std::nullopt;
+      default:
+        return std::nullopt;
       }
     }
     return std::nullopt; // no closing quote

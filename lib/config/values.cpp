@@ -30,8 +30,8 @@ IntResult parse_atoi(std::string_view text) {
   constexpr std::uint64_t kLimit = std::uint64_t{1} << 63;
   if (magnitude > kLimit || (!negative && magnitude == kLimit))
     return {0, IntError::range};
-  std::int64_t value = negative ? static_cast<std::int64_t>(0 - magnitude)
-                                : static_cast<std::int64_t>(magnitude);
+  std::int64_t value =
+      negative ? static_cast<std::int64_t>(0 - magnitude) : static_cast<std::int64_t>(magnitude);
   return {value, IntError::none};
 }
 
@@ -42,7 +42,9 @@ std::optional<std::int64_t> parse_go_int(std::string_view text) {
   return r.value;
 }
 
-bool parse_strict_bool(std::string_view text) { return text == "true" || text == "1"; }
+bool parse_strict_bool(std::string_view text) {
+  return text == "true" || text == "1";
+}
 
 std::optional<bool> parse_go_bool(std::string_view text) {
   for (std::string_view t : {"1", "t", "T", "TRUE", "true", "True"})

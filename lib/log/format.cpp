@@ -13,8 +13,8 @@ namespace {
 
 // --- durations --------------------------------------------------------------------------------
 
-constexpr std::uint64_t kPow10[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000,
-                                     100000000, 1000000000};
+constexpr std::uint64_t kPow10[] = {1,      10,      100,      1000,      10000,
+                                    100000, 1000000, 10000000, 100000000, 1000000000};
 
 // The digits of `fraction` (a value below 10^digits) after a decimal point, with trailing zeros
 // dropped; empty when the fraction is zero, so "1.500" prints as "1.5" and "1.000" as "1".
@@ -45,8 +45,9 @@ constexpr PrintableRange kPrintable[] = {
 
 // Go's strconv.IsPrint: letters, marks, numbers, punctuation, symbols and the ASCII space.
 bool is_printable(char32_t rune) {
-  auto it = std::upper_bound(std::begin(kPrintable), std::end(kPrintable), rune,
-                             [](char32_t r, const PrintableRange& range) { return r < range.first; });
+  auto it =
+      std::upper_bound(std::begin(kPrintable), std::end(kPrintable), rune,
+                       [](char32_t r, const PrintableRange& range) { return r < range.first; });
   if (it == std::begin(kPrintable))
     return false;
   --it;
@@ -63,18 +64,25 @@ char32_t decode_rune(std::string_view text, std::size_t& width) {
   width = 1;
   if (b0 < 0x80)
     return b0;
-  std::size_t need;
-  char32_t rune;
-  char32_t min;
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    need = 1, rune = b0 & 0x1F, min = 0x80;
-  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-    need = 2, rune = b0 & 0x0F, min = 0x800;
-  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-    need = 3, rune = b0 & 0x07, min = 0x10000;
-  } else {
+  // The lead byte gives the sequence length, its payload bits and the smallest code point that
+  // may use that length (anything below is an overlong encoding).
+  struct Lead {
+    std::size_t continuation_bytes;
+    unsigned char payload_mask;
+    char32_t min;
+  };
+  Lead lead;
+  if (b0 >= 0xC2 && b0 <= 0xDF)
+    lead = {1, 0x1F, 0x80};
+  else if (b0 >= 0xE0 && b0 <= 0xEF)
+    lead = {2, 0x0F, 0x800};
+  else if (b0 >= 0xF0 && b0 <= 0xF4)
+    lead = {3, 0x07, 0x10000};
+  else
     return kInvalidRune;
-  }
+  std::size_t need = lead.continuation_bytes;
+  char32_t rune = b0 & lead.payload_mask;
+  char32_t min = lead.min;
   if (text.size() < need + 1)
     return kInvalidRune;
   for (std::size_t i = 1; i <= need; ++i) {
@@ -99,14 +107,29 @@ void append_escaped(std::string& out, char32_t rune, std::string_view raw) {
     return;
   }
   switch (rune) {
-  case '\a': out += "\\a"; return;
-  case '\b': out += "\\b"; return;
-  case '\f': out += "\\f"; return;
-  case '\n': out += "\\n"; return;
-  case '\r': out += "\\r"; return;
-  case '\t': out += "\\t"; return;
-  case '\v': out += "\\v"; return;
-  default: break;
+  case '\a':
+    out += "\\a";
+    return;
+  case '\b':
+    out += "\\b";
+    return;
+  case '\f':
+    out += "\\f";
+    return;
+  case '\n':
+    out += "\\n";
+    return;
+  case '\r':
+    out += "\\r";
+    return;
+  case '\t':
+    out += "\\t";
+    return;
+  case '\v':
+    out += "\\v";
+    return;
+  default:
+    break;
   }
   if (rune < 0x20 || rune == 0x7F)
     out += fmt::format("\\x{:02x}", static_cast<unsigned>(rune));
@@ -123,8 +146,8 @@ std::string go_duration(Duration d) {
   if (count == 0)
     return "0s";
   // Work on the magnitude as unsigned so that the most negative value has a magnitude too.
-  std::uint64_t ns = count < 0 ? 0 - static_cast<std::uint64_t>(count)
-                               : static_cast<std::uint64_t>(count);
+  std::uint64_t ns =
+      count < 0 ? 0 - static_cast<std::uint64_t>(count) : static_cast<std::uint64_t>(count);
   std::string text;
   if (ns < kPow10[9]) {
     // Below one second Go picks the largest unit that keeps the integer part non-zero.
@@ -182,11 +205,21 @@ std::string json_quote(std::string_view text) {
   std::string out = "\"";
   for (unsigned char c : text) {
     switch (c) {
-    case '"': out += "\\\""; break;
-    case '\\': out += "\\\\"; break;
-    case '\n': out += "\\n"; break;
-    case '\r': out += "\\r"; break;
-    case '\t': out += "\\t"; break;
+    case '"':
+      out += "\\\"";
+      break;
+    case '\\':
+      out += "\\\\";
+      break;
+    case '\n':
+      out += "\\n";
+      break;
+    case '\r':
+      out += "\\r";
+      break;
+    case '\t':
+      out += "\\t";
+      break;
     default:
       if (c < 0x20)
         out += fmt::format("\\u{:04x}", c);

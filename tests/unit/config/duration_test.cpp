@@ -78,8 +78,8 @@ TEST_CASE("parse_go_duration follows Go's number rules", "[config][duration]") {
 
 TEST_CASE("parse_go_duration rejects malformed strings", "[config][duration]") {
   CHECK_FALSE(parse_go_duration(""));
-  CHECK_FALSE(parse_go_duration("10"));  // no unit
-  CHECK_FALSE(parse_go_duration("00"));  // only a lone 0 may omit the unit
+  CHECK_FALSE(parse_go_duration("10")); // no unit
+  CHECK_FALSE(parse_go_duration("00")); // only a lone 0 may omit the unit
   CHECK_FALSE(parse_go_duration("-"));
   CHECK_FALSE(parse_go_duration("+"));
   CHECK_FALSE(parse_go_duration("s"));

@@ -72,8 +72,7 @@ TEST_CASE("defaults", "[config]") {
 TEST_CASE("every mode is read by its exact name", "[config]") {
   CHECK(ok({"fprocess=cat", "mode=streaming"}).mode == Mode::streaming);
   CHECK(ok({"fprocess=cat", "mode=serializing"}).mode == Mode::serializing);
-  CHECK(ok({"fprocess=cat", "mode=http", "upstream_url=http://127.0.0.1:5000"}).mode ==
-        Mode::http);
+  CHECK(ok({"fprocess=cat", "mode=http", "upstream_url=http://127.0.0.1:5000"}).mode == Mode::http);
   CHECK(ok({"mode=static"}).mode == Mode::static_files);
   CHECK(ok({"mode=inproc"}).mode == Mode::inproc);
   CHECK(ok({"mode=wasm"}).mode == Mode::wasm);
@@ -93,8 +92,8 @@ TEST_CASE("the environment: names are case-sensitive and the last entry wins", "
 TEST_CASE("bad environment entries are skipped with a warning", "[config]") {
   ConfigResult r = ofwatchdog::load_config({"NOEQUALS", "fprocess=cat", "=value", "", "A="});
   REQUIRE(r.ok());
-  CHECK(r.warnings == Env{"Bad environment: NOEQUALS", "Bad environment: =value",
-                          "Bad environment: "});
+  CHECK(r.warnings ==
+        Env{"Bad environment: NOEQUALS", "Bad environment: =value", "Bad environment: "});
   CHECK(r.config().environment == Env{"fprocess=cat", "A="});
   CHECK(ofwatchdog::load_config({"fprocess=cat"}).warnings.empty());
 }
@@ -138,8 +137,8 @@ TEST_CASE("strict booleans", "[config]") {
   // Either name of the buffering switch turns it on.
   CHECK(ok({"fprocess=cat", "http_buffer_req_body=true"}).http_buffer_req_body);
   CHECK(ok({"fprocess=cat", "buffer_http=1"}).http_buffer_req_body);
-  CHECK(ok({"fprocess=cat", "buffer_http=true", "http_buffer_req_body=false"})
-            .http_buffer_req_body);
+  CHECK(
+      ok({"fprocess=cat", "buffer_http=true", "http_buffer_req_body=false"}).http_buffer_req_body);
   CHECK(ok({"fprocess=cat", "buffer_http=no", "http_buffer_req_body=true"}).http_buffer_req_body);
   CHECK_FALSE(ok({"fprocess=cat", "buffer_http=t"}).http_buffer_req_body);
 }
@@ -218,7 +217,8 @@ TEST_CASE("ports, metrics_port and max_inflight", "[config]") {
 }
 
 TEST_CASE("bad ports and limits stop start-up, naming the variable", "[config]") {
-  for (const char* value : {"abc", "", " 80", "80 ", "8o", "1.5", "-1", "65536", "99999999999999"}) {
+  for (const char* value :
+       {"abc", "", " 80", "80 ", "8o", "1.5", "-1", "65536", "99999999999999"}) {
     INFO(value);
     auto e = fails({"fprocess=cat", std::string("port=") + value});
     CHECK(e.variable == "port");
@@ -349,8 +349,7 @@ TEST_CASE("static mode refuses an explicitly empty static_path", "[config]") {
 
 TEST_CASE("the first failing check wins", "[config]") {
   // mode before everything.
-  CHECK(fails({"mode=bogus", "port=x", "log_buffer_size=x", "write_timeout=0"}).variable ==
-        "mode");
+  CHECK(fails({"mode=bogus", "port=x", "log_buffer_size=x", "write_timeout=0"}).variable == "mode");
   // port before metrics_port, max_inflight and the rest.
   CHECK(fails({"port=x", "metrics_port=x", "max_inflight=x", "log_buffer_size=x"}).variable ==
         "port");

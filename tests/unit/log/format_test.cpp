@@ -12,7 +12,9 @@ using ofwatchdog::go_quote;
 using ofwatchdog::human_size;
 using ofwatchdog::json_quote;
 
-TEST_CASE("go_duration prints zero as 0s", "[log][format]") { CHECK(go_duration(0ns) == "0s"); }
+TEST_CASE("go_duration prints zero as 0s", "[log][format]") {
+  CHECK(go_duration(0ns) == "0s");
+}
 
 TEST_CASE("go_duration below one second uses ns, µs or ms", "[log][format]") {
   CHECK(go_duration(1ns) == "1ns");
@@ -95,18 +97,18 @@ TEST_CASE("go_quote escapes control characters", "[log][format]") {
 }
 
 TEST_CASE("go_quote keeps printable UTF-8", "[log][format]") {
-  CHECK(go_quote("h\xC3\xA9llo") == "\"h\xC3\xA9llo\"");                // é
+  CHECK(go_quote("h\xC3\xA9llo") == "\"h\xC3\xA9llo\"");                         // é
   CHECK(go_quote("\xE6\x97\xA5\xE6\x9C\xAC") == "\"\xE6\x97\xA5\xE6\x9C\xAC\""); // 日本
-  CHECK(go_quote("\xF0\x9F\x98\x80") == "\"\xF0\x9F\x98\x80\"");          // U+1F600, a symbol
-  CHECK(go_quote("\xEF\xBF\xBD") == "\"\xEF\xBF\xBD\"");                  // U+FFFD itself
-  CHECK(go_quote("\xC2\xB5") == "\"\xC2\xB5\"");                          // µ
+  CHECK(go_quote("\xF0\x9F\x98\x80") == "\"\xF0\x9F\x98\x80\""); // U+1F600, a symbol
+  CHECK(go_quote("\xEF\xBF\xBD") == "\"\xEF\xBF\xBD\"");         // U+FFFD itself
+  CHECK(go_quote("\xC2\xB5") == "\"\xC2\xB5\"");                 // µ
 }
 
 TEST_CASE("go_quote writes non-printable runes as \\u or \\U", "[log][format]") {
-  CHECK(go_quote("\xC2\x85") == "\"\\u0085\"");         // NEL, a C1 control
-  CHECK(go_quote("\xC2\xA0") == "\"\\u00a0\"");         // no-break space is not printable
-  CHECK(go_quote("\xE2\x80\x8B") == "\"\\u200b\"");     // zero-width space (format)
-  CHECK(go_quote("\xEE\x80\x80") == "\"\\ue000\"");     // private use
+  CHECK(go_quote("\xC2\x85") == "\"\\u0085\"");             // NEL, a C1 control
+  CHECK(go_quote("\xC2\xA0") == "\"\\u00a0\"");             // no-break space is not printable
+  CHECK(go_quote("\xE2\x80\x8B") == "\"\\u200b\"");         // zero-width space (format)
+  CHECK(go_quote("\xEE\x80\x80") == "\"\\ue000\"");         // private use
   CHECK(go_quote("\xF3\xB0\x80\x80") == "\"\\U000f0000\""); // supplementary private use
 }
 
@@ -117,7 +119,7 @@ TEST_CASE("go_quote writes each invalid UTF-8 byte as \\xNN", "[log][format]") {
   CHECK(go_quote("\xC0\x80") == "\"\\xc0\\x80\"");          // overlong NUL
   CHECK(go_quote("\xED\xA0\x80") == "\"\\xed\\xa0\\x80\""); // an encoded surrogate
   CHECK(go_quote("\xF4\x90\x80\x80") == "\"\\xf4\\x90\\x80\\x80\""); // beyond U+10FFFF
-  CHECK(go_quote("\x80z") == "\"\\x80z\"");                 // a stray continuation byte
+  CHECK(go_quote("\x80z") == "\"\\x80z\"");                          // a stray continuation byte
 }
 
 TEST_CASE("json_quote escapes what JSON requires", "[log][format]") {
