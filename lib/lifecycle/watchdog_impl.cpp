@@ -5,6 +5,7 @@
 #include "lifecycle/watchdog_impl.hpp"
 
 #include <csignal>
+#include <pthread.h>
 
 #include <fmt/format.h>
 
@@ -84,6 +85,13 @@ int WatchdogImpl::run() {
   // A client that goes away mid-write must give EPIPE, not kill the process. Children get
   // default signal dispositions back from libuv's spawn.
   std::signal(SIGPIPE, SIG_IGN);
+  // A parent may have started us with these blocked (the mask survives exec); the graceful
+  // shutdown depends on receiving them.
+  sigset_t shutdown_signals;
+  sigemptyset(&shutdown_signals);
+  sigaddset(&shutdown_signals, SIGTERM);
+  sigaddset(&shutdown_signals, SIGINT);
+  pthread_sigmask(SIG_UNBLOCK, &shutdown_signals, nullptr);
   int code = start();
   if (code != 0) {
     exit_code_ = code;
@@ -95,6 +103,8 @@ int WatchdogImpl::run() {
       mode_->stop(after_mode);
     else
       after_mode();
+  } else if (pending_shutdown_cause_) {
+    begin_shutdown(pending_shutdown_cause_);
   } else if (stop_requested_) {
     begin_shutdown("Context cancelled");
   }
@@ -103,6 +113,12 @@ int WatchdogImpl::run() {
 }
 
 int WatchdogImpl::start() {
+  // Signals are watched from the very start so that one arriving during start-up is not lost
+  // (nor kills the process): the shutdown begins as soon as serving does.
+  uv_signal_start(&sigterm_, [](uv_signal_t* h, int) { owner(h)->begin_shutdown("SIGTERM"); },
+                  SIGTERM);
+  uv_signal_start(&sigint_, [](uv_signal_t* h, int) { owner(h)->begin_shutdown("SIGINT"); },
+                  SIGINT);
   if (!mode_) {
     log_.info(mode_error_);
     return 1;
@@ -161,10 +177,6 @@ int WatchdogImpl::start() {
   accepting_ = true;
   phase_ = Phase::serving;
 
-  uv_signal_start(&sigterm_, [](uv_signal_t* h, int) { owner(h)->begin_shutdown("SIGTERM"); },
-                  SIGTERM);
-  uv_signal_start(&sigint_, [](uv_signal_t* h, int) { owner(h)->begin_shutdown("SIGINT"); },
-                  SIGINT);
   return 0;
 }
 
@@ -217,6 +229,10 @@ void WatchdogImpl::serve_function(std::shared_ptr<http::ServerExchange> exchange
 // --- shutdown ----------------------------------------------------------------------------
 
 void WatchdogImpl::begin_shutdown(const char* cause) {
+  if (phase_ == Phase::starting) {
+    pending_shutdown_cause_ = cause;
+    return;
+  }
   // A second signal is ignored, as in the original: the sequence already under way ends it.
   if (phase_ != Phase::serving)
     return;

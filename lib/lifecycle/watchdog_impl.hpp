@@ -63,6 +63,7 @@ private:
   std::unique_ptr<http::Server> metrics_server_;
 
   std::atomic<bool> stop_requested_{false};
+  const char* pending_shutdown_cause_ = nullptr; // a signal that arrived during start-up
   bool accepting_ = false;
   Phase phase_ = Phase::starting;
   int exit_code_ = 0;

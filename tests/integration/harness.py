@@ -100,6 +100,8 @@ class WatchdogProcess:
         self.metrics_port = int(self.wait_for_log(r"Metrics listening on port: (\d+)", timeout).group(1))
         if self.env.get("suppress_lock") not in ("true", "1"):
             self.wait_for_log(r"Writing lock-file to: ", timeout)
+            # The line is logged just before the file is written.
+            wait_until(lambda: os.path.exists(self.lock_path), timeout, what="lock file written")
 
     # --- process ------------------------------------------------------------------------------
     def signal(self, signum=signal.SIGTERM):

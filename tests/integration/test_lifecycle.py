@@ -103,8 +103,8 @@ def test_sigterm_drains_in_flight_request(start_watchdog, tmp_path):
     assert request(wd.port, "GET", "/_/health").status == 503
     assert request(wd.port, "GET", "/_/ready").status == 503
     # During the interval the server keeps serving new requests.
-    r = request(wd.port, "POST", "/", body=b"still served")
-    assert r.status == 200 and b"started" in r.body
+    r = request(wd.port, "POST", "/quick", body=b"still served")
+    assert r.status == 200 and r.body == b"quick\n"
     # A second SIGTERM changes nothing.
     wd.signal(signal.SIGTERM)
     wd.wait_for_log(r"No new connections allowed, draining: 1 requests", timeout=5)
@@ -142,8 +142,9 @@ def test_drain_deadline_cuts_requests(start_watchdog, tmp_path):
     held = start_request(wd.port)
     held.wait_for_bytes(b"started")
     wd.signal(signal.SIGTERM)
+    # The request's own write deadline (started before the drain's) or the drain's deadline
+    # cuts it: either way the watchdog exits 0 without waiting for the function.
     assert wd.wait_exit(timeout=10) == 0
-    wd.wait_for_log(r"Error in Shutdown: context deadline exceeded")
     # The client sees an incomplete response: no terminating chunk.
     rest = held.read_until_closed(timeout=5)
     assert not rest.endswith(b"0\r\n\r\n")
@@ -164,7 +165,7 @@ def test_max_inflight(start_watchdog, tmp_path):
     marker.write_text("")
     assert held.read_response(timeout=10).status == 200
     wait_until(lambda: request(wd.port, "GET", "/_/ready").status == 200, what="slot released")
-    assert request(wd.port, "POST", "/", body=b"x").status == 200
+    assert request(wd.port, "POST", "/quick", body=b"x").status == 200
 
 
 def test_ready_path_delegates_to_function(start_watchdog):
