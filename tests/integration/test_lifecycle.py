@@ -99,7 +99,7 @@ def test_sigterm_drains_in_flight_request(start_watchdog, tmp_path):
     wd.signal(signal.SIGTERM)
     wd.wait_for_log(r"SIGTERM: no new connections in 1s")
     wd.wait_for_log(r"Removing lock-file : " + wd.lock_path)
-    assert not os.path.exists(wd.lock_path)
+    wait_until(lambda: not os.path.exists(wd.lock_path), what="lock file removed")
     assert request(wd.port, "GET", "/_/health").status == 503
     assert request(wd.port, "GET", "/_/ready").status == 503
     # During the interval the server keeps serving new requests.
