@@ -1,11 +1,13 @@
 """The command line: flags, the version line, the lock-file probe and configuration errors.
 
-Every test here runs the binary to completion with `harness.run_watchdog`; none of them lets the
-watchdog start serving (each either exits on a flag or on a configuration error).
+Most tests run the binary to completion with `harness.run_watchdog` (each exits on a flag or on a
+configuration error); the last few start it to check that parsed values reach the watchdog.
 """
 
 import json
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -180,3 +182,51 @@ def test_function_process_wins_over_fprocess(tmp_path):
     rc, _, err = run([], {"fprocess": "cat", "function_process": ""}, tmp_path)
     assert rc == 1
     assert 'provide a "function_process" or "fprocess"' in err
+
+
+# --- malformed environment entries ------------------------------------------------------------
+
+# Python's os and subprocess APIs cannot build an environment entry without '=', so a helper
+# Python process calls execve(2) through ctypes with a raw environment block.
+EXECVE_RAW = r"""
+import ctypes, sys
+libc = ctypes.CDLL(None, use_errno=True)
+def block(items):
+    arr = (ctypes.c_char_p * (len(items) + 1))()
+    arr[:-1] = [s.encode() for s in items]
+    arr[-1] = None
+    return arr
+argv = [sys.argv[1]]
+env = sys.argv[2:]
+libc.execve(argv[0].encode(), block(argv), block(env))
+sys.exit("execve failed: %d" % ctypes.get_errno())
+"""
+
+
+def test_bad_environment_entries_are_logged(tmp_path):
+    env = ["NOEQUALS", f"TMPDIR={tmp_path}", "=value", "mode=bogus"]
+    p = subprocess.run([sys.executable, "-c", EXECVE_RAW, harness.BIN, *env],
+                       stdin=subprocess.DEVNULL, capture_output=True, timeout=harness.DEFAULT_WAIT)
+    err = p.stderr.decode("utf-8", "replace")
+    assert p.returncode == 2, err
+    lines = err.splitlines()
+    assert VERSION_LINE.match(lines[0]), err
+    assert lines[1].endswith(" Bad environment: NOEQUALS"), err
+    assert lines[2].endswith(" Bad environment: =value"), err
+    assert lines[3].startswith('Error loading config: unknown watchdog mode "bogus"'), err
+
+
+# --- the configuration reaches the watchdog ---------------------------------------------------
+
+def test_json_fprocess_runs_with_spaces_in_arguments(start_watchdog):
+    wd = start_watchdog({"fprocess": '["sh", "-c", "printf \'%s|\' \\"$0\\" \\"$1\\"", "a b", "c  d"]'})
+    wd.wait_for_log(r'Watchdog mode: streaming\tfprocess: "\[\\"sh\\", ')
+    resp = harness.request(wd.port, "POST", "/", body=b"")
+    assert resp.status == 200
+    assert resp.body == b"a b|c  d|"
+
+
+def test_timeouts_line_shows_the_parsed_values(start_watchdog):
+    wd = start_watchdog({"fprocess": "cat", "write_timeout": "1m30s", "read_timeout": "-5",
+                         "exec_timeout": "1500ms", "healthcheck_interval": "bogus"})
+    wd.wait_for_log(r"Timeouts: read: 30s write: 1m30s hard: 1.5s health: 1m30s$")

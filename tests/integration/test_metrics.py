@@ -5,7 +5,6 @@ the log) with `fprocess=cat` in streaming mode, drives the function port over ra
 scrapes the metrics port.
 """
 
-import glob
 import os
 import re
 import subprocess
@@ -15,31 +14,6 @@ import pytest
 import harness
 
 PROMTOOL = "/usr/bin/promtool"
-
-SOURCE_ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
-
-
-def _missing_pieces():
-    """What this file needs from other areas and is not in the source tree yet.
-
-    These tests were written before the Watchdog, the HTTP server and streaming mode landed on
-    main. They skip (saying why) only while those sources are absent, so a regression after they
-    land still fails.
-    """
-    missing = []
-    with open(os.path.join(SOURCE_ROOT, "lib", "lifecycle", "watchdog.cpp")) as f:
-        if "Placeholder" in f.read():
-            missing.append("the Watchdog (lib/lifecycle)")
-    if not glob.glob(os.path.join(SOURCE_ROOT, "lib", "http", "*.cpp")):
-        missing.append("the HTTP server (lib/http)")
-    if not glob.glob(os.path.join(SOURCE_ROOT, "lib", "modes", "*stream*.cpp")):
-        missing.append("streaming mode (lib/modes)")
-    return missing
-
-
-_MISSING = _missing_pieces()
-pytestmark = pytest.mark.skipif(
-    bool(_MISSING), reason="not merged into this tree yet: " + ", ".join(_MISSING))
 
 SAMPLE_RE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{[^}]*\})?) (\S+)$")
 
