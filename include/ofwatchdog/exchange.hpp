@@ -12,8 +12,8 @@
 //   class Echo : public ExchangeHandler {
 //    public:
 //     explicit Echo(std::shared_ptr<Exchange> ex) : ex_(std::move(ex)) {
-//       ex_->send_head({200, {{"Content-Type", "text/plain"}}, std::nullopt});
 //       ex_->set_handler(this);                      // starts the body (and 100-continue)
+//       ex_->send_head({200, {{"Content-Type", "text/plain"}}, std::nullopt});
 //     }
 //     void on_body(std::string_view data) override {
 //       if (!ex_->send_body(data)) ex_->pause_body(); // socket behind: stop reading
@@ -74,6 +74,7 @@ enum class CancelReason {
   read_timeout,  // the request body did not arrive within `read_timeout`
   write_timeout, // the response could not be written within `write_timeout`
   shutdown,      // the watchdog is exiting and the drain period is over
+  exec_timeout,  // an in-process handler ran past `exec_timeout` (or the request's X-Timeout)
 };
 
 std::string_view cancel_reason_text(CancelReason reason);

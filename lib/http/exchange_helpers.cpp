@@ -37,6 +37,7 @@ std::string_view cancel_reason_text(CancelReason reason) {
   case CancelReason::read_timeout: return "read timeout";
   case CancelReason::write_timeout: return "write timeout";
   case CancelReason::shutdown: return "shutdown";
+  case CancelReason::exec_timeout: return "exec timeout";
   }
   return "unknown";
 }

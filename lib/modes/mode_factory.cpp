@@ -13,7 +13,7 @@ std::variant<std::unique_ptr<ModeStrategy>, std::string> make_mode(const Config&
   case Mode::inproc:
     // The original starts and then panics on every request; refusing to start is kinder.
     return std::string("mode=inproc needs a handler linked into the program: use the library's "
-                       "Watchdog(config, mode) constructor");
+                       "make_handler_mode() with Watchdog(config, mode)");
   default:
     return fmt::format("mode={} is not available in this build", mode_name(config.mode));
   }

@@ -12,6 +12,11 @@ namespace ofwatchdog {
 class ForwardingExchange : public Exchange, protected ExchangeHandler {
 public:
   explicit ForwardingExchange(std::shared_ptr<Exchange> inner) : inner_(std::move(inner)) {}
+  // The inner exchange may outlive us: it must not call back into a destroyed handler.
+  ~ForwardingExchange() override {
+    if (handler_)
+      inner_->set_handler(nullptr);
+  }
 
   const Request& request() const override { return inner_->request(); }
   uv_loop_s* loop() const override { return inner_->loop(); }

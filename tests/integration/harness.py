@@ -26,6 +26,11 @@ DEFAULT_WAIT = 10.0
 SANITIZED = os.environ.get("OFWATCHDOG_SANITIZED") == "1"
 
 
+def example_binary(name):
+    """Path of a program built from examples/ (e.g. "embed-example")."""
+    return os.path.join(EXAMPLES_BUILD, name)
+
+
 def fixture(name):
     """Path of a fixture script in tests/fixtures/, or of a compiled one in the build tree."""
     source = os.path.join(FIXTURES, name)
@@ -37,7 +42,7 @@ def fixture(name):
 class WatchdogProcess:
     """One running of-watchdog; its stderr and stdout are collected line by line."""
 
-    def __init__(self, env, tmpdir, args=(), wait_ready=True, extra_env_base=None):
+    def __init__(self, env, tmpdir, args=(), wait_ready=True, extra_env_base=None, binary=None):
         base = dict(extra_env_base if extra_env_base is not None else os.environ)
         # The suite's own variables must not leak into the watchdog's configuration.
         for key in list(base):
@@ -52,7 +57,7 @@ class WatchdogProcess:
         self._out_lines = []
         self._cond = threading.Condition()
         self.proc = subprocess.Popen(
-            [BIN, *args], env=base, stdin=subprocess.DEVNULL,
+            [binary or BIN, *args], env=base, stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self._readers = [
             threading.Thread(target=self._pump, args=(self.proc.stderr, self._lines), daemon=True),
@@ -291,6 +296,25 @@ def request(port, method="GET", path="/", headers=None, body=b"", timeout=DEFAUL
         return c.read_response(head_request=(method == "HEAD"))
     finally:
         c.close()
+
+
+def parse_chunked_response(data):
+    """Splits a whole raw chunked response into (status, headers text, body) without the
+    quadratic copying of RawConnection (for responses of many MiB)."""
+    head_end = data.index(b"\r\n\r\n")
+    head = data[:head_end].decode("latin-1")
+    status = int(head.split(" ", 2)[1])
+    pos = head_end + 4
+    parts = []
+    while True:
+        eol = data.index(b"\r\n", pos)
+        size = int(data[pos:eol].split(b";")[0], 16)
+        pos = eol + 2
+        if size == 0:
+            break
+        parts.append(data[pos:pos + size])
+        pos += size + 2
+    return status, head, b"".join(parts)
 
 
 def wait_until(predicate, timeout=DEFAULT_WAIT, interval=0.02, what="condition"):

@@ -1,0 +1,42 @@
+#pragma once
+// The exchange an in-process handler gets: the real one plus the exec timeout and the access
+// line. When the deadline passes, the handler is cancelled (CancelReason::exec_timeout) and the
+// client gets a 504, or an aborted response if its head was already sent; whatever the handler
+// does with the exchange afterwards is ignored.
+
+#include <memory>
+
+#include <uv.h>
+
+#include "ofwatchdog/log.hpp"
+#include "util/forwarding_exchange.hpp"
+
+namespace ofwatchdog::modes {
+
+class DeadlineExchange final : public ForwardingExchange,
+                               public std::enable_shared_from_this<DeadlineExchange> {
+public:
+  DeadlineExchange(std::shared_ptr<Exchange> inner, Duration timeout, Logger& log,
+                   bool log_callid);
+  ~DeadlineExchange() override;
+
+  void send_head(ResponseHead head) override;
+  bool send_body(std::string_view data) override;
+  void finish() override;
+  void abort() override;
+  bool done() const override { return ended_ || ForwardingExchange::done(); }
+
+private:
+  void on_cancel(CancelReason reason) override;
+  void on_deadline();
+  // Logs the access line and stops the deadline, once.
+  void end();
+
+  Logger& log_;
+  bool log_callid_;
+  std::uint64_t started_ns_;
+  uv_timer_t* timer_ = nullptr; // freed in its close callback, which may run after us
+  bool ended_ = false;
+};
+
+} // namespace ofwatchdog::modes
