@@ -1,0 +1,332 @@
+// Connection: the socket, its timers and its teardown. The request flow is in
+// connection_requests.cpp.
+
+#include "http/connection.hpp"
+
+#include <netinet/in.h>
+
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "http/listener.hpp"
+
+namespace ofwatchdog::http {
+
+namespace {
+template <typename Handle>
+Connection* owner(Handle* handle) {
+  return static_cast<Connection*>(handle->data);
+}
+
+std::string format_peer(const struct sockaddr_storage& address) {
+  char ip[64] = {0};
+  if (address.ss_family == AF_INET6) {
+    const auto* in6 = reinterpret_cast<const struct sockaddr_in6*>(&address);
+    int port = ntohs(in6->sin6_port);
+    // IPv4 clients of a dual-stack socket show up as ::ffff:a.b.c.d; report the IPv4 form.
+    if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+      struct sockaddr_in in4 {};
+      in4.sin_family = AF_INET;
+      std::memcpy(&in4.sin_addr, &in6->sin6_addr.s6_addr[12], 4);
+      uv_ip4_name(&in4, ip, sizeof(ip));
+      return fmt::format("{}:{}", ip, port);
+    }
+    uv_ip6_name(in6, ip, sizeof(ip));
+    return fmt::format("[{}]:{}", ip, port);
+  }
+  const auto* in4 = reinterpret_cast<const struct sockaddr_in*>(&address);
+  uv_ip4_name(in4, ip, sizeof(ip));
+  return fmt::format("{}:{}", ip, ntohs(in4->sin_port));
+}
+} // namespace
+
+Connection::Connection(ServerImpl& server)
+    : server_(server), parser_(server.limits().max_header_bytes),
+      out_(reinterpret_cast<uv_stream_t*>(&tcp_), [this](int status) { handle_written(status); }) {
+  parser_.set_body_sink([this](std::string_view data) { on_body_bytes(data); });
+}
+
+uv_loop_t* Connection::loop() const { return server_.loop(); }
+
+std::string_view Connection::date() const { return server_.date(); }
+
+void Connection::accept(uv_stream_t* listener) {
+  uv_tcp_init(server_.loop(), &tcp_);
+  uv_timer_init(server_.loop(), &timer_);
+  uv_idle_init(server_.loop(), &idle_);
+  tcp_.data = this;
+  timer_.data = this;
+  idle_.data = this;
+  open_handles_ = 3;
+  if (uv_accept(listener, reinterpret_cast<uv_stream_t*>(&tcp_)) != 0) {
+    close_now();
+    return;
+  }
+  uv_tcp_nodelay(&tcp_, 1);
+  struct sockaddr_storage peer {};
+  int len = sizeof(peer);
+  if (uv_tcp_getpeername(&tcp_, reinterpret_cast<struct sockaddr*>(&peer), &len) == 0) {
+    remote_ = format_peer(peer);
+  }
+  // The read deadline of the first request runs from the accept, as in Go.
+  read_deadline_ = deadline_after(server_.limits().read_timeout.count());
+  if (read_deadline_ == 0) {
+    idle_deadline_ = deadline_after(server_.limits().idle_timeout.count());
+  }
+  if (server_.draining()) {
+    close_now();
+    return;
+  }
+  update_reading();
+  update_timer();
+}
+
+std::uint64_t Connection::deadline_after(std::int64_t timeout_ns) const {
+  if (timeout_ns <= 0) {
+    return 0;
+  }
+  std::uint64_t ms = static_cast<std::uint64_t>((timeout_ns + 999999) / 1000000);
+  return uv_now(server_.loop()) + (ms == 0 ? 1 : ms);
+}
+
+// --- reading ----------------------------------------------------------------------------------
+
+void Connection::on_alloc(uv_handle_t* handle, std::size_t, uv_buf_t* buf) {
+  *buf = owner(handle)->server_.read_buffer();
+}
+
+void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
+  Connection* self = owner(stream);
+  if (nread > 0) {
+    self->handle_data(buf->base, static_cast<std::size_t>(nread));
+  } else if (nread == UV_EOF) {
+    self->handle_eof();
+  } else if (nread < 0) {
+    self->cancel_exchange(CancelReason::client_closed);
+    self->close_now();
+  }
+}
+
+void Connection::handle_data(const char* data, std::size_t len) {
+  if (closing_ || lingering_) {
+    return; // the last response is out; input is only read so the close stays clean
+  }
+  if (phase_ == Phase::waiting) {
+    phase_ = Phase::head;
+    idle_deadline_ = 0;
+    if (!first_request_) {
+      read_deadline_ = deadline_after(server_.limits().read_timeout.count());
+    }
+  }
+  if (inpos_ > 0 && inpos_ == inbuf_.size()) {
+    inbuf_.clear();
+    inpos_ = 0;
+  } else if (inpos_ > inbuf_.size() / 2) {
+    inbuf_.erase(0, inpos_);
+    inpos_ = 0;
+  }
+  inbuf_.append(data, len);
+  pump();
+}
+
+void Connection::handle_eof() {
+  peer_eof_ = true;
+  if (lingering_) {
+    close_now();
+    return;
+  }
+  // Like Go, a peer that closes its side while a request is being served is taken as gone: the
+  // exchange is cancelled (so a mode can stop the function) rather than answered into the void.
+  if (exchange_ && !exchange_->done()) {
+    cancel_exchange(CancelReason::client_closed);
+    close_now();
+    return;
+  }
+  if (phase_ == Phase::waiting || phase_ == Phase::head) {
+    close_now();
+    return;
+  }
+  // The response is complete but may still be in the queue: send it, then close.
+  close_after_response_ = true;
+  phase_ = Phase::complete;
+  pump();
+}
+
+void Connection::update_reading() {
+  if (closing_) {
+    return;
+  }
+  bool want = !peer_eof_ && (lingering_ || unparsed() < kReadAhead);
+  auto* stream = reinterpret_cast<uv_stream_t*>(&tcp_);
+  if (want && !reading_) {
+    if (uv_read_start(stream, &Connection::on_alloc, &Connection::on_read) == 0) {
+      reading_ = true;
+    }
+  } else if (!want && reading_) {
+    uv_read_stop(stream);
+    reading_ = false;
+  }
+}
+
+// --- writing ----------------------------------------------------------------------------------
+
+void Connection::handle_written(int status) {
+  if (closing_) {
+    return;
+  }
+  if (status < 0) {
+    // Handled on the next turn: this may run inside a handler's send_body.
+    write_failed_ = true;
+    schedule();
+    return;
+  }
+  if (exchange_ && out_.queued() < ServerExchangeImpl::kLowWater) {
+    auto exchange = exchange_;
+    exchange->deliver_writable();
+  }
+  pump();
+}
+
+// --- timers and deferred work -------------------------------------------------------------
+
+void Connection::schedule() {
+  if (!closing_) {
+    uv_idle_start(&idle_, &Connection::on_idle);
+  }
+}
+
+void Connection::on_idle(uv_idle_t* idle) {
+  uv_idle_stop(idle);
+  Connection* self = owner(idle);
+  if (self->write_failed_) {
+    self->cancel_exchange(CancelReason::client_closed);
+    self->close_now();
+    return;
+  }
+  self->pump();
+}
+
+void Connection::update_timer() {
+  if (closing_) {
+    return;
+  }
+  std::uint64_t next = 0;
+  for (std::uint64_t deadline : {read_deadline_, write_deadline_, idle_deadline_, linger_deadline_}) {
+    if (deadline != 0 && (next == 0 || deadline < next)) {
+      next = deadline;
+    }
+  }
+  if (next == 0) {
+    uv_timer_stop(&timer_);
+    return;
+  }
+  std::uint64_t now = uv_now(server_.loop());
+  uv_timer_start(&timer_, &Connection::on_timer, next > now ? next - now : 0, 0);
+}
+
+void Connection::on_timer(uv_timer_t* timer) { owner(timer)->handle_timer(); }
+
+void Connection::handle_timer() {
+  std::uint64_t now = uv_now(server_.loop());
+  auto passed = [now](std::uint64_t deadline) { return deadline != 0 && now >= deadline; };
+  if (passed(linger_deadline_) || passed(idle_deadline_)) {
+    close_now();
+    return;
+  }
+  if (passed(write_deadline_)) {
+    cancel_exchange(CancelReason::write_timeout);
+    close_now();
+    return;
+  }
+  if (passed(read_deadline_)) {
+    // An incomplete head is dropped without an answer; an incomplete body cancels its
+    // exchange (the handler learns it through on_cancel(read_timeout)).
+    cancel_exchange(CancelReason::read_timeout);
+    close_now();
+    return;
+  }
+  update_timer();
+}
+
+// --- closing ----------------------------------------------------------------------------------
+
+void Connection::drain() {
+  draining_ = true;
+  if (!exchange_ && (phase_ == Phase::waiting) && out_.idle()) {
+    close_now();
+    return;
+  }
+  schedule();
+}
+
+void Connection::shut_down() {
+  cancel_exchange(CancelReason::shutdown);
+  close_now();
+}
+
+void Connection::abort_now() {
+  // The exchange already counts as done; nothing of it was written, so just go.
+  close_now();
+}
+
+void Connection::cancel_exchange(CancelReason reason) {
+  if (!exchange_) {
+    return;
+  }
+  auto exchange = std::move(exchange_);
+  exchange_.reset();
+  exchange->detach();
+  exchange->cancel(reason);
+}
+
+void Connection::begin_graceful_close() {
+  if (lingering_ || closing_) {
+    return;
+  }
+  lingering_ = true;
+  read_deadline_ = write_deadline_ = idle_deadline_ = 0;
+  linger_deadline_ = uv_now(server_.loop()) + kLingerMs;
+  inbuf_.clear();
+  inpos_ = 0;
+  shutdown_req_.data = this;
+  if (peer_eof_ ||
+      uv_shutdown(&shutdown_req_, reinterpret_cast<uv_stream_t*>(&tcp_), &Connection::on_shutdown) != 0) {
+    close_now();
+    return;
+  }
+  update_reading();
+  update_timer();
+}
+
+void Connection::on_shutdown(uv_shutdown_t* req, int status) {
+  if (status < 0 && status != UV_ECANCELED) {
+    owner(req)->close_now();
+  }
+}
+
+void Connection::close_now() {
+  if (closing_) {
+    return;
+  }
+  cancel_exchange(CancelReason::client_closed);
+  closing_ = true;
+  out_.discard_pending();
+  if (open_handles_ == 0) {
+    // accept() never initialised the handles.
+    server_.connection_closed(this);
+    return;
+  }
+  uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), &Connection::on_handle_closed);
+  uv_close(reinterpret_cast<uv_handle_t*>(&timer_), &Connection::on_handle_closed);
+  uv_close(reinterpret_cast<uv_handle_t*>(&idle_), &Connection::on_handle_closed);
+}
+
+void Connection::on_handle_closed(uv_handle_t* handle) {
+  Connection* self = owner(handle);
+  if (--self->open_handles_ == 0) {
+    self->server_.connection_closed(self);
+  }
+}
+
+} // namespace ofwatchdog::http

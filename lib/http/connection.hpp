@@ -1,0 +1,143 @@
+#pragma once
+// One accepted socket: its handles, parser, timers and write queue.
+//
+// A Connection owns a uv_tcp_t, a uv_timer_t (the earliest of its read, write, idle and linger
+// deadlines) and a uv_idle_t (work deferred to the next loop turn, so that calls made by a
+// handler never re-enter the parser or the handler). It frees itself after the close callbacks
+// of all three handles have run.
+//
+// Requests are served one at a time: the parser stops after each head and each message and is
+// only resumed when the current exchange wants body bytes, or once its response has been fully
+// written. While parsing is suspended the socket is read ahead at most kReadAhead bytes (so a
+// peer close is still noticed) and then reading stops.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <uv.h>
+
+#include "http/request_parser.hpp"
+#include "http/server_exchange.hpp"
+#include "http/write_queue.hpp"
+
+namespace ofwatchdog::http {
+
+class ServerImpl;
+
+class Connection {
+public:
+  explicit Connection(ServerImpl& server);
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Accepts from `listener` and starts reading. On failure the connection closes itself.
+  void accept(uv_stream_t* listener);
+
+  // Graceful: close now if idle, else after the current response.
+  void drain();
+  // Forceful: cancel the exchange (shutdown) and close.
+  void shut_down();
+
+  // --- called by the exchange ---------------------------------------------------------------
+  uv_loop_t* loop() const;
+  std::string_view date() const;
+  WriteQueue& out() { return out_; }
+  bool closing() const { return closing_; }
+  // True when this response will be the last on the connection (so it says Connection: close).
+  bool last_response() const { return close_after_response_ || draining_; }
+  void close_after_response() { close_after_response_ = true; }
+  // The exchange wants (more) body bytes, or stopped wanting them; parsing follows at once.
+  void body_interest_changed();
+  // The exchange's response is complete in the write queue (finish) or was cut short (abort,
+  // or a length that was not reached: `reusable` false).
+  void response_ended(bool reusable);
+  // abort() before any head: the client gets the connection closed with nothing.
+  void abort_now();
+
+  // Bytes read ahead beyond the parser while it is suspended.
+  static constexpr std::size_t kReadAhead = 64 * 1024;
+  // A body left unread by a finished response is discarded up to this size to keep the
+  // connection; a longer one closes it.
+  static constexpr std::uint64_t kMaxDiscard = 256 * 1024;
+  // After the last response the socket is half-closed and read (and discarded) for this long, so
+  // unread input does not turn the close into a reset that could destroy the response.
+  static constexpr std::uint64_t kLingerMs = 500;
+
+private:
+  enum class Phase {
+    waiting,  // between requests; nothing of the next one has arrived
+    head,     // bytes of a request head have arrived
+    body,     // the head was handed out; its body is still coming
+    complete, // the message is complete (or abandoned); waiting for the response to finish
+  };
+
+  // connection.cpp: handles, reading, timers, closing
+  static void on_alloc(uv_handle_t* handle, std::size_t suggested, uv_buf_t* buf);
+  static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
+  static void on_timer(uv_timer_t* timer);
+  static void on_idle(uv_idle_t* idle);
+  static void on_shutdown(uv_shutdown_t* req, int status);
+  static void on_handle_closed(uv_handle_t* handle);
+  void handle_data(const char* data, std::size_t len);
+  void handle_eof();
+  void handle_written(int status);
+  void handle_timer();
+  void schedule();
+  void update_reading();
+  void update_timer();
+  void begin_graceful_close();
+  void close_now();
+  void cancel_exchange(CancelReason reason);
+  std::uint64_t deadline_after(std::int64_t timeout_ns) const;
+  std::size_t unparsed() const { return inbuf_.size() - inpos_; }
+
+  // connection_requests.cpp: parsing, dispatch, the order of requests and responses
+  void pump();
+  bool step();
+  bool feed_parser();
+  void on_head();
+  void on_message_end();
+  void on_parse_error();
+  void on_body_bytes(std::string_view data);
+  void start_exchange(Request request);
+  void finish_exchange();
+
+  ServerImpl& server_;
+  uv_tcp_t tcp_{};
+  uv_timer_t timer_{};
+  uv_idle_t idle_{};
+  uv_shutdown_t shutdown_req_{};
+  int open_handles_ = 0;
+
+  RequestParser parser_;
+  WriteQueue out_;
+  std::shared_ptr<ServerExchangeImpl> exchange_;
+  std::string remote_;
+  std::string inbuf_;
+  std::size_t inpos_ = 0;
+
+  Phase phase_ = Phase::waiting;
+  bool first_request_ = true;
+  bool response_done_ = false;
+  bool discard_body_ = false;
+  std::uint64_t discarded_ = 0;
+  bool close_after_response_ = false;
+  bool draining_ = false;
+  bool reading_ = false;
+  bool peer_eof_ = false;
+  bool write_failed_ = false;
+  bool lingering_ = false;
+  bool closing_ = false;
+  bool processing_ = false;
+  bool reprocess_ = false;
+
+  // Absolute uv_now() times in milliseconds; 0 when unset.
+  std::uint64_t read_deadline_ = 0;
+  std::uint64_t write_deadline_ = 0;
+  std::uint64_t idle_deadline_ = 0;
+  std::uint64_t linger_deadline_ = 0;
+};
+
+} // namespace ofwatchdog::http

@@ -1,0 +1,223 @@
+// Connection: the request flow. One request at a time: parse its head, hand it out (or answer it
+// here), feed its body while the exchange wants it, and start on the next request only once the
+// response has been written out completely, so pipelined responses keep their order.
+
+#include <exception>
+
+#include "http/connection.hpp"
+#include "http/listener.hpp"
+#include "http/request_checks.hpp"
+
+namespace ofwatchdog::http {
+
+void Connection::pump() {
+  if (processing_) {
+    reprocess_ = true;
+    return;
+  }
+  processing_ = true;
+  do {
+    reprocess_ = false;
+    while (!closing_ && !lingering_ && step()) {
+    }
+  } while (reprocess_ && !closing_ && !lingering_);
+  processing_ = false;
+  if (!closing_) {
+    update_reading();
+    update_timer();
+  }
+}
+
+// One move forward; false when nothing can happen until an event arrives.
+bool Connection::step() {
+  switch (phase_) {
+  case Phase::complete:
+    if (!response_done_ || !out_.idle()) {
+      return false;
+    }
+    finish_exchange();
+    return true;
+  case Phase::body:
+    if (!discard_body_ && !(exchange_ && exchange_->wants_body())) {
+      return false;
+    }
+    return feed_parser();
+  case Phase::waiting:
+  case Phase::head:
+    if (unparsed() == 0) {
+      return false;
+    }
+    return feed_parser();
+  }
+  return false;
+}
+
+bool Connection::feed_parser() {
+  // In the body phase the parser is fed even with no bytes: a body-less message ends only when
+  // the parser is resumed after its head.
+  auto result = parser_.feed(inbuf_.data() + inpos_, unparsed());
+  inpos_ += result.consumed;
+  switch (result.status) {
+  case RequestParser::Status::need_more:
+    return result.consumed > 0 && phase_ != Phase::complete;
+  case RequestParser::Status::head_done:
+    on_head();
+    return true;
+  case RequestParser::Status::message_done:
+    on_message_end();
+    return true;
+  case RequestParser::Status::error:
+    on_parse_error();
+    return false;
+  }
+  return false;
+}
+
+void Connection::on_body_bytes(std::string_view data) {
+  if (discard_body_ || !exchange_) {
+    discarded_ += data.size();
+    if (discarded_ > kMaxDiscard && phase_ == Phase::body) {
+      // Too much left to drop: stop parsing and close once the response is out.
+      close_after_response_ = true;
+      discard_body_ = false;
+      phase_ = Phase::complete;
+      read_deadline_ = 0;
+    }
+    return;
+  }
+  exchange_->deliver_body(data);
+}
+
+void Connection::on_head() {
+  Request request = parser_.take_request();
+  request.remote_address = remote_;
+  first_request_ = false;
+  if (!request.has_body()) {
+    read_deadline_ = 0;
+  }
+  if (!wants_keep_alive(request) || parser_.upgrade()) {
+    // After an upgrade request nothing on the connection is HTTP any more; the server does not
+    // switch protocols, so the connection ends with this response.
+    close_after_response_ = true;
+  }
+  std::optional<ServerAnswer> answer = check_request(request);
+  if (answer && answer->raw) {
+    out_.write(raw_error_response(answer->raw_text));
+    close_after_response_ = true;
+    response_done_ = true;
+    phase_ = Phase::complete;
+    return;
+  }
+  start_exchange(std::move(request));
+  auto exchange = exchange_;
+  if (answer) {
+    std::string body = std::move(answer->body);
+    exchange->send_head(std::move(answer->head));
+    exchange->send_body(body);
+    exchange->finish();
+    return;
+  }
+  try {
+    server_.dispatch(exchange);
+  } catch (const std::exception&) {
+    // A callback that throws broke its promise to answer; end the exchange so the connection
+    // does not hang on it.
+    exchange->abort();
+  }
+}
+
+void Connection::start_exchange(Request request) {
+  bool wants_continue = expects_continue(request);
+  exchange_ = std::make_shared<ServerExchangeImpl>(this, std::move(request), wants_continue);
+  phase_ = Phase::body;
+  response_done_ = false;
+  discard_body_ = false;
+  discarded_ = 0;
+  write_deadline_ = deadline_after(server_.limits().write_timeout.count());
+}
+
+void Connection::on_message_end() {
+  read_deadline_ = 0;
+  phase_ = Phase::complete;
+  if (parser_.upgrade()) {
+    close_after_response_ = true;
+  }
+  bool discarding = discard_body_;
+  discard_body_ = false;
+  if (exchange_ && !discarding) {
+    auto exchange = exchange_;
+    exchange->deliver_body_end();
+  }
+}
+
+void Connection::on_parse_error() {
+  if (phase_ == Phase::body) {
+    // The body of a request already handed out turned out malformed: that request cannot be
+    // answered sensibly any more.
+    cancel_exchange(CancelReason::client_closed);
+    close_now();
+    return;
+  }
+  bool too_large = parser_.error() == RequestParser::Error::header_too_large;
+  out_.write(raw_error_response(too_large ? "431 Request Header Fields Too Large"
+                                          : "400 Bad Request"));
+  close_after_response_ = true;
+  response_done_ = true;
+  phase_ = Phase::complete;
+  read_deadline_ = 0;
+  pump();
+}
+
+void Connection::body_interest_changed() {
+  if (!closing_) {
+    schedule();
+  }
+}
+
+void Connection::response_ended(bool reusable) {
+  if (closing_) {
+    return;
+  }
+  response_done_ = true;
+  if (!reusable) {
+    close_after_response_ = true;
+  }
+  if (phase_ == Phase::body) {
+    // The response is done before the request body: read and drop what is left of the body if
+    // that is cheap, so the connection can carry the next request; otherwise close after the
+    // response. A client still waiting for 100 Continue may never send its body at all.
+    const Request& request = exchange_->request();
+    bool continue_pending = exchange_->expects_continue() && !exchange_->continue_sent();
+    bool too_long = request.content_length && *request.content_length > kMaxDiscard;
+    if (close_after_response_ || continue_pending || too_long) {
+      close_after_response_ = true;
+      phase_ = Phase::complete;
+      read_deadline_ = 0;
+    } else {
+      discard_body_ = true;
+      discarded_ = 0;
+    }
+  }
+  schedule();
+}
+
+void Connection::finish_exchange() {
+  exchange_.reset();
+  write_deadline_ = 0;
+  response_done_ = false;
+  discard_body_ = false;
+  if (close_after_response_ || draining_) {
+    begin_graceful_close();
+    return;
+  }
+  phase_ = Phase::waiting;
+  idle_deadline_ = deadline_after(server_.limits().idle_timeout.count());
+  if (unparsed() > 0) {
+    // The next request was already read ahead (pipelining): its read deadline starts now.
+    phase_ = Phase::head;
+    idle_deadline_ = 0;
+    read_deadline_ = deadline_after(server_.limits().read_timeout.count());
+  }
+}
+
+} // namespace ofwatchdog::http

@@ -1,0 +1,173 @@
+#include "http/listener.hpp"
+
+#include <netinet/in.h>
+
+#include <vector>
+
+#include "http/connection.hpp"
+
+namespace ofwatchdog::http {
+
+ServerImpl::ServerImpl(uv_loop_t* loop, ServerLimits limits, RequestCallback on_request)
+    : loop_(loop), limits_(limits), on_request_(std::move(on_request)),
+      read_buffer_(new char[kReadBufferSize]) {}
+
+int ServerImpl::bind_and_listen(const struct sockaddr* address) {
+  auto* tcp = new uv_tcp_t;
+  int rc = uv_tcp_init(loop_, tcp);
+  if (rc != 0) {
+    delete tcp;
+    return rc;
+  }
+  tcp->data = this;
+  rc = uv_tcp_bind(tcp, address, 0);
+  if (rc == 0) {
+    rc = uv_listen(reinterpret_cast<uv_stream_t*>(tcp), 511, &ServerImpl::on_connection);
+  }
+  if (rc != 0) {
+    uv_close(reinterpret_cast<uv_handle_t*>(tcp),
+             [](uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); });
+    return rc;
+  }
+  listener_ = tcp;
+  return 0;
+}
+
+int ServerImpl::listen(int port) {
+  if (listener_ != nullptr) {
+    return UV_EALREADY;
+  }
+  // `::` without IPV6_V6ONLY accepts IPv4 clients too (as mapped addresses); hosts without
+  // IPv6 get the IPv4 wildcard instead.
+  struct sockaddr_in6 any6 {};
+  uv_ip6_addr("::", port, &any6);
+  int rc = bind_and_listen(reinterpret_cast<const struct sockaddr*>(&any6));
+  if (rc == UV_EAFNOSUPPORT || rc == UV_EADDRNOTAVAIL || rc == UV_EPROTONOSUPPORT ||
+      rc == UV_EINVAL) {
+    struct sockaddr_in any4 {};
+    uv_ip4_addr("0.0.0.0", port, &any4);
+    rc = bind_and_listen(reinterpret_cast<const struct sockaddr*>(&any4));
+  }
+  return rc;
+}
+
+int ServerImpl::port() const {
+  if (listener_ == nullptr) {
+    return 0;
+  }
+  struct sockaddr_storage address {};
+  int len = sizeof(address);
+  if (uv_tcp_getsockname(listener_, reinterpret_cast<struct sockaddr*>(&address), &len) != 0) {
+    return 0;
+  }
+  if (address.ss_family == AF_INET6) {
+    return ntohs(reinterpret_cast<struct sockaddr_in6*>(&address)->sin6_port);
+  }
+  return ntohs(reinterpret_cast<struct sockaddr_in*>(&address)->sin_port);
+}
+
+void ServerImpl::on_connection(uv_stream_t* listener, int status) {
+  auto* self = static_cast<ServerImpl*>(listener->data);
+  if (status < 0) {
+    return; // e.g. EMFILE: the client stays in the backlog and is retried on the next turn
+  }
+  auto* connection = new Connection(*self);
+  self->connections_.insert(connection);
+  connection->accept(listener);
+}
+
+void ServerImpl::dispatch(std::shared_ptr<ServerExchange> exchange) {
+  if (on_request_) {
+    on_request_(std::move(exchange));
+  } else {
+    exchange->finish();
+  }
+}
+
+void ServerImpl::connection_closed(Connection* connection) {
+  connections_.erase(connection);
+  delete connection;
+  check_finished();
+}
+
+void ServerImpl::close_listener() {
+  if (listener_ == nullptr || uv_is_closing(reinterpret_cast<uv_handle_t*>(listener_))) {
+    return;
+  }
+  uv_tcp_t* tcp = listener_;
+  tcp->data = this;
+  uv_close(reinterpret_cast<uv_handle_t*>(tcp), &ServerImpl::on_listener_closed);
+}
+
+void ServerImpl::on_listener_closed(uv_handle_t* handle) {
+  auto* self = static_cast<ServerImpl*>(handle->data);
+  delete reinterpret_cast<uv_tcp_t*>(handle);
+  self->listener_ = nullptr;
+  self->check_finished();
+}
+
+void ServerImpl::check_finished() {
+  if (listener_ != nullptr || !connections_.empty()) {
+    return;
+  }
+  if (finished_) {
+    auto done = std::move(finished_);
+    finished_ = nullptr;
+    done();
+  }
+  if (orphaned_) {
+    delete this;
+  }
+}
+
+void ServerImpl::drain(std::function<void()> done) {
+  draining_ = true;
+  finished_ = std::move(done);
+  bool had_listener = listener_ != nullptr;
+  close_listener();
+  // Draining may close connections at once; iterate over a copy.
+  std::vector<Connection*> snapshot(connections_.begin(), connections_.end());
+  for (Connection* connection : snapshot) {
+    connection->drain();
+  }
+  if (!had_listener && connections_.empty()) {
+    check_finished();
+  }
+}
+
+void ServerImpl::close(std::function<void()> done) {
+  draining_ = true;
+  finished_ = std::move(done);
+  bool had_listener = listener_ != nullptr;
+  close_listener();
+  std::vector<Connection*> snapshot(connections_.begin(), connections_.end());
+  for (Connection* connection : snapshot) {
+    connection->shut_down();
+  }
+  if (!had_listener && connections_.empty()) {
+    check_finished();
+  }
+}
+
+// --- Server ---------------------------------------------------------------------------------
+
+Server::Server(uv_loop_s* loop, ServerLimits limits, RequestCallback on_request)
+    : impl_(std::make_unique<ServerImpl>(loop, limits, std::move(on_request))) {}
+
+Server::~Server() {
+  if (impl_ && impl_->busy()) {
+    // Handles are still open: close them and let the implementation free itself once libuv has
+    // run their close callbacks (the loop must run for that).
+    impl_->close(nullptr);
+    impl_->orphan();
+    impl_.release();
+  }
+}
+
+int Server::listen(int port) { return impl_->listen(port); }
+int Server::port() const { return impl_->port(); }
+void Server::drain(std::function<void()> done) { impl_->drain(std::move(done)); }
+void Server::close(std::function<void()> done) { impl_->close(std::move(done)); }
+std::size_t Server::connection_count() const { return impl_->connection_count(); }
+
+} // namespace ofwatchdog::http

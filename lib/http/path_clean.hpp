@@ -1,0 +1,37 @@
+#pragma once
+// Request-target handling: splitting, percent-decoding, and the canonical path that decides the
+// 301 redirect (Go's ServeMux behaviour, which clients of the original can see).
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace ofwatchdog::http {
+
+struct TargetParts {
+  std::string_view path;  // still percent-encoded; empty for an authority-form target
+  std::string_view query; // the text after the first '?', still encoded
+  bool has_query = false;
+};
+
+// Splits an origin-form (`/a?b`) or absolute-form (`http://host/a?b`) request-target. For
+// absolute-form only the path and query are kept; the scheme and authority are dropped.
+TargetParts split_target(std::string_view target);
+
+// Decodes %XX escapes (`%2F` becomes `/`). Returns nothing when a `%` is not followed by two hex
+// digits, which the server answers with 400.
+std::optional<std::string> percent_decode(std::string_view text);
+
+// The canonical form of a decoded path: rooted, `//` collapsed, `.` and `..` resolved (never
+// above the root), and a trailing slash kept. This is Go's path.Clean plus the trailing-slash
+// rule of its ServeMux.
+std::string clean_path(std::string_view path);
+
+// Escapes a decoded path for a `Location` header: unreserved characters and `$&+,/:;=@` stay,
+// everything else becomes %XX (upper-case hex).
+std::string escape_path(std::string_view path);
+
+// Escapes `<>&'"` for text placed inside an HTML attribute.
+std::string html_escape(std::string_view text);
+
+} // namespace ofwatchdog::http

@@ -1,0 +1,136 @@
+#include "http/request_checks.hpp"
+
+#include <fmt/format.h>
+
+#include "http/path_clean.hpp"
+
+namespace ofwatchdog::http {
+
+namespace {
+char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+ServerAnswer raw_answer(std::string text) {
+  ServerAnswer answer;
+  answer.raw = true;
+  answer.raw_text = std::move(text);
+  return answer;
+}
+
+std::size_t count_headers(const Request& request, std::string_view name) {
+  std::size_t n = 0;
+  for (const Header& h : request.headers) {
+    if (iequals(h.name, name)) ++n;
+  }
+  return n;
+}
+} // namespace
+
+bool header_has_token(const Request& request, std::string_view name, std::string_view token) {
+  for (const Header& h : request.headers) {
+    if (!iequals(h.name, name)) continue;
+    std::string_view rest = h.value;
+    while (!rest.empty()) {
+      std::size_t comma = rest.find(',');
+      std::string_view item = trim(rest.substr(0, comma));
+      if (iequals(item, token)) return true;
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+  }
+  return false;
+}
+
+bool wants_keep_alive(const Request& request) {
+  if (header_has_token(request, "Connection", "close")) return false;
+  if (request.version_major == 1 && request.version_minor >= 1) return true;
+  return header_has_token(request, "Connection", "keep-alive");
+}
+
+bool expects_continue(const Request& request) {
+  const std::string* expect = request.header("Expect");
+  return expect != nullptr && iequals(trim(*expect), "100-continue") &&
+         request.version_major == 1 && request.version_minor >= 1 && request.has_body();
+}
+
+std::string raw_error_response(std::string_view text) {
+  return fmt::format("HTTP/1.1 {}\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                     "Connection: close\r\n\r\n{}",
+                     text, text);
+}
+
+std::optional<ServerAnswer> check_request(Request& request) {
+  bool connect = request.method == "CONNECT";
+  TargetParts parts = split_target(request.target);
+  std::optional<std::string> path = percent_decode(parts.path);
+  if (!path) {
+    return raw_answer("400 Bad Request");
+  }
+  request.path = std::move(*path);
+  request.raw_query = std::string(parts.query);
+
+  if (request.version_major != 1) {
+    return raw_answer("505 HTTP Version Not Supported: unsupported protocol version");
+  }
+  std::size_t hosts = count_headers(request, "Host");
+  if (request.version_minor >= 1 && hosts == 0 && !connect) {
+    return raw_answer("400 Bad Request: missing required Host header");
+  }
+  if (hosts > 1) {
+    return raw_answer("400 Bad Request: too many Host headers");
+  }
+
+  const std::string* expect = request.header("Expect");
+  if (expect != nullptr && !iequals(trim(*expect), "100-continue") && !trim(*expect).empty()) {
+    ServerAnswer answer;
+    answer.head.status = 417;
+    answer.head.headers.push_back({"Connection", "close"});
+    answer.head.content_length = 0;
+    return answer;
+  }
+
+  if (request.method == "OPTIONS" && request.target == "*") {
+    ServerAnswer answer;
+    answer.head.status = 200;
+    answer.head.content_length = 0;
+    return answer;
+  }
+
+  // CONNECT names an authority, not a path, so there is nothing to clean.
+  if (connect) {
+    return std::nullopt;
+  }
+  std::string clean = clean_path(request.path);
+  if (clean == request.path) {
+    return std::nullopt;
+  }
+  std::string location = escape_path(clean);
+  if (parts.has_query && !parts.query.empty()) {
+    location += "?";
+    location += parts.query;
+  }
+  ServerAnswer answer;
+  answer.head.status = 301;
+  if (request.method == "GET" || request.method == "HEAD") {
+    answer.head.headers.push_back({"Content-Type", "text/html; charset=utf-8"});
+    answer.body = fmt::format("<a href=\"{}\">Moved Permanently</a>.\n\n", html_escape(location));
+  }
+  answer.head.headers.insert(answer.head.headers.begin(), Header{"Location", location});
+  answer.head.content_length = answer.body.size();
+  return answer;
+}
+
+} // namespace ofwatchdog::http

@@ -1,0 +1,95 @@
+#include "http/response_writer.hpp"
+
+#include <fmt/format.h>
+
+#include "http/status_text.hpp"
+
+namespace ofwatchdog::http {
+
+namespace {
+char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
+void append_sanitised(std::string& out, std::string_view text) {
+  for (char c : text) {
+    out.push_back((c == '\r' || c == '\n') ? ' ' : c);
+  }
+}
+} // namespace
+
+Framing choose_framing(std::string_view method, bool http10_client, int status,
+                       std::optional<std::uint64_t> content_length) {
+  Framing framing;
+  if ((status >= 100 && status < 200) || status == 204) {
+    framing.body_allowed = false;
+    return framing;
+  }
+  if (status == 304 || method == "HEAD") {
+    framing.body_allowed = false;
+    framing.content_length = content_length;
+    return framing;
+  }
+  if (content_length) {
+    framing.content_length = content_length;
+  } else if (http10_client) {
+    framing.close_delimited = true;
+  } else {
+    framing.chunked = true;
+  }
+  return framing;
+}
+
+std::string serialize_head(int status, const HeaderList& headers, const Framing& framing,
+                           std::string_view date, std::string_view connection) {
+  std::string out = fmt::format("HTTP/1.1 {} {}\r\n", status, status_reason(status));
+  bool has_date = false;
+  for (const Header& h : headers) {
+    if (iequals(h.name, "Content-Length") || iequals(h.name, "Transfer-Encoding") ||
+        iequals(h.name, "Connection")) {
+      continue;
+    }
+    if (iequals(h.name, "Date")) {
+      has_date = true;
+    }
+    append_sanitised(out, h.name);
+    out += ": ";
+    append_sanitised(out, h.value);
+    out += "\r\n";
+  }
+  if (!has_date) {
+    out += "Date: ";
+    out += date;
+    out += "\r\n";
+  }
+  if (framing.content_length) {
+    out += fmt::format("Content-Length: {}\r\n", *framing.content_length);
+  }
+  if (framing.chunked) {
+    out += "Transfer-Encoding: chunked\r\n";
+  }
+  if (!connection.empty()) {
+    out += "Connection: ";
+    out += connection;
+    out += "\r\n";
+  }
+  out += "\r\n";
+  return out;
+}
+
+void append_chunk(std::string& out, std::string_view data) {
+  if (data.empty()) {
+    return;
+  }
+  fmt::format_to(std::back_inserter(out), "{:x}\r\n", data.size());
+  out.append(data);
+  out += "\r\n";
+}
+
+} // namespace ofwatchdog::http

@@ -1,0 +1,211 @@
+#include "http/server_exchange.hpp"
+
+#include "http/connection.hpp"
+#include "http/request_checks.hpp"
+
+namespace ofwatchdog::http {
+
+namespace {
+bool response_says_close(const HeaderList& headers) {
+  Request probe; // reuse the token matcher on the response headers
+  probe.headers = headers;
+  return header_has_token(probe, "Connection", "close");
+}
+} // namespace
+
+ServerExchangeImpl::ServerExchangeImpl(Connection* connection, Request request,
+                                       bool expects_continue)
+    : connection_(connection), loop_(connection->loop()), request_(std::move(request)),
+      expects_continue_(expects_continue) {}
+
+void ServerExchangeImpl::set_handler(ExchangeHandler* handler) {
+  if (done_) {
+    return;
+  }
+  handler_ = handler;
+  if (handler == nullptr || connection_ == nullptr) {
+    return;
+  }
+  if (!handler_started_) {
+    handler_started_ = true;
+    // The client holds the body back until told to go on; it is told only when a handler
+    // starts reading, and not once a final response has begun.
+    if (expects_continue_ && !head_sent_ && !body_ended_) {
+      continue_sent_ = true;
+      connection_->out().write(kContinueResponse);
+    }
+  }
+  connection_->body_interest_changed();
+}
+
+void ServerExchangeImpl::pause_body() {
+  body_paused_ = true;
+}
+
+void ServerExchangeImpl::resume_body() {
+  if (!body_paused_) {
+    return;
+  }
+  body_paused_ = false;
+  if (connection_ != nullptr && !done_) {
+    connection_->body_interest_changed();
+  }
+}
+
+void ServerExchangeImpl::send_head(ResponseHead head) {
+  if (done_ || head_sent_ || connection_ == nullptr) {
+    return;
+  }
+  head_sent_ = true;
+  status_ = head.status;
+  bool http10 = request_.version_major == 1 && request_.version_minor == 0;
+  framing_ = choose_framing(request_.method, http10, head.status, head.content_length);
+  if (framing_.close_delimited || response_says_close(head.headers)) {
+    connection_->close_after_response();
+  }
+  // A client still holding back its body for a 100 Continue that will never come cannot be
+  // told where the next request starts, so the connection ends with this response.
+  if (expects_continue_ && !continue_sent_ && !body_ended_) {
+    connection_->close_after_response();
+  }
+  std::string_view connection_header;
+  if (connection_->last_response()) {
+    // HTTP/1.0 clients close by default; only HTTP/1.1 ones need to be told.
+    if (!http10) connection_header = "close";
+  } else if (http10) {
+    connection_header = "keep-alive";
+  }
+  connection_->out().write(serialize_head(head.status, head.headers, framing_, connection_->date(),
+                                          connection_header));
+}
+
+bool ServerExchangeImpl::send_body(std::string_view data) {
+  if (done_ || connection_ == nullptr) {
+    return true;
+  }
+  if (!head_sent_) {
+    send_head(ResponseHead{});
+  }
+  body_bytes_ += data.size();
+  if (!framing_.body_allowed || data.empty()) {
+    return true;
+  }
+  if (framing_.content_length) {
+    std::uint64_t room = *framing_.content_length - framed_bytes_;
+    if (data.size() > room) {
+      data = data.substr(0, static_cast<std::size_t>(room));
+    }
+  }
+  framed_bytes_ += data.size();
+  if (framing_.chunked) {
+    std::string chunk;
+    chunk.reserve(data.size() + 16);
+    append_chunk(chunk, data);
+    connection_->out().write(std::move(chunk));
+  } else {
+    connection_->out().write(data);
+  }
+  if (connection_->out().queued() > kHighWater) {
+    wants_writable_ = true;
+    return false;
+  }
+  return true;
+}
+
+void ServerExchangeImpl::finish() {
+  if (done_) {
+    return;
+  }
+  if (connection_ == nullptr) {
+    mark_done();
+    return;
+  }
+  if (!head_sent_) {
+    ResponseHead head;
+    head.content_length = 0;
+    send_head(std::move(head));
+  }
+  bool complete = true;
+  if (framing_.chunked) {
+    connection_->out().write(kLastChunk);
+  } else if (framing_.body_allowed && framing_.content_length &&
+             framed_bytes_ < *framing_.content_length) {
+    // Fewer bytes than announced: the client can only learn that from the connection closing.
+    complete = false;
+  }
+  Connection* connection = connection_;
+  mark_done();
+  connection->response_ended(complete);
+}
+
+void ServerExchangeImpl::abort() {
+  if (done_) {
+    return;
+  }
+  Connection* connection = connection_;
+  bool head_was_sent = head_sent_;
+  mark_done();
+  if (connection == nullptr) {
+    return;
+  }
+  if (head_was_sent) {
+    connection->response_ended(false);
+  } else {
+    connection->abort_now();
+  }
+}
+
+void ServerExchangeImpl::on_done(std::function<void(const Exchange&)> callback) {
+  if (done_) {
+    callback(*this);
+    return;
+  }
+  done_callbacks_.push_back(std::move(callback));
+}
+
+void ServerExchangeImpl::deliver_body(std::string_view data) {
+  if (!done_ && handler_ != nullptr) {
+    handler_->on_body(data);
+  }
+}
+
+void ServerExchangeImpl::deliver_body_end() {
+  body_ended_ = true;
+  if (!done_ && handler_ != nullptr) {
+    handler_->on_body_end();
+  }
+}
+
+void ServerExchangeImpl::deliver_writable() {
+  if (!wants_writable_ || done_ || handler_ == nullptr) {
+    return;
+  }
+  wants_writable_ = false;
+  handler_->on_writable();
+}
+
+void ServerExchangeImpl::cancel(CancelReason reason) {
+  if (done_) {
+    return;
+  }
+  ExchangeHandler* handler = handler_;
+  handler_ = nullptr;
+  done_ = true;
+  if (handler != nullptr) {
+    handler->on_cancel(reason);
+  }
+  done_ = false; // let mark_done run the callbacks exactly once
+  mark_done();
+}
+
+void ServerExchangeImpl::mark_done() {
+  done_ = true;
+  handler_ = nullptr;
+  auto callbacks = std::move(done_callbacks_);
+  done_callbacks_.clear();
+  for (auto& callback : callbacks) {
+    callback(*this);
+  }
+}
+
+} // namespace ofwatchdog::http

@@ -1,0 +1,79 @@
+#pragma once
+// The Exchange the server hands out: one request and the state of its response.
+//
+// It talks to its connection through a raw pointer that the connection clears (`detach`) when
+// it goes away; from then on every response call is ignored, so a mode holding the exchange
+// longer than the connection lives is harmless.
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "http/response_writer.hpp"
+#include "http/server.hpp"
+
+namespace ofwatchdog::http {
+
+class Connection;
+
+class ServerExchangeImpl final : public ServerExchange {
+public:
+  ServerExchangeImpl(Connection* connection, Request request, bool expects_continue);
+
+  // Exchange
+  const Request& request() const override { return request_; }
+  uv_loop_s* loop() const override { return loop_; }
+  void set_handler(ExchangeHandler* handler) override;
+  void pause_body() override;
+  void resume_body() override;
+  void send_head(ResponseHead head) override;
+  bool send_body(std::string_view data) override;
+  void finish() override;
+  void abort() override;
+  bool head_sent() const override { return head_sent_; }
+  int status() const override { return status_; }
+  std::uint64_t body_bytes_sent() const override { return body_bytes_; }
+  bool done() const override { return done_; }
+  // ServerExchange
+  void on_done(std::function<void(const Exchange&)> callback) override;
+
+  // --- the connection's side -------------------------------------------------------------
+  // The connection should parse body bytes for this exchange now.
+  bool wants_body() const { return !done_ && handler_ != nullptr && !body_paused_; }
+  bool expects_continue() const { return expects_continue_; }
+  bool continue_sent() const { return continue_sent_; }
+  void deliver_body(std::string_view data);
+  void deliver_body_end();
+  // The write queue fell below the low-water mark.
+  void deliver_writable();
+  // Ends the exchange without finish/abort; the handler gets on_cancel.
+  void cancel(CancelReason reason);
+  void detach() { connection_ = nullptr; }
+
+  // Send_body reports false above this many queued bytes; on_writable comes below the low mark.
+  static constexpr std::size_t kHighWater = 256 * 1024;
+  static constexpr std::size_t kLowWater = 64 * 1024;
+
+private:
+  void mark_done();
+
+  Connection* connection_;
+  uv_loop_s* loop_;
+  Request request_;
+  ExchangeHandler* handler_ = nullptr;
+  bool expects_continue_;
+  bool continue_sent_ = false;
+  bool handler_started_ = false;
+  bool body_paused_ = false;
+  bool body_ended_ = false;
+  bool head_sent_ = false;
+  bool done_ = false;
+  bool wants_writable_ = false;
+  int status_ = 0;
+  std::uint64_t body_bytes_ = 0;
+  std::uint64_t framed_bytes_ = 0; // body bytes actually put on the wire
+  Framing framing_;
+  std::vector<std::function<void(const Exchange&)>> done_callbacks_;
+};
+
+} // namespace ofwatchdog::http

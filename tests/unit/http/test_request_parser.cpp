@@ -1,0 +1,140 @@
+// The llhttp wrapper, driven with raw bytes: bytes in, events out.
+
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include "http/request_parser.hpp"
+
+using ofwatchdog::Request;
+using ofwatchdog::http::RequestParser;
+using Status = RequestParser::Status;
+
+namespace {
+
+// Feeds `bytes` in pieces of `step` and records what happened, the way the connection drives
+// the parser (resuming after each stop with the unconsumed rest).
+struct Trace {
+  std::vector<std::string> events;
+  std::vector<Request> requests;
+  std::string body;
+  RequestParser::Error error = RequestParser::Error::none;
+};
+
+Trace run(const std::string& bytes, std::size_t step = 1 << 20,
+          std::size_t limit = (1u << 20) + 4096) {
+  RequestParser parser(limit);
+  Trace trace;
+  parser.set_body_sink([&](std::string_view data) { trace.body.append(data); });
+  std::size_t pos = 0;
+  std::size_t fed_until = 0;
+  while (pos < bytes.size() || fed_until < bytes.size()) {
+    fed_until = std::min(bytes.size(), std::max(fed_until, pos + step));
+    auto result = parser.feed(bytes.data() + pos, fed_until - pos);
+    pos += result.consumed;
+    if (result.status == Status::head_done) {
+      trace.events.push_back("head");
+      trace.requests.push_back(parser.take_request());
+    } else if (result.status == Status::message_done) {
+      trace.events.push_back("end");
+    } else if (result.status == Status::error) {
+      trace.events.push_back("error");
+      trace.error = parser.error();
+      break;
+    } else if (pos >= bytes.size()) {
+      break;
+    }
+  }
+  // A body-less message ends only when the parser is resumed, even with no more bytes.
+  if (!trace.events.empty() && trace.events.back() == "head") {
+    auto result = parser.feed(bytes.data() + pos, 0);
+    if (result.status == Status::message_done) trace.events.push_back("end");
+  }
+  return trace;
+}
+
+std::string joined(const std::vector<std::string>& events) {
+  std::string out;
+  for (const auto& e : events) {
+    out += (out.empty() ? "" : " ") + e;
+  }
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("a simple GET yields head then end", "[http][parser]") {
+  auto t = run("GET /a?b=1 HTTP/1.1\r\nHost: x\r\nX-Thing:  v  \r\n\r\n");
+  CHECK(joined(t.events) == "head end");
+  REQUIRE(t.requests.size() == 1);
+  const Request& r = t.requests[0];
+  CHECK(r.method == "GET");
+  CHECK(r.target == "/a?b=1");
+  CHECK(r.version_major == 1);
+  CHECK(r.version_minor == 1);
+  REQUIRE(r.headers.size() == 2);
+  CHECK(r.headers[0].name == "Host");
+  CHECK(r.headers[1].name == "X-Thing");
+  CHECK(r.headers[1].value == "v");
+  CHECK_FALSE(r.content_length);
+  CHECK_FALSE(r.chunked);
+}
+
+TEST_CASE("byte-at-a-time input gives the same events", "[http][parser]") {
+  auto t = run("POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello", 1);
+  CHECK(joined(t.events) == "head end");
+  CHECK(t.body == "hello");
+  REQUIRE(t.requests.size() == 1);
+  CHECK(t.requests[0].content_length == 5u);
+}
+
+TEST_CASE("chunked bodies are de-chunked", "[http][parser]") {
+  auto t = run("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+               "5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\n\r\n");
+  CHECK(joined(t.events) == "head end");
+  CHECK(t.body == "hello world");
+  CHECK(t.requests[0].chunked);
+}
+
+TEST_CASE("pipelined requests stop after each message", "[http][parser]") {
+  auto t = run("GET /1 HTTP/1.1\r\nHost: x\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\n\r\n");
+  CHECK(joined(t.events) == "head end head end");
+  REQUIRE(t.requests.size() == 2);
+  CHECK(t.requests[1].target == "/2");
+}
+
+TEST_CASE("malformed requests are errors", "[http][parser]") {
+  auto kind = [](const std::string& bytes) { return run(bytes).error; };
+  using E = RequestParser::Error;
+  CHECK(kind("GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
+             "Transfer-Encoding: chunked\r\n\r\n") == E::bad_request);
+  CHECK(kind("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n") ==
+        E::bad_request);
+  CHECK(kind("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n") == E::bad_request);
+  CHECK(kind("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n") ==
+        E::bad_request);
+  CHECK(kind("GARBAGE\r\n\r\n") == E::bad_request);
+  CHECK(kind("GET / HTTP/1.1\r\nBad Header: x\r\n\r\n") == E::bad_request);
+}
+
+TEST_CASE("a head over the limit is reported as too large", "[http][parser]") {
+  std::string big = "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(200, 'a') + "\r\n\r\n";
+  CHECK(run(big, 1 << 20, 100).error == RequestParser::Error::header_too_large);
+  CHECK(run(big, 16, 100).error == RequestParser::Error::header_too_large);
+  CHECK(run(big, 1 << 20, 1000).error == RequestParser::Error::none);
+}
+
+TEST_CASE("header names must be tokens and values free of control characters",
+          "[http][parser]") {
+  using E = RequestParser::Error;
+  CHECK(run("GET / HTTP/1.1\r\nBad Header: x\r\n\r\n").error == E::bad_request);
+  CHECK(run("GET / HTTP/1.1\r\nX: a\x01" "b\r\n\r\n").error == E::bad_request);
+  CHECK(run("GET / HTTP/1.1\r\nX: a\tb\r\n\r\n").error == E::none);
+}
+
+TEST_CASE("bare LF line ends and obsolete versions", "[http][parser]") {
+  auto t = run("GET / HTTP/1.0\r\n\r\n");
+  REQUIRE(t.requests.size() == 1);
+  CHECK(t.requests[0].version_minor == 0);
+}
