@@ -301,3 +301,49 @@ def test_file_descriptors_return_to_start_after_1000_requests(start_watchdog):
         assert r.status == 200 and r.body == b"%d" % i
     wait_until(lambda: wd.open_fds() == before, timeout=10,
                what=f"fd count back to {before} (now {wd.open_fds()})")
+
+
+def test_keep_alive_serves_requests_in_turn(start_watchdog):
+    wd = start_watchdog({"fprocess": "cat"})
+    c = RawConnection(wd.port)
+    try:
+        for body in (b"one", b"two", b""):
+            c.send(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+            r = c.read_response()
+            assert r.status == 200
+            assert r.body == body
+    finally:
+        c.close()
+
+
+def test_function_that_ignores_a_large_body_still_answers(start_watchdog):
+    # Decision C7: leaving stdin unread is not an error; the output is the answer.
+    wd = start_watchdog({"fprocess": fixture("exit_with.sh") + " 0 ignored"})
+    body = b"z" * (4 << 20)
+    c = RawConnection(wd.port, timeout=20)
+    errors = []
+
+    def send():
+        try:
+            c.sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(body)
+                           + body)
+        except OSError as e:  # the server may close once it has answered
+            errors.append(e)
+
+    sender = threading.Thread(target=send, daemon=True)
+    sender.start()
+    try:
+        r = c.read_response()
+        assert r.status == 200
+        assert r.body == b"ignored"
+    finally:
+        sender.join(20)
+        c.close()
+    wd.wait_for_log(TS + r"POST / - 200 - ContentLength: 7B ")
+
+
+def test_head_request_runs_the_function_without_a_body(start_watchdog):
+    wd = start_watchdog({"fprocess": fixture("exit_with.sh") + " 0 hello"})
+    r = request(wd.port, "HEAD", "/")
+    assert r.status == 200
+    assert r.body == b""
