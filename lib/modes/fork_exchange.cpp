@@ -230,8 +230,7 @@ void ForkExchange::kill_and_abandon(std::string_view why) {
     }
     // Stop waiting for the pipes: a process that left the group, or one the kernel has not
     // finished killing, must not keep the request open.
-    for (process::Stdio which :
-         {process::Stdio::in, process::Stdio::out, process::Stdio::err}) {
+    for (process::Stdio which : {process::Stdio::in, process::Stdio::out, process::Stdio::err}) {
       child_->close_pipe(which);
     }
   }
@@ -278,8 +277,8 @@ void ForkExchange::respond(const std::string& error) {
   exchange_->set_handler(nullptr);
   if (error.empty()) {
     if (!exchange_->head_sent()) {
-      exchange_->send_head(ResponseHead{200, {{"Content-Type", context_.config->content_type}},
-                                        std::uint64_t{0}});
+      exchange_->send_head(
+          ResponseHead{200, {{"Content-Type", context_.config->content_type}}, std::uint64_t{0}});
     }
     exchange_->finish();
   } else if (!exchange_->head_sent()) {

@@ -83,8 +83,8 @@ ChildProcess::SpawnResult ChildProcess::spawn(uv_loop_t* loop, const SpawnOption
     p.open = true;
     ++child->open_handles_;
     // The readable/writable flags are from the child's point of view.
-    stdio[i].flags = static_cast<uv_stdio_flags>(
-        UV_CREATE_PIPE | (i == 0 ? UV_READABLE_PIPE : UV_WRITABLE_PIPE));
+    stdio[i].flags = static_cast<uv_stdio_flags>(UV_CREATE_PIPE |
+                                                 (i == 0 ? UV_READABLE_PIPE : UV_WRITABLE_PIPE));
     stdio[i].data.stream = reinterpret_cast<uv_stream_t*>(&p.handle);
   }
 

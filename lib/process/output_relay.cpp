@@ -14,9 +14,13 @@ OutputRelay::OutputRelay(Logger& log, std::string stream, std::int64_t max_line,
           max_line, [this](std::string_view line) { log_.relay(stream_, line); },
           [this] { warn_overflow(); }) {}
 
-void OutputRelay::attach(ChildProcess& child, Stdio which) { child.read_output(which, this); }
+void OutputRelay::attach(ChildProcess& child, Stdio which) {
+  child.read_output(which, this);
+}
 
-void OutputRelay::on_output(std::string_view data) { splitter_.feed(data); }
+void OutputRelay::on_output(std::string_view data) {
+  splitter_.feed(data);
+}
 
 void OutputRelay::on_output_end(int status) {
   if (ended_)

@@ -22,8 +22,7 @@ class OutputRelay : public OutputSink {
 public:
   // `stream` is "stderr" or "stdout"; it picks the log destination and names the stream in
   // messages. `on_end` runs once when the stream reaches EOF or fails.
-  OutputRelay(Logger& log, std::string stream, std::int64_t max_line,
-              std::function<void()> on_end);
+  OutputRelay(Logger& log, std::string stream, std::int64_t max_line, std::function<void()> on_end);
 
   // Starts relaying `which` of `child`.
   void attach(ChildProcess& child, Stdio which);

@@ -11,24 +11,42 @@ namespace ofwatchdog::process {
 
 std::string signal_name(int signum) {
   switch (signum) {
-  case SIGKILL: return "killed";
-  case SIGTERM: return "terminated";
-  case SIGINT: return "interrupt";
-  case SIGHUP: return "hangup";
-  case SIGQUIT: return "quit";
-  case SIGABRT: return "aborted";
-  case SIGSEGV: return "segmentation fault";
-  case SIGBUS: return "bus error";
-  case SIGFPE: return "floating point exception";
-  case SIGPIPE: return "broken pipe";
-  case SIGUSR1: return "user defined signal 1";
-  case SIGUSR2: return "user defined signal 2";
-  case SIGALRM: return "alarm clock";
-  case SIGILL: return "illegal instruction";
-  case SIGTRAP: return "trace/breakpoint trap";
-  case SIGXCPU: return "CPU time limit exceeded";
-  case SIGXFSZ: return "file size limit exceeded";
-  default: return fmt::format("signal {}", signum);
+  case SIGKILL:
+    return "killed";
+  case SIGTERM:
+    return "terminated";
+  case SIGINT:
+    return "interrupt";
+  case SIGHUP:
+    return "hangup";
+  case SIGQUIT:
+    return "quit";
+  case SIGABRT:
+    return "aborted";
+  case SIGSEGV:
+    return "segmentation fault";
+  case SIGBUS:
+    return "bus error";
+  case SIGFPE:
+    return "floating point exception";
+  case SIGPIPE:
+    return "broken pipe";
+  case SIGUSR1:
+    return "user defined signal 1";
+  case SIGUSR2:
+    return "user defined signal 2";
+  case SIGALRM:
+    return "alarm clock";
+  case SIGILL:
+    return "illegal instruction";
+  case SIGTRAP:
+    return "trace/breakpoint trap";
+  case SIGXCPU:
+    return "CPU time limit exceeded";
+  case SIGXFSZ:
+    return "file size limit exceeded";
+  default:
+    return fmt::format("signal {}", signum);
   }
 }
 

@@ -30,7 +30,9 @@ struct Collector : OutputSink {
   }
 };
 
-std::vector<std::string> base_env() { return {"PATH=/usr/bin:/bin", "FOO=bar"}; }
+std::vector<std::string> base_env() {
+  return {"PATH=/usr/bin:/bin", "FOO=bar"};
+}
 
 bool process_gone(int pid) {
   if (::kill(pid, 0) != 0)
@@ -156,9 +158,9 @@ TEST_CASE("kill_group reaches grandchildren", "[child_process]") {
   TestLoop loop;
   Collector out;
   std::optional<ExitStatus> exit;
-  auto spawned = ChildProcess::spawn(loop.get(),
-                                     {{"sh", "-c", "sleep 60 & echo $!; wait"}, base_env()},
-                                     [&](const ExitStatus& s) { exit = s; });
+  auto spawned =
+      ChildProcess::spawn(loop.get(), {{"sh", "-c", "sleep 60 & echo $!; wait"}, base_env()},
+                          [&](const ExitStatus& s) { exit = s; });
   REQUIRE(spawned.child != nullptr);
   ChildProcess* child = spawned.child;
   child->read_output(Stdio::out, &out);

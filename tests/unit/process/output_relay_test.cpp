@@ -55,8 +55,7 @@ std::string relay_script(const std::string& script, std::int64_t max_line, bool 
 
 } // namespace
 
-TEST_CASE("stderr lines are relayed raw without prefix_logs, the last one too",
-          "[output_relay]") {
+TEST_CASE("stderr lines are relayed raw without prefix_logs, the last one too", "[output_relay]") {
   std::string logged =
       relay_script("printf 'one\\r\\ntwo\\n\\n%s\\nlast' '100% {}' >&2", 65536, false);
   CHECK(lines_of(logged) == std::vector<std::string>{"one", "two", "", "100% {}", "last"});
@@ -74,10 +73,9 @@ TEST_CASE("stderr lines carry a timestamp and `stderr: ` with prefix_logs", "[ou
 TEST_CASE("an over-long line is split and the function is not blocked", "[output_relay]") {
   // 100 KB in one line, then 200 KB more: far more than a pipe holds, so this only finishes
   // if the relay keeps draining.
-  std::string logged = relay_script(
-      "head -c 100000 /dev/zero | tr '\\0' a >&2; echo >&2; "
-      "head -c 200000 /dev/zero | tr '\\0' b >&2; echo done >&2",
-      1000, false);
+  std::string logged = relay_script("head -c 100000 /dev/zero | tr '\\0' a >&2; echo >&2; "
+                                    "head -c 200000 /dev/zero | tr '\\0' b >&2; echo done >&2",
+                                    1000, false);
   auto lines = lines_of(logged);
   REQUIRE(lines.size() == 1 + 100 + 200 + 1);
   CHECK(lines[0].find("longer than log_buffer_size (1000 bytes)") != std::string::npos);

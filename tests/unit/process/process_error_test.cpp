@@ -23,7 +23,8 @@ TEST_CASE("a non-zero exit is `exit status <n>`", "[process_error]") {
 TEST_CASE("a signal is `signal: <name>`, with core dumps noted", "[process_error]") {
   CHECK(exit_error_text(ExitStatus{0, SIGKILL}) == "signal: killed");
   CHECK(exit_error_text(ExitStatus{0, SIGTERM}) == "signal: terminated");
-  CHECK(exit_error_text(ExitStatus{0, SIGSEGV, true}) == "signal: segmentation fault (core dumped)");
+  CHECK(exit_error_text(ExitStatus{0, SIGSEGV, true}) ==
+        "signal: segmentation fault (core dumped)");
   CHECK(exit_error_text(ExitStatus{0, SIGABRT, true}) == "signal: aborted (core dumped)");
   CHECK_FALSE(ExitStatus{0, SIGKILL}.success());
 }
