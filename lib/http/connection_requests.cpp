@@ -91,7 +91,10 @@ void Connection::on_body_bytes(std::string_view data) {
     }
     return;
   }
-  exchange_->deliver_body(data);
+  // A local reference: the handler may end the exchange (and drop the last other reference)
+  // from inside on_body.
+  auto exchange = exchange_;
+  exchange->deliver_body(data);
 }
 
 void Connection::on_head() {
