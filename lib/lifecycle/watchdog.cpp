@@ -1,13 +1,23 @@
-// Placeholder until the lifecycle lands.
+// The public face of the watchdog; the work is in WatchdogImpl.
 #include "ofwatchdog/watchdog.hpp"
 
+#include "lifecycle/watchdog_impl.hpp"
+
 namespace ofwatchdog {
-class WatchdogImpl {};
-Watchdog::Watchdog(Config) {}
-Watchdog::Watchdog(Config, std::unique_ptr<ModeStrategy>) {}
+
+Watchdog::Watchdog(Config config)
+    : impl_(std::make_unique<WatchdogImpl>(std::move(config), nullptr)) {}
+
+Watchdog::Watchdog(Config config, std::unique_ptr<ModeStrategy> mode)
+    : impl_(std::make_unique<WatchdogImpl>(std::move(config), std::move(mode))) {}
+
 Watchdog::~Watchdog() = default;
-int Watchdog::run() { return 0; }
-void Watchdog::stop() {}
+
+int Watchdog::run() { return impl_->run(); }
+
+void Watchdog::stop() { impl_->stop(); }
+
 const char* version() { return OFWATCHDOG_VERSION; }
 const char* git_sha() { return OFWATCHDOG_GIT_SHA; }
+
 } // namespace ofwatchdog

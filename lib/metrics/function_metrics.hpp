@@ -22,6 +22,8 @@ public:
   void request_started();
   // It ended with this status after `seconds` (gauge down, counter and histogram observed).
   // `method` is the request method as sent; it is recorded lower-cased, or as "unknown".
+  // A status of 0 (no head was ever sent) is recorded as 200, as the original does for a
+  // handler that never wrote a header.
   void request_finished(std::string_view method, int status, double seconds);
 
   // The in-flight gauge's current value.
@@ -30,9 +32,17 @@ public:
   // The whole registry in Prometheus text exposition format (version 0.0.4).
   std::string render() const;
 
+  FunctionMetrics(const FunctionMetrics&) = delete;
+  FunctionMetrics& operator=(const FunctionMetrics&) = delete;
+
 private:
   struct State;
   std::unique_ptr<State> state_;
 };
+
+// The `method` label for a request method: the lower-cased name for the ten methods the
+// original knows (GET PUT HEAD POST DELETE CONNECT OPTIONS NOTIFY TRACE PATCH, spelled all upper
+// or all lower case), "unknown" for anything else, so a client cannot create unbounded series.
+std::string_view method_label(std::string_view method);
 
 } // namespace ofwatchdog::metrics

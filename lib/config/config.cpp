@@ -1,0 +1,311 @@
+// load_config: the environment -> Config, with the original's parsing rules and validation
+// order, plus the corrections this project makes (see docs/config.md).
+#include <fmt/format.h>
+
+#include <initializer_list>
+#include <limits>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/values.hpp"
+#include "log/format.hpp"
+#include "ofwatchdog/config.hpp"
+
+namespace ofwatchdog {
+
+std::string_view mode_name(Mode mode) {
+  switch (mode) {
+  case Mode::streaming:
+    return "streaming";
+  case Mode::serializing:
+    return "serializing";
+  case Mode::http:
+    return "http";
+  case Mode::static_files:
+    return "static";
+  case Mode::inproc:
+    return "inproc";
+  case Mode::wasm:
+    return "wasm";
+  }
+  return "unknown";
+}
+
+namespace {
+
+// The environment as a lookup table. A name set twice keeps its last value, as a shell would.
+class Environment {
+public:
+  Environment(const std::vector<std::string>& entries, std::vector<std::string>& warnings) {
+    for (const std::string& entry : entries) {
+      std::size_t eq = entry.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        warnings.push_back("Bad environment: " + entry);
+        continue;
+      }
+      last_index_[entry.substr(0, eq)] = valid_.size();
+      valid_.push_back(entry);
+    }
+  }
+
+  // The value of `name`, or nothing when it is not set (set but empty is an empty string).
+  std::optional<std::string_view> get(std::string_view name) const {
+    auto it = last_index_.find(name);
+    if (it == last_index_.end())
+      return std::nullopt;
+    std::string_view entry = valid_[it->second];
+    return entry.substr(name.size() + 1);
+  }
+
+  // What forked functions inherit: one entry per name, at the place of its last occurrence
+  // (the order Go's os/exec keeps when it removes duplicates).
+  std::vector<std::string> entries() const {
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < valid_.size(); ++i) {
+      std::string_view name = std::string_view(valid_[i]).substr(0, valid_[i].find('='));
+      if (last_index_.find(name)->second == i)
+        out.push_back(valid_[i]);
+    }
+    return out;
+  }
+
+private:
+  std::vector<std::string> valid_;
+  std::map<std::string, std::size_t, std::less<>> last_index_;
+};
+
+// The value of the first of `names` that is set, and which name that was. Lists the preferred
+// name first: `function_process` wins over `fprocess` even when it is empty, as in the original.
+struct Found {
+  std::string_view name;
+  std::string_view value;
+};
+std::optional<Found> first_set(const Environment& env,
+                               std::initializer_list<std::string_view> names) {
+  for (std::string_view name : names)
+    if (std::optional<std::string_view> value = env.get(name))
+      return Found{name, *value};
+  return std::nullopt;
+}
+
+using Check = std::optional<ConfigError>;
+
+ConfigError error(std::string_view variable, std::string message, int exit_code = 1) {
+  return ConfigError{std::string(variable), std::move(message), exit_code};
+}
+
+Check read_mode(const Environment& env, Config& c) {
+  std::string_view value = env.get("mode").value_or("");
+  if (value.empty())
+    return std::nullopt; // an empty mode is the default, as in the original
+  for (Mode m : {Mode::streaming, Mode::serializing, Mode::http, Mode::static_files, Mode::inproc,
+                 Mode::wasm}) {
+    if (value == mode_name(m)) {
+      c.mode = m;
+      return std::nullopt;
+    }
+  }
+  // The original panics here with exit status 2; we keep the status and say why in words.
+  if (value == "afterburn")
+    return error("mode",
+                 "watchdog mode \"afterburn\" in variable mode is no longer supported (use http)",
+                 2);
+  return error("mode",
+               fmt::format("unknown watchdog mode {} in variable mode (expected one of streaming, "
+                           "serializing, http, static, inproc, wasm)",
+                           go_quote(value)),
+               2);
+}
+
+// A port: 0 (any free port) to 65535. Unlike the original, which turns junk into port 0 and so
+// binds a random port, a bad value stops start-up.
+Check read_port(const Environment& env, std::string_view name, int& port) {
+  std::optional<std::string_view> value = env.get(name);
+  if (!value)
+    return std::nullopt;
+  std::optional<std::int64_t> n = config::parse_go_int(*value);
+  if (!n)
+    return error(name, fmt::format("invalid value {} for {}: not a base-10 integer",
+                                   go_quote(*value), name));
+  if (*n < 0 || *n > 65535)
+    return error(name, fmt::format("invalid value {} for {}: a port must be from 0 to 65535",
+                                   go_quote(*value), name));
+  port = static_cast<int>(*n);
+  return std::nullopt;
+}
+
+Check read_max_inflight(const Environment& env, Config& c) {
+  std::optional<std::string_view> value = env.get("max_inflight");
+  if (!value)
+    return std::nullopt;
+  std::optional<std::int64_t> n = config::parse_go_int(*value);
+  if (!n || *n < 0 || *n > std::numeric_limits<int>::max())
+    return error("max_inflight",
+                 fmt::format("invalid value {} for max_inflight: expected a whole number, 0 or "
+                             "more (0 means no limit)",
+                             go_quote(*value)));
+  c.max_inflight = static_cast<int>(*n);
+  return std::nullopt;
+}
+
+Check read_ports_and_limits(const Environment& env, Config& c) {
+  if (Check e = read_port(env, "port", c.port))
+    return e;
+  if (Check e = read_port(env, "metrics_port", c.metrics_port))
+    return e;
+  if (Check e = read_max_inflight(env, c))
+    return e;
+  if (c.port != 0 && c.port == c.metrics_port)
+    return error("metrics_port",
+                 fmt::format("port and metrics_port are both {}: the metrics server needs a port "
+                             "of its own",
+                             c.port));
+  return std::nullopt;
+}
+
+Check read_log_format(const Environment& env, Config& c) {
+  std::string_view value = env.get("log_format").value_or("");
+  if (value.empty() || value == "text")
+    c.log_format = LogFormat::text;
+  else if (value == "json")
+    c.log_format = LogFormat::json;
+  else
+    return error("log_format", fmt::format("invalid value {} for log_format: expected text or json",
+                                           go_quote(value)));
+  return std::nullopt;
+}
+
+Check read_log_buffer_size(const Environment& env, Config& c) {
+  std::optional<std::string_view> value = env.get("log_buffer_size");
+  if (!value)
+    return std::nullopt;
+  config::IntResult n = config::parse_atoi(*value);
+  if (n.error == config::IntError::none) {
+    c.log_buffer_size = n.value;
+    return std::nullopt;
+  }
+  // The original's exact words (Go's strconv error text), which tools may match.
+  std::string_view why =
+      n.error == config::IntError::syntax ? "invalid syntax" : "value out of range";
+  return error("log_buffer_size",
+               fmt::format("invalid log_buffer_size value: {}, error: strconv.Atoi: parsing {}: {}",
+                           *value, go_quote(*value), why));
+}
+
+Duration duration_or(const Environment& env, std::string_view name, Duration fallback) {
+  std::optional<std::string_view> value = env.get(name);
+  if (!value)
+    return fallback;
+  return parse_duration(*value).value_or(fallback);
+}
+
+Check read_timeouts(const Environment& env, Config& c) {
+  c.read_timeout = duration_or(env, "read_timeout", c.read_timeout);
+  c.write_timeout = duration_or(env, "write_timeout", c.write_timeout);
+  c.exec_timeout = duration_or(env, "exec_timeout", c.exec_timeout);
+  // The health interval defaults to the write timeout as parsed, not to a constant.
+  c.healthcheck_interval = duration_or(env, "healthcheck_interval", c.write_timeout);
+  if (c.write_timeout == Duration::zero())
+    return error("write_timeout", "HTTP write timeout must be over 0s");
+  return std::nullopt;
+}
+
+bool needs_fprocess(Mode mode) {
+  return mode != Mode::static_files && mode != Mode::inproc && mode != Mode::wasm;
+}
+
+Check read_fprocess(const Environment& env, Config& c) {
+  std::optional<Found> found = first_set(env, {"function_process", "fprocess"});
+  if (found)
+    c.fprocess = std::string(found->value);
+  if (!c.fprocess.empty()) {
+    std::optional<std::vector<std::string>> argv = split_fprocess(c.fprocess);
+    if (!argv)
+      return error(found->name,
+                   fmt::format("invalid value {} for {}: a value starting with '[' must be a "
+                               "non-empty JSON array of strings",
+                               go_quote(c.fprocess), found->name));
+    c.fprocess_argv = std::move(*argv);
+  } else if (needs_fprocess(c.mode)) {
+    return error(found ? found->name : "fprocess",
+                 "provide a \"function_process\" or \"fprocess\" environmental variable for your "
+                 "function");
+  }
+  return std::nullopt;
+}
+
+Check check_mode_requirements(const Environment& env, Config& c) {
+  std::optional<Found> upstream = first_set(env, {"http_upstream_url", "upstream_url"});
+  if (upstream)
+    c.upstream_url = std::string(upstream->value);
+  if (c.mode == Mode::http) {
+    constexpr std::string_view kNeedUrl =
+        "For \"mode=http\" you must specify a valid URL for \"http_upstream_url\"";
+    if (c.upstream_url.empty())
+      return error(upstream ? upstream->name : "http_upstream_url", std::string(kNeedUrl));
+    if (std::optional<std::string> why = config::upstream_url_problem(c.upstream_url))
+      return error(upstream->name, fmt::format("{}, error: {} in {}: {}", kNeedUrl,
+                                               go_quote(c.upstream_url), upstream->name, *why));
+  }
+  if (std::optional<std::string_view> path = env.get("static_path")) {
+    c.static_path = std::string(*path);
+    if (c.mode == Mode::static_files && c.static_path.empty())
+      return error("static_path", "For mode=static you must specify the \"static_path\" to serve");
+  }
+  return std::nullopt;
+}
+
+// Values that never stop start-up: a bad boolean is just false (or the default).
+void read_plain_values(const Environment& env, Config& c) {
+  auto strict = [&](std::string_view name) {
+    return config::parse_strict_bool(env.get(name).value_or(""));
+  };
+  c.http_buffer_req_body = strict("http_buffer_req_body") || strict("buffer_http");
+  c.suppress_lock = strict("suppress_lock");
+
+  if (std::optional<std::string_view> v = env.get("prefix_logs"))
+    c.prefix_logs = config::parse_go_bool(*v).value_or(c.prefix_logs);
+
+  // The original reads `log_callid` while its README says `log_call_id`; we read both, and the
+  // name the code used wins.
+  if (std::optional<Found> v = first_set(env, {"log_callid", "log_call_id"}))
+    c.log_callid = v->value == "1" || config::parse_go_bool(v->value).value_or(false);
+
+  if (std::optional<std::string_view> v = env.get("content_type"))
+    c.content_type = std::string(*v);
+  if (std::optional<std::string_view> v = env.get("ready_path"))
+    c.ready_path = std::string(*v);
+  if (std::optional<std::string_view> v = env.get("wasm_root"))
+    c.wasm_root = std::string(*v);
+
+  // Go's os.TempDir: $TMPDIR when non-empty, else /tmp. Trailing slashes are dropped so the
+  // lock path reads as filepath.Join would write it.
+  std::string tmpdir(env.get("TMPDIR").value_or(""));
+  while (tmpdir.size() > 1 && tmpdir.back() == '/')
+    tmpdir.pop_back();
+  c.tmpdir = tmpdir.empty() ? "/tmp" : tmpdir;
+}
+
+} // namespace
+
+ConfigResult load_config(const std::vector<std::string>& environment) {
+  ConfigResult result{Config{}, {}};
+  Environment env(environment, result.warnings);
+  Config& c = result.config();
+
+  // The order of the checks is part of the contract: the first failure is the one reported.
+  for (auto step : {read_mode, read_ports_and_limits, read_log_format, read_log_buffer_size,
+                    read_timeouts, read_fprocess, check_mode_requirements}) {
+    if (Check failure = step(env, c)) {
+      result.value = std::move(*failure);
+      return result;
+    }
+  }
+  read_plain_values(env, c);
+  c.environment = env.entries();
+  return result;
+}
+
+} // namespace ofwatchdog

@@ -1,0 +1,73 @@
+#pragma once
+// The Watchdog's state: the loop, both listeners, the mode, the routes of the main port and the
+// start-up and shutdown sequences (see docs/lifecycle.md).
+
+#include <atomic>
+#include <memory>
+#include <optional>
+
+#include <uv.h>
+
+#include "http/server.hpp"
+#include "lifecycle/concurrency_limiter.hpp"
+#include "lifecycle/lock_file.hpp"
+#include "metrics/function_metrics.hpp"
+#include "ofwatchdog/config.hpp"
+#include "ofwatchdog/log.hpp"
+#include "ofwatchdog/mode_strategy.hpp"
+
+namespace ofwatchdog {
+
+class WatchdogImpl {
+public:
+  WatchdogImpl(Config config, std::unique_ptr<ModeStrategy> mode);
+  ~WatchdogImpl();
+
+  int run();
+  void stop(); // any thread
+
+private:
+  enum class Phase { starting, serving, interval, draining, stopping, stopped };
+
+  int start();
+  void route(std::shared_ptr<http::ServerExchange> exchange);
+  void serve_function(std::shared_ptr<http::ServerExchange> exchange);
+  void serve_health(http::ServerExchange& exchange);
+  void serve_ready(std::shared_ptr<http::ServerExchange> exchange);
+  bool healthy() const;
+
+  // Shutdown, in order: begin_shutdown (signal) -> after healthcheck_interval begin_drain ->
+  // drain done or write_timeout -> finish_shutdown (mode stopped, handles closed).
+  void begin_shutdown(const char* cause);
+  void begin_drain();
+  void drain_finished(bool timed_out);
+  void finish_shutdown();
+  void fatal(int exit_code, std::string_view message);
+  void close_own_handles();
+
+  Config config_;
+  Logger log_;
+  std::unique_ptr<ModeStrategy> mode_;
+  std::string mode_error_;
+  ModeContext context_;
+  lifecycle::LockFile lock_;
+  lifecycle::ConcurrencyLimiter limiter_;
+  metrics::FunctionMetrics metrics_;
+
+  uv_loop_t loop_{};
+  uv_async_t stop_async_{};
+  uv_signal_t sigterm_{};
+  uv_signal_t sigint_{};
+  uv_timer_t shutdown_timer_{};
+  std::unique_ptr<http::Server> server_;
+  std::unique_ptr<http::Server> metrics_server_;
+
+  std::atomic<bool> stop_requested_{false};
+  const char* pending_shutdown_cause_ = nullptr; // a signal that arrived during start-up
+  bool accepting_ = false;
+  Phase phase_ = Phase::starting;
+  int exit_code_ = 0;
+  bool handles_closed_ = false;
+};
+
+} // namespace ofwatchdog

@@ -1,0 +1,47 @@
+// The metrics port's handler.
+#include "metrics/metrics_endpoint.hpp"
+
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace ofwatchdog::metrics {
+
+namespace {
+
+constexpr std::string_view kMetricsPath = "/metrics";
+// The Prometheus text exposition format, version 0.0.4, as the original announces it.
+constexpr std::string_view kMetricsContentType = "text/plain; version=0.0.4; charset=utf-8";
+// The original's metrics server is a Go ServeMux, whose answer for an unknown path is this
+// exact page; scrapers and probes have seen it for years, so we keep it byte for byte.
+constexpr std::string_view kNotFoundBody = "404 page not found\n";
+
+void send_whole(Exchange& exchange, int status, HeaderList headers, std::string_view body) {
+  ResponseHead head;
+  head.status = status;
+  head.headers = std::move(headers);
+  head.content_length = body.size();
+  exchange.send_head(std::move(head));
+  // The body is small and sent in one piece; send_body's backpressure signal does not matter
+  // because nothing more follows.
+  exchange.send_body(body);
+  exchange.finish();
+}
+
+} // namespace
+
+void serve_metrics(const std::shared_ptr<Exchange>& exchange, const FunctionMetrics& metrics) {
+  if (exchange->done()) {
+    return;
+  }
+  if (exchange->request().path == kMetricsPath) {
+    std::string text = metrics.render();
+    send_whole(*exchange, 200, {{"Content-Type", std::string(kMetricsContentType)}}, text);
+    return;
+  }
+  send_whole(*exchange, 404,
+             {{"Content-Type", "text/plain; charset=utf-8"}, {"X-Content-Type-Options", "nosniff"}},
+             kNotFoundBody);
+}
+
+} // namespace ofwatchdog::metrics

@@ -1,0 +1,338 @@
+// One streaming-mode request; see fork_exchange.hpp for the flow and the answers.
+#include "modes/fork_exchange.hpp"
+
+#include <csignal>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "log/format.hpp"
+#include "modes/exec_timeout.hpp"
+#include "process/cgi_env.hpp"
+#include "process/process_error.hpp"
+
+namespace ofwatchdog::modes {
+
+namespace {
+
+// Bounds on body bytes waiting in the stdin pipe: above the high mark the request body is
+// paused, below the low mark it resumes. The exchange may still deliver one socket read (64 KiB)
+// after a pause, so the queue stays under about twice the high mark.
+constexpr std::size_t kStdinHighWater = 64 * 1024;
+constexpr std::size_t kStdinLowWater = 16 * 1024;
+
+constexpr std::string_view kErrorContentType = "text/plain; charset=utf-8";
+
+// The original's wording when the function is stopped for a reason other than its own failure.
+constexpr std::string_view kCanceledText = "context canceled";
+
+bool is_kube_probe(const Request& request) {
+  const std::string* agent = request.header("User-Agent");
+  return agent != nullptr && agent->rfind("kube-probe", 0) == 0;
+}
+
+} // namespace
+
+void ForkExchange::start(const ModeContext& context, std::shared_ptr<Exchange> exchange,
+                         std::shared_ptr<ForkRegistry> registry) {
+  auto* self = new ForkExchange(context, std::move(exchange), std::move(registry));
+  Entry entry(self);
+  self->run();
+}
+
+ForkExchange::ForkExchange(const ModeContext& context, std::shared_ptr<Exchange> exchange,
+                           std::shared_ptr<ForkRegistry> registry)
+    : context_(context), exchange_(std::move(exchange)), registry_(std::move(registry)),
+      started_ns_(uv_hrtime()) {
+  registry_->live.insert(this);
+}
+
+ForkExchange::~ForkExchange() {
+  registry_->live.erase(this);
+  if (registry_->live.empty() && registry_->on_empty) {
+    std::function<void()> on_empty = std::move(registry_->on_empty);
+    registry_->on_empty = nullptr;
+    on_empty();
+  }
+}
+
+void ForkExchange::run() {
+  const Config& config = *context_.config;
+  const Request& request = exchange_->request();
+
+  // The clock runs from handler entry, not from the start of the process.
+  timeout_ = effective_exec_timeout(config.exec_timeout, request.header("X-Timeout"));
+  if (timeout_ > Duration::zero())
+    start_timer(timeout_);
+
+  context_.log->info("Started logging: stderr from function.");
+  process::SpawnOptions options{config.fprocess_argv,
+                                process::build_cgi_environment(config.environment, request)};
+  auto spawned = process::ChildProcess::spawn(context_.loop, options,
+                                              [this](const process::ExitStatus& status) {
+                                                Entry entry(this);
+                                                on_exit(status);
+                                              });
+  if (spawned.child == nullptr) {
+    spawn_error_ = std::move(spawned.error);
+    complete();
+    return;
+  }
+  child_ = spawned.child;
+  child_->set_stdin_callback([this](int status) {
+    Entry entry(this);
+    on_stdin_written(status);
+  });
+  relay_.emplace(*context_.log, "stderr", config.log_buffer_size, [this] {
+    Entry entry(this);
+    stderr_done_ = true;
+    maybe_complete();
+  });
+  relay_->attach(*child_, process::Stdio::err);
+  child_->read_output(process::Stdio::out, this);
+  // Starts the body (and `100 Continue`); a request without a body ends here at once.
+  exchange_->set_handler(this);
+}
+
+void ForkExchange::start_timer(Duration timeout) {
+  uv_timer_init(context_.loop, &timer_);
+  timer_.data = this;
+  timer_open_ = true;
+  auto ms = std::chrono::ceil<std::chrono::milliseconds>(timeout).count();
+  uv_timer_start(
+      &timer_,
+      [](uv_timer_t* timer) {
+        auto* self = static_cast<ForkExchange*>(timer->data);
+        Entry entry(self);
+        self->on_timeout();
+      },
+      static_cast<std::uint64_t>(ms), 0);
+}
+
+void ForkExchange::on_timeout() {
+  timed_out_ = true;
+  kill_and_abandon(fmt::format("exec timeout of {} expired", go_duration(timeout_)));
+}
+
+void ForkExchange::shut_down() {
+  Entry entry(this);
+  kill_and_abandon("the watchdog is shutting down");
+}
+
+void ForkExchange::on_cancel(CancelReason reason) {
+  Entry entry(this);
+  // The exchange is over; nothing may be sent on it any more.
+  response_open_ = false;
+  kill_and_abandon(fmt::format("the request ended early ({})", cancel_reason_text(reason)));
+}
+
+void ForkExchange::on_exit(const process::ExitStatus& status) {
+  exit_status_ = status;
+  maybe_complete();
+}
+
+// --- stdin: the request body --------------------------------------------------------------
+
+void ForkExchange::on_body(std::string_view data) {
+  Entry entry(this);
+  if (stdin_done_ || child_ == nullptr)
+    return; // the function no longer reads stdin: the rest of the body is dropped
+  if (child_->write_stdin(data) != 0) {
+    stop_feeding_stdin();
+    return;
+  }
+  if (!body_paused_ && child_->stdin_queued_bytes() > kStdinHighWater) {
+    body_paused_ = true;
+    exchange_->pause_body();
+  }
+}
+
+void ForkExchange::on_body_end() {
+  Entry entry(this);
+  if (stdin_done_ || child_ == nullptr)
+    return;
+  stdin_done_ = true;
+  child_->close_stdin(); // after the queued writes, so the function reads all, then EOF
+}
+
+void ForkExchange::on_stdin_written(int status) {
+  if (status < 0) {
+    // EPIPE: the function closed stdin or exited without reading it all. That is allowed
+    // (decision C7); its output is still the answer.
+    stop_feeding_stdin();
+    return;
+  }
+  if (body_paused_ && child_ != nullptr && child_->stdin_queued_bytes() <= kStdinLowWater) {
+    body_paused_ = false;
+    if (response_open_)
+      exchange_->resume_body();
+  }
+}
+
+void ForkExchange::stop_feeding_stdin() {
+  stdin_done_ = true;
+  if (child_ != nullptr)
+    child_->close_pipe(process::Stdio::in);
+  // Keep reading the body (and dropping it) so the client is not stuck sending it.
+  if (body_paused_) {
+    body_paused_ = false;
+    if (response_open_)
+      exchange_->resume_body();
+  }
+}
+
+// --- stdout: the response body ------------------------------------------------------------
+
+void ForkExchange::on_output(std::string_view data) {
+  Entry entry(this);
+  if (!response_open_)
+    return;
+  // Decision C1: the 200 is committed by the first byte of output, not before.
+  if (!exchange_->head_sent()) {
+    exchange_->send_head(
+        ResponseHead{200, {{"Content-Type", context_.config->content_type}}, std::nullopt});
+  }
+  // Decision C2: every read goes out at once, so a line reaches the client while the
+  // function is still running.
+  bool more = exchange_->send_body(data);
+  if (!more && response_open_ && child_ != nullptr && !stdout_paused_) {
+    stdout_paused_ = true;
+    child_->pause_output(process::Stdio::out);
+  }
+}
+
+void ForkExchange::on_output_end(int status) {
+  Entry entry(this);
+  if (status < 0)
+    context_.log->info(fmt::format("Error reading stdout: {}", uv_strerror(status)));
+  stdout_done_ = true;
+  maybe_complete();
+}
+
+void ForkExchange::on_writable() {
+  Entry entry(this);
+  if (stdout_paused_ && child_ != nullptr) {
+    stdout_paused_ = false;
+    child_->resume_output(process::Stdio::out);
+  }
+}
+
+// --- ending -------------------------------------------------------------------------------
+
+void ForkExchange::kill_and_abandon(std::string_view why) {
+  if (completed_)
+    return;
+  if (child_ != nullptr) {
+    if (!killed_) {
+      killed_ = true;
+      context_.log->info(fmt::format("Killing the function's process group: {}", why));
+      child_->kill_group(SIGKILL);
+    }
+    // Stop waiting for the pipes: a process that left the group, or one the kernel has not
+    // finished killing, must not keep the request open.
+    for (process::Stdio which :
+         {process::Stdio::in, process::Stdio::out, process::Stdio::err}) {
+      child_->close_pipe(which);
+    }
+  }
+  if (relay_)
+    relay_->abandon();
+  stdin_done_ = stdout_done_ = stderr_done_ = true;
+  maybe_complete();
+}
+
+void ForkExchange::maybe_complete() {
+  if (!completed_ && exit_status_ && stdout_done_ && stderr_done_)
+    complete();
+}
+
+void ForkExchange::complete() {
+  if (completed_)
+    return;
+  completed_ = true;
+  std::string error = failure_text();
+  respond(error);
+  log_request(error);
+  release();
+}
+
+std::string ForkExchange::failure_text() const {
+  if (!spawn_error_.empty())
+    return spawn_error_;
+  std::string text = process::exit_error_text(*exit_status_);
+  if (!text.empty())
+    return text;
+  // The function itself exited 0 but something of its group outlived the deadline or the
+  // request, and its output may be cut short.
+  if (timed_out_)
+    return std::string(process::kDeadlineExceededText);
+  if (killed_)
+    return std::string(kCanceledText);
+  return {};
+}
+
+void ForkExchange::respond(const std::string& error) {
+  if (!response_open_)
+    return;
+  response_open_ = false;
+  exchange_->set_handler(nullptr);
+  if (error.empty()) {
+    if (!exchange_->head_sent()) {
+      exchange_->send_head(ResponseHead{200, {{"Content-Type", context_.config->content_type}},
+                                        std::uint64_t{0}});
+    }
+    exchange_->finish();
+  } else if (!exchange_->head_sent()) {
+    exchange_->send_head(
+        ResponseHead{500, {{"Content-Type", std::string(kErrorContentType)}}, error.size()});
+    exchange_->send_body(error);
+    exchange_->finish();
+  } else {
+    // Output has begun, so the 200 is on the wire: cut the stream short so that the client can
+    // tell the answer is incomplete.
+    exchange_->abort();
+  }
+}
+
+void ForkExchange::log_request(const std::string& error) {
+  if (!error.empty())
+    context_.log->info(error);
+  const Request& request = exchange_->request();
+  if (is_kube_probe(request))
+    return;
+  AccessRecord record;
+  record.method = request.method;
+  record.uri = request.target;
+  record.status = error.empty() ? "200" : "500";
+  record.bytes = static_cast<std::int64_t>(exchange_->body_bytes_sent());
+  record.seconds = static_cast<double>(uv_hrtime() - started_ns_) / 1e9;
+  context_.log->access(record);
+}
+
+void ForkExchange::release() {
+  if (timer_open_) {
+    timer_open_ = false;
+    ++closes_pending_;
+    uv_close(reinterpret_cast<uv_handle_t*>(&timer_), [](uv_handle_t* handle) {
+      auto* self = static_cast<ForkExchange*>(handle->data);
+      Entry entry(self);
+      --self->closes_pending_;
+    });
+  }
+  if (child_ != nullptr) {
+    ++closes_pending_;
+    child_->release([this] {
+      Entry entry(this);
+      --closes_pending_;
+    });
+    child_ = nullptr;
+  }
+  exchange_.reset();
+}
+
+void ForkExchange::destroy_if_finished() {
+  if (completed_ && closes_pending_ == 0 && depth_ == 0)
+    delete this;
+}
+
+} // namespace ofwatchdog::modes

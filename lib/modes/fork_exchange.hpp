@@ -1,0 +1,130 @@
+#pragma once
+// One streaming-mode request: the function's process, its pipes, the stderr relay and the exec
+// timeout, tied to the HTTP exchange it answers (modes.md §3 with decisions C1, C2, C5-C9, B9).
+//
+// Flow. The CGI environment is built and the exec-timeout clock starts at once; the function is
+// spawned in its own process group. The request body is written to its stdin as it arrives
+// (paused while the pipe is full; closed at the body's end; EPIPE is not an error). Its stdout
+// goes to the client as it is read: the 200 head is committed with the first byte, and every
+// read is sent straight away. Its stderr is relayed to the log. The request is complete when
+// the process has exited and stdout and stderr have both reached EOF.
+//
+// Answers. Success: 200 with the output (empty when there was none). A failure (the start
+// failed, a non-zero exit, a signal, the timeout) before any output: 500 with the error text as
+// a `text/plain; charset=utf-8` body, since the body is that text and not the function's
+// output. A failure after output began: the stream is aborted, so the client sees an incomplete
+// chunked body instead of a silent success.
+//
+// On the timeout, a client that went away, or shutdown, the whole process group gets SIGKILL
+// and the pipes are closed, so a grandchild holding stdout cannot keep the request open.
+//
+// The object owns itself: it is deleted once the exchange is over and its process handle and
+// timer have closed. Nothing is deleted inside its own call stack (see `Entry`).
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+
+#include <uv.h>
+
+#include "ofwatchdog/exchange.hpp"
+#include "ofwatchdog/mode_strategy.hpp"
+#include "process/child_process.hpp"
+#include "process/output_relay.hpp"
+
+namespace ofwatchdog::modes {
+
+class ForkExchange;
+
+// The exchanges of one mode that are still alive, so `stop` can end them and wait for them.
+struct ForkRegistry {
+  std::unordered_set<ForkExchange*> live;
+  std::function<void()> on_empty; // set by stop(); run when the last one is gone
+};
+
+class ForkExchange final : public ExchangeHandler, private process::OutputSink {
+public:
+  // Serves `exchange`; everything after this happens in callbacks.
+  static void start(const ModeContext& context, std::shared_ptr<Exchange> exchange,
+                    std::shared_ptr<ForkRegistry> registry);
+
+  // The watchdog is stopping: kill the function and finish as soon as it is reaped.
+  void shut_down();
+
+  // ExchangeHandler: the request body and the client side.
+  void on_body(std::string_view data) override;
+  void on_body_end() override;
+  void on_writable() override;
+  void on_cancel(CancelReason reason) override;
+
+private:
+  // Keeps the object alive while one of its methods is on the stack; the outermost one deletes
+  // it when it is finished.
+  class Entry {
+  public:
+    explicit Entry(ForkExchange* self) : self_(self) { ++self_->depth_; }
+    ~Entry() {
+      if (--self_->depth_ == 0)
+        self_->destroy_if_finished();
+    }
+    Entry(const Entry&) = delete;
+    Entry& operator=(const Entry&) = delete;
+
+  private:
+    ForkExchange* self_;
+  };
+
+  ForkExchange(const ModeContext& context, std::shared_ptr<Exchange> exchange,
+               std::shared_ptr<ForkRegistry> registry);
+  ~ForkExchange();
+
+  void run();
+  void start_timer(Duration timeout);
+  void on_timeout();
+  void on_exit(const process::ExitStatus& status);
+  void on_stdin_written(int status);
+  void stop_feeding_stdin();
+  void kill_and_abandon(std::string_view why);
+  void maybe_complete();
+  void complete();
+  std::string failure_text() const;
+  void respond(const std::string& error);
+  void log_request(const std::string& error);
+  void release();
+  void destroy_if_finished();
+
+  // process::OutputSink, for stdout.
+  void on_output(std::string_view data) override;
+  void on_output_end(int status) override;
+
+  ModeContext context_;
+  std::shared_ptr<Exchange> exchange_;
+  std::shared_ptr<ForkRegistry> registry_;
+  std::uint64_t started_ns_;
+  Duration timeout_{0};
+
+  process::ChildProcess* child_ = nullptr;
+  std::optional<process::OutputRelay> relay_;
+  std::string spawn_error_;
+  std::optional<process::ExitStatus> exit_status_;
+
+  uv_timer_t timer_{};
+  bool timer_open_ = false;
+  int closes_pending_ = 0;
+  int depth_ = 0;
+
+  bool response_open_ = true; // false once the exchange is cancelled or answered
+  bool body_paused_ = false;
+  bool stdin_done_ = false; // no more body goes to stdin (closed, or the function left it)
+  bool stdout_paused_ = false;
+  bool stdout_done_ = false;
+  bool stderr_done_ = false;
+  bool timed_out_ = false;
+  bool killed_ = false;
+  bool completed_ = false;
+};
+
+} // namespace ofwatchdog::modes

@@ -1,0 +1,22 @@
+#include "modes/mode_factory.hpp"
+
+#include <fmt/format.h>
+
+#include "modes/streaming_fork_mode.hpp"
+
+namespace ofwatchdog::modes {
+
+std::variant<std::unique_ptr<ModeStrategy>, std::string> make_mode(const Config& config) {
+  switch (config.mode) {
+  case Mode::streaming:
+    return make_streaming_fork_mode();
+  case Mode::inproc:
+    // The original starts and then panics on every request; refusing to start is kinder.
+    return std::string("mode=inproc needs a handler linked into the program: use the library's "
+                       "Watchdog(config, mode) constructor");
+  default:
+    return fmt::format("mode={} is not available in this build", mode_name(config.mode));
+  }
+}
+
+} // namespace ofwatchdog::modes

@@ -1,0 +1,164 @@
+#pragma once
+// A forked function: one uv_process_t and three pipes (stdin, stdout, stderr), all owned here.
+//
+// The child is spawned with UV_PROCESS_DETACHED, so it leads a new session and therefore its
+// own process group (pgid == pid): `kill_group` reaches every process it started, which is how
+// a timeout or a client disconnect gets rid of a grandchild still holding stdout (decisions C5
+// and C9).
+//
+// Lifetime: `spawn` returns a heap object that owns itself. Its owner calls `release` when it no
+// longer needs it; from then on no callback reaches the owner, the pipes are closed at once,
+// and the process handle is closed as soon as the process has been reaped (closing it earlier
+// would leave a zombie, because libuv only reaps processes whose handle is open). The object
+// frees itself after the last close callback, then runs the callback given to `release`.
+//
+//   auto spawned = ChildProcess::spawn(loop, {argv, env}, [](const ExitStatus& s) { ... });
+//   if (!spawned.child) answer_500(spawned.error);
+//   spawned.child->read_output(Stdio::out, &sink);
+//   spawned.child->write_stdin("hello");
+//   spawned.child->close_stdin();
+//   ...
+//   spawned.child->release();
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <uv.h>
+
+#include "process/process_error.hpp"
+
+namespace ofwatchdog::process {
+
+enum class Stdio { in = 0, out = 1, err = 2 };
+
+// Receives what a child writes to stdout or stderr.
+class OutputSink {
+public:
+  virtual ~OutputSink() = default;
+  // The view is valid only during the call.
+  virtual void on_output(std::string_view data) = 0;
+  // The stream ended: 0 at EOF, a negative libuv error otherwise. Nothing follows.
+  virtual void on_output_end(int status) = 0;
+};
+
+struct SpawnOptions {
+  // argv[0] is the program: a path (absolute or relative) or a bare name looked up in the
+  // `PATH` of `env`.
+  std::vector<std::string> argv;
+  // The child's whole environment, "NAME=value".
+  std::vector<std::string> env;
+};
+
+// Where a program would be run from, or why it cannot be.
+struct ResolvedProgram {
+  std::string path;  // what to exec, when `error` is empty
+  std::string error; // e.g. `exec: "x": executable file not found in $PATH`
+};
+
+// Resolves argv[0] the way Go's exec.LookPath does: a name containing `/` is used as is; a bare
+// name is searched in the directories of `PATH` (from `env`) for a non-directory with an
+// execute bit. This is done before spawning because libuv's ENOENT cannot tell "no such path"
+// from "not in PATH", and the two have different texts.
+ResolvedProgram resolve_program(std::string_view name, const std::vector<std::string>& env);
+
+class ChildProcess {
+public:
+  using ExitCallback = std::function<void(const ExitStatus&)>;
+  // After each queued stdin write completes: 0, or a negative libuv error (UV_EPIPE when the
+  // function stopped reading, UV_ECANCELED when stdin was closed with writes pending).
+  using StdinCallback = std::function<void(int status)>;
+
+  struct SpawnResult {
+    ChildProcess* child = nullptr; // null when the start failed
+    std::string error;             // the failure text (modes.md §10) when `child` is null
+  };
+
+  // Starts the program. `on_exit` runs once, when the process has been reaped, unless the
+  // child was released before.
+  static SpawnResult spawn(uv_loop_t* loop, const SpawnOptions& options, ExitCallback on_exit);
+
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+
+  int pid() const { return pid_; }
+  bool exited() const { return exited_; }
+  const ExitStatus& exit_status() const { return exit_status_; }
+
+  // Starts reading stdout or stderr into `sink` (which must stay valid until its
+  // `on_output_end`, `close_pipe` or `release`). The pipe is closed after it ends.
+  void read_output(Stdio which, OutputSink* sink);
+  // Backpressure: stop and restart reading one stream.
+  void pause_output(Stdio which);
+  void resume_output(Stdio which);
+
+  // Queues bytes for stdin (copied). Returns 0, or a negative libuv error when stdin is closed
+  // or the write failed at once (UV_EPIPE).
+  int write_stdin(std::string_view data);
+  // Bytes queued for stdin that the function has not read yet.
+  std::size_t stdin_queued_bytes() const;
+  void set_stdin_callback(StdinCallback callback) { stdin_callback_ = std::move(callback); }
+  // Closes stdin once every queued write has completed, so the function sees EOF after the data.
+  void close_stdin();
+  bool stdin_open() const { return pipes_[0].open && !close_stdin_requested_; }
+
+  // Closes one pipe now, dropping queued input or unread output; its sink is not called again.
+  void close_pipe(Stdio which);
+  bool pipe_open(Stdio which) const { return pipes_[static_cast<int>(which)].open; }
+
+  // Sends `signum` to the child's whole process group (and to the child itself should it have
+  // left the group). Returns 0 or a negative libuv error.
+  int kill_group(int signum);
+
+  // The owner is done with this child; see the lifetime notes above. `on_closed` runs after the
+  // last handle has closed.
+  void release(std::function<void()> on_closed = {});
+
+private:
+  struct Pipe {
+    uv_pipe_t handle{};
+    bool open = false;
+    bool reading = false;
+    OutputSink* sink = nullptr;
+  };
+
+  explicit ChildProcess(uv_loop_t* loop);
+  ~ChildProcess() = default;
+
+  Pipe& pipe(Stdio which) { return pipes_[static_cast<int>(which)]; }
+  uv_stream_t* stream(Stdio which) { return reinterpret_cast<uv_stream_t*>(&pipe(which).handle); }
+  void close_handle(uv_handle_t* handle);
+  void close_process();
+  void on_read(Stdio which, ssize_t nread, const uv_buf_t* buf);
+  void on_write_done(int status);
+
+  static void alloc_cb(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
+  static void read_cb(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
+  static void write_cb(uv_write_t* req, int status);
+  static void exit_cb(uv_process_t* process, int64_t exit_status, int term_signal);
+  static void close_cb(uv_handle_t* handle);
+
+  uv_loop_t* loop_;
+  uv_process_t process_{};
+  Pipe pipes_[3];
+  int pid_ = 0;
+  bool spawned_ = false;
+  bool exited_ = false;
+  bool released_ = false;
+  bool process_closing_ = false;
+  bool close_stdin_requested_ = false;
+  ExitStatus exit_status_;
+  ExitCallback exit_callback_;
+  StdinCallback stdin_callback_;
+  std::function<void()> on_closed_;
+  int open_handles_ = 0;
+  std::size_t writes_pending_ = 0;
+  // One read buffer serves stdout and stderr: libuv hands each read to its callback before
+  // allocating for the next one, and sinks consume the data during the call.
+  std::unique_ptr<char[]> read_buffer_;
+};
+
+} // namespace ofwatchdog::process

@@ -1,0 +1,32 @@
+#pragma once
+// Small ASCII string helpers shared across the library (HTTP names are ASCII and
+// case-insensitive).
+
+#include <string>
+#include <string_view>
+
+namespace ofwatchdog {
+
+inline char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+
+inline bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size())
+    return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (ascii_lower(a[i]) != ascii_lower(b[i]))
+      return false;
+  return true;
+}
+
+inline bool istarts_with(std::string_view text, std::string_view prefix) {
+  return text.size() >= prefix.size() && iequals(text.substr(0, prefix.size()), prefix);
+}
+
+inline std::string to_lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out)
+    c = ascii_lower(c);
+  return out;
+}
+
+} // namespace ofwatchdog

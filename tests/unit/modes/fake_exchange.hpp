@@ -1,0 +1,171 @@
+#pragma once
+// An Exchange without a socket, for testing modes on a real loop: it records the response and
+// feeds a request body with backpressure (it stops while paused), and it can play a slow
+// client whose `send_body` says "stop" and which calls `on_writable` a moment later.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <uv.h>
+
+#include "ofwatchdog/exchange.hpp"
+
+namespace ofwatchdog::testing {
+
+class FakeExchange : public Exchange {
+public:
+  FakeExchange(uv_loop_t* loop, Request request) : loop_(loop), request_(std::move(request)) {
+    uv_idle_init(loop_, &feeder_);
+    feeder_.data = this;
+    uv_timer_init(loop_, &writable_timer_);
+    writable_timer_.data = this;
+  }
+  ~FakeExchange() override = default;
+
+  // Closes the fake's own handles; call before the loop's last run.
+  void close() {
+    uv_close(reinterpret_cast<uv_handle_t*>(&feeder_), nullptr);
+    uv_close(reinterpret_cast<uv_handle_t*>(&writable_timer_), nullptr);
+  }
+
+  // The body the handler receives once it is set, in pieces of at most `piece` bytes.
+  void set_body(std::string body, std::size_t piece = 64 * 1024) {
+    body_ = std::move(body);
+    piece_ = piece;
+  }
+  // Leaves the body open after the data (a client still sending) until `end_body`.
+  void hold_body_open() { hold_open_ = true; }
+  void end_body() {
+    hold_open_ = false;
+    start_feeding();
+  }
+  // `send_body` returns false once this many bytes are queued since the last `on_writable`.
+  void set_slow_client(std::size_t window) { window_ = window; }
+
+  void cancel(CancelReason reason) {
+    if (done())
+      return;
+    cancelled = true;
+    ExchangeHandler* h = handler_;
+    handler_ = nullptr;
+    if (h != nullptr)
+      h->on_cancel(reason);
+  }
+
+  const Request& request() const override { return request_; }
+  uv_loop_s* loop() const override { return loop_; }
+
+  void set_handler(ExchangeHandler* handler) override {
+    handler_ = handler;
+    if (handler_ != nullptr)
+      start_feeding();
+  }
+  void pause_body() override {
+    paused_ = true;
+    ++pauses;
+  }
+  void resume_body() override {
+    paused_ = false;
+    start_feeding();
+  }
+
+  void send_head(ResponseHead h) override {
+    if (done())
+      return;
+    head = std::move(h);
+  }
+  bool send_body(std::string_view data) override {
+    if (done())
+      return true;
+    if (!head)
+      head = ResponseHead{};
+    body.append(data);
+    sent_ += data.size();
+    if (window_ != 0 && sent_ >= window_) {
+      ++stops;
+      uv_timer_start(&writable_timer_, &FakeExchange::writable_cb, 1, 0);
+      return false;
+    }
+    return true;
+  }
+  void finish() override {
+    if (done())
+      return;
+    if (!head)
+      head = ResponseHead{};
+    finished = true;
+  }
+  void abort() override {
+    if (done())
+      return;
+    aborted = true;
+  }
+  bool head_sent() const override { return head.has_value(); }
+  int status() const override { return head ? head->status : 0; }
+  std::uint64_t body_bytes_sent() const override { return body.size(); }
+  bool done() const override { return finished || aborted || cancelled; }
+
+  std::optional<ResponseHead> head;
+  std::string body;
+  bool finished = false;
+  bool aborted = false;
+  bool cancelled = false;
+  int pauses = 0;
+  int stops = 0;
+
+  const std::string* response_header(std::string_view name) const {
+    return head ? find_header(head->headers, name) : nullptr;
+  }
+
+private:
+  void start_feeding() {
+    if (handler_ != nullptr && !paused_ && !body_ended_)
+      uv_idle_start(&feeder_, &FakeExchange::feed_cb);
+  }
+
+  static void feed_cb(uv_idle_t* idle) {
+    auto* self = static_cast<FakeExchange*>(idle->data);
+    if (self->handler_ == nullptr || self->paused_ || self->body_ended_) {
+      uv_idle_stop(idle);
+      return;
+    }
+    if (self->offset_ < self->body_.size()) {
+      std::size_t n = std::min(self->piece_, self->body_.size() - self->offset_);
+      std::string_view piece(self->body_.data() + self->offset_, n);
+      self->offset_ += n;
+      self->handler_->on_body(piece);
+      return;
+    }
+    if (self->hold_open_) {
+      uv_idle_stop(idle);
+      return;
+    }
+    self->body_ended_ = true;
+    uv_idle_stop(idle);
+    self->handler_->on_body_end();
+  }
+
+  static void writable_cb(uv_timer_t* timer) {
+    auto* self = static_cast<FakeExchange*>(timer->data);
+    self->sent_ = 0;
+    if (self->handler_ != nullptr && !self->done())
+      self->handler_->on_writable();
+  }
+
+  uv_loop_t* loop_;
+  Request request_;
+  ExchangeHandler* handler_ = nullptr;
+  uv_idle_t feeder_{};
+  uv_timer_t writable_timer_{};
+  std::string body_;
+  std::size_t piece_ = 64 * 1024;
+  std::size_t offset_ = 0;
+  bool paused_ = false;
+  bool hold_open_ = false;
+  bool body_ended_ = false;
+  std::size_t window_ = 0;
+  std::size_t sent_ = 0;
+};
+
+} // namespace ofwatchdog::testing
