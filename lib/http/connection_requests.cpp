@@ -55,7 +55,13 @@ bool Connection::step() {
 bool Connection::feed_parser() {
   // In the body phase the parser is fed even with no bytes: a body-less message ends only when
   // the parser is resumed after its head.
-  auto result = parser_.feed(inbuf_.data() + inpos_, unparsed());
+  // A body is fed at most one read buffer at a time, so a handler that pauses in on_body gets
+  // no more than that after its pause.
+  std::size_t len = unparsed();
+  if (phase_ == Phase::body && len > kReadAhead) {
+    len = kReadAhead;
+  }
+  auto result = parser_.feed(inbuf_.data() + inpos_, len);
   inpos_ += result.consumed;
   switch (result.status) {
   case RequestParser::Status::need_more:
@@ -85,7 +91,10 @@ void Connection::on_body_bytes(std::string_view data) {
     }
     return;
   }
-  exchange_->deliver_body(data);
+  // A local reference: the handler may end the exchange (and drop the last other reference)
+  // from inside on_body.
+  auto exchange = exchange_;
+  exchange->deliver_body(data);
 }
 
 void Connection::on_head() {

@@ -6,6 +6,36 @@
 // malformed input (400 and close), `OPTIONS *`, the 301 to a cleaned path, and the read, write
 // and idle timeouts. Every request whose head parsed cleanly reaches `RequestCallback` as an
 // Exchange; the callback decides what answers it.
+//
+// How the server treats an exchange (what a mode can rely on):
+// - Requests on a connection are served one at a time. The next request is not parsed before
+//   the current response has been written out, so pipelined responses keep their order.
+// - The body is delivered only after `set_handler`; `100 Continue` is sent then, unless a head
+//   was sent first (the connection then closes after the response if the body never came).
+//   After `finish` or `abort` nothing more is delivered to the handler. A body left unread by a
+//   finished response is discarded (up to 256 KiB) to keep the connection, else it is closed.
+// - `on_done` callbacks run when `finish`, `abort` or the cancellation happens; the bytes of a
+//   finished response may still be in the write queue then.
+// - Cancellations (`ExchangeHandler::on_cancel`), after which the connection is closed at once:
+//   * client_closed: the peer closed (even half-closed, as Go treats it) or reset the
+//     connection, a write failed, or the rest of the body was malformed;
+//   * read_timeout: `read_timeout` passed before the end of the body. The body simply stops:
+//     the handler gets on_cancel(read_timeout) instead of on_body_end and cannot answer any
+//     more. (Go lets a handler still answer after a body read error; matching that would need
+//     a body-error callback in ExchangeHandler.)
+//   * write_timeout: `write_timeout` (from the end of the head) passed before the response was
+//     written out;
+//   * shutdown: `close()`.
+// - Framing comes only from `ResponseHead::content_length` (Content-Length when set; otherwise
+//   chunked, or close-delimited for HTTP/1.0). Unlike Go there is no automatic Content-Length
+//   for short bodies: a mode that buffers should set the length.
+// - Responses to HTTP/1.1 requests that end the connection say `Connection: close`; HTTP/1.0
+//   keep-alive responses say `Connection: keep-alive`. A `Connection: close` header given by
+//   the handler closes the connection after the response.
+// - Upgrade and CONNECT requests are answered as ordinary requests and the connection is closed
+//   after the response (there is no protocol switch). Methods llhttp does not know get 400.
+// - `idle_timeout` <= 0 keeps idle keep-alive connections; Go uses `read_timeout` for it, so the
+//   watchdog passes that.
 
 #include <cstddef>
 #include <functional>

@@ -21,7 +21,7 @@ from harness import RawConnection
 
 SUPPORT_BUILD = os.environ.get("OFWATCHDOG_SUPPORT_BUILD") or os.path.join(
     os.path.dirname(harness.FIXTURES_BUILD.rstrip("/")), "support")
-ECHO_BIN = os.path.join(SUPPORT_BUILD, "http_echo_server")
+ECHO_BIN = os.environ.get("OFWATCHDOG_ECHO_BIN") or os.path.join(SUPPORT_BUILD, "http_echo_server")
 
 
 class EchoServer:
@@ -83,6 +83,10 @@ def echo():
     yield start
     for s in servers:
         s.close()
+    # A sanitizer build of the echo server (OFWATCHDOG_ECHO_BIN) reports memory errors here.
+    for s in servers:
+        bad = [l for l in s.lines if "Sanitizer" in l or "runtime error:" in l]
+        assert not bad, "\n".join(s.lines)
 
 
 def summary(resp):
