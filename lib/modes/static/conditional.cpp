@@ -136,7 +136,9 @@ bool lists_any(std::string_view list) {
   }
 }
 
-bool is_get_or_head(std::string_view method) { return method == "GET" || method == "HEAD"; }
+bool is_get_or_head(std::string_view method) {
+  return method == "GET" || method == "HEAD";
+}
 
 const std::string* header(const HeaderList& headers, std::string_view name) {
   const std::string* value = find_header(headers, name);

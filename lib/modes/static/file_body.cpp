@@ -13,7 +13,9 @@ FileBody::FileBody(uv_loop_t* loop, Exchange& exchange, uv_file fd, std::uint64_
   req_.data = this;
 }
 
-void FileBody::start() { read_next(); }
+void FileBody::start() {
+  read_next();
+}
 
 void FileBody::on_writable() {
   if (!waiting_ || stopped_ || ended_)

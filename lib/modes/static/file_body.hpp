@@ -54,9 +54,9 @@ private:
   Done done_;
   std::unique_ptr<char[]> buffer_;
   uv_fs_t req_{};
-  bool reading_ = false;      // a uv_fs_read is in flight
-  bool waiting_ = false;      // paused until on_writable
-  bool in_delivery_ = false;  // inside send_body, which may cancel the exchange re-entrantly
+  bool reading_ = false;     // a uv_fs_read is in flight
+  bool waiting_ = false;     // paused until on_writable
+  bool in_delivery_ = false; // inside send_body, which may cancel the exchange re-entrantly
   bool stopped_ = false;
   bool ended_ = false;
 };

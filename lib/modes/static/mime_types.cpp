@@ -53,7 +53,9 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 37> kTypes{{
     {".zip", "application/zip"},
 }};
 
-bool is_space(unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
+bool is_space(unsigned char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+}
 
 // Bytes that mark data as binary in the WHATWG sniffing rules: C0 controls other than the
 // usual white space and ESC.

@@ -34,8 +34,8 @@ bool is_under_root(std::string_view real_root, std::string_view real_path) {
     return true;
   if (real_root == "/")
     return real_path.front() == '/';
-  return real_path.size() > real_root.size() && real_path.substr(0, real_root.size()) == real_root &&
-         real_path[real_root.size()] == '/';
+  return real_path.size() > real_root.size() &&
+         real_path.substr(0, real_root.size()) == real_root && real_path[real_root.size()] == '/';
 }
 
 std::string_view base_name(std::string_view path) {

@@ -189,8 +189,7 @@ void StaticExchange::check_real_path(uv_file fd, const std::string& name, Step n
   // a symlink swapped in after the open cannot redirect the check.
   real_check_fallback_ = descriptor_name(fd, name);
   req_.data = this;
-  submitted(next,
-            uv_fs_realpath(context_.loop, &req_, real_check_fallback_.c_str(), &on_fs_done));
+  submitted(next, uv_fs_realpath(context_.loop, &req_, real_check_fallback_.c_str(), &on_fs_done));
 }
 
 void StaticExchange::on_target_real(uv_fs_t* req) {
@@ -311,9 +310,8 @@ void StaticExchange::list_directory() {
   file_fd_ = -1; // an index.html that was opened but not used is still closed at the end
   real_check_fallback_ = descriptor_name(target_fd_, real_path_);
   req_.data = this;
-  submitted(&StaticExchange::on_listed, uv_fs_scandir(context_.loop, &req_,
-                                                      real_check_fallback_.c_str(), 0,
-                                                      &on_fs_done));
+  submitted(&StaticExchange::on_listed,
+            uv_fs_scandir(context_.loop, &req_, real_check_fallback_.c_str(), 0, &on_fs_done));
 }
 
 void StaticExchange::on_listed(uv_fs_t* req) {
@@ -436,8 +434,7 @@ void StaticExchange::on_body_done(int status) {
     return;
   }
   if (status != UV_ECANCELED) {
-    context_.log->info(
-        fmt::format("Error reading {}: {}", real_path_, uv_strerror(status)));
+    context_.log->info(fmt::format("Error reading {}: {}", real_path_, uv_strerror(status)));
     // The head promised a length that can no longer be met: the client must see the cut.
     answered_ = true;
     exchange_->set_handler(nullptr);

@@ -34,10 +34,10 @@ namespace ofwatchdog::modes::static_files {
 
 // What every request of one static mode shares.
 struct StaticShared {
-  std::string root;      // `static_path` as configured
-  std::string real_root; // its realpath; empty until it could be resolved
-  bool proc_fd = false;  // `/proc/self/fd` is there to name open descriptors
-  std::size_t live = 0;  // requests still holding something on the loop
+  std::string root;               // `static_path` as configured
+  std::string real_root;          // its realpath; empty until it could be resolved
+  bool proc_fd = false;           // `/proc/self/fd` is there to name open descriptors
+  std::size_t live = 0;           // requests still holding something on the loop
   std::function<void()> on_empty; // set by the mode's stop(); run when `live` drops to zero
 };
 
@@ -126,12 +126,12 @@ private:
   Step next_ = nullptr;
   bool fs_busy_ = false;
 
-  std::string fs_path_;    // the target's name under the configured root
-  std::string real_path_;  // the checked real path of the open target
+  std::string fs_path_;             // the target's name under the configured root
+  std::string real_path_;           // the checked real path of the open target
   std::string real_check_fallback_; // the name given to the realpath or scandir in flight
   std::string index_name_;          // `<real directory>/index.html`
-  uv_file target_fd_ = -1; // the directory or file found at fs_path_
-  uv_file file_fd_ = -1;   // the regular file being served (the target, or its index.html)
+  uv_file target_fd_ = -1;          // the directory or file found at fs_path_
+  uv_file file_fd_ = -1;            // the regular file being served (the target, or its index.html)
   std::vector<uv_file> open_fds_;
   FileFacts target_{};
   FileFacts file_{};
@@ -142,7 +142,7 @@ private:
   std::optional<FileBody> body_;
 
   int depth_ = 0;
-  bool answered_ = false;  // the exchange is over (answered or cancelled)
+  bool answered_ = false; // the exchange is over (answered or cancelled)
   bool cancelled_ = false;
   bool releasing_ = false;
   bool released_ = false;

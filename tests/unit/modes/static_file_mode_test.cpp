@@ -115,8 +115,7 @@ struct Harness {
 
 } // namespace
 
-TEST_CASE("static mode: start-up line, files, and symlinks checked against the root",
-          "[static]") {
+TEST_CASE("static mode: start-up line, files, and symlinks checked against the root", "[static]") {
   Tree tree;
   Harness h(tree.root);
   h.start();

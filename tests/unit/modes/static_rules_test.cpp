@@ -169,16 +169,17 @@ TEST_CASE("static conditions: If-Modified-Since", "[static]") {
   CHECK_FALSE(not_modified_since("GET", {{"If-Modified-Since", earlier}}, 784111777));
 }
 
-TEST_CASE("static conditions: If-None-Match, If-Match, If-Unmodified-Since, If-Range",
-          "[static]") {
+TEST_CASE("static conditions: If-None-Match, If-Match, If-Unmodified-Since, If-Range", "[static]") {
   CHECK(conditions("GET", {{"If-None-Match", "*"}}).precondition == Precondition::not_modified);
   CHECK(conditions("POST", {{"If-None-Match", "*"}}).precondition == Precondition::failed);
   CHECK(conditions("GET", {{"If-Match", "\"abc\""}}).precondition == Precondition::failed);
   CHECK(conditions("GET", {{"If-Match", "\"abc\", *"}}).precondition == Precondition::proceed);
-  CHECK(conditions("GET", {{"If-Unmodified-Since", "Sun, 06 Nov 1994 08:49:36 GMT"}})
-            .precondition == Precondition::failed);
-  CHECK(conditions("GET", {{"If-Unmodified-Since", "Sun, 06 Nov 1994 08:49:37 GMT"}})
-            .precondition == Precondition::proceed);
+  CHECK(
+      conditions("GET", {{"If-Unmodified-Since", "Sun, 06 Nov 1994 08:49:36 GMT"}}).precondition ==
+      Precondition::failed);
+  CHECK(
+      conditions("GET", {{"If-Unmodified-Since", "Sun, 06 Nov 1994 08:49:37 GMT"}}).precondition ==
+      Precondition::proceed);
 
   HeaderList ranged{{"Range", "bytes=0-1"}, {"If-Range", "Sun, 06 Nov 1994 08:49:37 GMT"}};
   CHECK(conditions("GET", ranged).range_allowed);
