@@ -1,0 +1,237 @@
+// The static mode end to end on a real loop, with real files and a fake exchange.
+#include <catch2/catch.hpp>
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <string>
+
+#include "../process/test_loop.hpp"
+#include "fake_exchange.hpp"
+#include "modes/static_file_mode.hpp"
+#include "ofwatchdog/log.hpp"
+
+using namespace ofwatchdog;
+using ofwatchdog::testing::FakeExchange;
+using ofwatchdog::testing::read_all;
+using ofwatchdog::testing::TestLoop;
+
+namespace {
+
+Request make_request(std::string method, std::string path, HeaderList headers = {}) {
+  Request r;
+  r.method = std::move(method);
+  r.target = path;
+  r.path = std::move(path);
+  r.headers = std::move(headers);
+  r.headers.insert(r.headers.begin(), Header{"Host", "localhost"});
+  return r;
+}
+
+int open_fd_count() {
+  int count = 0;
+  if (DIR* dir = opendir("/proc/self/fd")) {
+    while (readdir(dir) != nullptr)
+      ++count;
+    closedir(dir);
+  }
+  return count;
+}
+
+void write_file(const std::string& path, const std::string& content) {
+  std::ofstream(path, std::ios::binary) << content;
+}
+
+// A temporary tree: <base>/www is the root, <base>/secret lies outside it.
+struct Tree {
+  Tree() {
+    char pattern[] = "/tmp/ofwd-static-XXXXXX";
+    REQUIRE(mkdtemp(pattern) != nullptr);
+    base = pattern;
+    root = base + "/www";
+    REQUIRE(mkdir(root.c_str(), 0755) == 0);
+    REQUIRE(mkdir((root + "/docs").c_str(), 0755) == 0);
+    write_file(root + "/hello.txt", "hello, world\n");
+    write_file(base + "/secret", "top secret\n");
+    REQUIRE(symlink((base + "/secret").c_str(), (root + "/escape").c_str()) == 0);
+    REQUIRE(symlink((root + "/hello.txt").c_str(), (root + "/inside").c_str()) == 0);
+  }
+  ~Tree() { std::system(("rm -rf '" + base + "'").c_str()); }
+
+  std::string base;
+  std::string root;
+};
+
+struct Harness {
+  explicit Harness(std::string root) {
+    err = std::tmpfile();
+    log = std::make_unique<Logger>(LogFormat::text, false, err, err);
+    config.static_path = std::move(root);
+  }
+  ~Harness() { std::fclose(err); }
+
+  void start() {
+    context.loop = loop.get();
+    context.config = &config;
+    context.log = log.get();
+    REQUIRE(mode.start(context) == 0);
+  }
+
+  std::shared_ptr<FakeExchange> serve(Request request) {
+    auto ex = std::make_shared<FakeExchange>(loop.get(), std::move(request));
+    exchanges.push_back(ex);
+    mode.handle(ex);
+    return ex;
+  }
+
+  std::shared_ptr<FakeExchange> get(std::string path, HeaderList headers = {}) {
+    auto ex = serve(make_request("GET", std::move(path), std::move(headers)));
+    loop.run_until([&] { return ex->done(); });
+    return ex;
+  }
+
+  void finish() {
+    bool stopped = false;
+    mode.stop([&] { stopped = true; });
+    loop.run_until([&] { return stopped; });
+    for (auto& ex : exchanges)
+      ex->close();
+    loop.run();
+  }
+
+  TestLoop loop;
+  std::FILE* err;
+  std::unique_ptr<Logger> log;
+  Config config;
+  ModeContext context;
+  modes::StaticFileMode mode;
+  std::vector<std::shared_ptr<FakeExchange>> exchanges;
+};
+
+} // namespace
+
+TEST_CASE("static mode: start-up line, files, and symlinks checked against the root", "[static]") {
+  Tree tree;
+  Harness h(tree.root);
+  h.start();
+  CHECK(read_all(h.err).find("Serving files at: " + tree.root + "\n") != std::string::npos);
+
+  auto ok = h.get("/hello.txt");
+  REQUIRE(ok->head);
+  CHECK(ok->head->status == 200);
+  CHECK(ok->body == "hello, world\n");
+  CHECK(ok->head->content_length == 13u);
+  CHECK(*ok->response_header("Content-Type") == "text/plain; charset=utf-8");
+  CHECK(*ok->response_header("Accept-Ranges") == "bytes");
+  CHECK(ok->response_header("Last-Modified") != nullptr);
+
+  auto out = h.get("/escape");
+  CHECK(out->head->status == 404);
+  CHECK(out->body == "404 page not found\n");
+
+  auto in = h.get("/inside");
+  CHECK(in->head->status == 200);
+  CHECK(in->body == "hello, world\n");
+
+  CHECK(h.get("/a\\b")->head->status == 404);
+  CHECK(h.get("/missing")->head->status == 404);
+  h.finish();
+}
+
+TEST_CASE("static mode: a missing root is a warning, then 404s", "[static]") {
+  Tree tree;
+  Harness h(tree.base + "/not-there");
+  h.start();
+  CHECK(read_all(h.err).find("Warning: static_path") != std::string::npos);
+  auto ex = h.get("/");
+  CHECK(ex->head->status == 404);
+  h.finish();
+}
+
+TEST_CASE("static mode: a slow client gets the whole file in bounded chunks", "[static]") {
+  Tree tree;
+  std::string content;
+  for (int i = 0; content.size() < 1'000'000; ++i)
+    content += std::to_string(i) + ",";
+  write_file(tree.root + "/big.csv", content);
+  Harness h(tree.root);
+  h.start();
+  int fds_before = open_fd_count();
+  auto ex = h.serve(make_request("GET", "/big.csv"));
+  ex->set_slow_client(100'000);
+  h.loop.run_until([&] { return ex->done(); });
+  CHECK(ex->finished);
+  CHECK(ex->body == content);
+  CHECK(ex->stops >= 5); // it waited for on_writable rather than reading ahead
+  h.finish();
+  CHECK(open_fd_count() == fds_before);
+}
+
+TEST_CASE("static mode: a client that goes away mid-file releases the file", "[static]") {
+  Tree tree;
+  write_file(tree.root + "/big.bin", std::string(4'000'000, 'x'));
+  Harness h(tree.root);
+  h.start();
+  int fds_before = open_fd_count();
+  auto ex = h.serve(make_request("GET", "/big.bin"));
+  ex->set_slow_client(64 * 1024);
+  h.loop.run_until([&] { return ex->stops >= 2; });
+  ex->cancel(CancelReason::client_closed);
+  h.finish(); // returns only once the mode has nothing left on the loop
+  CHECK(ex->body.size() < 4'000'000);
+  CHECK(open_fd_count() == fds_before);
+}
+
+TEST_CASE("static mode: HEAD, ranges and conditions", "[static]") {
+  Tree tree;
+  Harness h(tree.root);
+  h.start();
+  auto head = h.serve(make_request("HEAD", "/hello.txt"));
+  h.loop.run_until([&] { return head->done(); });
+  CHECK(head->head->status == 200);
+  CHECK(head->head->content_length == 13u);
+  CHECK(head->body.empty());
+
+  auto part = h.get("/hello.txt", {{"Range", "bytes=7-11"}});
+  CHECK(part->head->status == 206);
+  CHECK(part->body == "world");
+  CHECK(*part->response_header("Content-Range") == "bytes 7-11/13");
+
+  auto bad = h.get("/hello.txt", {{"Range", "bytes=20-"}});
+  CHECK(bad->head->status == 416);
+  CHECK(*bad->response_header("Content-Range") == "bytes */13");
+
+  std::string modified = *part->response_header("Last-Modified");
+  auto cached = h.get("/hello.txt", {{"If-Modified-Since", modified}});
+  CHECK(cached->head->status == 304);
+  CHECK(cached->body.empty());
+  h.finish();
+}
+
+TEST_CASE("static mode: directories redirect, use index.html, or are listed", "[static]") {
+  Tree tree;
+  write_file(tree.root + "/docs/index.html", "<p>docs</p>");
+  Harness h(tree.root);
+  h.start();
+  auto redirect = h.serve(make_request("GET", "/docs"));
+  h.loop.run_until([&] { return redirect->done(); });
+  CHECK(redirect->head->status == 301);
+  CHECK(*redirect->response_header("Location") == "docs/");
+
+  auto index = h.get("/docs/");
+  CHECK(index->head->status == 200);
+  CHECK(index->body == "<p>docs</p>");
+  CHECK(*index->response_header("Content-Type") == "text/html; charset=utf-8");
+
+  auto listing = h.get("/");
+  CHECK(listing->head->status == 200);
+  CHECK(listing->body == "<pre>\n<a href=\"docs/\">docs/</a>\n<a href=\"escape\">escape</a>\n"
+                         "<a href=\"hello.txt\">hello.txt</a>\n<a href=\"inside\">inside</a>\n"
+                         "</pre>\n");
+  h.finish();
+}
