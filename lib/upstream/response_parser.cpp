@@ -83,15 +83,6 @@ ResponseParser::Result ResponseParser::feed(const char* data, std::size_t len) {
     result.status = Status::error;
     return result;
   }
-  if (!head_delivered_ && started_) {
-    head_bytes_ += result.consumed;
-    if (head_bytes_ > max_head_bytes_) {
-      failed_ = true;
-      error_text_ = fmt::format("server response headers exceeded {} bytes", max_head_bytes_);
-      result.status = Status::error;
-      return result;
-    }
-  }
   if (complete_)
     result.status = Status::complete;
   return result;
@@ -107,6 +98,16 @@ bool ResponseParser::finish() {
   return complete_;
 }
 
+bool ResponseParser::count_head_bytes(std::size_t length) {
+  // The head's text is what a hostile or broken upstream could make endless; the framing bytes
+  // around it are bounded by it.
+  head_bytes_ += length;
+  if (head_bytes_ <= max_head_bytes_)
+    return true;
+  error_text_ = fmt::format("server response headers exceeded {} bytes", max_head_bytes_);
+  return false;
+}
+
 int ResponseParser::on_message_begin() {
   started_ = true;
   interim_ = false;
@@ -117,16 +118,22 @@ int ResponseParser::on_message_begin() {
 }
 
 int ResponseParser::on_status(const char* at, std::size_t length) {
+  if (!count_head_bytes(length))
+    return HPE_USER;
   response_.reason.append(at, length);
   return 0;
 }
 
 int ResponseParser::on_header_field(const char* at, std::size_t length) {
+  if (!count_head_bytes(length))
+    return HPE_USER;
   field_.append(at, length);
   return 0;
 }
 
 int ResponseParser::on_header_value(const char* at, std::size_t length) {
+  if (!count_head_bytes(length))
+    return HPE_USER;
   value_.append(at, length);
   return 0;
 }

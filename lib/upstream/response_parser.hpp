@@ -71,6 +71,7 @@ private:
   static int data(llhttp_t* parser, const char* at, std::size_t length);
   static const llhttp_settings_t& settings();
 
+  bool count_head_bytes(std::size_t length);
   int on_message_begin();
   int on_status(const char* at, std::size_t length);
   int on_header_field(const char* at, std::size_t length);
