@@ -6,8 +6,8 @@ namespace ofwatchdog::lifecycle {
 
 ReadyPathExchange::ReadyPathExchange(std::shared_ptr<Exchange> probe,
                                      const std::string& ready_path)
-    : probe_(std::move(probe)) {
-  const Request& original = probe_->request();
+    : ForwardingExchange(std::move(probe)) {
+  const Request& original = inner().request();
   request_.method = "GET";
   request_.target = ready_path;
   request_.path = ready_path;
@@ -22,28 +22,6 @@ ReadyPathExchange::ReadyPathExchange(std::shared_ptr<Exchange> probe,
       continue;
     request_.headers.push_back(h);
   }
-}
-
-void ReadyPathExchange::set_handler(ExchangeHandler* handler) {
-  handler_ = handler;
-  probe_->set_handler(handler ? static_cast<ExchangeHandler*>(this) : nullptr);
-}
-
-void ReadyPathExchange::on_body_end() {
-  if (handler_)
-    handler_->on_body_end();
-}
-
-void ReadyPathExchange::on_writable() {
-  if (handler_)
-    handler_->on_writable();
-}
-
-void ReadyPathExchange::on_cancel(CancelReason reason) {
-  ExchangeHandler* handler = handler_;
-  handler_ = nullptr;
-  if (handler)
-    handler->on_cancel(reason);
 }
 
 } // namespace ofwatchdog::lifecycle
