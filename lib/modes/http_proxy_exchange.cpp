@@ -163,7 +163,8 @@ void HttpProxyExchange::send_request() {
     end_request_body();
   } else {
     connection_->set_request_complete(false);
-    if (client_paused_ && connection_->queued_bytes() <= upstream::UpstreamConnection::kWriteHighWater) {
+    if (client_paused_ &&
+        connection_->queued_bytes() <= upstream::UpstreamConnection::kWriteHighWater) {
       client_paused_ = false;
       exchange_->resume_body();
     }
@@ -241,7 +242,8 @@ void HttpProxyExchange::on_response_head(upstream::UpstreamResponse& response) {
   response_started_ = true;
   header_seconds_ = seconds_since_start();
   tunnel_ = response.switching_protocols;
-  stream_ = stream_request_ || tunnel_ || names_stream_type(find_header(response.headers, "Content-Type"));
+  stream_ = stream_request_ || tunnel_ ||
+            names_stream_type(find_header(response.headers, "Content-Type"));
   if (stream_ && timer_open_)
     uv_timer_stop(&timer_); // decision B6b: a stream is bounded only until its headers
   status_line_ = status_line(response.status, response.reason);
@@ -391,9 +393,8 @@ void HttpProxyExchange::on_cancel(CancelReason reason) {
   // Divergence B8: a client that left is not a timeout. Its upstream connection is closed, not
   // pooled: the upstream may still be writing a response nobody will read.
   drop_connection();
-  log_upstream_error(reason == CancelReason::client_closed
-                         ? std::string_view("client disconnected")
-                         : cancel_reason_text(reason));
+  log_upstream_error(reason == CancelReason::client_closed ? std::string_view("client disconnected")
+                                                           : cancel_reason_text(reason));
   complete();
 }
 

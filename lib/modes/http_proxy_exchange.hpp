@@ -118,9 +118,9 @@ private:
   std::string url_text_; // for log lines
 
   upstream::BodyFraming framing_;
-  bool buffering_ = false;   // http_buffer_req_body with a body: read it all, then connect
-  std::string body_;         // the buffered body, or bytes that came before the connection
-  bool body_ended_ = false;  // the client's body has been fully received
+  bool buffering_ = false;  // http_buffer_req_body with a body: read it all, then connect
+  std::string body_;        // the buffered body, or bytes that came before the connection
+  bool body_ended_ = false; // the client's body has been fully received
   bool stream_request_ = false;
 
   upstream::UpstreamConnection* connection_ = nullptr;

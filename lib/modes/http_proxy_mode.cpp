@@ -34,16 +34,16 @@ int HttpProxyMode::start(ModeContext& context) {
 
   std::optional<upstream::UpstreamUrl> url = upstream::parse_upstream_url(config.upstream_url);
   if (!url) {
-    context_.log->info(fmt::format(
-        "For \"mode=http\" you must specify a valid URL for \"http_upstream_url\""));
+    context_.log->info(
+        fmt::format("For \"mode=http\" you must specify a valid URL for \"http_upstream_url\""));
     return 1;
   }
   pool_ = std::make_unique<upstream::UpstreamPool>(context_.loop, std::move(*url), kIdleTimeout,
                                                    kMaxIdle);
 
   const std::vector<std::string>& argv = config.fprocess_argv;
-  context_.log->info(fmt::format("Forking: {}, arguments: [{}]", argv.empty() ? "" : argv[0],
-                                 join_args(argv)));
+  context_.log->info(
+      fmt::format("Forking: {}, arguments: [{}]", argv.empty() ? "" : argv[0], join_args(argv)));
   auto spawned = process::ChildProcess::spawn(
       context_.loop, {argv, config.environment},
       [this](const process::ExitStatus& status) { on_child_exit(status); });
@@ -53,8 +53,10 @@ int HttpProxyMode::start(ModeContext& context) {
   }
   child_ = spawned.child;
   // The function server never gets input: its stdin stays open and empty, as in the original.
-  stderr_relay_.emplace(*context_.log, "stderr", config.log_buffer_size, [this] { maybe_stopped(); });
-  stdout_relay_.emplace(*context_.log, "stdout", config.log_buffer_size, [this] { maybe_stopped(); });
+  stderr_relay_.emplace(*context_.log, "stderr", config.log_buffer_size,
+                        [this] { maybe_stopped(); });
+  stdout_relay_.emplace(*context_.log, "stdout", config.log_buffer_size,
+                        [this] { maybe_stopped(); });
   stderr_relay_->attach(*child_, process::Stdio::err);
   context_.log->info("Started logging: stderr from function.");
   stdout_relay_->attach(*child_, process::Stdio::out);
@@ -143,10 +145,9 @@ void HttpProxyMode::maybe_stopped() {
   if (!stopping_ || !exchanges_done_ || !stop_done_)
     return;
   if (child_ != nullptr) {
-    bool pipes_done = (!stdout_relay_ || stdout_relay_->ended() ||
-                       !child_->pipe_open(process::Stdio::out)) &&
-                      (!stderr_relay_ || stderr_relay_->ended() ||
-                       !child_->pipe_open(process::Stdio::err));
+    bool pipes_done =
+        (!stdout_relay_ || stdout_relay_->ended() || !child_->pipe_open(process::Stdio::out)) &&
+        (!stderr_relay_ || stderr_relay_->ended() || !child_->pipe_open(process::Stdio::err));
     if (!exit_status_ || !pipes_done)
       return;
     process::ChildProcess* child = child_;

@@ -13,8 +13,14 @@ namespace ofwatchdog::upstream {
 namespace {
 
 constexpr std::array<std::string_view, 9> kHopByHop = {
-    "Connection", "Keep-Alive",         "Proxy-Connection",    "Proxy-Authenticate",
-    "Proxy-Authorization", "TE",        "Trailer",             "Transfer-Encoding",
+    "Connection",
+    "Keep-Alive",
+    "Proxy-Connection",
+    "Proxy-Authenticate",
+    "Proxy-Authorization",
+    "TE",
+    "Trailer",
+    "Transfer-Encoding",
     "Upgrade",
 };
 

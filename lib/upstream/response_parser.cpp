@@ -78,7 +78,8 @@ ResponseParser::Result ResponseParser::feed(const char* data, std::size_t len) {
     failed_ = true;
     if (error_text_.empty()) {
       const char* reason = llhttp_get_error_reason(&parser_);
-      error_text_ = fmt::format("malformed HTTP response: {}", reason ? reason : llhttp_errno_name(err));
+      error_text_ =
+          fmt::format("malformed HTTP response: {}", reason ? reason : llhttp_errno_name(err));
     }
     result.status = Status::error;
     return result;

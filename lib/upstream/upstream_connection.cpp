@@ -83,9 +83,8 @@ void UpstreamConnection::on_resolved(int status, addrinfo* result) {
 
 void UpstreamConnection::start_connect(const sockaddr* address) {
   connect_req_.data = this;
-  int err = uv_tcp_connect(&connect_req_, &tcp_, address, [](uv_connect_t* req, int status) {
-    owner(req)->on_connect(status);
-  });
+  int err = uv_tcp_connect(&connect_req_, &tcp_, address,
+                           [](uv_connect_t* req, int status) { owner(req)->on_connect(status); });
   if (err == 0) {
     ++pending_;
     return;
@@ -212,11 +211,10 @@ void UpstreamConnection::update_reading() {
               ((state_ == State::busy || state_ == State::tunnel) && !paused_);
   auto* stream = reinterpret_cast<uv_stream_t*>(&tcp_);
   if (want && !reading_) {
-    reading_ = uv_read_start(
-                   stream, &UpstreamConnection::alloc_cb,
-                   [](uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
-                     owner(s)->on_read(nread, buf);
-                   }) == 0;
+    reading_ = uv_read_start(stream, &UpstreamConnection::alloc_cb,
+                             [](uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
+                               owner(s)->on_read(nread, buf);
+                             }) == 0;
   } else if (!want && reading_) {
     uv_read_stop(stream);
     reading_ = false;

@@ -13,7 +13,9 @@ UpstreamPool::UpstreamPool(uv_loop_t* loop, UpstreamUrl url, Duration idle_timeo
           1, std::chrono::duration_cast<std::chrono::milliseconds>(idle_timeout).count()))),
       max_idle_(max_idle) {}
 
-UpstreamPool::~UpstreamPool() { shut_down(); }
+UpstreamPool::~UpstreamPool() {
+  shut_down();
+}
 
 UpstreamConnection* UpstreamPool::take_idle() {
   if (idle_.empty())

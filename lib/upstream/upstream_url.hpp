@@ -13,10 +13,11 @@
 namespace ofwatchdog::upstream {
 
 struct UpstreamUrl {
-  std::string host;      // as written, without the brackets of an IPv6 literal
-  int port = 80;         // the explicit port, or 80
-  std::string authority; // host[:port] exactly as written: the Host header when the client sent none
-  std::string origin;    // "http://" + authority, for log lines
+  std::string host; // as written, without the brackets of an IPv6 literal
+  int port = 80;    // the explicit port, or 80
+  std::string
+      authority;      // host[:port] exactly as written: the Host header when the client sent none
+  std::string origin; // "http://" + authority, for log lines
   std::string base_path; // the path of the URL as written, possibly empty
 };
 

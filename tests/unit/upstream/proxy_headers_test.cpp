@@ -22,9 +22,12 @@ bool has_line(const std::string& head, const std::string& line) {
 } // namespace
 
 TEST_CASE("hop-by-hop headers are dropped, including those Connection names") {
-  HeaderList in = {{"Connection", "keep-alive, X-Private"}, {"X-Private", "1"},
-                   {"Keep-Alive", "timeout=5"},             {"TE", "gzip, trailers"},
-                   {"Upgrade", "h2c"},                      {"Proxy-Authorization", "x"},
+  HeaderList in = {{"Connection", "keep-alive, X-Private"},
+                   {"X-Private", "1"},
+                   {"Keep-Alive", "timeout=5"},
+                   {"TE", "gzip, trailers"},
+                   {"Upgrade", "h2c"},
+                   {"Proxy-Authorization", "x"},
                    {"X-Kept", "yes"}};
   HeaderList out = strip_hop_by_hop(in, false, true);
   REQUIRE(out.size() == 2);
@@ -72,8 +75,11 @@ TEST_CASE("request head: an upgrade keeps Upgrade and says Connection: Upgrade")
 }
 
 TEST_CASE("response headers for the client") {
-  HeaderList up = {{"Content-Length", "3"}, {"Keep-Alive", "timeout=5"}, {"Connection", "close"},
-                   {"Content-Encoding", "gzip"}, {"Transfer-Encoding", "chunked"}};
+  HeaderList up = {{"Content-Length", "3"},
+                   {"Keep-Alive", "timeout=5"},
+                   {"Connection", "close"},
+                   {"Content-Encoding", "gzip"},
+                   {"Transfer-Encoding", "chunked"}};
   HeaderList out = response_headers_for_client(up, false);
   REQUIRE(out.size() == 1);
   CHECK(out[0].name == "Content-Encoding");
