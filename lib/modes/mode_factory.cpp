@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "modes/static_file_mode.hpp"
+#include "modes/http_proxy_mode.hpp"
 #include "modes/streaming_fork_mode.hpp"
 
 namespace ofwatchdog::modes {
@@ -13,6 +14,8 @@ std::variant<std::unique_ptr<ModeStrategy>, std::string> make_mode(const Config&
     return make_streaming_fork_mode();
   case Mode::static_files:
     return make_static_file_mode();
+  case Mode::http:
+    return make_http_proxy_mode();
   case Mode::inproc:
     // The original starts and then panics on every request; refusing to start is kinder.
     return std::string("mode=inproc needs a handler linked into the program: use the library's "

@@ -1,0 +1,461 @@
+// One http-mode request; see http_proxy_exchange.hpp for the flow and the answers.
+#include "modes/http_proxy_exchange.hpp"
+
+#include <fmt/format.h>
+
+#include "log/format.hpp"
+#include "modes/exec_timeout.hpp"
+#include "upstream/upstream_error.hpp"
+#include "util/strings.hpp"
+
+namespace ofwatchdog::modes {
+
+namespace {
+
+using upstream::BodyFraming;
+
+bool is_kube_probe(const Request& request) {
+  const std::string* agent = request.header("User-Agent");
+  return agent != nullptr && agent->rfind("kube-probe", 0) == 0;
+}
+
+bool names_stream_type(const std::string* value) {
+  if (value == nullptr)
+    return false;
+  std::string lower = to_lower(*value);
+  return lower.find("text/event-stream") != std::string::npos ||
+         lower.find("application/x-ndjson") != std::string::npos;
+}
+
+// Methods whose request can be sent twice without changing the outcome (RFC 9110 §9.2.2).
+bool idempotent(std::string_view method) {
+  return method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "TRACE" ||
+         method == "PUT" || method == "DELETE";
+}
+
+std::string status_line(int status, std::string_view reason) {
+  return reason.empty() ? fmt::format("{}", status) : fmt::format("{} {}", status, reason);
+}
+
+void set_header(HeaderList& headers, std::string_view name, std::string value) {
+  std::erase_if(headers, [&](const Header& h) { return iequals(h.name, name); });
+  headers.push_back(Header{std::string(name), std::move(value)});
+}
+
+} // namespace
+
+void HttpProxyExchange::start(const ModeContext& context, upstream::UpstreamPool& pool,
+                              std::shared_ptr<Exchange> exchange,
+                              std::shared_ptr<ProxyRegistry> registry) {
+  auto* self = new HttpProxyExchange(context, pool, std::move(exchange), std::move(registry));
+  Entry entry(self);
+  self->run();
+}
+
+HttpProxyExchange::HttpProxyExchange(const ModeContext& context, upstream::UpstreamPool& pool,
+                                     std::shared_ptr<Exchange> exchange,
+                                     std::shared_ptr<ProxyRegistry> registry)
+    : context_(context), pool_(pool), exchange_(std::move(exchange)),
+      registry_(std::move(registry)), started_ns_(uv_hrtime()) {
+  registry_->live.insert(this);
+}
+
+HttpProxyExchange::~HttpProxyExchange() {
+  registry_->live.erase(this);
+  if (registry_->live.empty() && registry_->on_empty) {
+    std::function<void()> on_empty = std::move(registry_->on_empty);
+    registry_->on_empty = nullptr;
+    on_empty();
+  }
+}
+
+double HttpProxyExchange::seconds_since_start() const {
+  return static_cast<double>(uv_hrtime() - started_ns_) / 1e9;
+}
+
+void HttpProxyExchange::run() {
+  const Config& config = *context_.config;
+  const Request& request = exchange_->request();
+  url_text_ = upstream::full_url(pool_.url(), request.target);
+
+  timeout_ = effective_exec_timeout(config.exec_timeout, request.header("X-Timeout"));
+  if (timeout_ > Duration::zero()) {
+    uv_timer_init(context_.loop, &timer_);
+    timer_.data = this;
+    timer_open_ = true;
+    auto ms = std::chrono::ceil<std::chrono::milliseconds>(timeout_).count();
+    uv_timer_start(
+        &timer_,
+        [](uv_timer_t* timer) {
+          auto* self = static_cast<HttpProxyExchange*>(timer->data);
+          Entry entry(self);
+          self->on_timeout();
+        },
+        static_cast<std::uint64_t>(ms), 0);
+  }
+
+  const std::string* upgrade = request.header("Upgrade");
+  stream_request_ = names_stream_type(request.header("Accept")) ||
+                    (upgrade != nullptr && upstream::is_upgrade_request(request));
+
+  // Decisions B2/B1: the client's framing is kept, except that buffering always ends in a
+  // Content-Length.
+  if (config.http_buffer_req_body && request.has_body()) {
+    buffering_ = true;
+  } else if (request.chunked) {
+    framing_.kind = BodyFraming::Kind::chunked;
+  } else if (request.content_length) {
+    framing_.kind = BodyFraming::Kind::length;
+    framing_.length = *request.content_length;
+  }
+
+  // The body waits in the socket until the upstream is connected (unless it is being buffered);
+  // the handler is set now so that a client that leaves is noticed at once.
+  if (!buffering_) {
+    client_paused_ = true;
+    exchange_->pause_body();
+  }
+  exchange_->set_handler(this);
+  if (!buffering_ && !completed_)
+    connect_upstream(true);
+}
+
+// --- the request ---------------------------------------------------------------------------
+
+void HttpProxyExchange::connect_upstream(bool allow_reuse) {
+  connection_ = allow_reuse ? pool_.take_idle() : nullptr;
+  reused_ = connection_ != nullptr;
+  if (reused_) {
+    send_request();
+    return;
+  }
+  connected_ = false;
+  connection_ = pool_.open(this);
+}
+
+void HttpProxyExchange::on_connected(const std::string& error) {
+  Entry entry(this);
+  if (!error.empty()) {
+    drop_connection();
+    fail_before_headers(502, error, false);
+    return;
+  }
+  send_request();
+}
+
+void HttpProxyExchange::send_request() {
+  const Request& request = exchange_->request();
+  connected_ = true;
+  connection_->begin(this, request.method,
+                     upstream::build_request_head(request, pool_.url(), framing_));
+  if (buffering_) {
+    // The body stays at hand until the response starts, in case the request is retried.
+    connection_->write(body_);
+    connection_->set_request_complete(true);
+    return;
+  }
+  if (!body_.empty()) {
+    std::string pending = std::move(body_);
+    body_.clear();
+    send_body_piece(pending);
+  }
+  if (body_ended_) {
+    end_request_body();
+  } else {
+    connection_->set_request_complete(false);
+    if (client_paused_ &&
+        connection_->queued_bytes() <= upstream::UpstreamConnection::kWriteHighWater) {
+      client_paused_ = false;
+      exchange_->resume_body();
+    }
+  }
+}
+
+void HttpProxyExchange::on_body(std::string_view data) {
+  Entry entry(this);
+  if (!response_open_ || data.empty())
+    return;
+  if (buffering_ || !connected_) {
+    // Buffering is bounded by what the client declared (the server enforces its length).
+    body_.append(data);
+    return;
+  }
+  send_body_piece(data);
+  if (!client_paused_ &&
+      connection_->queued_bytes() > upstream::UpstreamConnection::kWriteHighWater) {
+    client_paused_ = true;
+    exchange_->pause_body();
+  }
+}
+
+void HttpProxyExchange::send_body_piece(std::string_view data) {
+  if (framing_.kind == BodyFraming::Kind::chunked && !tunnel_) {
+    std::string chunk = fmt::format("{:x}\r\n", data.size());
+    chunk.append(data);
+    chunk.append("\r\n");
+    connection_->write(std::move(chunk));
+  } else {
+    connection_->write(std::string(data));
+  }
+}
+
+void HttpProxyExchange::on_body_end() {
+  Entry entry(this);
+  body_ended_ = true;
+  if (!response_open_)
+    return;
+  if (buffering_) {
+    if (connection_ == nullptr) {
+      framing_.kind = BodyFraming::Kind::length;
+      framing_.length = body_.size();
+      connect_upstream(true);
+    }
+    return;
+  }
+  if (connected_)
+    end_request_body();
+}
+
+void HttpProxyExchange::end_request_body() {
+  if (tunnel_) {
+    // The client finished its side of the tunnel.
+    connection_->shutdown_write();
+    return;
+  }
+  if (framing_.kind == BodyFraming::Kind::chunked)
+    connection_->write(std::string("0\r\n\r\n"));
+  connection_->set_request_complete(true);
+}
+
+void HttpProxyExchange::on_write_drained() {
+  Entry entry(this);
+  if (client_paused_ && response_open_) {
+    client_paused_ = false;
+    exchange_->resume_body();
+  }
+}
+
+// --- the response --------------------------------------------------------------------------
+
+void HttpProxyExchange::on_response_head(upstream::UpstreamResponse& response) {
+  Entry entry(this);
+  response_started_ = true;
+  header_seconds_ = seconds_since_start();
+  tunnel_ = response.switching_protocols;
+  stream_ = stream_request_ || tunnel_ ||
+            names_stream_type(find_header(response.headers, "Content-Type"));
+  if (stream_ && timer_open_)
+    uv_timer_stop(&timer_); // decision B6b: a stream is bounded only until its headers
+  status_line_ = status_line(response.status, response.reason);
+  declared_length_ =
+      response.content_length ? static_cast<std::int64_t>(*response.content_length) : -1;
+  if (buffering_) {
+    body_.clear();
+    body_.shrink_to_fit();
+  }
+  if (!response_open_)
+    return;
+  ResponseHead head;
+  head.status = response.status;
+  head.headers = upstream::response_headers_for_client(response.headers, tunnel_);
+  set_header(head.headers, "X-Duration-Seconds", fmt::format("{:f}", header_seconds_));
+  head.content_length = response.content_length;
+  exchange_->send_head(std::move(head));
+  if (tunnel_ && body_ended_)
+    connection_->shutdown_write();
+}
+
+void HttpProxyExchange::on_response_body(std::string_view data) {
+  Entry entry(this);
+  if (!response_open_)
+    return;
+  if (!exchange_->send_body(data) && !upstream_paused_ && connection_ != nullptr) {
+    upstream_paused_ = true;
+    connection_->pause_reading();
+  }
+}
+
+void HttpProxyExchange::on_writable() {
+  Entry entry(this);
+  if (upstream_paused_ && connection_ != nullptr) {
+    upstream_paused_ = false;
+    connection_->resume_reading();
+  }
+}
+
+void HttpProxyExchange::on_response_end() {
+  Entry entry(this);
+  if (response_open_) {
+    response_open_ = false;
+    // A body the client is still sending is no longer wanted; the connection gives up on it.
+    exchange_->set_handler(nullptr);
+    exchange_->finish();
+  }
+  upstream::UpstreamConnection* connection = connection_;
+  connection_ = nullptr;
+  if (connection != nullptr)
+    pool_.give_back(connection);
+  complete();
+}
+
+// --- failures ------------------------------------------------------------------------------
+
+bool HttpProxyExchange::can_retry(const upstream::UpstreamConnection& failed) const {
+  bool body_at_hand = buffering_ || framing_.kind == BodyFraming::Kind::none;
+  return reused_ && !retried_ && !failed.response_started() &&
+         idempotent(exchange_->request().method) && body_at_hand;
+}
+
+void HttpProxyExchange::on_failure(const std::string& cause) {
+  Entry entry(this);
+  bool retry = connection_ != nullptr && !response_started_ && can_retry(*connection_);
+  drop_connection();
+  if (retry && response_open_) {
+    // The upstream closed the idle connection as it was reused: nothing was processed.
+    retried_ = true;
+    connect_upstream(false);
+    return;
+  }
+  if (!response_started_) {
+    fail_before_headers(502, cause, false);
+    return;
+  }
+  context_.log->info(fmt::format("Error copying response body: {}", cause));
+  if (response_open_) {
+    response_open_ = false;
+    exchange_->abort();
+  }
+  complete();
+}
+
+void HttpProxyExchange::on_timeout() {
+  if (completed_)
+    return;
+  std::string killed =
+      fmt::format("Upstream HTTP killed due to exec_timeout: {}", go_duration(timeout_));
+  drop_connection();
+  if (!response_started_) {
+    fail_before_headers(504, std::string(upstream::kDeadlineText), true);
+    return;
+  }
+  context_.log->info(killed);
+  context_.log->info(fmt::format("Error copying response body: {}", upstream::kDeadlineText));
+  if (response_open_) {
+    response_open_ = false;
+    exchange_->abort();
+  }
+  complete();
+}
+
+void HttpProxyExchange::fail_before_headers(int status, const std::string& cause, bool timed_out) {
+  log_upstream_error(cause);
+  if (timed_out) {
+    // Divergence B8: the timeout that applied, which X-Timeout may have shortened.
+    context_.log->info(
+        fmt::format("Upstream HTTP killed due to exec_timeout: {}", go_duration(timeout_)));
+  }
+  header_seconds_ = seconds_since_start();
+  status_line_ = status_line(status, status == 504 ? "Gateway Timeout" : "Bad Gateway");
+  declared_length_ = 0;
+  if (response_open_) {
+    response_open_ = false;
+    exchange_->set_handler(nullptr);
+    ResponseHead head;
+    head.status = status;
+    head.headers = {{"X-OpenFaaS-Internal", "of-watchdog"},
+                    {"X-Duration-Seconds", fmt::format("{:f}", header_seconds_)}};
+    head.content_length = 0;
+    exchange_->send_head(std::move(head));
+    exchange_->finish();
+  }
+  complete();
+}
+
+void HttpProxyExchange::log_upstream_error(std::string_view cause) {
+  context_.log->info(fmt::format("Upstream HTTP request error: {} \"{}\": {}",
+                                 upstream::title_case_method(exchange_->request().method),
+                                 url_text_, cause));
+}
+
+void HttpProxyExchange::drop_connection() {
+  connected_ = false;
+  if (connection_ != nullptr) {
+    connection_->close();
+    connection_ = nullptr;
+  }
+}
+
+void HttpProxyExchange::on_cancel(CancelReason reason) {
+  Entry entry(this);
+  response_open_ = false;
+  if (completed_)
+    return;
+  // Divergence B8: a client that left is not a timeout. Its upstream connection is closed, not
+  // pooled: the upstream may still be writing a response nobody will read.
+  drop_connection();
+  log_upstream_error(reason == CancelReason::client_closed ? std::string_view("client disconnected")
+                                                           : cancel_reason_text(reason));
+  complete();
+}
+
+void HttpProxyExchange::shut_down() {
+  Entry entry(this);
+  if (completed_)
+    return;
+  drop_connection();
+  if (response_open_) {
+    response_open_ = false;
+    exchange_->set_handler(nullptr);
+    exchange_->abort();
+  }
+  complete();
+}
+
+// --- ending --------------------------------------------------------------------------------
+
+void HttpProxyExchange::complete() {
+  if (completed_)
+    return;
+  completed_ = true;
+  log_access();
+  release();
+}
+
+void HttpProxyExchange::log_access() {
+  const Request& request = exchange_->request();
+  if (status_line_.empty() || is_kube_probe(request))
+    return;
+  AccessRecord record;
+  record.method = request.method;
+  record.uri = request.target;
+  record.status = status_line_;
+  record.bytes = declared_length_;
+  record.seconds = header_seconds_;
+  const std::string* call_id = request.header("X-Call-Id");
+  record.call_id = call_id != nullptr && !call_id->empty() ? std::string_view(*call_id) : "none";
+  record.with_call_id = context_.config->log_callid;
+  context_.log->access(record);
+}
+
+void HttpProxyExchange::release() {
+  drop_connection();
+  if (timer_open_) {
+    timer_open_ = false;
+    ++closes_pending_;
+    uv_close(reinterpret_cast<uv_handle_t*>(&timer_), [](uv_handle_t* handle) {
+      auto* self = static_cast<HttpProxyExchange*>(handle->data);
+      Entry entry(self);
+      --self->closes_pending_;
+    });
+  }
+  if (exchange_ && !exchange_->done())
+    exchange_->set_handler(nullptr);
+  exchange_.reset();
+}
+
+void HttpProxyExchange::destroy_if_finished() {
+  if (completed_ && closes_pending_ == 0 && depth_ == 0)
+    delete this;
+}
+
+} // namespace ofwatchdog::modes

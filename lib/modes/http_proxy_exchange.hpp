@@ -1,0 +1,148 @@
+#pragma once
+// One http-mode request: the client's exchange proxied to the upstream over a pooled
+// connection (modes.md §5 with decisions B2-B6b, B9; divergences B5, B7, B8).
+//
+// Flow. The exec-timeout clock starts at once. The request head goes to an idle pooled
+// connection, or a new one; the body follows as it arrives (Content-Length as the client sent
+// it, chunked only for a chunked request), or, with `http_buffer_req_body`, is read whole first
+// and sent with a Content-Length. The response head is relayed with hop-by-hop headers dropped
+// and `X-Duration-Seconds` set; its body is relayed as it arrives, every read at once, so each
+// SSE event or NDJSON line reaches the client without delay. Backpressure both ways: the client
+// body pauses while the upstream socket is behind, the upstream is not read while the client
+// socket is behind.
+//
+// Failures. Before response headers: 502 (the upstream refused, reset or closed) or 504 (the
+// timeout), empty, with `X-OpenFaaS-Internal: of-watchdog`. After them: the response is
+// aborted, so the client sees it was cut short. A reused connection that fails before any
+// response byte, for an idempotent request whose body (if any) is still at hand, is retried once
+// on a fresh connection: the upstream closing an idle connection just as it is reused is a
+// race no client should see.
+//
+// The timeout bounds the whole exchange, except for streams (`text/event-stream` or
+// `application/x-ndjson` asked for or answered, protocol switches), which it bounds only until
+// the response headers.
+//
+// The object owns itself and is deleted once the exchange is over and its timer has closed;
+// nothing is deleted inside its own call stack (see `Entry`).
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_set>
+
+#include <uv.h>
+
+#include "ofwatchdog/exchange.hpp"
+#include "ofwatchdog/mode_strategy.hpp"
+#include "upstream/proxy_headers.hpp"
+#include "upstream/upstream_connection.hpp"
+#include "upstream/upstream_pool.hpp"
+
+namespace ofwatchdog::modes {
+
+class HttpProxyExchange;
+
+// The exchanges of the mode that are still alive, so `stop` can end them and wait for them.
+struct ProxyRegistry {
+  std::unordered_set<HttpProxyExchange*> live;
+  std::function<void()> on_empty; // set by stop(); run when the last one is gone
+};
+
+class HttpProxyExchange final : public ExchangeHandler,
+                                private upstream::UpstreamConnection::Listener {
+public:
+  // Serves `exchange`; everything after this happens in callbacks. `pool` must outlive every
+  // exchange (the mode waits for the registry to empty before it goes).
+  static void start(const ModeContext& context, upstream::UpstreamPool& pool,
+                    std::shared_ptr<Exchange> exchange, std::shared_ptr<ProxyRegistry> registry);
+
+  // The watchdog is stopping: end the exchange now.
+  void shut_down();
+
+  // ExchangeHandler: the client side.
+  void on_body(std::string_view data) override;
+  void on_body_end() override;
+  void on_writable() override;
+  void on_cancel(CancelReason reason) override;
+
+private:
+  class Entry {
+  public:
+    explicit Entry(HttpProxyExchange* self) : self_(self) { ++self_->depth_; }
+    ~Entry() {
+      if (--self_->depth_ == 0)
+        self_->destroy_if_finished();
+    }
+    Entry(const Entry&) = delete;
+    Entry& operator=(const Entry&) = delete;
+
+  private:
+    HttpProxyExchange* self_;
+  };
+
+  HttpProxyExchange(const ModeContext& context, upstream::UpstreamPool& pool,
+                    std::shared_ptr<Exchange> exchange, std::shared_ptr<ProxyRegistry> registry);
+  ~HttpProxyExchange() override;
+
+  void run();
+  void connect_upstream(bool allow_reuse);
+  void send_request();
+  void send_body_piece(std::string_view data);
+  void end_request_body();
+  bool can_retry(const upstream::UpstreamConnection& failed) const;
+  void on_timeout();
+  void fail_before_headers(int status, const std::string& cause, bool timed_out);
+  void drop_connection();
+  void log_upstream_error(std::string_view cause);
+  void complete();
+  void log_access();
+  void release();
+  void destroy_if_finished();
+  double seconds_since_start() const;
+
+  // UpstreamConnection::Listener
+  void on_connected(const std::string& error) override;
+  void on_response_head(upstream::UpstreamResponse& response) override;
+  void on_response_body(std::string_view data) override;
+  void on_response_end() override;
+  void on_failure(const std::string& cause) override;
+  void on_write_drained() override;
+
+  ModeContext context_;
+  upstream::UpstreamPool& pool_;
+  std::shared_ptr<Exchange> exchange_;
+  std::shared_ptr<ProxyRegistry> registry_;
+  std::uint64_t started_ns_;
+  Duration timeout_{0};
+  std::string url_text_; // for log lines
+
+  upstream::BodyFraming framing_;
+  bool buffering_ = false;  // http_buffer_req_body with a body: read it all, then connect
+  std::string body_;        // the buffered body, or bytes that came before the connection
+  bool body_ended_ = false; // the client's body has been fully received
+  bool stream_request_ = false;
+
+  upstream::UpstreamConnection* connection_ = nullptr;
+  bool connected_ = false; // the request head is on its way on `connection_`
+  bool reused_ = false;
+  bool retried_ = false;
+  bool client_paused_ = false;
+  bool upstream_paused_ = false;
+
+  bool response_started_ = false;
+  bool stream_ = false;
+  bool tunnel_ = false;
+  std::string status_line_; // for the access line; empty until a response exists
+  std::int64_t declared_length_ = -1;
+  double header_seconds_ = 0;
+
+  uv_timer_t timer_{};
+  bool timer_open_ = false;
+  int closes_pending_ = 0;
+  int depth_ = 0;
+  bool response_open_ = true; // false once the exchange is answered or cancelled
+  bool completed_ = false;
+};
+
+} // namespace ofwatchdog::modes

@@ -1,0 +1,202 @@
+// Header rules of the proxy; see proxy_headers.hpp.
+#include "upstream/proxy_headers.hpp"
+
+#include <array>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "util/strings.hpp"
+
+namespace ofwatchdog::upstream {
+
+namespace {
+
+constexpr std::array<std::string_view, 9> kHopByHop = {
+    "Connection",
+    "Keep-Alive",
+    "Proxy-Connection",
+    "Proxy-Authenticate",
+    "Proxy-Authorization",
+    "TE",
+    "Trailer",
+    "Transfer-Encoding",
+    "Upgrade",
+};
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+    s.remove_suffix(1);
+  return s;
+}
+
+// Calls `each` for every comma-separated, trimmed, non-empty element of `value`.
+template <typename F> void for_each_token(std::string_view value, F each) {
+  while (!value.empty()) {
+    std::size_t comma = value.find(',');
+    std::string_view token = trim(value.substr(0, comma));
+    if (!token.empty())
+      each(token);
+    if (comma == std::string_view::npos)
+      break;
+    value.remove_prefix(comma + 1);
+  }
+}
+
+bool has_token(const HeaderList& headers, std::string_view name, std::string_view token) {
+  bool found = false;
+  for (const Header& h : headers) {
+    if (iequals(h.name, name))
+      for_each_token(h.value, [&](std::string_view t) { found = found || iequals(t, token); });
+  }
+  return found;
+}
+
+// Names listed in the Connection headers of `headers`.
+std::vector<std::string> connection_named(const HeaderList& headers) {
+  std::vector<std::string> names;
+  for (const Header& h : headers) {
+    if (iequals(h.name, "Connection"))
+      for_each_token(h.value, [&](std::string_view t) { names.emplace_back(t); });
+  }
+  return names;
+}
+
+bool post_like(std::string_view method) {
+  return method == "POST" || method == "PUT" || method == "PATCH";
+}
+
+void append_header(std::string& out, std::string_view name, std::string_view value) {
+  out.append(name);
+  out.append(": ");
+  out.append(value);
+  out.append("\r\n");
+}
+
+} // namespace
+
+bool is_hop_by_hop(std::string_view name) {
+  for (std::string_view h : kHopByHop) {
+    if (iequals(h, name))
+      return true;
+  }
+  return false;
+}
+
+HeaderList strip_hop_by_hop(const HeaderList& headers, bool keep_upgrade, bool keep_te_trailers) {
+  std::vector<std::string> named = connection_named(headers);
+  bool te_trailers = keep_te_trailers && has_token(headers, "TE", "trailers");
+  HeaderList out;
+  bool te_added = false;
+  for (const Header& h : headers) {
+    bool keep_this_upgrade = keep_upgrade && iequals(h.name, "Upgrade");
+    if (!keep_this_upgrade) {
+      if (is_hop_by_hop(h.name)) {
+        if (te_trailers && !te_added && iequals(h.name, "TE")) {
+          out.push_back(Header{h.name, "trailers"});
+          te_added = true;
+        }
+        continue;
+      }
+      bool listed = false;
+      for (const std::string& n : named)
+        listed = listed || iequals(n, h.name);
+      if (listed)
+        continue;
+    }
+    out.push_back(h);
+  }
+  return out;
+}
+
+bool is_upgrade_request(const Request& request) {
+  return request.header("Upgrade") != nullptr &&
+         has_token(request.headers, "Connection", "upgrade");
+}
+
+std::string client_ip(std::string_view remote_address) {
+  if (!remote_address.empty() && remote_address.front() == '[') {
+    std::size_t close = remote_address.find(']');
+    if (close != std::string_view::npos)
+      return std::string(remote_address.substr(1, close - 1));
+  }
+  std::size_t colon = remote_address.rfind(':');
+  // A bare IPv6 address has several colons and no port to cut.
+  if (colon != std::string_view::npos && remote_address.find(':') == colon)
+    return std::string(remote_address.substr(0, colon));
+  return std::string(remote_address);
+}
+
+std::string build_request_head(const Request& request, const UpstreamUrl& url,
+                               const BodyFraming& framing) {
+  bool upgrade = is_upgrade_request(request);
+  HeaderList headers = strip_hop_by_hop(request.headers, upgrade, true);
+
+  std::string out;
+  out.reserve(512);
+  out.append(request.method);
+  out.push_back(' ');
+  out.append(join_target(url, request.target));
+  out.append(" HTTP/1.1\r\n");
+
+  const std::string* host = request.header("Host");
+  bool client_host = host != nullptr && !host->empty();
+  append_header(out, "Host", client_host ? std::string_view(*host) : url.authority);
+
+  std::string forwarded_for;
+  for (const Header& h : headers) {
+    // Replaced below by what this proxy knows; Content-Length follows the framing.
+    if (iequals(h.name, "Host") || iequals(h.name, "Content-Length") || iequals(h.name, "Expect") ||
+        iequals(h.name, "X-Forwarded-Host") || iequals(h.name, "X-Forwarded-Proto"))
+      continue;
+    if (iequals(h.name, "X-Forwarded-For")) {
+      if (!forwarded_for.empty())
+        forwarded_for += ", ";
+      forwarded_for += h.value;
+      continue;
+    }
+    append_header(out, h.name, h.value);
+  }
+
+  switch (framing.kind) {
+  case BodyFraming::Kind::length:
+    append_header(out, "Content-Length", fmt::format("{}", framing.length));
+    break;
+  case BodyFraming::Kind::chunked:
+    append_header(out, "Transfer-Encoding", "chunked");
+    break;
+  case BodyFraming::Kind::none:
+    // Some servers refuse a POST without a length (411); an explicit zero is always right.
+    if (post_like(request.method))
+      append_header(out, "Content-Length", "0");
+    break;
+  }
+  if (upgrade)
+    append_header(out, "Connection", "Upgrade");
+
+  std::string ip = client_ip(request.remote_address);
+  if (!ip.empty()) {
+    if (!forwarded_for.empty())
+      forwarded_for += ", ";
+    forwarded_for += ip;
+  }
+  if (!forwarded_for.empty())
+    append_header(out, "X-Forwarded-For", forwarded_for);
+  if (client_host)
+    append_header(out, "X-Forwarded-Host", *host);
+  append_header(out, "X-Forwarded-Proto", "http");
+  out.append("\r\n");
+  return out;
+}
+
+HeaderList response_headers_for_client(const HeaderList& upstream, bool tunnel) {
+  HeaderList out = strip_hop_by_hop(upstream, tunnel, false);
+  std::erase_if(out, [](const Header& h) { return iequals(h.name, "Content-Length"); });
+  if (tunnel)
+    out.push_back(Header{"Connection", "Upgrade"});
+  return out;
+}
+
+} // namespace ofwatchdog::upstream

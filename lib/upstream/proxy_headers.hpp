@@ -1,0 +1,54 @@
+#pragma once
+// What the proxy changes in headers on the way through (decisions B2/B1, B3, B4).
+//
+// Both ways, hop-by-hop headers are dropped: Connection and every header it names, Keep-Alive,
+// TE (a request's `TE: trailers` survives), Trailer, Transfer-Encoding, Upgrade (kept only when a
+// protocol switch is being tunnelled), Proxy-Connection, Proxy-Authenticate and
+// Proxy-Authorization. Everything else passes untouched, `Accept-Encoding` and
+// `Content-Encoding` included: the proxy never adds or undoes compression.
+//
+// Towards the upstream: `Host` is the client's (the upstream's own host:port when the client
+// sent none), `X-Forwarded-For` gets the client's address appended, `X-Forwarded-Host` is the
+// client's Host and `X-Forwarded-Proto` is `http`. `Expect` is dropped because the server has
+// already dealt with it towards the client: the body is sent without waiting.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "ofwatchdog/exchange.hpp"
+#include "upstream/upstream_url.hpp"
+
+namespace ofwatchdog::upstream {
+
+// How the request body goes to the upstream.
+struct BodyFraming {
+  enum class Kind { none, length, chunked };
+  Kind kind = Kind::none;
+  std::uint64_t length = 0; // for Kind::length
+};
+
+// True for the fixed hop-by-hop names (not for those a Connection header adds).
+bool is_hop_by_hop(std::string_view name);
+
+// Drops hop-by-hop headers, including the ones `headers`' own Connection values name.
+// `keep_upgrade` keeps `Upgrade` (a tunnel); `keep_te_trailers` keeps a `TE` that lists
+// `trailers`, reduced to exactly that.
+HeaderList strip_hop_by_hop(const HeaderList& headers, bool keep_upgrade, bool keep_te_trailers);
+
+// True when the request asks to switch protocols: an `Upgrade` header named in `Connection`.
+bool is_upgrade_request(const Request& request);
+
+// The client's IP without the port ("1.2.3.4" from "1.2.3.4:5678", "::1" from "[::1]:5678").
+std::string client_ip(std::string_view remote_address);
+
+// The request line and headers to send upstream, ending with the blank line.
+std::string build_request_head(const Request& request, const UpstreamUrl& url,
+                               const BodyFraming& framing);
+
+// The upstream's response headers as the client gets them: hop-by-hop headers dropped, and
+// Content-Length too (the server frames the body from ResponseHead::content_length).
+// `tunnel` keeps `Upgrade` and puts `Connection: Upgrade` back for a 101.
+HeaderList response_headers_for_client(const HeaderList& upstream, bool tunnel);
+
+} // namespace ofwatchdog::upstream

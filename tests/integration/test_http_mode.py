@@ -1,0 +1,249 @@
+"""http mode: a keep-alive reverse proxy to a function server the watchdog starts itself.
+
+The upstream fixtures take their port as an argument. The test picks a free port by binding a
+socket to port 0 and closing it (a tiny race with other processes, accepted), passes it both in
+`fprocess` and in `upstream_url`, and waits for the fixture's `listening on` line, relayed on the
+watchdog's stdout. The watchdog therefore owns the upstream's lifetime, which is what the tests of
+the child's death and of the drain need.
+"""
+
+import json
+import os
+import signal
+import socket
+import sys
+import threading
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))
+import harness  # noqa: E402
+
+PY = "/usr/bin/python3"
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def start_http(start_watchdog, env=None, fixture="http_upstream.py",
+               ready=(r"listening on \d+", "stdout")):
+    port = free_port()
+    base = {
+        "mode": "http",
+        "fprocess": f"{PY} {harness.fixture(fixture)} {port}",
+        "upstream_url": f"http://127.0.0.1:{port}",
+    }
+    base.update(env or {})
+    wd = start_watchdog(base)
+    wd.wait_for_log(ready[0], stream=ready[1])
+    return wd
+
+
+def echo(resp):
+    assert resp.status < 300 or resp.header("X-Upstream") == "yes", resp
+    return json.loads(resp.body)
+
+
+def headers_of(doc):
+    return {k.lower(): v for k, v in doc["headers"]}
+
+
+def test_forwards_method_path_query_headers_and_body(start_watchdog):
+    wd = start_http(start_watchdog)
+    resp = harness.request(
+        wd.port, "PUT", "/echo/a%20b?x=1&y=%2F",
+        headers={"Host": "fn.example:8080", "X-Custom": "kept", "Keep-Alive": "timeout=5",
+                 "Connection": "close, X-Secret", "X-Secret": "dropped", "TE": "trailers",
+                 "Proxy-Authorization": "Basic eA==", "X-Forwarded-For": "10.0.0.1",
+                 "Accept-Encoding": "gzip"},
+        body=b"payload")
+    assert resp.status == 200
+    assert resp.header("X-Duration-Seconds") is not None
+    doc = echo(resp)
+    assert doc["method"] == "PUT"
+    assert doc["target"] == "/echo/a%20b?x=1&y=%2F"
+    assert doc["body"] == "payload"
+    h = headers_of(doc)
+    assert h["host"] == "fn.example:8080"
+    assert h["x-custom"] == "kept"
+    assert h["content-length"] == "7"
+    assert h["te"] == "trailers"
+    assert h["accept-encoding"] == "gzip"
+    assert h["x-forwarded-for"] == "10.0.0.1, 127.0.0.1"
+    assert h["x-forwarded-host"] == "fn.example:8080"
+    assert h["x-forwarded-proto"] == "http"
+    for gone in ("keep-alive", "x-secret", "proxy-authorization", "connection"):
+        assert gone not in h, gone
+    wd.wait_for_log(r"PUT /echo/a%20b\?x=1&y=%2F - 200 OK - ContentLength: \d+B \(\d+\.\d{4}s\)")
+
+
+def test_custom_status_and_upstream_headers(start_watchdog):
+    wd = start_http(start_watchdog, {"log_callid": "true"})
+    resp = harness.request(wd.port, "GET", "/echo?status=418&reason=Short",
+                           headers={"X-Call-Id": "abc-123"})
+    assert resp.status == 418
+    assert resp.header("X-Upstream") == "yes"
+    assert resp.header("Server").startswith("BaseHTTP")
+    wd.wait_for_log(r"GET /echo\?status=418&reason=Short - 418 Short - ContentLength: \d+B "
+                    r"\(\d+\.\d{4}s\) \[abc-123\]")
+    # Content-Encoding passes through untouched (decision B4).
+    resp = harness.request(wd.port, "GET", "/gzip")
+    assert resp.header("Content-Encoding") == "gzip"
+    assert resp.body[:2] == b"\x1f\x8b"
+
+
+def test_chunked_upload_and_chunked_response(start_watchdog):
+    wd = start_http(start_watchdog)
+    body = b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
+    resp = harness.request(wd.port, "POST", "/echo",
+                           headers={"Transfer-Encoding": "chunked"}, body=body)
+    doc = echo(resp)
+    assert doc["body"] == "hello world"
+    assert headers_of(doc)["transfer-encoding"] == "chunked"
+    resp = harness.request(wd.port, "GET", "/chunked")
+    assert resp.header("Transfer-Encoding") == "chunked"
+    assert resp.body == b"alpha beta gamma"
+    wd.wait_for_log(r"GET /chunked - 200 OK - ContentLength: -1B")
+
+
+def test_buffered_body_is_sent_with_content_length(start_watchdog):
+    wd = start_http(start_watchdog, {"http_buffer_req_body": "true"})
+    body = b"3\r\nabc\r\n4\r\ndefg\r\n0\r\n\r\n"
+    resp = harness.request(wd.port, "POST", "/echo",
+                           headers={"Transfer-Encoding": "chunked"}, body=body)
+    doc = echo(resp)
+    h = headers_of(doc)
+    assert doc["body"] == "abcdefg"
+    assert h["content-length"] == "7"
+    assert "transfer-encoding" not in h
+
+
+def test_sse_event_arrives_before_the_upstream_finishes(start_watchdog, tmp_path):
+    wd = start_http(start_watchdog, {"exec_timeout": "1s"})
+    marker = tmp_path / "second-event"
+    c = harness.RawConnection(wd.port)
+    try:
+        c.send(f"GET /sse?marker={marker} HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n"
+               "\r\n".encode())
+        c.wait_for_bytes(b"data: one", timeout=5)
+        assert b"data: two" not in c.buf
+        # The stream outlives exec_timeout (1s): a stream is bounded only until its headers.
+        # A plain request timing out marks that the second has passed.
+        assert harness.request(wd.port, "GET", "/slow?ms=1500").status == 504
+        marker.write_text("go")
+        c.wait_for_bytes(b"data: two", timeout=5)
+    finally:
+        c.close()
+
+
+def test_ndjson_lines_stream(start_watchdog):
+    wd = start_http(start_watchdog)
+    resp = harness.request(wd.port, "GET", "/ndjson")
+    assert resp.header("Content-Type") == "application/x-ndjson"
+    assert [json.loads(line)["n"] for line in resp.body.splitlines()] == [0, 1, 2]
+
+
+def test_timeout_gives_504_and_x_timeout_shortens_it(start_watchdog):
+    wd = start_http(start_watchdog, {"exec_timeout": "10s"})
+    resp = harness.request(wd.port, "GET", "/slow?ms=3000", headers={"X-Timeout": "300ms"})
+    assert resp.status == 504
+    assert resp.header("X-OpenFaaS-Internal") == "of-watchdog"
+    assert resp.header("X-Duration-Seconds") is not None
+    assert resp.body == b""
+    wd.wait_for_log(r'Upstream HTTP request error: Get "http://127\.0\.0\.1:\d+/slow\?ms=3000": '
+                    r"context deadline exceeded")
+    wd.wait_for_log(r"Upstream HTTP killed due to exec_timeout: 300ms")
+    wd.wait_for_log(r"GET /slow\?ms=3000 - 504 Gateway Timeout")
+    # A request inside the timeout is served.
+    assert harness.request(wd.port, "GET", "/slow?ms=50").status == 200
+
+
+def test_refused_upstream_gives_502(start_watchdog):
+    port = free_port()
+    wd = start_watchdog({"mode": "http", "fprocess": "sleep 600",
+                         "upstream_url": f"http://127.0.0.1:{port}"})
+    resp = harness.request(wd.port, "POST", "/x", body=b"abc")
+    assert resp.status == 502
+    assert resp.header("X-OpenFaaS-Internal") == "of-watchdog"
+    assert resp.header("Content-Length") == "0"
+    wd.wait_for_log(rf'Upstream HTTP request error: Post "http://127\.0\.0\.1:{port}/x": '
+                    rf"dial tcp 127\.0\.0\.1:{port}: connect: connection refused")
+
+
+def test_child_death_is_fatal(start_watchdog):
+    wd = start_http(start_watchdog)
+    harness.request(wd.port, "GET", "/exit?code=3")
+    rc = wd.wait_exit()
+    assert rc != 0
+    wd.wait_for_log(r"Forked function has terminated: exit status 3")
+
+
+def test_child_that_cannot_start_stops_startup(start_watchdog):
+    wd = start_watchdog({"mode": "http", "fprocess": "/nonexistent/server",
+                         "upstream_url": "http://127.0.0.1:9"}, wait_ready=False)
+    assert wd.wait_exit() == 1
+    wd.wait_for_log(r"Forked function has terminated: fork/exec /nonexistent/server: "
+                    r"no such file or directory")
+
+
+def test_keep_alive_reuses_one_upstream_connection(start_watchdog):
+    wd = start_http(start_watchdog)
+    for i in range(20):
+        assert harness.request(wd.port, "GET", f"/echo?i={i}").status == 200
+    resp = harness.request(wd.port, "GET", "/connections")
+    assert resp.body == b"1"
+
+
+def test_drain_lets_in_flight_request_finish_then_terminates_child(start_watchdog):
+    wd = start_http(start_watchdog, {"healthcheck_interval": "200ms", "write_timeout": "10s"})
+    result = {}
+
+    def slow():
+        result["resp"] = harness.request(wd.port, "GET", "/slow?ms=1200")
+
+    t = threading.Thread(target=slow)
+    t.start()
+    harness.wait_until(lambda: wd.proc.poll() is None and len(wd.lines()) > 0)
+    wd.signal(signal.SIGTERM)
+    t.join(10)
+    assert result["resp"].status == 200
+    assert result["resp"].body == b"slow done"
+    assert wd.wait_exit() == 0
+    lines = wd.lines()
+    served = next(i for i, l in enumerate(lines) if "GET /slow?ms=1200 - 200 OK" in l)
+    term = next(i for i, l in enumerate(lines) if "stderr: got SIGTERM" in l)
+    assert served < term
+    assert not any("Forked function has terminated" in l for l in lines)
+
+
+def test_ready_path_goes_through_the_proxy(start_watchdog):
+    wd = start_http(start_watchdog, {"ready_path": "/echo?status=503"})
+    resp = harness.request(wd.port, "GET", "/_/ready")
+    assert resp.status == 503
+    assert resp.header("X-Upstream") == "yes"
+
+
+def test_flask_app_behind_the_proxy(start_watchdog):
+    # Flask says it is serving only once its socket is bound.
+    wd = start_http(start_watchdog, fixture="flask_upstream.py",
+                    ready=(r"stderr: .*Running on http://127\.0\.0\.1", "stderr"))
+    resp = harness.request(wd.port, "GET", "/hello")
+    assert resp.status == 200 and resp.body == b"hello from flask"
+    resp = harness.request(wd.port, "POST", "/echo", body=b'{"a": 1}',
+                           headers={"Content-Type": "application/json"})
+    assert resp.status == 202
+    doc = json.loads(resp.body)
+    assert doc == {"method": "POST", "length": "8", "body": '{"a": 1}',
+                   "forwarded_for": "127.0.0.1"}
+    resp = harness.request(wd.port, "GET", "/lines", headers={"Accept": "application/x-ndjson"})
+    assert [json.loads(x)["line"] for x in resp.body.splitlines()] == [0, 1, 2]
+
+
+@pytest.mark.skip(reason="needs the HTTP server to hand over raw bytes after a 101 (see docs/http-mode.md)")
+def test_websocket_tunnel():
+    pass
