@@ -2,8 +2,8 @@
 
 #include <fmt/format.h>
 
-#include "modes/static_file_mode.hpp"
 #include "modes/http_proxy_mode.hpp"
+#include "modes/static_file_mode.hpp"
 #include "modes/streaming_fork_mode.hpp"
 
 namespace ofwatchdog::modes {
