@@ -437,7 +437,9 @@ def test_a_client_that_never_reads_does_not_grow_the_server(echo):
     while time.monotonic() < deadline:
         peak = max(peak, srv.rss_kib())
         time.sleep(0.05)
-    assert peak - before < 4096, f"RSS grew from {before} KiB to {peak} KiB"
+    harness.report("http server, client never reading 64 MiB: RSS growth KiB", peak - before)
+    if not harness.SANITIZED:  # ASan's allocator quarantine makes RSS meaningless
+        assert peak - before < 4096, f"RSS grew from {before} KiB to {peak} KiB"
     c.close()
 
 
@@ -452,17 +454,18 @@ def test_write_timeout_cancels_a_stalled_response(echo):
 
 def test_many_requests_on_one_connection_leave_fds_unchanged(echo):
     srv = echo()
-    baseline = srv.fds()
     c = RawConnection(srv.port)
     during = None
     for i in range(200):
         c.send(get(f"/n{i}"))
         assert c.read_response().status == 200
         if i == 0:
+            # Counted once serving, not at start: sanitizer runtimes open and close descriptors
+            # of their own while the process starts.
             during = srv.fds()
-    assert srv.fds() == during == baseline + 1
+    assert srv.fds() == during
     c.close()
-    harness.wait_until(lambda: srv.fds() == baseline, what="connection fd released")
+    harness.wait_until(lambda: srv.fds() == during - 1, what="connection fd released")
 
 
 def test_sigterm_drains_and_exits_cleanly(echo):
