@@ -138,6 +138,15 @@ void Connection::handle_eof() {
   }
   // Like Go, a peer that closes its side while a request is being served is taken as gone: the
   // exchange is cancelled (so a mode can stop the function) rather than answered into the void.
+  if (exchange_ && !exchange_->done() && exchange_->tunnel()) {
+    // A half-close ends the client's side of a tunnel: what is buffered is delivered, then
+    // on_body_end, and the other direction stays open until the exchange ends. A body-less
+    // request is moved into the tunnel phase first if the loop has not done it yet.
+    pump();
+    if (closing_ || phase_ == Phase::tunnel || phase_ == Phase::complete) {
+      return;
+    }
+  }
   if (exchange_ && !exchange_->done()) {
     cancel_exchange(CancelReason::client_closed);
     close_now();
@@ -266,8 +275,19 @@ void Connection::shut_down() {
 }
 
 void Connection::abort_now() {
-  // The exchange already counts as done; nothing of it was written, so just go.
+  // The exchange already counts as done; nothing more of it will be written, so just go.
   close_now();
+}
+
+void Connection::begin_tunnel() {
+  // The mode decides how long a tunnel lives; the server's deadlines are for HTTP messages.
+  read_deadline_ = write_deadline_ = idle_deadline_ = 0;
+  close_after_response_ = true;
+  if (phase_ == Phase::complete) {
+    phase_ = Phase::tunnel;
+  }
+  // Otherwise the request message has not ended yet; on_message_end switches.
+  schedule();
 }
 
 void Connection::cancel_exchange(CancelReason reason) {

@@ -10,6 +10,11 @@
 // only resumed when the current exchange wants body bytes, or once its response has been fully
 // written. While parsing is suspended the socket is read ahead at most kReadAhead bytes (so a
 // peer close is still noticed) and then reading stops.
+//
+// After a 101 to an upgrade request the connection is a tunnel: the parser is never fed again,
+// the bytes after the request are handed to the exchange raw (at most kReadAhead at a time, only
+// while it wants them), a peer half-close ends that body, no timeout applies, and the connection
+// closes once the exchange ends.
 
 #include <cstdint>
 #include <memory>
@@ -53,8 +58,10 @@ public:
   // The exchange's response is complete in the write queue (finish) or was cut short (abort,
   // or a length that was not reached: `reusable` false).
   void response_ended(bool reusable);
-  // abort() before any head: the client gets the connection closed with nothing.
+  // abort() before any head, or of a tunnel: the connection is closed at once.
   void abort_now();
+  // A 101 head for an upgrade request was queued: the rest of the connection is a tunnel.
+  void begin_tunnel();
 
   // Bytes read ahead beyond the parser while it is suspended.
   static constexpr std::size_t kReadAhead = 64 * 1024;
@@ -71,6 +78,7 @@ private:
     head,     // bytes of a request head have arrived
     body,     // the head was handed out; its body is still coming
     complete, // the message is complete (or abandoned); waiting for the response to finish
+    tunnel,   // a 101 was sent and the request has ended: raw bytes both ways
   };
 
   // connection.cpp: handles, reading, timers, closing
@@ -101,6 +109,7 @@ private:
   void on_message_end();
   void on_parse_error();
   void on_body_bytes(std::string_view data);
+  bool step_tunnel();
   void start_exchange(Request request);
   void finish_exchange();
 
@@ -127,6 +136,7 @@ private:
   bool draining_ = false;
   bool reading_ = false;
   bool peer_eof_ = false;
+  bool tunnel_end_delivered_ = false;
   bool write_failed_ = false;
   bool lingering_ = false;
   bool closing_ = false;

@@ -39,9 +39,16 @@ bool Connection::step() {
     return true;
   case Phase::body:
     if (!discard_body_ && !(exchange_ && exchange_->wants_body())) {
-      return false;
+      // After a 101 the end of a body-less request is a formality that must not wait for the
+      // handler: only then can the tunnel (and a half-close in it) be seen.
+      bool formal_end = exchange_ && exchange_->tunnel() && !exchange_->request().has_body();
+      if (!formal_end) {
+        return false;
+      }
     }
     return feed_parser();
+  case Phase::tunnel:
+    return step_tunnel();
   case Phase::waiting:
   case Phase::head:
     if (unparsed() == 0) {
@@ -79,6 +86,27 @@ bool Connection::feed_parser() {
   return false;
 }
 
+bool Connection::step_tunnel() {
+  if (!exchange_ || !exchange_->wants_body()) {
+    return false;
+  }
+  // A local reference: the handler may end the exchange from inside its callbacks.
+  auto exchange = exchange_;
+  if (unparsed() > 0) {
+    std::size_t len = unparsed() < kReadAhead ? unparsed() : kReadAhead;
+    std::string_view data(inbuf_.data() + inpos_, len);
+    inpos_ += len;
+    exchange->deliver_body(data);
+    return true;
+  }
+  if (peer_eof_ && !tunnel_end_delivered_) {
+    tunnel_end_delivered_ = true;
+    exchange->deliver_body_end();
+    return true;
+  }
+  return false;
+}
+
 void Connection::on_body_bytes(std::string_view data) {
   if (discard_body_ || !exchange_) {
     discarded_ += data.size();
@@ -105,8 +133,8 @@ void Connection::on_head() {
     read_deadline_ = 0;
   }
   if (!wants_keep_alive(request) || parser_.upgrade()) {
-    // After an upgrade request nothing on the connection is HTTP any more; the server does not
-    // switch protocols, so the connection ends with this response.
+    // After an upgrade request nothing on the connection is HTTP any more: either a 101 turns
+    // it into a tunnel, or it ends with this response.
     close_after_response_ = true;
   }
   std::optional<ServerAnswer> answer = check_request(request);
@@ -137,7 +165,8 @@ void Connection::on_head() {
 
 void Connection::start_exchange(Request request) {
   bool wants_continue = expects_continue(request);
-  exchange_ = std::make_shared<ServerExchangeImpl>(this, std::move(request), wants_continue);
+  exchange_ = std::make_shared<ServerExchangeImpl>(this, std::move(request), wants_continue,
+                                                   parser_.upgrade());
   phase_ = Phase::body;
   response_done_ = false;
   discard_body_ = false;
@@ -150,6 +179,12 @@ void Connection::on_message_end() {
   phase_ = Phase::complete;
   if (parser_.upgrade()) {
     close_after_response_ = true;
+  }
+  if (exchange_ && !exchange_->done() && exchange_->tunnel()) {
+    // The 101 came before the end of the request: the handler already knows the body goes on
+    // as the tunnel, so this end is not reported; the tunnel's end will be.
+    phase_ = Phase::tunnel;
+    return;
   }
   bool discarding = discard_body_;
   discard_body_ = false;
@@ -191,7 +226,10 @@ void Connection::response_ended(bool reusable) {
   if (!reusable) {
     close_after_response_ = true;
   }
-  if (phase_ == Phase::body) {
+  if (phase_ == Phase::tunnel) {
+    // Whatever the client still sends has no reader any more.
+    phase_ = Phase::complete;
+  } else if (phase_ == Phase::body) {
     // The response is done before the request body: read and drop what is left of the body if
     // that is cheap, so the connection can carry the next request; otherwise close after the
     // response. A client still waiting for 100 Continue may never send its body at all.

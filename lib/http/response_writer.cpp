@@ -50,10 +50,16 @@ std::string serialize_head(int status, const HeaderList& headers, const Framing&
                            std::string_view date, std::string_view connection) {
   std::string out = fmt::format("HTTP/1.1 {} {}\r\n", status, status_reason(status));
   bool has_date = false;
+  bool has_connection = false;
   for (const Header& h : headers) {
-    if (iequals(h.name, "Content-Length") || iequals(h.name, "Transfer-Encoding") ||
-        iequals(h.name, "Connection")) {
+    if (iequals(h.name, "Content-Length") || iequals(h.name, "Transfer-Encoding")) {
       continue;
+    }
+    if (iequals(h.name, "Connection")) {
+      if (!framing.tunnel) {
+        continue;
+      }
+      has_connection = true;
     }
     if (iequals(h.name, "Date")) {
       has_date = true;
@@ -74,7 +80,13 @@ std::string serialize_head(int status, const HeaderList& headers, const Framing&
   if (framing.chunked) {
     out += "Transfer-Encoding: chunked\r\n";
   }
-  if (!connection.empty()) {
+  if (framing.tunnel) {
+    // RFC 9110 §7.8: a 101 lists the upgrade in Connection; the server's own choice
+    // (keep-alive or close) means nothing once the protocol has switched.
+    if (!has_connection) {
+      out += "Connection: Upgrade\r\n";
+    }
+  } else if (!connection.empty()) {
     out += "Connection: ";
     out += connection;
     out += "\r\n";

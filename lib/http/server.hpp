@@ -32,8 +32,26 @@
 // - Responses to HTTP/1.1 requests that end the connection say `Connection: close`; HTTP/1.0
 //   keep-alive responses say `Connection: keep-alive`. A `Connection: close` header given by
 //   the handler closes the connection after the response.
-// - Upgrade and CONNECT requests are answered as ordinary requests and the connection is closed
-//   after the response (there is no protocol switch). Methods llhttp does not know get 400.
+// - Upgrade (and CONNECT) requests reach the callback as usual; everything the client sends after
+//   the head (and after the body, if it declared one) is not HTTP. Answered with anything but
+//   101 (or over HTTP/1.0), the response is ordinary and the connection closes after it; those
+//   bytes are never parsed. Methods llhttp does not know get 400.
+// - A 101 to an upgrade request makes the exchange a tunnel:
+//   * the head keeps the handler's `Connection` and `Upgrade` headers (`Connection: Upgrade` is
+//     added if missing) and has no Content-Length or Transfer-Encoding;
+//   * `send_body` writes raw bytes (no chunk framing), with the usual high-water mark and
+//     `on_writable`;
+//   * the body becomes the tunnel: `on_body` delivers the client's raw bytes (those that came
+//     with the head first), under `pause_body` / `resume_body`, until the client half-closes or
+//     closes, then `on_body_end`. If the request's own end was delivered before the 101 (a mode
+//     that sent the 101 later, as the http mode does), this is a second `on_body_end`; a 101
+//     sent before the request ended suppresses that first one. Modes that never send 101 see
+//     no change. A half-close is not a cancellation in a tunnel;
+//   * `finish()` flushes the queue, then shuts the socket down and closes it; `abort()` closes
+//     it at once; a reset or failed write cancels with client_closed;
+//   * no read, write or idle timeout applies any more (the mode bounds the tunnel). `drain`
+//     treats a tunnel as busy, so it waits until the tunnel ends or `close()` cuts it
+//     (CancelReason::shutdown).
 // - `idle_timeout` <= 0 keeps idle keep-alive connections; Go uses `read_timeout` for it, so the
 //   watchdog passes that.
 

@@ -14,9 +14,9 @@ bool response_says_close(const HeaderList& headers) {
 } // namespace
 
 ServerExchangeImpl::ServerExchangeImpl(Connection* connection, Request request,
-                                       bool expects_continue)
+                                       bool expects_continue, bool upgrade_request)
     : connection_(connection), loop_(connection->loop()), request_(std::move(request)),
-      expects_continue_(expects_continue) {}
+      expects_continue_(expects_continue), upgrade_request_(upgrade_request) {}
 
 void ServerExchangeImpl::set_handler(ExchangeHandler* handler) {
   if (done_) {
@@ -59,6 +59,14 @@ void ServerExchangeImpl::send_head(ResponseHead head) {
   head_sent_ = true;
   status_ = head.status;
   bool http10 = request_.version_major == 1 && request_.version_minor == 0;
+  if (head.status == 101 && upgrade_request_ && !http10) {
+    framing_ = Framing{};
+    framing_.tunnel = true;
+    connection_->out().write(
+        serialize_head(head.status, head.headers, framing_, connection_->date(), {}));
+    connection_->begin_tunnel();
+    return;
+  }
   framing_ = choose_framing(request_.method, http10, head.status, head.content_length);
   if (framing_.close_delimited || response_says_close(head.headers)) {
     connection_->close_after_response();
@@ -148,7 +156,11 @@ void ServerExchangeImpl::abort() {
   if (connection == nullptr) {
     return;
   }
-  if (head_was_sent) {
+  if (framing_.tunnel) {
+    // A tunnel has no framing that could tell the peer it was cut short; closing at once is
+    // the only signal, and waiting for the queue to drain would delay it.
+    connection->abort_now();
+  } else if (head_was_sent) {
     connection->response_ended(false);
   } else {
     connection->abort_now();

@@ -4,6 +4,10 @@
 // It talks to its connection through a raw pointer that the connection clears (`detach`) when
 // it goes away; from then on every response call is ignored, so a mode holding the exchange
 // longer than the connection lives is harmless.
+//
+// A 101 answer to a request that asked to upgrade turns the exchange into a tunnel: the head is
+// sent with the handler's Connection/Upgrade headers, send_body writes raw bytes, and the
+// connection feeds the client's raw bytes to the handler as body (see server.hpp).
 
 #include <cstdint>
 #include <functional>
@@ -18,7 +22,8 @@ class Connection;
 
 class ServerExchangeImpl final : public ServerExchange {
 public:
-  ServerExchangeImpl(Connection* connection, Request request, bool expects_continue);
+  ServerExchangeImpl(Connection* connection, Request request, bool expects_continue,
+                     bool upgrade_request);
 
   // Exchange
   const Request& request() const override { return request_; }
@@ -42,6 +47,8 @@ public:
   bool wants_body() const { return !done_ && handler_ != nullptr && !body_paused_; }
   bool expects_continue() const { return expects_continue_; }
   bool continue_sent() const { return continue_sent_; }
+  // A 101 was sent for an upgrade request: everything after the head is raw bytes.
+  bool tunnel() const { return framing_.tunnel; }
   void deliver_body(std::string_view data);
   void deliver_body_end();
   // The write queue fell below the low-water mark.
@@ -62,6 +69,7 @@ private:
   Request request_;
   ExchangeHandler* handler_ = nullptr;
   bool expects_continue_;
+  bool upgrade_request_;
   bool continue_sent_ = false;
   bool handler_started_ = false;
   bool body_paused_ = false;

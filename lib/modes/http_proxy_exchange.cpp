@@ -260,9 +260,12 @@ void HttpProxyExchange::on_response_head(upstream::UpstreamResponse& response) {
   head.headers = upstream::response_headers_for_client(response.headers, tunnel_);
   set_header(head.headers, "X-Duration-Seconds", fmt::format("{:f}", header_seconds_));
   head.content_length = response.content_length;
+  if (tunnel_) {
+    // After a 101 the client's body is the tunnel (see http/server.hpp): an end of the request
+    // message seen before is not the end of the client's side, whose own on_body_end follows.
+    body_ended_ = false;
+  }
   exchange_->send_head(std::move(head));
-  if (tunnel_ && body_ended_)
-    connection_->shutdown_write();
 }
 
 void HttpProxyExchange::on_response_body(std::string_view data) {

@@ -7,12 +7,16 @@ watchdog's stdout. The watchdog therefore owns the upstream's lifetime, which is
 the child's death and of the drain need.
 """
 
+import base64
+import hashlib
 import json
 import os
+import select
 import signal
 import socket
 import sys
 import threading
+import time
 
 import pytest
 
@@ -244,6 +248,58 @@ def test_flask_app_behind_the_proxy(start_watchdog):
     assert [json.loads(x)["line"] for x in resp.body.splitlines()] == [0, 1, 2]
 
 
-@pytest.mark.skip(reason="needs the HTTP server to hand over raw bytes after a 101 (see docs/http-mode.md)")
-def test_websocket_tunnel():
-    pass
+def ws_frame(opcode, payload):
+    """A client frame: FIN set, masked as RFC 6455 requires of clients."""
+    mask = os.urandom(4)
+    n = len(payload)
+    if n < 126:
+        head = bytes([0x80 | opcode, 0x80 | n])
+    else:
+        head = bytes([0x80 | opcode, 0x80 | 126]) + n.to_bytes(2, "big")
+    return head + mask + bytes(c ^ mask[i % 4] for i, c in enumerate(payload))
+
+
+def read_ws_frame(conn):
+    """One unmasked server frame (payloads under 64 KiB) as (opcode, payload)."""
+    head = conn._read_exact(2, conn_deadline(conn))
+    n = head[1] & 0x7F
+    if n == 126:
+        n = int.from_bytes(conn._read_exact(2, conn_deadline(conn)), "big")
+    return head[0] & 0x0F, conn._read_exact(n, conn_deadline(conn))
+
+
+def conn_deadline(conn):
+    return time.monotonic() + conn.timeout
+
+
+def test_websocket_tunnel(start_watchdog):
+    wd = start_http(start_watchdog, {"exec_timeout": "1s"})
+    key = base64.b64encode(os.urandom(16)).decode()
+    c = harness.RawConnection(wd.port)
+    hello = ws_frame(0x1, b"sent with the handshake")
+    c.send((f"GET /ws HTTP/1.1\r\nHost: fn\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+            f"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: {key}\r\n\r\n").encode() + hello)
+    resp = c.read_response()
+    assert resp.status == 101, resp
+    assert resp.header("Upgrade").lower() == "websocket"
+    assert "upgrade" in resp.header("Connection").lower()
+    expected = base64.b64encode(hashlib.sha1(
+        (key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()).decode()
+    assert resp.header("Sec-WebSocket-Accept") == expected
+    assert resp.header("Transfer-Encoding") is None and resp.header("Content-Length") is None
+    assert read_ws_frame(c) == (0x1, b"sent with the handshake")
+    # Messages both ways, one of them long, and the tunnel outlives exec_timeout (a stream).
+    big = bytes(range(256)) * 200
+    for payload in (b"one", big, b"three"):
+        c.send(ws_frame(0x2, payload))
+        assert read_ws_frame(c) == (0x2, payload)
+    # Idle past exec_timeout: a protocol switch is a stream, bounded only until its head.
+    r, _, _ = select.select([c.sock], [], [], 1.5)
+    assert not r, "the tunnel was cut while idle"
+    c.send(ws_frame(0x1, b"after the timeout"))
+    assert read_ws_frame(c) == (0x1, b"after the timeout")
+    c.send(ws_frame(0x8, b"\x03\xe8"))
+    assert read_ws_frame(c) == (0x8, b"\x03\xe8")
+    # The upstream closes after the close frame; the watchdog ends the client connection too.
+    assert c.read_until_closed() == b""
+    c.close()

@@ -476,3 +476,134 @@ def test_sigterm_drains_and_exits_cleanly(echo):
     srv.proc.send_signal(signal.SIGTERM)
     assert srv.proc.wait(timeout=5) == 0
     assert c.is_closed(timeout=2)
+
+
+# --- Upgrade / 101 tunnels -----------------------------------------------------------------
+
+UPGRADE = "Connection: Upgrade\r\nUpgrade: echo\r\n"
+
+
+def open_tunnel(srv, early=b"", extra=""):
+    """Sends an upgrade request (with `early` bytes in the same packet) and reads the 101."""
+    c = RawConnection(srv.port)
+    c.send(get("/t?upgrade=1", UPGRADE + extra) + early)
+    head = c.read_response()
+    assert head.status == 101, head
+    assert head.header("Connection") == "Upgrade"
+    assert head.header("Upgrade") == "echo"
+    assert head.header("Content-Length") is None and head.header("Transfer-Encoding") is None
+    return c
+
+
+def test_tunnel_echoes_bytes_sent_with_the_head_and_after(echo):
+    srv = echo()
+    c = open_tunnel(srv, early=b"early bytes|")
+    c.wait_for_bytes(b"early bytes|")
+    c.send(b"GET / HTTP/1.1\r\n\r\nnot http any more")
+    c.wait_for_bytes(b"not http any more")
+    assert c.buf == b"early bytes|GET / HTTP/1.1\r\n\r\nnot http any more"
+    c.buf = b""
+    # A half-close ends the client's side; the server flushes, then closes its side.
+    c.sock.shutdown(socket.SHUT_WR)
+    assert c.read_until_closed() == b""
+    assert not any("cancelled" in l for l in srv.lines)
+
+
+def test_tunnel_is_not_cut_by_the_read_write_and_idle_timeouts(echo):
+    srv = echo("--read-timeout=0.3", "--write-timeout=0.3", "--idle-timeout=0.3")
+    baseline = srv.fds()
+    c = open_tunnel(srv)
+    # Outlive every timeout with the tunnel idle (the bound is the test's, not a sync point).
+    r, _, _ = select.select([c.sock], [], [], 1.0)
+    assert not r, "the server closed or wrote to an idle tunnel"
+    c.send(b"still here")
+    c.wait_for_bytes(b"still here")
+    c.close()
+    harness.wait_until(lambda: srv.fds() == baseline, what="tunnel closed after the client")
+    assert not any("cancelled" in l for l in srv.lines)
+
+
+def test_tunnel_moves_large_data_both_ways_with_bounded_memory(echo):
+    srv = echo()
+    c = open_tunnel(srv)
+    c.sock.settimeout(harness.DEFAULT_WAIT)
+    total = 8 << 20
+    block = bytes(range(256)) * 256  # 64 KiB
+    before = srv.rss_kib()
+    received = bytearray()
+
+    def reader():
+        while len(received) < total:
+            chunk = c.sock.recv(1 << 16)
+            if not chunk:
+                break
+            received.extend(chunk)
+
+    t = threading.Thread(target=reader, daemon=True)
+    t.start()
+    for _ in range(total // len(block)):
+        c.sock.sendall(block)
+    c.sock.shutdown(socket.SHUT_WR)
+    t.join(harness.DEFAULT_WAIT * 2)
+    assert not t.is_alive(), f"only {len(received)} of {total} bytes came back"
+    assert len(received) == total
+    assert bytes(received) == block * (total // len(block))
+    assert srv.rss_kib() - before < 8192
+    assert c.read_until_closed() == b""
+
+
+def test_tunnel_backpressure_when_the_client_does_not_read(echo):
+    srv = echo()
+    baseline = srv.fds()
+    c = open_tunnel(srv)
+    c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+    c.sock.setblocking(False)
+    before = srv.rss_kib()
+    sent = 0
+    block = b"y" * 65536
+    deadline = time.monotonic() + 5
+    # The server stops reading once its echo is stuck, so the client's sends stall too.
+    while time.monotonic() < deadline and sent < (64 << 20):
+        _, w, _ = select.select([], [c.sock], [], 0.5)
+        if not w:
+            break
+        try:
+            sent += c.sock.send(block)
+        except BlockingIOError:
+            pass
+    assert sent < (32 << 20), f"the server took {sent} bytes without the client reading"
+    assert srv.rss_kib() - before < 8192
+    c.close()
+    harness.wait_until(lambda: srv.fds() == baseline, what="tunnel closed after the client")
+
+
+def test_client_reset_cancels_the_tunnel(echo):
+    srv = echo()
+    c = open_tunnel(srv)
+    c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    c.close()
+    srv.wait_for(r"cancelled: client closed")
+
+
+def test_upgrade_request_answered_without_101_closes_after_the_response(echo):
+    srv = echo()
+    c = RawConnection(srv.port)
+    c.send(get("/plain", UPGRADE) + b"GET /second HTTP/1.1\r\nHost: t\r\n\r\n")
+    resp = c.read_response()
+    assert resp.status == 200
+    assert resp.header("Connection") == "close"
+    info, _ = summary(resp)
+    assert info["path"] == "/plain"
+    # The bytes after the upgrade request are never taken as a second request.
+    assert c.read_until_closed() == b""
+
+
+def test_sigint_cuts_a_live_tunnel(echo):
+    srv = echo()
+    c = open_tunnel(srv)
+    c.send(b"ping")
+    c.wait_for_bytes(b"ping")
+    srv.proc.send_signal(signal.SIGINT)
+    assert c.is_closed(timeout=5)
+    assert srv.proc.wait(timeout=5) == 0
+    srv.wait_for(r"cancelled: shutdown")

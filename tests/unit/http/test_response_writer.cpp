@@ -93,3 +93,21 @@ TEST_CASE("chunks are framed in hex and empty data is not a chunk", "[http][chun
   CHECK(out.size() == 10 + 4 + 255 + 2);
   CHECK(kLastChunk == "0\r\n\r\n");
 }
+
+TEST_CASE("a tunnel head keeps the handler's Connection and Upgrade headers", "[http][head]") {
+  Framing tunnel;
+  tunnel.tunnel = true;
+  std::string head = serialize_head(101, {{"Connection", "Upgrade"}, {"Upgrade", "websocket"}},
+                                    tunnel, "D", "close");
+  CHECK(head == "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+                "Date: D\r\n\r\n");
+  // Without a Connection header from the handler, the one a 101 needs is added.
+  head = serialize_head(101, {{"Upgrade", "echo"}}, tunnel, "D", {});
+  CHECK(head == "HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nDate: D\r\n"
+                "Connection: Upgrade\r\n\r\n");
+  // Any other response still has its Connection header replaced.
+  Framing plain;
+  plain.content_length = 0;
+  head = serialize_head(200, {{"Connection", "Upgrade"}}, plain, "D", "close");
+  CHECK(head == "HTTP/1.1 200 OK\r\nDate: D\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+}
