@@ -519,7 +519,8 @@ def test_tunnel_is_not_cut_by_the_read_write_and_idle_timeouts(echo):
     c.send(b"still here")
     c.wait_for_bytes(b"still here")
     c.close()
-    harness.wait_until(lambda: srv.fds() == baseline, what="tunnel closed after the client")
+    # At most the baseline: sanitizer runtimes may hold start-up descriptors in the baseline.
+    harness.wait_until(lambda: srv.fds() <= baseline, what="tunnel closed after the client")
     assert not any("cancelled" in l for l in srv.lines)
 
 
@@ -548,7 +549,7 @@ def test_tunnel_moves_large_data_both_ways_with_bounded_memory(echo):
     assert not t.is_alive(), f"only {len(received)} of {total} bytes came back"
     assert len(received) == total
     assert bytes(received) == block * (total // len(block))
-    assert srv.rss_kib() - before < 8192
+    assert harness.SANITIZED or srv.rss_kib() - before < 8192  # no RSS bound under ASan
     assert c.read_until_closed() == b""
 
 
@@ -572,9 +573,10 @@ def test_tunnel_backpressure_when_the_client_does_not_read(echo):
         except BlockingIOError:
             pass
     assert sent < (32 << 20), f"the server took {sent} bytes without the client reading"
-    assert srv.rss_kib() - before < 8192
+    assert harness.SANITIZED or srv.rss_kib() - before < 8192  # no RSS bound under ASan
     c.close()
-    harness.wait_until(lambda: srv.fds() == baseline, what="tunnel closed after the client")
+    # At most the baseline: sanitizer runtimes may hold start-up descriptors in the baseline.
+    harness.wait_until(lambda: srv.fds() <= baseline, what="tunnel closed after the client")
 
 
 def test_client_reset_cancels_the_tunnel(echo):
