@@ -26,6 +26,15 @@ DEFAULT_WAIT = 10.0
 SANITIZED = os.environ.get("OFWATCHDOG_SANITIZED") == "1"
 
 
+def report(name, value):
+    """Records a measured figure (RSS, fd counts...) in $OFWATCHDOG_REPORT, one `name: value`
+    line each, so a run's numbers can be quoted without re-running anything."""
+    path = os.environ.get("OFWATCHDOG_REPORT")
+    if path:
+        with open(path, "a") as f:
+            f.write(f"{name}: {value}\n")
+
+
 def example_binary(name):
     """Path of a program built from examples/ (e.g. "embed-example")."""
     return os.path.join(EXAMPLES_BUILD, name)

@@ -291,6 +291,7 @@ def test_one_gibibyte_through_cat_in_bounded_memory(start_watchdog):
     assert got.hexdigest() == sent_hash.hexdigest()
     if not harness.SANITIZED:  # ASan's quarantine makes RSS meaningless
         peak_kib = wd.rss_kib(peak=True)
+        harness.report("streaming 1 GiB through cat: watchdog peak RSS KiB", peak_kib)
         assert peak_kib < 64 * 1024, f"peak RSS {peak_kib} KiB"
 
 
@@ -302,6 +303,7 @@ def test_file_descriptors_return_to_start_after_1000_requests(start_watchdog):
         assert r.status == 200 and r.body == b"%d" % i
     wait_until(lambda: wd.open_fds() == before, timeout=10,
                what=f"fd count back to {before} (now {wd.open_fds()})")
+    harness.report("streaming 1000 requests: open fds before/after", f"{before}/{wd.open_fds()}")
 
 
 def test_keep_alive_serves_requests_in_turn(start_watchdog):
