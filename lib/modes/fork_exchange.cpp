@@ -1,4 +1,4 @@
-// One streaming-mode request; see fork_exchange.hpp for the flow and the answers.
+// One forking-mode request; see fork_exchange.hpp for the flows and the answers.
 #include "modes/fork_exchange.hpp"
 
 #include <csignal>
@@ -34,16 +34,16 @@ bool is_kube_probe(const Request& request) {
 } // namespace
 
 void ForkExchange::start(const ModeContext& context, std::shared_ptr<Exchange> exchange,
-                         std::shared_ptr<ForkRegistry> registry) {
-  auto* self = new ForkExchange(context, std::move(exchange), std::move(registry));
+                         std::shared_ptr<ForkRegistry> registry, OutputPolicy policy) {
+  auto* self = new ForkExchange(context, std::move(exchange), std::move(registry), policy);
   Entry entry(self);
   self->run();
 }
 
 ForkExchange::ForkExchange(const ModeContext& context, std::shared_ptr<Exchange> exchange,
-                           std::shared_ptr<ForkRegistry> registry)
+                           std::shared_ptr<ForkRegistry> registry, OutputPolicy policy)
     : context_(context), exchange_(std::move(exchange)), registry_(std::move(registry)),
-      started_ns_(uv_hrtime()) {
+      policy_(policy), started_ns_(uv_hrtime()) {
   registry_->live.insert(this);
 }
 
@@ -65,6 +65,19 @@ void ForkExchange::run() {
   if (timeout_ > Duration::zero())
     start_timer(timeout_);
 
+  if (policy_ == OutputPolicy::collect) {
+    // The whole body is read first; the function starts at its end, in on_body_end (at once,
+    // inside set_handler, for a request without a body).
+    exchange_->set_handler(this);
+    return;
+  }
+  if (spawn_function())
+    exchange_->set_handler(this); // starts the body (and `100 Continue`)
+}
+
+bool ForkExchange::spawn_function() {
+  const Config& config = *context_.config;
+  const Request& request = exchange_->request();
   context_.log->info("Started logging: stderr from function.");
   process::SpawnOptions options{config.fprocess_argv,
                                 process::build_cgi_environment(config.environment, request)};
@@ -76,7 +89,7 @@ void ForkExchange::run() {
   if (spawned.child == nullptr) {
     spawn_error_ = std::move(spawned.error);
     complete();
-    return;
+    return false;
   }
   child_ = spawned.child;
   child_->set_stdin_callback([this](int status) {
@@ -90,8 +103,7 @@ void ForkExchange::run() {
   });
   relay_->attach(*child_, process::Stdio::err);
   child_->read_output(process::Stdio::out, this);
-  // Starts the body (and `100 Continue`); a request without a body ends here at once.
-  exchange_->set_handler(this);
+  return true;
 }
 
 void ForkExchange::start_timer(Duration timeout) {
@@ -128,6 +140,7 @@ void ForkExchange::on_cancel(CancelReason reason) {
 
 void ForkExchange::on_exit(const process::ExitStatus& status) {
   exit_status_ = status;
+  exited_ns_ = uv_hrtime();
   maybe_complete();
 }
 
@@ -135,6 +148,13 @@ void ForkExchange::on_exit(const process::ExitStatus& status) {
 
 void ForkExchange::on_body(std::string_view data) {
   Entry entry(this);
+  if (policy_ == OutputPolicy::collect) {
+    // The function has not started yet: keep the body, in the pieces it arrived in, so each
+    // piece can be freed as soon as it is queued for stdin.
+    if (!completed_ && child_ == nullptr && !data.empty())
+      body_.emplace_back(data);
+    return;
+  }
   if (stdin_done_ || child_ == nullptr)
     return; // the function no longer reads stdin: the rest of the body is dropped
   if (child_->write_stdin(data) != 0) {
@@ -149,6 +169,13 @@ void ForkExchange::on_body(std::string_view data) {
 
 void ForkExchange::on_body_end() {
   Entry entry(this);
+  if (policy_ == OutputPolicy::collect) {
+    if (completed_ || child_ != nullptr)
+      return;
+    if (spawn_function())
+      feed_stdin();
+    return;
+  }
   if (stdin_done_ || child_ == nullptr)
     return;
   stdin_done_ = true;
@@ -162,6 +189,10 @@ void ForkExchange::on_stdin_written(int status) {
     stop_feeding_stdin();
     return;
   }
+  if (policy_ == OutputPolicy::collect) {
+    feed_stdin();
+    return;
+  }
   if (body_paused_ && child_ != nullptr && child_->stdin_queued_bytes() <= kStdinLowWater) {
     body_paused_ = false;
     if (response_open_)
@@ -169,8 +200,26 @@ void ForkExchange::on_stdin_written(int status) {
   }
 }
 
+void ForkExchange::feed_stdin() {
+  // The pipe queue is kept short so that the body is not held twice in memory.
+  while (!stdin_done_ && child_ != nullptr && !body_.empty() &&
+         child_->stdin_queued_bytes() < kStdinHighWater) {
+    std::string piece = std::move(body_.front());
+    body_.pop_front();
+    if (child_->write_stdin(piece) != 0) {
+      stop_feeding_stdin();
+      return;
+    }
+  }
+  if (!stdin_done_ && child_ != nullptr && body_.empty()) {
+    stdin_done_ = true;
+    child_->close_stdin(); // after the queued writes, so the function reads all, then EOF
+  }
+}
+
 void ForkExchange::stop_feeding_stdin() {
   stdin_done_ = true;
+  body_.clear();
   if (child_ != nullptr)
     child_->close_pipe(process::Stdio::in);
   // Keep reading the body (and dropping it) so the client is not stuck sending it.
@@ -187,6 +236,11 @@ void ForkExchange::on_output(std::string_view data) {
   Entry entry(this);
   if (!response_open_)
     return;
+  if (policy_ == OutputPolicy::collect) {
+    output_.emplace_back(data);
+    output_bytes_ += data.size();
+    return;
+  }
   // Decision C1: the 200 is committed by the first byte of output, not before.
   if (!exchange_->head_sent()) {
     exchange_->send_head(
@@ -222,6 +276,12 @@ void ForkExchange::on_writable() {
 void ForkExchange::kill_and_abandon(std::string_view why) {
   if (completed_)
     return;
+  if (child_ == nullptr) {
+    // Collect policy, still reading the body: the function never starts.
+    spawn_error_ = std::string(timed_out_ ? process::kDeadlineExceededText : kCanceledText);
+    complete();
+    return;
+  }
   if (child_ != nullptr) {
     if (!killed_) {
       killed_ = true;
@@ -273,6 +333,10 @@ std::string ForkExchange::failure_text() const {
 void ForkExchange::respond(const std::string& error) {
   if (!response_open_)
     return;
+  if (policy_ == OutputPolicy::collect) {
+    respond_collected(error);
+    return;
+  }
   response_open_ = false;
   exchange_->set_handler(nullptr);
   if (error.empty()) {
@@ -291,6 +355,33 @@ void ForkExchange::respond(const std::string& error) {
     // tell the answer is incomplete.
     exchange_->abort();
   }
+}
+
+void ForkExchange::respond_collected(const std::string& error) {
+  response_open_ = false;
+  exchange_->set_handler(nullptr);
+  std::uint64_t end_ns = exited_ns_.value_or(uv_hrtime());
+  std::string duration = fmt::format("{:.6f}", static_cast<double>(end_ns - started_ns_) / 1e9);
+  if (error.empty()) {
+    exchange_->send_head(ResponseHead{200,
+                                      {{"Content-Type", context_.config->content_type},
+                                       {"X-Duration-Seconds", std::move(duration)}},
+                                      output_bytes_});
+    // Each piece is copied into the connection's queue and freed at once, so the output is
+    // not held twice. The write timeout bounds a client that reads too slowly.
+    while (!output_.empty()) {
+      exchange_->send_body(output_.front());
+      output_.pop_front();
+    }
+  } else {
+    output_.clear();
+    exchange_->send_head(ResponseHead{500,
+                                      {{"Content-Type", std::string(kErrorContentType)},
+                                       {"X-Duration-Seconds", std::move(duration)}},
+                                      error.size()});
+    exchange_->send_body(error);
+  }
+  exchange_->finish();
 }
 
 void ForkExchange::log_request(const std::string& error) {

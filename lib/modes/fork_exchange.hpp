@@ -1,8 +1,11 @@
 #pragma once
-// One streaming-mode request: the function's process, its pipes, the stderr relay and the exec
-// timeout, tied to the HTTP exchange it answers (modes.md §3 with decisions C1, C2, C5-C9, B9).
+// One request of a forking mode: the function's process, its pipes, the stderr relay and the
+// exec timeout, tied to the HTTP exchange it answers. Two policies share this machinery:
+// `OutputPolicy::stream` (the streaming mode, modes.md §3 with decisions C1, C2, C5-C9, B9) and
+// `OutputPolicy::collect` (the serializing mode, modes.md §4 with C3-C5, C7, C9; described at
+// the end of this comment).
 //
-// Flow. The CGI environment is built and the exec-timeout clock starts at once; the function is
+// Streaming flow. The CGI environment is built and the exec-timeout clock starts at once; the function is
 // spawned in its own process group. The request body is written to its stdin as it arrives
 // (paused while the pipe is full; closed at the body's end; EPIPE is not an error). Its stdout
 // goes to the client as it is read: the 200 head is committed with the first byte, and every
@@ -18,10 +21,20 @@
 // On the timeout, a client that went away, or shutdown, the whole process group gets SIGKILL
 // and the pipes are closed, so a grandchild holding stdout cannot keep the request open.
 //
+// Collecting flow. The exec-timeout clock starts at handler entry and the whole request body is
+// read into memory first; the function is started at the body's end (or the start fails with
+// `context deadline exceeded` when the clock ran out while the body arrived). The body is then
+// written to stdin in pieces, each piece freed once it is queued, while stdout is collected in
+// memory. At the end: 200 with `Content-Length`, `Content-Type: <content_type>` and
+// `X-Duration-Seconds` (handler entry to process exit) and the output; any failure is a 500 with
+// the error text (as in the streaming mode) and `X-Duration-Seconds`, the output thrown away.
+// The access line has the real status (C3).
+//
 // The object owns itself: it is deleted once the exchange is over and its process handle and
 // timer have closed. Nothing is deleted inside its own call stack (see `Entry`).
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -39,6 +52,12 @@ namespace ofwatchdog::modes {
 
 class ForkExchange;
 
+// What a forking mode does with the request body and the function's stdout.
+enum class OutputPolicy {
+  stream,  // body to stdin as it arrives, stdout to the client as it is read
+  collect, // whole body first, stdout collected and sent with Content-Length at the end
+};
+
 // The exchanges of one mode that are still alive, so `stop` can end them and wait for them.
 struct ForkRegistry {
   std::unordered_set<ForkExchange*> live;
@@ -49,7 +68,7 @@ class ForkExchange final : public ExchangeHandler, private process::OutputSink {
 public:
   // Serves `exchange`; everything after this happens in callbacks.
   static void start(const ModeContext& context, std::shared_ptr<Exchange> exchange,
-                    std::shared_ptr<ForkRegistry> registry);
+                    std::shared_ptr<ForkRegistry> registry, OutputPolicy policy);
 
   // The watchdog is stopping: kill the function and finish as soon as it is reaped.
   void shut_down();
@@ -78,10 +97,14 @@ private:
   };
 
   ForkExchange(const ModeContext& context, std::shared_ptr<Exchange> exchange,
-               std::shared_ptr<ForkRegistry> registry);
+               std::shared_ptr<ForkRegistry> registry, OutputPolicy policy);
   ~ForkExchange();
 
   void run();
+  // Starts the function and its pipes; on failure completes the request and returns false.
+  bool spawn_function();
+  // Collect policy: moves buffered body pieces into the stdin pipe while it has room.
+  void feed_stdin();
   void start_timer(Duration timeout);
   void on_timeout();
   void on_exit(const process::ExitStatus& status);
@@ -92,6 +115,7 @@ private:
   void complete();
   std::string failure_text() const;
   void respond(const std::string& error);
+  void respond_collected(const std::string& error);
   void log_request(const std::string& error);
   void release();
   void destroy_if_finished();
@@ -103,12 +127,20 @@ private:
   ModeContext context_;
   std::shared_ptr<Exchange> exchange_;
   std::shared_ptr<ForkRegistry> registry_;
+  OutputPolicy policy_;
   std::uint64_t started_ns_;
+  std::optional<std::uint64_t> exited_ns_;
   Duration timeout_{0};
 
   process::ChildProcess* child_ = nullptr;
   std::optional<process::OutputRelay> relay_;
+  // Why the function never ran: its start failed, or (collect policy) the deadline passed or
+  // the request ended while the body was still being read.
   std::string spawn_error_;
+  // Collect policy: the body still to be written to stdin, and the output read so far.
+  std::deque<std::string> body_;
+  std::deque<std::string> output_;
+  std::uint64_t output_bytes_ = 0;
   std::optional<process::ExitStatus> exit_status_;
 
   uv_timer_t timer_{};

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "modes/http_proxy_mode.hpp"
+#include "modes/serializing_fork_mode.hpp"
 #include "modes/static_file_mode.hpp"
 #include "modes/streaming_fork_mode.hpp"
 
@@ -12,6 +13,8 @@ std::variant<std::unique_ptr<ModeStrategy>, std::string> make_mode(const Config&
   switch (config.mode) {
   case Mode::streaming:
     return make_streaming_fork_mode();
+  case Mode::serializing:
+    return make_serializing_fork_mode();
   case Mode::static_files:
     return make_static_file_mode();
   case Mode::http:

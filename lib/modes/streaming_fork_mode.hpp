@@ -2,27 +2,15 @@
 // The default mode: one process per request, body streamed to its stdin and its stdout
 // streamed back (modes.md §3). The per-request work is ForkExchange's.
 
-#include <functional>
 #include <memory>
 
-#include "ofwatchdog/mode_strategy.hpp"
+#include "modes/fork_mode.hpp"
 
 namespace ofwatchdog::modes {
 
-struct ForkRegistry;
-
-class StreamingForkMode : public ModeStrategy {
+class StreamingForkMode final : public ForkMode {
 public:
-  StreamingForkMode();
-  ~StreamingForkMode() override;
-
-  int start(ModeContext& context) override;
-  void handle(std::shared_ptr<Exchange> exchange) override;
-  // Kills whatever functions are still running and calls `done` once all are reaped.
-  void stop(std::function<void()> done) override;
-
-private:
-  std::shared_ptr<ForkRegistry> registry_;
+  StreamingForkMode() : ForkMode(OutputPolicy::stream) {}
 };
 
 } // namespace ofwatchdog::modes

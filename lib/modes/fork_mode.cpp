@@ -1,0 +1,40 @@
+// The forking modes' strategy; see fork_mode.hpp.
+#include "modes/fork_mode.hpp"
+
+#include <csignal>
+#include <vector>
+
+namespace ofwatchdog::modes {
+
+ForkMode::ForkMode(OutputPolicy policy)
+    : policy_(policy), registry_(std::make_shared<ForkRegistry>()) {}
+
+ForkMode::~ForkMode() = default;
+
+int ForkMode::start(ModeContext& context) {
+  // Writing to a function's stdin after it exited must fail with EPIPE rather than kill the
+  // watchdog. The functions themselves still get the default action: libuv resets every
+  // signal disposition in the child before exec.
+  std::signal(SIGPIPE, SIG_IGN);
+  return ModeStrategy::start(context);
+}
+
+void ForkMode::handle(std::shared_ptr<Exchange> exchange) {
+  ForkExchange::start(context_, std::move(exchange), registry_, policy_);
+}
+
+void ForkMode::stop(std::function<void()> done) {
+  if (registry_->live.empty()) {
+    done();
+    return;
+  }
+  registry_->on_empty = std::move(done);
+  // shut_down may finish an exchange (and so change the set) at once.
+  std::vector<ForkExchange*> live(registry_->live.begin(), registry_->live.end());
+  for (ForkExchange* exchange : live) {
+    if (registry_->live.count(exchange) != 0)
+      exchange->shut_down();
+  }
+}
+
+} // namespace ofwatchdog::modes

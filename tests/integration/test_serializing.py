@@ -1,0 +1,150 @@
+"""Serializing mode against the real binary: modes.md §4 with decisions C3-C5, C7, C9 and B9.
+Every wait is bounded; functions come from tests/fixtures/."""
+
+import hashlib
+import os
+import re
+import time
+
+import harness
+from harness import RawConnection, fixture, pid_alive, request, wait_until
+
+TS = r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d "
+DURATION = re.compile(r"^\d+\.\d{6}$")
+
+
+def serializing(extra):
+    env = {"mode": "serializing"}
+    env.update(extra)
+    return env
+
+
+def read_pids(directory, timeout=10):
+    path = os.path.join(directory, "pids")
+    wait_until(lambda: os.path.exists(path), timeout, what="the function to write its pids")
+    with open(path) as f:
+        return [int(p) for p in f.read().split()]
+
+
+def test_echo_through_cat(start_watchdog):
+    wd = start_watchdog(serializing({"fprocess": "cat"}))
+    wd.wait_for_log(TS + r"Watchdog mode: serializing")
+    r = request(wd.port, "POST", "/echo?x=1", body=b"hello, world")
+    assert r.status == 200
+    assert r.body == b"hello, world"
+    assert r.header("Content-Length") == "12"
+    assert r.header("Transfer-Encoding") is None
+    assert r.header("Content-Type") == "application/octet-stream"
+    assert DURATION.match(r.header("X-Duration-Seconds"))
+    wd.wait_for_log(TS + r"Started logging: stderr from function\.$")
+    wd.wait_for_log(TS + r"POST /echo\?x=1 - 200 - ContentLength: 12B \(\d+\.\d{4}s\)$")
+
+
+def test_cgi_environment(start_watchdog):
+    wd = start_watchdog(serializing({"fprocess": "env", "content_type": "text/plain"}))
+    r = request(wd.port, "GET", "/a%20b?q=1", headers={"X-Custom": "yes"})
+    assert r.status == 200
+    assert r.header("Content-Type") == "text/plain"
+    env = dict(line.split("=", 1) for line in r.body.decode().splitlines() if "=" in line)
+    assert env["Http_Method"] == "GET"
+    assert env["Http_Path"] == "/a b"
+    assert env["Http_Query"] == "q=1"
+    assert env["Http_X_Custom"] == "yes"
+    assert env["mode"] == "serializing"
+
+
+def test_chunked_request_body(start_watchdog):
+    wd = start_watchdog(serializing({"fprocess": "cat"}))
+    r = request(wd.port, "POST", "/", headers={"Transfer-Encoding": "chunked"},
+                body=b"3\r\nabc\r\n4\r\ndefg\r\n0\r\n\r\n")
+    assert r.status == 200
+    assert r.body == b"abcdefg"
+    assert r.header("Content-Length") == "7"
+
+
+def test_exit_nonzero_is_500(start_watchdog):
+    wd = start_watchdog(serializing({"fprocess": fixture("exit_with.sh") + " 3 partial"}))
+    r = request(wd.port, "GET", "/fail")
+    assert r.status == 500
+    assert r.body == b"exit status 3"  # the function's output is dropped
+    assert r.header("Content-Type").startswith("text/plain")
+    assert DURATION.match(r.header("X-Duration-Seconds"))
+    wd.wait_for_log(TS + r"exit status 3$")
+    wd.wait_for_log(TS + r"GET /fail - 500 - ContentLength: 13B ")  # the real status (C3)
+
+
+def test_exec_timeout_kills_the_process_group(start_watchdog, tmp_path):
+    wd = start_watchdog(serializing({"fprocess": fixture("group_sleeper.sh"),
+                                     "exec_timeout": "1s", "PID_DIR": str(tmp_path)}))
+    t0 = time.monotonic()
+    r = request(wd.port, "GET", "/", timeout=15)
+    elapsed = time.monotonic() - t0
+    assert r.status == 500
+    assert r.body == b"signal: killed"
+    assert DURATION.match(r.header("X-Duration-Seconds"))
+    assert elapsed < 5  # the grandchild holding stdout does not keep the request open
+    pids = read_pids(str(tmp_path))
+    wait_until(lambda: not any(pid_alive(p) for p in pids), 10, what=f"{pids} to be gone")
+    wd.wait_for_log(TS + r"GET / - 500 - ")
+
+
+def test_exec_timeout_covers_reading_the_body(start_watchdog):
+    wd = start_watchdog(serializing({"fprocess": "cat", "exec_timeout": "500ms"}))
+    c = RawConnection(wd.port)
+    try:
+        c.send(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc")
+        r = c.read_response(timeout=10)
+    finally:
+        c.close()
+    assert r.status == 500
+    assert r.body == b"context deadline exceeded"
+
+
+def test_missing_executable(start_watchdog):
+    wd = start_watchdog(serializing({"fprocess": "/nonexistent"}))
+    r = request(wd.port, "POST", "/", body=b"x")
+    assert r.status == 500
+    assert r.body == b"fork/exec /nonexistent: no such file or directory"
+    wd.wait_for_log(TS + r"fork/exec /nonexistent: no such file or directory$")
+    wd.wait_for_log(TS + r"POST / - 500 - ")
+
+
+def test_function_that_ignores_a_large_body_still_answers(start_watchdog):
+    wd = start_watchdog(serializing({"fprocess": "echo ignored"}))
+    r = request(wd.port, "POST", "/", body=b"z" * (1 << 20))
+    assert r.status == 200
+    assert r.body == b"ignored\n"
+
+
+def test_client_disconnect_kills_the_function_group(start_watchdog, tmp_path):
+    wd = start_watchdog(serializing({"fprocess": fixture("group_sleeper.sh"),
+                                     "exec_timeout": "60s", "PID_DIR": str(tmp_path)}))
+    c = RawConnection(wd.port)
+    c.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    pids = read_pids(str(tmp_path))
+    assert all(pid_alive(p) for p in pids)
+    c.close()
+    wait_until(lambda: not any(pid_alive(p) for p in pids), 10, what=f"{pids} to be gone")
+    wd.wait_for_log(TS + r"Killing the function's process group")
+
+
+def test_twenty_mebibytes_through_cat(start_watchdog):
+    wd = start_watchdog(serializing({"fprocess": "cat"}))
+    baseline_kib = wd.rss_kib()
+    size = 20 << 20
+    body = bytes((i * 7 + i // 4093) & 0xFF for i in range(1 << 20)) * 20
+    r = request(wd.port, "POST", "/", body=body, timeout=60)
+    assert r.status == 200
+    assert r.header("Content-Length") == str(size)
+    assert hashlib.sha256(r.body).hexdigest() == hashlib.sha256(body).hexdigest()
+    if not harness.SANITIZED:  # ASan's quarantine makes RSS meaningless
+        grown_kib = wd.rss_kib(peak=True) - baseline_kib
+        assert grown_kib < 2.5 * size / 1024, f"peak RSS grew by {grown_kib} KiB"
+
+
+def test_kube_probe_has_no_access_line(start_watchdog):
+    wd = start_watchdog(serializing({"fprocess": "cat"}))
+    request(wd.port, "GET", "/probe", headers={"User-Agent": "kube-probe/1.27"})
+    request(wd.port, "GET", "/after")
+    wd.wait_for_log(TS + r"GET /after - 200 - ")
+    assert not any("GET /probe" in line for line in wd.lines())

@@ -1,0 +1,246 @@
+// The serializing mode end to end on a real loop, with real processes and a fake exchange.
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <memory>
+#include <regex>
+#include <string>
+
+#include "../process/test_loop.hpp"
+#include "fake_exchange.hpp"
+#include "modes/serializing_fork_mode.hpp"
+#include "ofwatchdog/log.hpp"
+
+using namespace ofwatchdog;
+using ofwatchdog::testing::FakeExchange;
+using ofwatchdog::testing::read_all;
+using ofwatchdog::testing::TestLoop;
+
+namespace {
+
+Request make_request(std::string method, std::string target, HeaderList headers = {}) {
+  Request r;
+  r.method = std::move(method);
+  r.target = target;
+  r.path = target.substr(0, target.find('?'));
+  r.headers = std::move(headers);
+  r.headers.insert(r.headers.begin(), Header{"Host", "localhost"});
+  return r;
+}
+
+// The mode on its own loop, logging to a temporary file.
+struct Harness {
+  explicit Harness(std::vector<std::string> argv) {
+    err = std::tmpfile();
+    out = std::tmpfile();
+    log = std::make_unique<Logger>(LogFormat::text, false, err, out);
+    config.mode = Mode::serializing;
+    config.fprocess_argv = std::move(argv);
+    config.environment = {"PATH=/usr/bin:/bin"};
+    config.content_type = "text/x-test";
+    context.loop = loop.get();
+    context.config = &config;
+    context.log = log.get();
+    REQUIRE(mode.start(context) == 0);
+  }
+  ~Harness() {
+    std::fclose(err);
+    std::fclose(out);
+  }
+
+  std::shared_ptr<FakeExchange> serve(Request request, std::string body = {}) {
+    auto ex = std::make_shared<FakeExchange>(loop.get(), std::move(request));
+    ex->set_body(std::move(body));
+    exchanges.push_back(ex);
+    mode.handle(ex);
+    return ex;
+  }
+
+  std::shared_ptr<FakeExchange> serve_and_wait(Request request, std::string body = {}) {
+    auto ex = serve(std::move(request), std::move(body));
+    loop.run_until([&] { return ex->done(); });
+    return ex;
+  }
+
+  // Stops the mode, which must release everything it holds on the loop.
+  void finish() {
+    bool stopped = false;
+    mode.stop([&] { stopped = true; });
+    loop.run_until([&] { return stopped; });
+    for (auto& ex : exchanges)
+      ex->close();
+    loop.run();
+  }
+
+  std::string logged() { return read_all(err); }
+
+  TestLoop loop;
+  std::FILE* err;
+  std::FILE* out;
+  std::unique_ptr<Logger> log;
+  Config config;
+  ModeContext context;
+  modes::SerializingForkMode mode;
+  std::vector<std::shared_ptr<FakeExchange>> exchanges;
+};
+
+// Runs the loop for about `seconds`, whatever else is (or is not) pending.
+void run_for(TestLoop& loop, double seconds) {
+  uv_timer_t timer;
+  bool fired = false;
+  uv_timer_init(loop.get(), &timer);
+  timer.data = &fired;
+  uv_timer_start(
+      &timer, [](uv_timer_t* t) { *static_cast<bool*>(t->data) = true; },
+      static_cast<std::uint64_t>(seconds * 1000), 0);
+  loop.run_until([&] { return fired; });
+  uv_close(reinterpret_cast<uv_handle_t*>(&timer), nullptr);
+  uv_run(loop.get(), UV_RUN_NOWAIT);
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+bool is_duration(const std::string* value) {
+  return value != nullptr && std::regex_match(*value, std::regex(R"(\d+\.\d{6})"));
+}
+
+} // namespace
+
+TEST_CASE("serializing: cat echoes the body with Content-Length", "[serializing]") {
+  Harness h({"cat"});
+  std::string body(300 * 1024, 'x');
+  for (std::size_t i = 0; i < body.size(); ++i)
+    body[i] = static_cast<char>('a' + i % 26);
+  auto ex = h.serve_and_wait(make_request("POST", "/echo?x=1"), body);
+  CHECK(ex->finished);
+  REQUIRE(ex->head);
+  CHECK(ex->head->status == 200);
+  REQUIRE(ex->head->content_length);
+  CHECK(*ex->head->content_length == body.size());
+  REQUIRE(ex->response_header("Content-Type"));
+  CHECK(*ex->response_header("Content-Type") == "text/x-test");
+  CHECK(is_duration(ex->response_header("X-Duration-Seconds")));
+  CHECK(ex->body == body);
+  h.finish();
+  std::string log = h.logged();
+  CHECK(contains(log, "Started logging: stderr from function.\n"));
+  CHECK(contains(log, "POST /echo?x=1 - 200 - ContentLength: "));
+}
+
+TEST_CASE("serializing: an empty output is a 200 with length 0", "[serializing]") {
+  Harness h({"true"});
+  auto ex = h.serve_and_wait(make_request("GET", "/"));
+  REQUIRE(ex->head);
+  CHECK(ex->head->status == 200);
+  CHECK(ex->head->content_length == std::uint64_t{0});
+  CHECK(ex->body.empty());
+  h.finish();
+}
+
+TEST_CASE("serializing: a non-zero exit is a 500 and the output is dropped", "[serializing]") {
+  Harness h({"sh", "-c", "echo partial; echo oops >&2; exit 3"});
+  auto ex = h.serve_and_wait(make_request("GET", "/f"));
+  REQUIRE(ex->head);
+  CHECK(ex->head->status == 500);
+  CHECK(ex->body == "exit status 3");
+  CHECK(ex->head->content_length == std::uint64_t{13});
+  CHECK(*ex->response_header("Content-Type") == "text/plain; charset=utf-8");
+  CHECK(is_duration(ex->response_header("X-Duration-Seconds")));
+  h.finish();
+  std::string log = h.logged();
+  CHECK(contains(log, "oops\n"));
+  CHECK(contains(log, "exit status 3\n"));
+  CHECK(contains(log, "GET /f - 500 - ContentLength: 13"));
+}
+
+TEST_CASE("serializing: a program that cannot start is a 500 naming it", "[serializing]") {
+  Harness h({"/nonexistent/fn"});
+  auto ex = h.serve_and_wait(make_request("POST", "/"), "body");
+  REQUIRE(ex->head);
+  CHECK(ex->head->status == 500);
+  CHECK(ex->body == "fork/exec /nonexistent/fn: no such file or directory");
+  CHECK(is_duration(ex->response_header("X-Duration-Seconds")));
+  h.finish();
+}
+
+TEST_CASE("serializing: the function starts only after the whole body", "[serializing]") {
+  Harness h({"cat"});
+  auto ex = h.serve(make_request("POST", "/"), "first part ");
+  ex->hold_body_open();
+  run_for(h.loop, 0.2);
+  CHECK_FALSE(contains(h.logged(), "Started logging"));
+  ex->set_body("first part second part"); // the fake keeps its offset: only the rest is new
+  ex->end_body();
+  h.loop.run_until([&] { return ex->done(); });
+  CHECK(ex->body == "first part second part");
+  h.finish();
+}
+
+TEST_CASE("serializing: the exec timeout covers reading the body", "[serializing]") {
+  Harness h({"cat"});
+  h.config.exec_timeout = std::chrono::milliseconds(200);
+  auto ex = h.serve(make_request("POST", "/"), "never ends");
+  ex->hold_body_open();
+  h.loop.run_until([&] { return ex->done(); }, 5);
+  REQUIRE(ex->head);
+  CHECK(ex->head->status == 500);
+  CHECK(ex->body == "context deadline exceeded");
+  h.finish();
+  CHECK_FALSE(contains(h.logged(), "Started logging"));
+}
+
+TEST_CASE("serializing: the exec timeout kills the function", "[serializing]") {
+  Harness h({"sh", "-c", "sleep 60 & wait"});
+  h.config.exec_timeout = std::chrono::milliseconds(300);
+  std::uint64_t t0 = uv_hrtime();
+  auto ex = h.serve(make_request("GET", "/", {{"X-Timeout", "100ms"}}));
+  h.loop.run_until([&] { return ex->done(); }, 5);
+  CHECK(static_cast<double>(uv_hrtime() - t0) / 1e9 < 5);
+  REQUIRE(ex->head);
+  CHECK(ex->head->status == 500);
+  CHECK(ex->body == "signal: killed");
+  h.finish();
+  CHECK(contains(h.logged(), "Killing the function's process group: exec timeout of 100ms"));
+}
+
+TEST_CASE("serializing: a function that ignores a large stdin still answers 200",
+          "[serializing]") {
+  Harness h({"sh", "-c", "echo done"});
+  auto ex = h.serve_and_wait(make_request("POST", "/"), std::string(1 << 20, 'z'));
+  REQUIRE(ex->head);
+  CHECK(ex->head->status == 200);
+  CHECK(ex->body == "done\n");
+  h.finish();
+}
+
+TEST_CASE("serializing: a client that goes away gets the function killed", "[serializing]") {
+  SECTION("while it runs") {
+    Harness h({"sleep", "60"});
+    auto ex = h.serve(make_request("GET", "/"));
+    h.loop.run_until([&] { return contains(h.logged(), "Started logging"); });
+    ex->cancel(CancelReason::client_closed);
+    h.finish(); // would wait 60 s if the group were not killed
+    CHECK(contains(h.logged(), "Killing the function's process group: the request ended early"));
+  }
+  SECTION("while the body is read") {
+    Harness h({"cat"});
+    auto ex = h.serve(make_request("POST", "/"), "part");
+    ex->hold_body_open();
+    run_for(h.loop, 0.1);
+    ex->cancel(CancelReason::client_closed);
+    h.finish();
+    std::string log = h.logged();
+    CHECK_FALSE(contains(log, "Started logging"));
+    CHECK(contains(log, "POST / - 500 - "));
+  }
+}
+
+TEST_CASE("serializing: stop() kills running functions", "[serializing]") {
+  Harness h({"sleep", "60"});
+  auto ex = h.serve(make_request("GET", "/"));
+  h.loop.run_until([&] { return contains(h.logged(), "Started logging"); });
+  h.finish();
+  CHECK(ex->done());
+}
