@@ -4,27 +4,13 @@
 
 #include "ofwatchdog/exchange.hpp"
 
+#include "util/strings.hpp"
+
 namespace ofwatchdog {
-
-namespace {
-char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool equals_ignore_case(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) {
-    return false;
-  }
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (ascii_lower(a[i]) != ascii_lower(b[i])) {
-      return false;
-    }
-  }
-  return true;
-}
-} // namespace
 
 const std::string* find_header(const HeaderList& headers, std::string_view name) {
   for (const Header& header : headers) {
-    if (equals_ignore_case(header.name, name)) {
+    if (iequals(header.name, name)) {
       return &header.value;
     }
   }

@@ -3,20 +3,11 @@
 #include <fmt/format.h>
 
 #include "http/status_text.hpp"
+#include "util/strings.hpp"
 
 namespace ofwatchdog::http {
 
 namespace {
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
-
 void append_sanitised(std::string& out, std::string_view text) {
   for (char c : text) {
     out.push_back((c == '\r' || c == '\n') ? ' ' : c);
