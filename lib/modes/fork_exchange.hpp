@@ -44,6 +44,7 @@
 #include <uv.h>
 
 #include "ofwatchdog/exchange.hpp"
+#include "util/call_depth_guard.hpp"
 #include "ofwatchdog/mode_strategy.hpp"
 #include "process/child_process.hpp"
 #include "process/output_relay.hpp"
@@ -80,21 +81,9 @@ public:
   void on_cancel(CancelReason reason) override;
 
 private:
-  // Keeps the object alive while one of its methods is on the stack; the outermost one deletes
-  // it when it is finished.
-  class Entry {
-  public:
-    explicit Entry(ForkExchange* self) : self_(self) { ++self_->depth_; }
-    ~Entry() {
-      if (--self_->depth_ == 0)
-        self_->destroy_if_finished();
-    }
-    Entry(const Entry&) = delete;
-    Entry& operator=(const Entry&) = delete;
-
-  private:
-    ForkExchange* self_;
-  };
+  // Every entry point holds one: see util/call_depth_guard.hpp.
+  using Entry = CallDepthGuard<ForkExchange>;
+  friend class CallDepthGuard<ForkExchange>;
 
   ForkExchange(const ModeContext& context, std::shared_ptr<Exchange> exchange,
                std::shared_ptr<ForkRegistry> registry, OutputPolicy policy);

@@ -34,6 +34,7 @@
 #include <uv.h>
 
 #include "ofwatchdog/exchange.hpp"
+#include "util/call_depth_guard.hpp"
 #include "ofwatchdog/mode_strategy.hpp"
 #include "upstream/proxy_headers.hpp"
 #include "upstream/upstream_connection.hpp"
@@ -67,19 +68,9 @@ public:
   void on_cancel(CancelReason reason) override;
 
 private:
-  class Entry {
-  public:
-    explicit Entry(HttpProxyExchange* self) : self_(self) { ++self_->depth_; }
-    ~Entry() {
-      if (--self_->depth_ == 0)
-        self_->destroy_if_finished();
-    }
-    Entry(const Entry&) = delete;
-    Entry& operator=(const Entry&) = delete;
-
-  private:
-    HttpProxyExchange* self_;
-  };
+  // Every entry point holds one: see util/call_depth_guard.hpp.
+  using Entry = CallDepthGuard<HttpProxyExchange>;
+  friend class CallDepthGuard<HttpProxyExchange>;
 
   HttpProxyExchange(const ModeContext& context, upstream::UpstreamPool& pool,
                     std::shared_ptr<Exchange> exchange, std::shared_ptr<ProxyRegistry> registry);

@@ -28,6 +28,7 @@
 
 #include "modes/static/file_body.hpp"
 #include "ofwatchdog/exchange.hpp"
+#include "util/call_depth_guard.hpp"
 #include "ofwatchdog/mode_strategy.hpp"
 
 namespace ofwatchdog::modes::static_files {
@@ -54,19 +55,9 @@ public:
   void on_cancel(CancelReason reason) override;
 
 private:
-  class Entry {
-  public:
-    explicit Entry(StaticExchange* self) : self_(self) { ++self_->depth_; }
-    ~Entry() {
-      if (--self_->depth_ == 0)
-        self_->destroy_if_finished();
-    }
-    Entry(const Entry&) = delete;
-    Entry& operator=(const Entry&) = delete;
-
-  private:
-    StaticExchange* self_;
-  };
+  // Every entry point holds one: see util/call_depth_guard.hpp.
+  using Entry = CallDepthGuard<StaticExchange>;
+  friend class CallDepthGuard<StaticExchange>;
 
   using Step = void (StaticExchange::*)(uv_fs_t* req);
 
