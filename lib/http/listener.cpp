@@ -121,28 +121,22 @@ void ServerImpl::check_finished() {
 }
 
 void ServerImpl::drain(std::function<void()> done) {
-  draining_ = true;
-  finished_ = std::move(done);
-  bool had_listener = listener_ != nullptr;
-  close_listener();
-  // Draining may close connections at once; iterate over a copy.
-  std::vector<Connection*> snapshot(connections_.begin(), connections_.end());
-  for (Connection* connection : snapshot) {
-    connection->drain();
-  }
-  if (!had_listener && connections_.empty()) {
-    check_finished();
-  }
+  stop(std::move(done), &Connection::drain);
 }
 
 void ServerImpl::close(std::function<void()> done) {
+  stop(std::move(done), &Connection::shut_down);
+}
+
+void ServerImpl::stop(std::function<void()> done, void (Connection::*end_connection)()) {
   draining_ = true;
   finished_ = std::move(done);
   bool had_listener = listener_ != nullptr;
   close_listener();
+  // Ending a connection may close it at once; iterate over a copy.
   std::vector<Connection*> snapshot(connections_.begin(), connections_.end());
   for (Connection* connection : snapshot) {
-    connection->shut_down();
+    (connection->*end_connection)();
   }
   if (!had_listener && connections_.empty()) {
     check_finished();

@@ -48,6 +48,9 @@ private:
   static void on_connection(uv_stream_t* listener, int status);
   static void on_listener_closed(uv_handle_t* handle);
   int bind_and_listen(const struct sockaddr* address);
+  // What drain and close share: stop accepting, end every connection with `end_connection`,
+  // and run `done` once none is left.
+  void stop(std::function<void()> done, void (Connection::*end_connection)());
   void close_listener();
   void check_finished();
 
