@@ -168,4 +168,19 @@ private:
   std::size_t sent_ = 0;
 };
 
+// A request as the server would hand it over: `target` split into path and raw query, and a
+// Host header first.
+inline Request make_request(std::string method, std::string target, HeaderList headers = {}) {
+  Request r;
+  r.method = std::move(method);
+  r.target = target;
+  std::size_t q = target.find('?');
+  r.path = target.substr(0, q);
+  if (q != std::string::npos)
+    r.raw_query = target.substr(q + 1);
+  r.headers = std::move(headers);
+  r.headers.insert(r.headers.begin(), Header{"Host", "localhost"});
+  return r;
+}
+
 } // namespace ofwatchdog::testing

@@ -13,20 +13,11 @@
 
 using namespace ofwatchdog;
 using ofwatchdog::testing::FakeExchange;
+using ofwatchdog::testing::make_request;
 using ofwatchdog::testing::read_all;
 using ofwatchdog::testing::TestLoop;
 
 namespace {
-
-Request make_request(std::string method, std::string target, HeaderList headers = {}) {
-  Request r;
-  r.method = std::move(method);
-  r.target = target;
-  r.path = target.substr(0, target.find('?'));
-  r.headers = std::move(headers);
-  r.headers.insert(r.headers.begin(), Header{"Host", "localhost"});
-  return r;
-}
 
 // The mode on its own loop, logging to a temporary file.
 struct Harness {

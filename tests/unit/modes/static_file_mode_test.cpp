@@ -18,20 +18,11 @@
 
 using namespace ofwatchdog;
 using ofwatchdog::testing::FakeExchange;
+using ofwatchdog::testing::make_request;
 using ofwatchdog::testing::read_all;
 using ofwatchdog::testing::TestLoop;
 
 namespace {
-
-Request make_request(std::string method, std::string path, HeaderList headers = {}) {
-  Request r;
-  r.method = std::move(method);
-  r.target = path;
-  r.path = std::move(path);
-  r.headers = std::move(headers);
-  r.headers.insert(r.headers.begin(), Header{"Host", "localhost"});
-  return r;
-}
 
 int open_fd_count() {
   int count = 0;

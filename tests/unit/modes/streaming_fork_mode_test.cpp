@@ -17,23 +17,11 @@
 
 using namespace ofwatchdog;
 using ofwatchdog::testing::FakeExchange;
+using ofwatchdog::testing::make_request;
 using ofwatchdog::testing::read_all;
 using ofwatchdog::testing::TestLoop;
 
 namespace {
-
-Request make_request(std::string method, std::string target, HeaderList headers = {}) {
-  Request r;
-  r.method = std::move(method);
-  r.target = target;
-  std::size_t q = target.find('?');
-  r.path = target.substr(0, q);
-  if (q != std::string::npos)
-    r.raw_query = target.substr(q + 1);
-  r.headers = std::move(headers);
-  r.headers.insert(r.headers.begin(), Header{"Host", "localhost"});
-  return r;
-}
 
 bool process_gone(int pid) {
   if (::kill(pid, 0) != 0)
