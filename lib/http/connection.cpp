@@ -43,7 +43,9 @@ std::string format_peer(const struct sockaddr_storage& address) {
 
 Connection::Connection(ServerImpl& server)
     : server_(server), parser_(server.limits().max_header_bytes),
-      out_(reinterpret_cast<uv_stream_t*>(&tcp_), [this](int status) { handle_written(status); }) {
+      out_(
+          reinterpret_cast<uv_stream_t*>(&tcp_), [this](int status) { handle_written(status); },
+          [this] { request_flush(); }) {
   parser_.set_body_sink([this](std::string_view data) { on_body_bytes(data); });
 }
 
@@ -55,10 +57,12 @@ void Connection::accept(uv_stream_t* listener) {
   uv_tcp_init(server_.loop(), &tcp_);
   uv_timer_init(server_.loop(), &timer_);
   uv_idle_init(server_.loop(), &idle_);
+  uv_prepare_init(server_.loop(), &flush_);
   tcp_.data = this;
   timer_.data = this;
   idle_.data = this;
-  open_handles_ = 3;
+  flush_.data = this;
+  open_handles_ = 4;
   if (uv_accept(listener, reinterpret_cast<uv_stream_t*>(&tcp_)) != 0) {
     close_now();
     return;
@@ -198,6 +202,19 @@ void Connection::handle_written(int status) {
 }
 
 // --- timers and deferred work -------------------------------------------------------------
+
+void Connection::request_flush() {
+  if (!closing_) {
+    // Prepare handles run just before the loop waits for events, after every callback of this
+    // turn, so whatever the exchange queues during the turn leaves in one write.
+    uv_prepare_start(&flush_, &Connection::on_flush);
+  }
+}
+
+void Connection::on_flush(uv_prepare_t* prepare) {
+  uv_prepare_stop(prepare);
+  owner(prepare)->out_.flush();
+}
 
 void Connection::schedule() {
   if (!closing_) {
@@ -340,6 +357,7 @@ void Connection::close_now() {
   uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), &Connection::on_handle_closed);
   uv_close(reinterpret_cast<uv_handle_t*>(&timer_), &Connection::on_handle_closed);
   uv_close(reinterpret_cast<uv_handle_t*>(&idle_), &Connection::on_handle_closed);
+  uv_close(reinterpret_cast<uv_handle_t*>(&flush_), &Connection::on_handle_closed);
 }
 
 void Connection::on_handle_closed(uv_handle_t* handle) {

@@ -2,9 +2,10 @@
 // One accepted socket: its handles, parser, timers and write queue.
 //
 // A Connection owns a uv_tcp_t, a uv_timer_t (the earliest of its read, write, idle and linger
-// deadlines) and a uv_idle_t (work deferred to the next loop turn, so that calls made by a
-// handler never re-enter the parser or the handler). It frees itself after the close callbacks
-// of all three handles have run.
+// deadlines), a uv_idle_t (work deferred to the next loop turn, so that calls made by a
+// handler never re-enter the parser or the handler) and a uv_prepare_t (the write queue's flush
+// at the end of the turn). It frees itself after the close callbacks of all four handles have
+// run.
 //
 // Requests are served one at a time: the parser stops after each head and each message and is
 // only resumed when the current exchange wants body bytes, or once its response has been fully
@@ -86,6 +87,8 @@ private:
   static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
   static void on_timer(uv_timer_t* timer);
   static void on_idle(uv_idle_t* idle);
+  static void on_flush(uv_prepare_t* prepare);
+  void request_flush();
   static void on_shutdown(uv_shutdown_t* req, int status);
   static void on_handle_closed(uv_handle_t* handle);
   void handle_data(const char* data, std::size_t len);
@@ -117,6 +120,7 @@ private:
   uv_tcp_t tcp_{};
   uv_timer_t timer_{};
   uv_idle_t idle_{};
+  uv_prepare_t flush_{}; // writes out the queue once per loop turn
   uv_shutdown_t shutdown_req_{};
   int open_handles_ = 0;
 
