@@ -13,6 +13,7 @@
 
 #include "../process/test_loop.hpp"
 #include "fake_exchange.hpp"
+#include "http/file_responder.hpp"
 #include "modes/static_file_mode.hpp"
 #include "ofwatchdog/log.hpp"
 
@@ -73,8 +74,9 @@ struct Harness {
     REQUIRE(mode.start(context) == 0);
   }
 
-  std::shared_ptr<FakeExchange> serve(Request request) {
-    auto ex = std::make_shared<FakeExchange>(loop.get(), std::move(request));
+  template <typename Fake = FakeExchange>
+  std::shared_ptr<Fake> serve(Request request) {
+    auto ex = std::make_shared<Fake>(loop.get(), std::move(request));
     exchanges.push_back(ex);
     mode.handle(ex);
     return ex;
