@@ -21,6 +21,9 @@
 // the thread pool; with duplicates, the connection may close its socket and the mode its file at
 // once without the call ever touching a descriptor number that was closed and reused.
 //
+// A peer that reset the connection makes sendfile fail with EPIPE and raise SIGPIPE, exactly as
+// the write queue's uv_write does: the process ignores SIGPIPE (the Watchdog sets that up).
+//
 // Ownership: one per connection, created on its first file body. `close` must be called before
 // the object is destroyed; its callback runs once the poll handle is closed and no call is in
 // flight, and only then may the object be freed.
