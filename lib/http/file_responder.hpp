@@ -44,8 +44,7 @@ public:
   // in what the Content-Length still allows. Until `done` runs the caller must not call
   // `send_body` or `finish` (abort is allowed and cancels the transfer). `fd` is duplicated, so the
   // caller may close its descriptor whenever it likes. `done` never runs inside this call.
-  virtual void send_file(uv_file fd, std::uint64_t offset, std::uint64_t length,
-                         FileDone done) = 0;
+  virtual void send_file(uv_file fd, std::uint64_t offset, std::uint64_t length, FileDone done) = 0;
 
 protected:
   ~FileResponder() = default;

@@ -44,8 +44,8 @@ int FileSender::open(uv_os_fd_t socket) {
   return 0;
 }
 
-int FileSender::start(uv_file file, std::uint64_t offset, std::uint64_t length,
-                      Progress progress, Done done) {
+int FileSender::start(uv_file file, std::uint64_t offset, std::uint64_t length, Progress progress,
+                      Done done) {
   // One transfer at a time, on an open sender, and never while a call of a cancelled one is
   // still out (it owns the fields below until it returns). A connection whose transfer was
   // cancelled is closing, so it never starts another.

@@ -56,11 +56,10 @@ public:
   // Duplicates `socket` and prepares the poll handle. Returns 0 or a negative libuv error; on
   // error the sender is unusable (but `close` is still required).
   int open(uv_os_fd_t socket);
-  // Starts a transfer; `busy()` must be false and `quiet()` true. Returns 0, or a negative libuv error when nothing
-  // was started (no callback follows then). Progress and Done run later on the loop, never from
-  // inside this call.
-  int start(uv_file file, std::uint64_t offset, std::uint64_t length, Progress progress,
-             Done done);
+  // Starts a transfer; `busy()` must be false and `quiet()` true. Returns 0, or a negative libuv
+  // error when nothing was started (no callback follows then). Progress and Done run later on the
+  // loop, never from inside this call.
+  int start(uv_file file, std::uint64_t offset, std::uint64_t length, Progress progress, Done done);
   // Ends the current transfer without calling its callbacks (a call in flight is let finish
   // and its result dropped).
   void cancel();

@@ -78,8 +78,9 @@ TEST_CASE("FileSender reports a file it cannot sendfile from as unsupported", "[
   {
     http::FileSender sender(&loop);
     REQUIRE(sender.open(sockets[0]) == 0);
-    REQUIRE(sender.start(dir_fd, 0, 100, [&](std::uint64_t n) { run.progress += n; },
-                         [&](int status) { run.status = status; }) == 0);
+    REQUIRE(sender.start(
+                dir_fd, 0, 100, [&](std::uint64_t n) { run.progress += n; },
+                [&](int status) { run.status = status; }) == 0);
     CHECK(run.status == 1); // never inside start
     uv_run(&loop, UV_RUN_DEFAULT);
     CHECK(run.status == http::FileSender::kUnsupported);
@@ -105,8 +106,9 @@ TEST_CASE("FileSender reports a file that ended early as UV_EOF", "[http][sendfi
   {
     http::FileSender sender(&loop);
     REQUIRE(sender.open(sockets[0]) == 0);
-    REQUIRE(sender.start(file.fd, 100, 20000, [&](std::uint64_t n) { run.progress += n; },
-                         [&](int status) { run.status = status; }) == 0);
+    REQUIRE(sender.start(
+                file.fd, 100, 20000, [&](std::uint64_t n) { run.progress += n; },
+                [&](int status) { run.status = status; }) == 0);
     uv_run(&loop, UV_RUN_DEFAULT);
     CHECK(run.status == UV_EOF);
     CHECK(run.progress == 9900);
@@ -257,9 +259,10 @@ TEST_CASE("the server sends a file range as the body and keeps the connection",
     });
     // Pipelined: the second and third requests wait behind the file.
     std::thread client([&] {
-      response = client_exchange(port, "GET /file HTTP/1.1\r\nHost: h\r\n\r\n"
-                                       "HEAD /file HTTP/1.1\r\nHost: h\r\n\r\n"
-                                       "GET /small HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+      response =
+          client_exchange(port, "GET /file HTTP/1.1\r\nHost: h\r\n\r\n"
+                                "HEAD /file HTTP/1.1\r\nHost: h\r\n\r\n"
+                                "GET /small HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
       uv_async_send(&finished);
     });
     uv_run(&loop, UV_RUN_DEFAULT);

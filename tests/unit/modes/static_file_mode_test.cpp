@@ -74,8 +74,7 @@ struct Harness {
     REQUIRE(mode.start(context) == 0);
   }
 
-  template <typename Fake = FakeExchange>
-  std::shared_ptr<Fake> serve(Request request) {
+  template <typename Fake = FakeExchange> std::shared_ptr<Fake> serve(Request request) {
     auto ex = std::make_shared<Fake>(loop.get(), std::move(request));
     exchanges.push_back(ex);
     mode.handle(ex);
