@@ -352,8 +352,10 @@ def test_one_gib_file_goes_out_with_sendfile_in_constant_memory(wd, tree):
     # of up to 2 MiB, where reading costs one per 64 KiB chunk (16384 for 1 GiB). Fewer than one
     # per 128 KiB can only be sendfile.
     syscalls = io_after["syscr"] - io_before["syscr"]
+    harness.report("static 1 GiB file: read-type syscalls", syscalls)
     assert syscalls < GIB // (128 << 10), f"{syscalls} read syscalls for 1 GiB: not sendfile"
     growth_kib = wd.rss_kib(peak=True) - peak_before
+    harness.report("static 1 GiB file: peak RSS growth KiB", growth_kib)
     if not harness.SANITIZED:
         assert growth_kib < 32 * 1024, f"peak RSS grew by {growth_kib} KiB for a 1 GiB file"
 
