@@ -16,14 +16,21 @@
 // the bytes after the request are handed to the exchange raw (at most kReadAhead at a time, only
 // while it wants them), a peer half-close ends that body, no timeout applies, and the connection
 // closes once the exchange ends.
+//
+// A file body (FileResponder::send_file) waits until the write queue is empty, then goes to the
+// socket through the connection's FileSender, created on the first file body and counted as one
+// more handle to close. Only one writer touches the socket at a time: the write queue is idle
+// while a file transfer runs, and the exchange may not send more until the transfer is over.
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include <uv.h>
 
+#include "http/file_sender.hpp"
 #include "http/request_parser.hpp"
 #include "http/server_exchange.hpp"
 #include "http/write_queue.hpp"
@@ -63,6 +70,12 @@ public:
   void abort_now();
   // A 101 head for an upgrade request was queued: the rest of the connection is a tunnel.
   void begin_tunnel();
+  // Sends a file range as body bytes once everything queued before is written; the outcome goes
+  // to the exchange (file_progress / file_finished). `fd` must stay open until the transfer has
+  // started or been cancelled (the sender works on its own duplicate from then on).
+  void send_file(uv_file fd, std::uint64_t offset, std::uint64_t length);
+  // Drops the pending or running transfer; nothing more is reported for it.
+  void cancel_file();
 
   // Bytes read ahead beyond the parser while it is suspended.
   static constexpr std::size_t kReadAhead = 64 * 1024;
@@ -103,6 +116,9 @@ private:
   void cancel_exchange(CancelReason reason);
   std::uint64_t deadline_after(std::int64_t timeout_ns) const;
   std::size_t unparsed() const { return inbuf_.size() - inpos_; }
+  void start_pending_file();
+  void on_file_done(int status);
+  void file_sender_closed();
 
   // connection_requests.cpp: parsing, dispatch, the order of requests and responses
   void pump();
@@ -128,6 +144,13 @@ private:
   WriteQueue out_;
   std::shared_ptr<ServerExchangeImpl> exchange_;
   std::string remote_;
+  struct PendingFile {
+    uv_file fd;
+    std::uint64_t offset;
+    std::uint64_t length;
+  };
+  std::optional<PendingFile> pending_file_; // waiting for the write queue to empty
+  std::unique_ptr<FileSender> files_;
   std::string inbuf_;
   std::size_t inpos_ = 0;
 
