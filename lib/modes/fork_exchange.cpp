@@ -60,6 +60,14 @@ void ForkExchange::run() {
   const Config& config = *context_.config;
   const Request& request = exchange_->request();
 
+  // A body declared larger than max_body_size is refused before anything starts, and before
+  // the handler is set, so a client waiting for `100 Continue` gets the 413 instead.
+  if (request.content_length && over_body_limit(*request.content_length)) {
+    too_large_ = true;
+    complete();
+    return;
+  }
+
   // The clock runs from handler entry, not from the start of the process.
   timeout_ = effective_exec_timeout(config.exec_timeout, request.header("X-Timeout"));
   if (timeout_ > Duration::zero())
@@ -150,9 +158,19 @@ void ForkExchange::on_body(std::string_view data) {
   Entry entry(this);
   if (policy_ == OutputPolicy::collect) {
     // The function has not started yet: keep the body, in the pieces it arrived in, so each
-    // piece can be freed as soon as it is queued for stdin.
-    if (!completed_ && child_ == nullptr && !data.empty())
-      body_.emplace_back(data);
+    // piece can be freed as soon as it is queued for stdin. A chunked body (the only kind whose
+    // size is not known in advance) is refused as soon as it passes max_body_size, so memory
+    // stays bounded by the limit.
+    if (completed_ || child_ != nullptr || data.empty())
+      return;
+    body_bytes_ += data.size();
+    if (over_body_limit(body_bytes_)) {
+      body_.clear();
+      too_large_ = true;
+      complete();
+      return;
+    }
+    body_.emplace_back(data);
     return;
   }
   if (stdin_done_ || child_ == nullptr)
@@ -309,10 +327,37 @@ void ForkExchange::complete() {
   if (completed_)
     return;
   completed_ = true;
-  std::string error = failure_text();
-  respond(error);
-  log_request(error);
+  if (too_large_) {
+    respond_too_large();
+  } else {
+    std::string error = failure_text();
+    respond(error);
+    log_request(error.empty() ? "200" : "500", error);
+  }
   release();
+}
+
+bool ForkExchange::over_body_limit(std::uint64_t bytes) const {
+  std::uint64_t limit = context_.config->max_body_size;
+  return limit != 0 && bytes > limit;
+}
+
+void ForkExchange::respond_too_large() {
+  std::uint64_t limit = context_.config->max_body_size;
+  std::string text = fmt::format("Request body too large: the limit is {} bytes", limit);
+  if (response_open_) {
+    response_open_ = false;
+    // Whatever of the body the client still sends is the server's to discard (or to close the
+    // connection on); none of it reaches a function.
+    exchange_->set_handler(nullptr);
+    exchange_->send_head(ResponseHead{413,
+                                      {{"Content-Type", std::string(kErrorContentType)},
+                                       {"X-OpenFaaS-Internal", "of-watchdog"}},
+                                      text.size()});
+    exchange_->send_body(text);
+    exchange_->finish();
+  }
+  log_request("413", text);
 }
 
 std::string ForkExchange::failure_text() const {
@@ -384,7 +429,7 @@ void ForkExchange::respond_collected(const std::string& error) {
   exchange_->finish();
 }
 
-void ForkExchange::log_request(const std::string& error) {
+void ForkExchange::log_request(std::string_view status, const std::string& error) {
   if (!error.empty())
     context_.log->info(error);
   const Request& request = exchange_->request();
@@ -393,7 +438,7 @@ void ForkExchange::log_request(const std::string& error) {
   AccessRecord record;
   record.method = request.method;
   record.uri = request.target;
-  record.status = error.empty() ? "200" : "500";
+  record.status = std::string(status);
   record.bytes = static_cast<std::int64_t>(exchange_->body_bytes_sent());
   record.seconds = static_cast<double>(uv_hrtime() - started_ns_) / 1e9;
   context_.log->access(record);
