@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "log/format.hpp"
+#include "modes/body_limit.hpp"
 #include "modes/exec_timeout.hpp"
 #include "process/cgi_env.hpp"
 #include "process/process_error.hpp"
@@ -62,7 +63,7 @@ void ForkExchange::run() {
 
   // A body declared larger than max_body_size is refused before anything starts, and before
   // the handler is set, so a client waiting for `100 Continue` gets the 413 instead.
-  if (request.content_length && over_body_limit(*request.content_length)) {
+  if (request.content_length && over_body_limit(config, *request.content_length)) {
     too_large_ = true;
     complete();
     return;
@@ -164,7 +165,7 @@ void ForkExchange::on_body(std::string_view data) {
     if (completed_ || child_ != nullptr || data.empty())
       return;
     body_bytes_ += data.size();
-    if (over_body_limit(body_bytes_)) {
+    if (over_body_limit(*context_.config, body_bytes_)) {
       body_.clear();
       too_large_ = true;
       complete();
@@ -337,25 +338,11 @@ void ForkExchange::complete() {
   release();
 }
 
-bool ForkExchange::over_body_limit(std::uint64_t bytes) const {
-  std::uint64_t limit = context_.config->max_body_size;
-  return limit != 0 && bytes > limit;
-}
-
 void ForkExchange::respond_too_large() {
-  std::uint64_t limit = context_.config->max_body_size;
-  std::string text = fmt::format("Request body too large: the limit is {} bytes", limit);
+  std::string text = body_too_large_text(*context_.config);
   if (response_open_) {
     response_open_ = false;
-    // Whatever of the body the client still sends is the server's to discard (or to close the
-    // connection on); none of it reaches a function.
-    exchange_->set_handler(nullptr);
-    exchange_->send_head(ResponseHead{413,
-                                      {{"Content-Type", std::string(kErrorContentType)},
-                                       {"X-OpenFaaS-Internal", "of-watchdog"}},
-                                      text.size()});
-    exchange_->send_body(text);
-    exchange_->finish();
+    send_body_too_large(*exchange_, text);
   }
   log_request("413", text);
 }

@@ -109,8 +109,6 @@ private:
   std::string failure_text() const;
   void respond(const std::string& error);
   void respond_collected(const std::string& error);
-  // max_body_size (0: none) is exceeded by a body of `bytes`.
-  bool over_body_limit(std::uint64_t bytes) const;
   // The 413 for a body over max_body_size, and its log lines.
   void respond_too_large();
   void log_request(std::string_view status, const std::string& error);

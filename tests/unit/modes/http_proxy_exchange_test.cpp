@@ -461,3 +461,48 @@ TEST_CASE("http proxy: a client that leaves closes the upstream connection", "[h
   CHECK(contains(h.logged(), "Upstream HTTP request error: Get \"" + h.upstream.url() +
                                  "/\": client disconnected"));
 }
+
+TEST_CASE("http proxy: a declared body over max_body_size is a 413 and nothing goes upstream",
+          "[http_proxy]") {
+  Harness h({{wait_for(kHeadEnd), send(kOk)}});
+  h.config.max_body_size = 4;
+  auto ex = h.serve_and_wait(post("/big", 5), "12345");
+  CHECK(ex->finished);
+  REQUIRE(ex->head);
+  CHECK(ex->head->status == 413);
+  REQUIRE(ex->response_header("X-OpenFaaS-Internal"));
+  CHECK(ex->body == "Request body too large: the limit is 4 bytes");
+  CHECK(h.pool->opened() == 0);
+  // Exactly at the limit passes.
+  auto at = h.serve_and_wait(post("/ok", 4), "1234");
+  CHECK(at->head->status == 200);
+  CHECK(h.upstream.accepted() == 1);
+  h.finish();
+  std::string log = h.logged();
+  CHECK(contains(log, "Request body too large: the limit is 4 bytes\n"));
+  CHECK(contains(log, "POST /big - 413 Request Entity Too Large - ContentLength: 44B"));
+}
+
+TEST_CASE("http proxy: a buffered chunked body is refused once it passes max_body_size",
+          "[http_proxy]") {
+  Harness h({{wait_for("0\r\n\r\n"), send(kOk)}});
+  h.config.max_body_size = 8;
+  h.config.http_buffer_req_body = true;
+  auto ex = std::make_shared<FakeExchange>(h.loop.get(), chunked_post("/"));
+  ex->set_body("0123456789", 3);
+  ex->hold_body_open(); // the 413 must not wait for the end of the body
+  h.exchanges.push_back(ex);
+  modes::HttpProxyExchange::start(h.context, *h.pool, ex, h.registry);
+  h.loop.run_until([&] { return ex->done() && h.registry->live.empty(); });
+  REQUIRE(ex->head);
+  CHECK(ex->head->status == 413);
+  CHECK(h.pool->opened() == 0);
+
+  // Streamed (not buffered), a chunked body is not limited.
+  h.config.http_buffer_req_body = false;
+  auto streamed = h.serve_and_wait(chunked_post("/"), "0123456789", 3);
+  CHECK(streamed->head->status == 200);
+  CHECK(contains(h.upstream.received(0), "0123456789") == false); // it went chunked
+  CHECK(contains(h.upstream.received(0), "3\r\n012\r\n"));
+  h.finish();
+}
