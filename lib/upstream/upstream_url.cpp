@@ -70,12 +70,13 @@ std::string_view target_path_and_query(std::string_view target) {
 
 std::string join_target(const UpstreamUrl& url, std::string_view request_target) {
   std::string_view tail = target_path_and_query(request_target);
-  std::string out = url.base_path;
-  if (out.empty() && !tail.empty() && tail.front() == '?')
-    out = "/"; // a request line needs a path before the query
-  out += tail;
-  if (out.empty())
-    out = "/";
+  std::string out;
+  out.reserve(url.base_path.size() + tail.size() + 1);
+  out.append(url.base_path);
+  // A request line needs a path, also before a query.
+  if (out.empty() && (tail.empty() || tail.front() == '?'))
+    out.push_back('/');
+  out.append(tail);
   return out;
 }
 
