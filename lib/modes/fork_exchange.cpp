@@ -425,7 +425,7 @@ void ForkExchange::log_request(std::string_view status, const std::string& error
   AccessRecord record;
   record.method = request.method;
   record.uri = request.target;
-  record.status = std::string(status);
+  record.status = status;
   record.bytes = static_cast<std::int64_t>(exchange_->body_bytes_sent());
   record.seconds = static_cast<double>(uv_hrtime() - started_ns_) / 1e9;
   context_.log->access(record);
