@@ -156,10 +156,11 @@ Check read_max_body_size(const Environment& env, Config& c) {
     return std::nullopt;
   std::optional<std::int64_t> n = config::parse_go_int(*value);
   if (!n || *n < 0)
-    return error("max_body_size",
-                 fmt::format("invalid value {} for max_body_size: expected a whole number of bytes, "
-                             "0 or more (0 means no limit)",
-                             go_quote(*value)));
+    return error(
+        "max_body_size",
+        fmt::format("invalid value {} for max_body_size: expected a whole number of bytes, "
+                    "0 or more (0 means no limit)",
+                    go_quote(*value)));
   c.max_body_size = static_cast<std::uint64_t>(*n);
   return std::nullopt;
 }

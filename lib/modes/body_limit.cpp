@@ -15,10 +15,10 @@ std::string body_too_large_text(const Config& config) {
 
 void send_body_too_large(Exchange& exchange, const std::string& text) {
   exchange.set_handler(nullptr);
-  exchange.send_head(ResponseHead{413,
-                                  {{"Content-Type", "text/plain; charset=utf-8"},
-                                   {"X-OpenFaaS-Internal", "of-watchdog"}},
-                                  text.size()});
+  exchange.send_head(ResponseHead{
+      413,
+      {{"Content-Type", "text/plain; charset=utf-8"}, {"X-OpenFaaS-Internal", "of-watchdog"}},
+      text.size()});
   exchange.send_body(text);
   exchange.finish();
 }

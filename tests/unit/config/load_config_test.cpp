@@ -368,8 +368,7 @@ TEST_CASE("the first failing check wins", "[config]") {
   CHECK(fails({"mode=http", "fprocess=cat"}).variable == "http_upstream_url");
 }
 
-TEST_CASE("max_body_size: bytes, 0 or unset for no limit, a bad value stops start-up",
-          "[config]") {
+TEST_CASE("max_body_size: bytes, 0 or unset for no limit, a bad value stops start-up", "[config]") {
   CHECK(ok({"fprocess=cat"}).max_body_size == 0);
   CHECK(ok({"fprocess=cat", "max_body_size=0"}).max_body_size == 0);
   CHECK(ok({"fprocess=cat", "max_body_size=1048576"}).max_body_size == 1048576);
@@ -387,6 +386,5 @@ TEST_CASE("max_body_size: bytes, 0 or unset for no limit, a bad value stops star
   }
   // After max_inflight, before the port clash and log_buffer_size.
   CHECK(fails({"max_inflight=x", "max_body_size=x"}).variable == "max_inflight");
-  CHECK(fails({"max_body_size=x", "port=8081", "log_buffer_size=x"}).variable ==
-        "max_body_size");
+  CHECK(fails({"max_body_size=x", "port=8081", "log_buffer_size=x"}).variable == "max_body_size");
 }

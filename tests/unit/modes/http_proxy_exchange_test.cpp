@@ -57,8 +57,8 @@ struct Harness {
   void point_at(const std::string& url) {
     auto parsed = upstream::parse_upstream_url(url);
     REQUIRE(parsed);
-    pool = std::make_unique<upstream::UpstreamPool>(loop.get(), *parsed, std::chrono::seconds(30),
-                                                    8);
+    pool =
+        std::make_unique<upstream::UpstreamPool>(loop.get(), *parsed, std::chrono::seconds(30), 8);
   }
 
   std::shared_ptr<FakeExchange> serve(Request request, std::string body = {},
@@ -189,8 +189,7 @@ TEST_CASE("http proxy: http_buffer_req_body sends a Content-Length", "[http_prox
   h.finish();
 }
 
-TEST_CASE("http proxy: a chunked response is relayed and the connection pooled",
-          "[http_proxy]") {
+TEST_CASE("http proxy: a chunked response is relayed and the connection pooled", "[http_proxy]") {
   Harness h({{wait_for(kHeadEnd), send("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
                                        "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")}});
   auto ex = h.serve_and_wait(make_request("GET", "/"));
@@ -274,8 +273,7 @@ TEST_CASE("http proxy: a retried request that fails again is a 502", "[http_prox
   h.finish();
 }
 
-TEST_CASE("http proxy: a POST on a reused connection that fails is not retried",
-          "[http_proxy]") {
+TEST_CASE("http proxy: a POST on a reused connection that fails is not retried", "[http_proxy]") {
   Harness h({{wait_for(kHeadEnd), send(kOk), wait_for("abc"), close_connection()},
              {wait_for(kHeadEnd), send(kOk)}});
   h.serve_and_wait(make_request("GET", "/"));
@@ -288,8 +286,8 @@ TEST_CASE("http proxy: a POST on a reused connection that fails is not retried",
   CHECK(*second->response_header("X-OpenFaaS-Internal") == "of-watchdog");
   CHECK(h.upstream.accepted() == 1);
   h.finish();
-  CHECK(contains(h.logged(), "Upstream HTTP request error: Post \"" + h.upstream.url() +
-                                 "/\": EOF"));
+  CHECK(
+      contains(h.logged(), "Upstream HTTP request error: Post \"" + h.upstream.url() + "/\": EOF"));
 }
 
 TEST_CASE("http proxy: a refused connection is a 502", "[http_proxy]") {
@@ -328,8 +326,7 @@ TEST_CASE("http proxy: exec_timeout before the response headers is a 504", "[htt
   CHECK(contains(log, "GET /slow - 504 Gateway Timeout"));
 }
 
-TEST_CASE("http proxy: an upstream that dies after the head aborts the response",
-          "[http_proxy]") {
+TEST_CASE("http proxy: an upstream that dies after the head aborts the response", "[http_proxy]") {
   Harness h({{wait_for(kHeadEnd), send("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial"),
               close_connection()}});
   auto ex = h.serve_and_wait(make_request("GET", "/"));
@@ -348,8 +345,8 @@ TEST_CASE("http proxy: a 101 becomes a tunnel both ways", "[http_proxy]") {
               send("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
                    "Connection: Upgrade\r\n\r\nfrom-upstream"),
               wait_for("from-client"), send(" bye"), close_connection()}});
-  auto ex = h.serve(
-      make_request("GET", "/ws", {{"Connection", "Upgrade"}, {"Upgrade", "websocket"}}));
+  auto ex =
+      h.serve(make_request("GET", "/ws", {{"Connection", "Upgrade"}, {"Upgrade", "websocket"}}));
   h.loop.run_until([&] { return ex->head.has_value() && ex->body == "from-upstream"; });
   CHECK(ex->head->status == 101);
   REQUIRE(ex->response_header("Upgrade"));
@@ -400,8 +397,8 @@ TEST_CASE("http proxy: a buffered idempotent request is sent again whole on retr
 }
 
 TEST_CASE("http proxy: an interim 100 from the upstream is not relayed", "[http_proxy]") {
-  Harness h({{wait_for(kHeadEnd), send("HTTP/1.1 100 Continue\r\n\r\n"), wait_for("abc"),
-              send(kOk)}});
+  Harness h(
+      {{wait_for(kHeadEnd), send("HTTP/1.1 100 Continue\r\n\r\n"), wait_for("abc"), send(kOk)}});
   auto ex = h.serve_and_wait(post("/", 3), "abc");
   CHECK(ex->finished);
   REQUIRE(ex->head);
@@ -434,9 +431,8 @@ TEST_CASE("http proxy: a slow client pauses the upstream and gets every byte", "
   std::string big(2 * 1024 * 1024, '\0');
   for (std::size_t i = 0; i < big.size(); ++i)
     big[i] = static_cast<char>('a' + i % 23);
-  Harness h({{wait_for(kHeadEnd),
-              send("HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(big.size()) +
-                   "\r\n\r\n" + big)}});
+  Harness h({{wait_for(kHeadEnd), send("HTTP/1.1 200 OK\r\nContent-Length: " +
+                                       std::to_string(big.size()) + "\r\n\r\n" + big)}});
   auto ex = std::make_shared<FakeExchange>(h.loop.get(), make_request("GET", "/big"));
   ex->set_slow_client(256 * 1024);
   h.exchanges.push_back(ex);

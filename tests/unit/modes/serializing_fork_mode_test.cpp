@@ -196,8 +196,7 @@ TEST_CASE("serializing: the exec timeout kills the function", "[serializing]") {
   CHECK(contains(h.logged(), "Killing the function's process group: exec timeout of 100ms"));
 }
 
-TEST_CASE("serializing: a function that ignores a large stdin still answers 200",
-          "[serializing]") {
+TEST_CASE("serializing: a function that ignores a large stdin still answers 200", "[serializing]") {
   Harness h({"sh", "-c", "echo done"});
   auto ex = h.serve_and_wait(make_request("POST", "/"), std::string(1 << 20, 'z'));
   REQUIRE(ex->head);

@@ -362,8 +362,7 @@ TEST_CASE("streaming: many requests leave nothing behind", "[streaming]") {
   h.finish(); // TestLoop's destructor checks that every handle is closed
 }
 
-TEST_CASE("streaming: a declared body over max_body_size is a 413 before the fork",
-          "[streaming]") {
+TEST_CASE("streaming: a declared body over max_body_size is a 413 before the fork", "[streaming]") {
   Harness h({"cat"});
   h.config.max_body_size = 10;
   h.start();

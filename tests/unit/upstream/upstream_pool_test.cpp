@@ -76,8 +76,7 @@ Script one_response() {
 
 } // namespace
 
-TEST_CASE("upstream pool: a reusable connection waits idle and is handed out again",
-          "[upstream]") {
+TEST_CASE("upstream pool: a reusable connection waits idle and is handed out again", "[upstream]") {
   Harness h({{wait_for("\r\n\r\n"), send(kOk), wait_for("\r\n\r\n"), send(kOk)}},
             std::chrono::seconds(30), 4);
   Recorder first;
@@ -102,8 +101,7 @@ TEST_CASE("upstream pool: a reusable connection waits idle and is handed out aga
   h.finish();
 }
 
-TEST_CASE("upstream pool: a connection that cannot carry another request is closed",
-          "[upstream]") {
+TEST_CASE("upstream pool: a connection that cannot carry another request is closed", "[upstream]") {
   Harness h({{wait_for("\r\n\r\n"), send("HTTP/1.1 200 OK\r\nConnection: close\r\n"
                                          "Content-Length: 2\r\n\r\nok")}},
             std::chrono::seconds(30), 4);
@@ -147,8 +145,7 @@ TEST_CASE("upstream pool: past max_idle the oldest idle connection makes room", 
   h.finish();
 }
 
-TEST_CASE("upstream pool: the most recently used connection is handed out first",
-          "[upstream]") {
+TEST_CASE("upstream pool: the most recently used connection is handed out first", "[upstream]") {
   Harness h({one_response(), one_response()}, std::chrono::seconds(30), 4);
   Recorder a, b;
   UpstreamConnection* older = h.exchange(a);
@@ -191,8 +188,7 @@ TEST_CASE("upstream connection: a refused connect is reported from a callback", 
   UpstreamConnection* c = pool.open(&r);
   CHECK_FALSE(r.connected); // never from inside open
   loop.run_until([&] { return r.connected; });
-  CHECK(r.error == "dial tcp 127.0.0.1:" + std::to_string(port) +
-                       ": connect: connection refused");
+  CHECK(r.error == "dial tcp 127.0.0.1:" + std::to_string(port) + ": connect: connection refused");
   c->close();
   loop.run();
 }
