@@ -16,7 +16,12 @@ namespace ofwatchdog::process {
 
 namespace {
 
-constexpr std::size_t kReadBufferSize = 64 * 1024;
+// One buffer per thread serves the stdout and stderr reads of every child of its loop: libuv
+// hands each read to its callback before it allocates for the next, and sinks consume the data
+// during the call. So no request allocates a read buffer, and a pipe of 1 MiB is drained in a
+// few reads instead of sixteen.
+constexpr std::size_t kReadBufferSize = 256 * 1024;
+thread_local std::unique_ptr<char[]> read_buffer;
 
 // The size asked for stdin and stdout. Linux's default pipe holds 64 KiB, so `cat` and the
 // watchdog take turns every 64 KiB; a larger pipe lets each side move more per system call.
@@ -30,6 +35,31 @@ struct StdinWrite {
   ChildProcess* owner = nullptr;
   std::string data;
 };
+
+// Finished stdin writes kept for reuse with their buffers, so a body streamed into a function
+// that reads slowly does not cost a malloc and a free (and with glibc, heap growth and trimming)
+// per socket read. Small and per thread: a few writes are in flight per loop at a time.
+constexpr std::size_t kSpareWrites = 8;
+constexpr std::size_t kSpareWriteCapacity = 256 * 1024;
+thread_local std::vector<std::unique_ptr<StdinWrite>> spare_writes;
+
+StdinWrite* take_write() {
+  if (spare_writes.empty())
+    return new StdinWrite;
+  StdinWrite* write = spare_writes.back().release();
+  spare_writes.pop_back();
+  return write;
+}
+
+void give_back_write(StdinWrite* write) {
+  if (spare_writes.size() >= kSpareWrites || write->data.capacity() > kSpareWriteCapacity) {
+    delete write;
+    return;
+  }
+  write->data.clear();
+  write->owner = nullptr;
+  spare_writes.emplace_back(write);
+}
 
 bool is_executable_file(const std::string& path) {
   struct stat st {};
@@ -268,11 +298,10 @@ void ChildProcess::resume_output(Stdio which) {
   }
 }
 
-void ChildProcess::alloc_cb(uv_handle_t* handle, size_t, uv_buf_t* buf) {
-  auto* self = static_cast<ChildProcess*>(handle->data);
-  if (!self->read_buffer_)
-    self->read_buffer_ = std::make_unique<char[]>(kReadBufferSize);
-  *buf = uv_buf_init(self->read_buffer_.get(), kReadBufferSize);
+void ChildProcess::alloc_cb(uv_handle_t*, size_t, uv_buf_t* buf) {
+  if (!read_buffer)
+    read_buffer = std::make_unique<char[]>(kReadBufferSize);
+  *buf = uv_buf_init(read_buffer.get(), kReadBufferSize);
 }
 
 void ChildProcess::read_cb(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
@@ -315,14 +344,14 @@ int ChildProcess::write_stdin(std::string_view data) {
     if (data.empty())
       return 0;
   }
-  auto* w = new StdinWrite;
+  StdinWrite* w = take_write();
   w->data.assign(data);
   w->owner = this;
   w->req.data = w;
   uv_buf_t buf = uv_buf_init(w->data.data(), w->data.size());
   int rc = uv_write(&w->req, stream(Stdio::in), &buf, 1, &ChildProcess::write_cb);
   if (rc != 0) {
-    delete w;
+    give_back_write(w);
     return rc;
   }
   ++writes_pending_;
@@ -332,7 +361,7 @@ int ChildProcess::write_stdin(std::string_view data) {
 void ChildProcess::write_cb(uv_write_t* req, int status) {
   auto* write = static_cast<StdinWrite*>(req->data);
   ChildProcess* self = write->owner;
-  delete write;
+  give_back_write(write);
   self->on_write_done(status);
 }
 

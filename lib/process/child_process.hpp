@@ -172,9 +172,6 @@ private:
   std::function<void()> on_closed_;
   int open_handles_ = 0;
   std::size_t writes_pending_ = 0;
-  // One read buffer serves stdout and stderr: libuv hands each read to its callback before
-  // allocating for the next one, and sinks consume the data during the call.
-  std::unique_ptr<char[]> read_buffer_;
 };
 
 } // namespace ofwatchdog::process
