@@ -34,7 +34,6 @@
 // timer have closed. Nothing is deleted inside its own call stack (see `Entry`).
 
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -43,6 +42,7 @@
 
 #include <uv.h>
 
+#include "modes/byte_queue.hpp"
 #include "ofwatchdog/exchange.hpp"
 #include "util/call_depth_guard.hpp"
 #include "ofwatchdog/mode_strategy.hpp"
@@ -126,10 +126,10 @@ private:
   // Why the function never ran: its start failed, or (collect policy) the deadline passed or
   // the request ended while the body was still being read.
   std::string spawn_error_;
-  // Collect policy: the body still to be written to stdin, and the output read so far.
-  std::deque<std::string> body_;
-  std::deque<std::string> output_;
-  std::uint64_t output_bytes_ = 0;
+  // Collect policy: the body still to be written to stdin, and the output read so far, in
+  // mapped blocks that go back to the system as they are consumed (see byte_queue.hpp).
+  ByteQueue body_;
+  ByteQueue output_;
   std::optional<process::ExitStatus> exit_status_;
 
   uv_timer_t timer_{};
