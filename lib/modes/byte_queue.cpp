@@ -10,9 +10,11 @@ namespace ofwatchdog::modes {
 
 namespace {
 
+// MAP_POPULATE faults the whole block in with one system call; otherwise each of its 256 pages
+// traps on first write, which on a virtual machine cost more than copying the bytes.
 char* map_block() {
   void* p = ::mmap(nullptr, ByteQueue::kBlockSize, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
   if (p == MAP_FAILED)
     std::abort(); // out of memory, like a failed `new` without exceptions across the loop
   return static_cast<char*>(p);
