@@ -252,3 +252,19 @@ TEST_CASE("a remembered PATH lookup is forgotten when the program goes away", "[
   ::rmdir(dir);
   loop.run();
 }
+
+TEST_CASE("a script without #! fails with exec format error, as in the original",
+          "[child_reaper]") {
+  char path[] = "/tmp/ofwatchdog-noshebang-XXXXXX";
+  int fd = ::mkstemp(path);
+  REQUIRE(fd >= 0);
+  REQUIRE(::write(fd, "exit 0\n", 7) == 7);
+  ::close(fd);
+  ::chmod(path, 0755);
+  TestLoop loop;
+  auto spawned = ChildProcess::spawn(loop.get(), {{path}, base_env()}, nullptr);
+  ::unlink(path);
+  CHECK(spawned.child == nullptr);
+  CHECK(spawned.error == std::string("fork/exec ") + path + ": exec format error");
+  loop.run();
+}
