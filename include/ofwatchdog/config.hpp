@@ -47,6 +47,9 @@ struct Config {
   std::string static_path = "/home/app/public";
   bool suppress_lock = false;
   int max_inflight = 0;
+  // `max_body_size`: the largest request body, in bytes, the function modes accept (413 above
+  // it); 0 means no limit. An addition of this project, not a variable of the original.
+  std::uint64_t max_body_size = 0;
   bool prefix_logs = true;
   // Largest relayed function-output line; a negative value means unlimited.
   std::int64_t log_buffer_size = 65536;

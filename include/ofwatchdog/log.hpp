@@ -3,7 +3,8 @@
 //
 // In text format every own line starts with a local-time `YYYY/MM/DD HH:MM:SS ` stamp, as the
 // original's; in JSON format every line is one object. Relayed function output follows
-// `prefix_logs`. Writes are synchronous and whole-line, so lines never interleave.
+// `prefix_logs`. Writes are whole-line, so lines never interleave. They are synchronous unless
+// deferred (see `set_deferred`).
 
 #include <cstdint>
 #include <cstdio>
@@ -28,6 +29,19 @@ struct AccessRecord {
 class Logger {
 public:
   Logger(LogFormat format, bool prefix_logs, std::FILE* err = stderr, std::FILE* out = stdout);
+  ~Logger();
+  Logger(const Logger&) = delete;
+  Logger& operator=(const Logger&) = delete;
+
+  // Deferred: relayed and access lines are held in memory until `flush`, or until
+  // kDeferredLimit bytes are held, so that a busy loop writes its log once per turn instead of
+  // once per line. The watchdog turns this on and flushes each time before its loop waits for
+  // events. The watchdog's own lines (`info`) are still written at once, after whatever was
+  // held, so start-up and shutdown lines are never late. Off by default.
+  void set_deferred(bool deferred);
+  // Writes out whatever deferred lines are held.
+  void flush();
+  static constexpr std::size_t kDeferredLimit = 64 * 1024;
 
   // One of the watchdog's own lines, e.g. "Listening on port: 8080".
   void info(std::string_view message);
@@ -39,12 +53,18 @@ public:
   LogFormat format() const { return format_; }
 
 private:
-  void write(std::FILE* to, std::string_view text);
+  // Writes `text` now, or holds it when deferred and `deferrable`.
+  void write(std::FILE* to, std::string_view text, bool deferrable);
+  void write_now(std::FILE* to, std::string_view text);
+  void own_line(std::string_view message, bool deferrable);
 
   LogFormat format_;
   bool prefix_logs_;
   std::FILE* err_;
   std::FILE* out_;
+  bool deferred_ = false;
+  std::string held_err_; // deferred lines for err_
+  std::string held_out_; // deferred lines for out_
 };
 
 } // namespace ofwatchdog

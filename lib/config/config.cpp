@@ -150,12 +150,29 @@ Check read_max_inflight(const Environment& env, Config& c) {
   return std::nullopt;
 }
 
+Check read_max_body_size(const Environment& env, Config& c) {
+  std::optional<std::string_view> value = env.get("max_body_size");
+  if (!value)
+    return std::nullopt;
+  std::optional<std::int64_t> n = config::parse_go_int(*value);
+  if (!n || *n < 0)
+    return error(
+        "max_body_size",
+        fmt::format("invalid value {} for max_body_size: expected a whole number of bytes, "
+                    "0 or more (0 means no limit)",
+                    go_quote(*value)));
+  c.max_body_size = static_cast<std::uint64_t>(*n);
+  return std::nullopt;
+}
+
 Check read_ports_and_limits(const Environment& env, Config& c) {
   if (Check e = read_port(env, "port", c.port))
     return e;
   if (Check e = read_port(env, "metrics_port", c.metrics_port))
     return e;
   if (Check e = read_max_inflight(env, c))
+    return e;
+  if (Check e = read_max_body_size(env, c))
     return e;
   if (c.port != 0 && c.port == c.metrics_port)
     return error("metrics_port",

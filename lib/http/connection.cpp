@@ -43,7 +43,9 @@ std::string format_peer(const struct sockaddr_storage& address) {
 
 Connection::Connection(ServerImpl& server)
     : server_(server), parser_(server.limits().max_header_bytes),
-      out_(reinterpret_cast<uv_stream_t*>(&tcp_), [this](int status) { handle_written(status); }) {
+      out_(
+          reinterpret_cast<uv_stream_t*>(&tcp_), [this](int status) { handle_written(status); },
+          [this] { request_flush(); }) {
   parser_.set_body_sink([this](std::string_view data) { on_body_bytes(data); });
 }
 
@@ -55,10 +57,12 @@ void Connection::accept(uv_stream_t* listener) {
   uv_tcp_init(server_.loop(), &tcp_);
   uv_timer_init(server_.loop(), &timer_);
   uv_idle_init(server_.loop(), &idle_);
+  uv_prepare_init(server_.loop(), &flush_);
   tcp_.data = this;
   timer_.data = this;
   idle_.data = this;
-  open_handles_ = 3;
+  flush_.data = this;
+  open_handles_ = 4;
   if (uv_accept(listener, reinterpret_cast<uv_stream_t*>(&tcp_)) != 0) {
     close_now();
     return;
@@ -197,7 +201,91 @@ void Connection::handle_written(int status) {
   pump();
 }
 
+// --- file bodies ------------------------------------------------------------------------------
+
+void Connection::send_file(uv_file fd, std::uint64_t offset, std::uint64_t length) {
+  pending_file_ = PendingFile{fd, offset, length};
+  // Started from pump() on the next turn at the earliest, so the exchange's FileDone never runs
+  // inside its send_file.
+  schedule();
+}
+
+void Connection::start_pending_file() {
+  if (!pending_file_ || !out_.idle() || closing_ || !exchange_) {
+    return;
+  }
+  PendingFile file = *pending_file_;
+  pending_file_.reset();
+  int rc = 0;
+  if (!files_) {
+    files_ = std::make_unique<FileSender>(server_.loop());
+    uv_os_fd_t socket = -1;
+    rc = uv_fileno(reinterpret_cast<uv_handle_t*>(&tcp_), &socket);
+    if (rc == 0) {
+      rc = files_->open(socket);
+    }
+  } else if (!files_->quiet()) {
+    rc = UV_EBUSY; // cannot happen: a cancelled transfer closes the connection
+  }
+  if (rc == 0) {
+    rc = files_->start(
+        file.fd, file.offset, file.length,
+        [this](std::uint64_t bytes) {
+          if (exchange_) {
+            exchange_->file_progress(bytes);
+          }
+        },
+        [this](int status) { on_file_done(status); });
+  }
+  if (rc != 0) {
+    // Out of descriptors, most likely: the mode sends the file the ordinary way instead.
+    auto exchange = exchange_;
+    exchange->file_finished(FileResponder::kFileUnsupported);
+  }
+}
+
+void Connection::on_file_done(int status) {
+  if (status < 0 && FileSender::is_socket_error(status)) {
+    // Like a failed write: the exchange is cancelled (client_closed) on the next turn.
+    write_failed_ = true;
+    schedule();
+    return;
+  }
+  if (exchange_) {
+    auto exchange = exchange_;
+    exchange->file_finished(status == FileSender::kUnsupported ? FileResponder::kFileUnsupported
+                                                               : status);
+  }
+  pump();
+}
+
+void Connection::cancel_file() {
+  pending_file_.reset();
+  if (files_) {
+    files_->cancel();
+  }
+}
+
+void Connection::file_sender_closed() {
+  if (--open_handles_ == 0) {
+    server_.connection_closed(this);
+  }
+}
+
 // --- timers and deferred work -------------------------------------------------------------
+
+void Connection::request_flush() {
+  if (!closing_) {
+    // Prepare handles run just before the loop waits for events, after every callback of this
+    // turn, so whatever the exchange queues during the turn leaves in one write.
+    uv_prepare_start(&flush_, &Connection::on_flush);
+  }
+}
+
+void Connection::on_flush(uv_prepare_t* prepare) {
+  uv_prepare_stop(prepare);
+  owner(prepare)->out_.flush();
+}
 
 void Connection::schedule() {
   if (!closing_) {
@@ -296,6 +384,7 @@ void Connection::cancel_exchange(CancelReason reason) {
   }
   auto exchange = std::move(exchange_);
   exchange_.reset();
+  cancel_file();
   exchange->detach();
   exchange->cancel(reason);
 }
@@ -340,6 +429,13 @@ void Connection::close_now() {
   uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), &Connection::on_handle_closed);
   uv_close(reinterpret_cast<uv_handle_t*>(&timer_), &Connection::on_handle_closed);
   uv_close(reinterpret_cast<uv_handle_t*>(&idle_), &Connection::on_handle_closed);
+  uv_close(reinterpret_cast<uv_handle_t*>(&flush_), &Connection::on_handle_closed);
+  if (files_) {
+    // Its duplicate of the socket keeps the connection open until the last sendfile call in
+    // flight has returned; only then is it closed and the connection freed.
+    ++open_handles_;
+    files_->close([this] { file_sender_closed(); });
+  }
 }
 
 void Connection::on_handle_closed(uv_handle_t* handle) {

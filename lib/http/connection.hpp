@@ -2,9 +2,10 @@
 // One accepted socket: its handles, parser, timers and write queue.
 //
 // A Connection owns a uv_tcp_t, a uv_timer_t (the earliest of its read, write, idle and linger
-// deadlines) and a uv_idle_t (work deferred to the next loop turn, so that calls made by a
-// handler never re-enter the parser or the handler). It frees itself after the close callbacks
-// of all three handles have run.
+// deadlines), a uv_idle_t (work deferred to the next loop turn, so that calls made by a
+// handler never re-enter the parser or the handler) and a uv_prepare_t (the write queue's flush
+// at the end of the turn). It frees itself after the close callbacks of all four handles have
+// run.
 //
 // Requests are served one at a time: the parser stops after each head and each message and is
 // only resumed when the current exchange wants body bytes, or once its response has been fully
@@ -15,14 +16,21 @@
 // the bytes after the request are handed to the exchange raw (at most kReadAhead at a time, only
 // while it wants them), a peer half-close ends that body, no timeout applies, and the connection
 // closes once the exchange ends.
+//
+// A file body (FileResponder::send_file) waits until the write queue is empty, then goes to the
+// socket through the connection's FileSender, created on the first file body and counted as one
+// more handle to close. Only one writer touches the socket at a time: the write queue is idle
+// while a file transfer runs, and the exchange may not send more until the transfer is over.
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include <uv.h>
 
+#include "http/file_sender.hpp"
 #include "http/request_parser.hpp"
 #include "http/server_exchange.hpp"
 #include "http/write_queue.hpp"
@@ -62,6 +70,12 @@ public:
   void abort_now();
   // A 101 head for an upgrade request was queued: the rest of the connection is a tunnel.
   void begin_tunnel();
+  // Sends a file range as body bytes once everything queued before is written; the outcome goes
+  // to the exchange (file_progress / file_finished). `fd` must stay open until the transfer has
+  // started or been cancelled (the sender works on its own duplicate from then on).
+  void send_file(uv_file fd, std::uint64_t offset, std::uint64_t length);
+  // Drops the pending or running transfer; nothing more is reported for it.
+  void cancel_file();
 
   // Bytes read ahead beyond the parser while it is suspended.
   static constexpr std::size_t kReadAhead = 64 * 1024;
@@ -86,6 +100,8 @@ private:
   static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
   static void on_timer(uv_timer_t* timer);
   static void on_idle(uv_idle_t* idle);
+  static void on_flush(uv_prepare_t* prepare);
+  void request_flush();
   static void on_shutdown(uv_shutdown_t* req, int status);
   static void on_handle_closed(uv_handle_t* handle);
   void handle_data(const char* data, std::size_t len);
@@ -100,6 +116,9 @@ private:
   void cancel_exchange(CancelReason reason);
   std::uint64_t deadline_after(std::int64_t timeout_ns) const;
   std::size_t unparsed() const { return inbuf_.size() - inpos_; }
+  void start_pending_file();
+  void on_file_done(int status);
+  void file_sender_closed();
 
   // connection_requests.cpp: parsing, dispatch, the order of requests and responses
   void pump();
@@ -117,6 +136,7 @@ private:
   uv_tcp_t tcp_{};
   uv_timer_t timer_{};
   uv_idle_t idle_{};
+  uv_prepare_t flush_{}; // writes out the queue once per loop turn
   uv_shutdown_t shutdown_req_{};
   int open_handles_ = 0;
 
@@ -124,6 +144,13 @@ private:
   WriteQueue out_;
   std::shared_ptr<ServerExchangeImpl> exchange_;
   std::string remote_;
+  struct PendingFile {
+    uv_file fd;
+    std::uint64_t offset;
+    std::uint64_t length;
+  };
+  std::optional<PendingFile> pending_file_; // waiting for the write queue to empty
+  std::unique_ptr<FileSender> files_;
   std::string inbuf_;
   std::size_t inpos_ = 0;
 

@@ -16,6 +16,7 @@ void Connection::pump() {
     return;
   }
   processing_ = true;
+  start_pending_file();
   do {
     reprocess_ = false;
     while (!closing_ && !lingering_ && step()) {

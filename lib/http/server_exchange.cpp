@@ -1,5 +1,7 @@
 #include "http/server_exchange.hpp"
 
+#include <cstdlib>
+
 #include "http/connection.hpp"
 #include "http/request_checks.hpp"
 
@@ -91,6 +93,9 @@ bool ServerExchangeImpl::send_body(std::string_view data) {
   if (done_ || connection_ == nullptr) {
     return true;
   }
+  if (file_running_) {
+    std::abort(); // these bytes would overtake the file's: the caller broke the FileResponder rule
+  }
   if (!head_sent_) {
     send_head(ResponseHead{});
   }
@@ -167,6 +172,42 @@ void ServerExchangeImpl::abort() {
   }
 }
 
+bool ServerExchangeImpl::can_send_file() const {
+  return !done_ && connection_ != nullptr && head_sent_ && !file_running_ &&
+         framing_.body_allowed && framing_.content_length.has_value() && !framing_.chunked &&
+         !framing_.tunnel && !framing_.close_delimited;
+}
+
+void ServerExchangeImpl::send_file(uv_file fd, std::uint64_t offset, std::uint64_t length,
+                                   FileDone done) {
+  // Only raw bytes inside a Content-Length can go straight from the file: no framing to add.
+  if (!can_send_file() || length == 0 || length > *framing_.content_length - framed_bytes_) {
+    std::abort();
+  }
+  file_running_ = true;
+  file_sent_ = 0;
+  file_done_ = std::move(done);
+  connection_->send_file(fd, offset, length);
+}
+
+void ServerExchangeImpl::file_progress(std::uint64_t bytes) {
+  body_bytes_ += bytes;
+  framed_bytes_ += bytes;
+  file_sent_ += bytes;
+}
+
+void ServerExchangeImpl::file_finished(int status) {
+  if (!file_running_) {
+    return;
+  }
+  file_running_ = false;
+  FileDone done = std::move(file_done_);
+  file_done_ = nullptr;
+  if (!done_ && done) {
+    done(status, file_sent_);
+  }
+}
+
 void ServerExchangeImpl::on_done(std::function<void(const Exchange&)> callback) {
   if (done_) {
     callback(*this);
@@ -203,6 +244,8 @@ void ServerExchangeImpl::cancel(CancelReason reason) {
   ExchangeHandler* handler = handler_;
   handler_ = nullptr;
   done_ = true;
+  file_running_ = false; // the connection has dropped the transfer already
+  file_done_ = nullptr;
   if (handler != nullptr) {
     handler->on_cancel(reason);
   }
@@ -213,6 +256,14 @@ void ServerExchangeImpl::cancel(CancelReason reason) {
 void ServerExchangeImpl::mark_done() {
   done_ = true;
   handler_ = nullptr;
+  if (file_running_) {
+    // Ended by the handler (abort) while the connection was still sending the file.
+    file_running_ = false;
+    file_done_ = nullptr;
+    if (connection_ != nullptr) {
+      connection_->cancel_file();
+    }
+  }
   auto callbacks = std::move(done_callbacks_);
   done_callbacks_.clear();
   for (auto& callback : callbacks) {

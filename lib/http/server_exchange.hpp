@@ -8,11 +8,15 @@
 // A 101 answer to a request that asked to upgrade turns the exchange into a tunnel: the head is
 // sent with the handler's Connection/Upgrade headers, send_body writes raw bytes, and the
 // connection feeds the client's raw bytes to the handler as body (see server.hpp).
+//
+// It is also a FileResponder (file_responder.hpp): the static mode can have the connection send
+// a file range as the body with sendfile.
 
 #include <cstdint>
 #include <functional>
 #include <vector>
 
+#include "http/file_responder.hpp"
 #include "http/response_writer.hpp"
 #include "http/server.hpp"
 
@@ -20,7 +24,7 @@ namespace ofwatchdog::http {
 
 class Connection;
 
-class ServerExchangeImpl final : public ServerExchange {
+class ServerExchangeImpl final : public ServerExchange, public FileResponder {
 public:
   ServerExchangeImpl(Connection* connection, Request request, bool expects_continue,
                      bool upgrade_request);
@@ -41,6 +45,9 @@ public:
   bool done() const override { return done_; }
   // ServerExchange
   void on_done(std::function<void(const Exchange&)> callback) override;
+  // FileResponder
+  bool can_send_file() const override;
+  void send_file(uv_file fd, std::uint64_t offset, std::uint64_t length, FileDone done) override;
 
   // --- the connection's side -------------------------------------------------------------
   // The connection should parse body bytes for this exchange now.
@@ -56,6 +63,9 @@ public:
   // Ends the exchange without finish/abort; the handler gets on_cancel.
   void cancel(CancelReason reason);
   void detach() { connection_ = nullptr; }
+  // A file transfer handed `bytes` to the kernel / ended (not called once it was cancelled).
+  void file_progress(std::uint64_t bytes);
+  void file_finished(int status);
 
   // Send_body reports false above this many queued bytes; on_writable comes below the low mark.
   static constexpr std::size_t kHighWater = 256 * 1024;
@@ -81,6 +91,9 @@ private:
   std::uint64_t body_bytes_ = 0;
   std::uint64_t framed_bytes_ = 0; // body bytes actually put on the wire
   Framing framing_;
+  bool file_running_ = false; // send_file was called and its FileDone has not run
+  std::uint64_t file_sent_ = 0;
+  FileDone file_done_;
   std::vector<std::function<void(const Exchange&)>> done_callbacks_;
 };
 

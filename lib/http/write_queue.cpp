@@ -13,8 +13,9 @@ struct WriteQueue::Batch {
   std::size_t bytes = 0;
 };
 
-WriteQueue::WriteQueue(uv_stream_t* stream, std::function<void(int)> on_written)
-    : stream_(stream), on_written_(std::move(on_written)) {}
+WriteQueue::WriteQueue(uv_stream_t* stream, std::function<void(int)> on_written,
+                       std::function<void()> on_pending)
+    : stream_(stream), on_written_(std::move(on_written)), on_pending_(std::move(on_pending)) {}
 
 void WriteQueue::write(std::string_view data) {
   if (data.empty()) {
@@ -25,8 +26,7 @@ void WriteQueue::write(std::string_view data) {
   } else {
     pending_.emplace_back(data);
   }
-  pending_bytes_ += data.size();
-  submit();
+  pending_added(data.size());
 }
 
 void WriteQueue::write(std::string&& data) {
@@ -39,8 +39,16 @@ void WriteQueue::write(std::string&& data) {
   } else {
     pending_.push_back(std::move(data));
   }
-  pending_bytes_ += size;
-  submit();
+  pending_added(size);
+}
+
+void WriteQueue::pending_added(std::size_t bytes) {
+  pending_bytes_ += bytes;
+  // While a write is in flight its completion submits the rest; otherwise the owner flushes.
+  if (!in_flight_ && !flush_requested_) {
+    flush_requested_ = true;
+    on_pending_();
+  }
 }
 
 void WriteQueue::discard_pending() {
@@ -48,23 +56,55 @@ void WriteQueue::discard_pending() {
   pending_bytes_ = 0;
 }
 
+void WriteQueue::flush() {
+  flush_requested_ = false;
+  submit();
+}
+
 void WriteQueue::submit() {
   if (in_flight_ || pending_.empty()) {
     return;
+  }
+  std::vector<uv_buf_t> bufs;
+  bufs.reserve(pending_.size());
+  for (std::string& b : pending_) {
+    bufs.push_back(uv_buf_init(b.data(), static_cast<unsigned int>(b.size())));
+  }
+  // Nothing of ours is in flight, so the kernel may take the bytes at once.
+  int written = uv_try_write(stream_, bufs.data(), static_cast<unsigned int>(bufs.size()));
+  if (written < 0 && written != UV_EAGAIN) {
+    on_written_(written);
+    return;
+  }
+  if (written > 0) {
+    std::size_t taken = static_cast<std::size_t>(written);
+    pending_bytes_ -= taken;
+    std::size_t whole = 0;
+    while (whole < pending_.size() && pending_[whole].size() <= taken) {
+      taken -= pending_[whole].size();
+      ++whole;
+    }
+    pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(whole));
+    if (taken > 0) {
+      pending_.front().erase(0, taken);
+    }
+    if (pending_.empty()) {
+      on_written_(0);
+      return;
+    }
   }
   auto batch = std::make_unique<Batch>();
   batch->queue = this;
   batch->buffers.swap(pending_);
   batch->bytes = pending_bytes_;
   pending_bytes_ = 0;
-  std::vector<uv_buf_t> bufs;
-  bufs.reserve(batch->buffers.size());
-  for (std::string& b : batch->buffers) {
-    bufs.push_back(uv_buf_init(b.data(), static_cast<unsigned int>(b.size())));
-  }
   in_flight_ = true;
   in_flight_bytes_ = batch->bytes;
   batch->req.data = batch.get();
+  bufs.clear();
+  for (std::string& b : batch->buffers) {
+    bufs.push_back(uv_buf_init(b.data(), static_cast<unsigned int>(b.size())));
+  }
   int rc = uv_write(&batch->req, stream_, bufs.data(), static_cast<unsigned int>(bufs.size()),
                     &WriteQueue::on_write_done);
   if (rc != 0) {

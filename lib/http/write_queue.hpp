@@ -2,9 +2,13 @@
 // The bytes waiting to go out on one connection.
 //
 // Appends are copied into a few large buffers (small pieces are coalesced, so a chunk header, its
-// data and its CRLF leave in one go), and whatever is pending goes out as one uv_write with one
-// iovec per buffer while no other write is in flight. The owner decides how much it lets in:
-// `queued()` counts pending and in-flight bytes.
+// data and its CRLF leave in one go). Nothing is written at once: the owner is told that bytes
+// are pending and calls `flush` once the current loop turn's callbacks are over, so a head, its
+// body and the end of a chunked response leave in one writev. `flush` first tries the socket
+// directly (uv_try_write) and only queues a uv_write for what the kernel did not take; a response
+// that fits the socket buffer therefore costs one syscall and no write request (libuv follows
+// every completed uv_write with an epoll_ctl). The owner decides how much it lets in: `queued()`
+// counts pending and in-flight bytes.
 
 #include <cstddef>
 #include <functional>
@@ -19,16 +23,21 @@ namespace ofwatchdog::http {
 class WriteQueue {
 public:
   // `on_written(status)` runs after each write completes (status < 0 on error, including
-  // UV_ECANCELED when the stream is closed with writes pending).
-  WriteQueue(uv_stream_t* stream, std::function<void(int)> on_written);
+  // UV_ECANCELED when the stream is closed with writes pending); it is only ever called from
+  // `flush` or from libuv's write callback, never from `write`. `on_pending()` runs when bytes
+  // are waiting for a `flush` that the owner has not been asked for yet.
+  WriteQueue(uv_stream_t* stream, std::function<void(int)> on_written,
+             std::function<void()> on_pending);
   ~WriteQueue() = default;
   WriteQueue(const WriteQueue&) = delete;
   WriteQueue& operator=(const WriteQueue&) = delete;
 
-  // Queues a copy of `data` and starts a write if none is in flight.
+  // Queues a copy of `data` for the next `flush`.
   void write(std::string_view data);
   // The same, for bytes the caller has already assembled.
   void write(std::string&& data);
+  // Writes what is pending, unless a write is in flight (its completion goes on by itself).
+  void flush();
 
   std::size_t queued() const { return pending_bytes_ + in_flight_bytes_; }
   bool idle() const { return queued() == 0; }
@@ -39,16 +48,19 @@ private:
   struct Batch;
   static void on_write_done(uv_write_t* req, int status);
   void submit();
+  void pending_added(std::size_t bytes);
 
   // Buffers grow up to this size by coalescing; larger appends get a buffer of their own.
   static constexpr std::size_t kCoalesceLimit = 64 * 1024;
 
   uv_stream_t* stream_;
   std::function<void(int)> on_written_;
+  std::function<void()> on_pending_;
   std::vector<std::string> pending_;
   std::size_t pending_bytes_ = 0;
   std::size_t in_flight_bytes_ = 0;
   bool in_flight_ = false;
+  bool flush_requested_ = false;
 };
 
 } // namespace ofwatchdog::http

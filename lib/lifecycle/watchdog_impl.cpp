@@ -58,6 +58,13 @@ WatchdogImpl::WatchdogImpl(Config config, std::unique_ptr<ModeStrategy> mode)
   sigint_.data = this;
   uv_timer_init(&loop_, &shutdown_timer_);
   shutdown_timer_.data = this;
+  // Relayed and access lines are written once per loop turn, just before the loop waits for
+  // events again, instead of one write per line. The handle does not keep the loop alive.
+  log_.set_deferred(true);
+  uv_prepare_init(&loop_, &log_flush_);
+  log_flush_.data = this;
+  uv_prepare_start(&log_flush_, [](uv_prepare_t* h) { owner(h)->log_.flush(); });
+  uv_unref(reinterpret_cast<uv_handle_t*>(&log_flush_));
 
   context_.loop = &loop_;
   context_.config = &config_;
@@ -313,6 +320,8 @@ void WatchdogImpl::close_own_handles() {
   uv_close(reinterpret_cast<uv_handle_t*>(&sigterm_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&sigint_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&shutdown_timer_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&log_flush_), nullptr);
+  log_.flush();
 }
 
 } // namespace ofwatchdog

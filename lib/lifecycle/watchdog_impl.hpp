@@ -59,6 +59,7 @@ private:
   uv_signal_t sigterm_{};
   uv_signal_t sigint_{};
   uv_timer_t shutdown_timer_{};
+  uv_prepare_t log_flush_{};
   std::unique_ptr<http::Server> server_;
   std::unique_ptr<http::Server> metrics_server_;
 

@@ -36,15 +36,57 @@ std::string iso_time() {
 Logger::Logger(LogFormat format, bool prefix_logs, std::FILE* err, std::FILE* out)
     : format_(format), prefix_logs_(prefix_logs), err_(err), out_(out) {}
 
-void Logger::write(std::FILE* to, std::string_view text) {
+Logger::~Logger() {
+  flush();
+}
+
+void Logger::set_deferred(bool deferred) {
+  if (!deferred)
+    flush();
+  deferred_ = deferred;
+}
+
+void Logger::flush() {
+  if (!held_err_.empty()) {
+    write_now(err_, held_err_);
+    held_err_.clear();
+  }
+  if (!held_out_.empty()) {
+    write_now(out_, held_out_);
+    held_out_.clear();
+  }
+}
+
+void Logger::write_now(std::FILE* to, std::string_view text) {
   std::fwrite(text.data(), 1, text.size(), to);
   std::fflush(to);
 }
 
+void Logger::write(std::FILE* to, std::string_view text, bool deferrable) {
+  if (deferred_ && deferrable) {
+    std::string& held = to == out_ && to != err_ ? held_out_ : held_err_;
+    held.append(text);
+    if (held.size() >= kDeferredLimit) {
+      write_now(to, held);
+      held.clear();
+    }
+    return;
+  }
+  // Whatever is held came first.
+  flush();
+  write_now(to, text);
+}
+
 void Logger::info(std::string_view message) {
+  own_line(message, false);
+}
+
+void Logger::own_line(std::string_view message, bool deferrable) {
   if (format_ == LogFormat::json) {
-    write(err_, fmt::format("{{\"time\":\"{}\",\"level\":\"info\",\"msg\":{}}}\n", iso_time(),
-                            json_quote(message)));
+    write(err_,
+          fmt::format("{{\"time\":\"{}\",\"level\":\"info\",\"msg\":{}}}\n", iso_time(),
+                      json_quote(message)),
+          deferrable);
     return;
   }
   // A message that already ends in a newline does not get a second one, as with Go's log.
@@ -52,20 +94,22 @@ void Logger::info(std::string_view message) {
   line.append(message);
   if (line.empty() || line.back() != '\n')
     line.push_back('\n');
-  write(err_, line);
+  write(err_, line, deferrable);
 }
 
 void Logger::relay(std::string_view stream, std::string_view line) {
   std::FILE* to = stream == "stdout" ? out_ : err_;
   if (format_ == LogFormat::json) {
-    write(to, fmt::format("{{\"time\":\"{}\",\"stream\":\"{}\",\"msg\":{}}}\n", iso_time(), stream,
-                          json_quote(line)));
+    write(to,
+          fmt::format("{{\"time\":\"{}\",\"stream\":\"{}\",\"msg\":{}}}\n", iso_time(), stream,
+                      json_quote(line)),
+          true);
     return;
   }
   if (prefix_logs_)
-    write(to, fmt::format("{}{}: {}\n", timestamp(), stream, line));
+    write(to, fmt::format("{}{}: {}\n", timestamp(), stream, line), true);
   else
-    write(to, fmt::format("{}\n", line));
+    write(to, fmt::format("{}\n", line), true);
 }
 
 void Logger::access(const AccessRecord& r) {
@@ -77,14 +121,15 @@ void Logger::access(const AccessRecord& r) {
     write(err_, fmt::format("{{\"time\":\"{}\",\"level\":\"info\",\"method\":{},\"uri\":{},"
                             "\"status\":{},\"bytes\":{},\"seconds\":{:.4f}{}}}\n",
                             iso_time(), json_quote(r.method), json_quote(r.uri),
-                            json_quote(r.status), r.bytes, r.seconds, call_id));
+                            json_quote(r.status), r.bytes, r.seconds, call_id),
+          true);
     return;
   }
   std::string line = fmt::format("{} {} - {} - {}: {} ({:.4f}s)", r.method, r.uri, r.status,
                                  r.bytes_label, human_size(r.bytes), r.seconds);
   if (r.with_call_id)
     line += fmt::format(" [{}]", r.call_id.empty() ? std::string_view("none") : r.call_id);
-  info(line);
+  own_line(line, true);
 }
 
 } // namespace ofwatchdog

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "log/format.hpp"
+#include "modes/body_limit.hpp"
 #include "modes/exec_timeout.hpp"
 #include "process/cgi_env.hpp"
 #include "process/process_error.hpp"
@@ -62,6 +63,14 @@ ForkExchange::~ForkExchange() {
 void ForkExchange::run() {
   const Config& config = *context_.config;
   const Request& request = exchange_->request();
+
+  // A body declared larger than max_body_size is refused before anything starts, and before
+  // the handler is set, so a client waiting for `100 Continue` gets the 413 instead.
+  if (request.content_length && over_body_limit(config, *request.content_length)) {
+    too_large_ = true;
+    complete();
+    return;
+  }
 
   // The clock runs from handler entry, not from the start of the process.
   timeout_ = effective_exec_timeout(config.exec_timeout, request.header("X-Timeout"));
@@ -152,10 +161,20 @@ void ForkExchange::on_exit(const process::ExitStatus& status) {
 void ForkExchange::on_body(std::string_view data) {
   Entry entry(this);
   if (policy_ == OutputPolicy::collect) {
-    // The function has not started yet: keep the body, in the pieces it arrived in, so each
-    // piece can be freed as soon as it is queued for stdin.
-    if (!completed_ && child_ == nullptr && !data.empty())
-      body_.append(data);
+    // The function has not started yet: keep the body, in mapped blocks, so each block goes
+    // back to the system as soon as it is queued for stdin. A chunked body (the only kind whose
+    // size is not known in advance) is refused as soon as it passes max_body_size, so memory
+    // stays bounded by the limit.
+    if (completed_ || child_ != nullptr || data.empty())
+      return;
+    body_bytes_ += data.size();
+    if (over_body_limit(*context_.config, body_bytes_)) {
+      body_.clear();
+      too_large_ = true;
+      complete();
+      return;
+    }
+    body_.append(data);
     return;
   }
   if (stdin_done_ || child_ == nullptr)
@@ -314,10 +333,23 @@ void ForkExchange::complete() {
   if (completed_)
     return;
   completed_ = true;
-  std::string error = failure_text();
-  respond(error);
-  log_request(error);
+  if (too_large_) {
+    respond_too_large();
+  } else {
+    std::string error = failure_text();
+    respond(error);
+    log_request(error.empty() ? "200" : "500", error);
+  }
   release();
+}
+
+void ForkExchange::respond_too_large() {
+  std::string text = body_too_large_text(*context_.config);
+  if (response_open_) {
+    response_open_ = false;
+    send_body_too_large(*exchange_, text);
+  }
+  log_request("413", text);
 }
 
 std::string ForkExchange::failure_text() const {
@@ -390,7 +422,7 @@ void ForkExchange::respond_collected(const std::string& error) {
   exchange_->finish();
 }
 
-void ForkExchange::log_request(const std::string& error) {
+void ForkExchange::log_request(std::string_view status, const std::string& error) {
   if (!error.empty())
     context_.log->info(error);
   const Request& request = exchange_->request();
@@ -399,7 +431,7 @@ void ForkExchange::log_request(const std::string& error) {
   AccessRecord record;
   record.method = request.method;
   record.uri = request.target;
-  record.status = error.empty() ? "200" : "500";
+  record.status = status;
   record.bytes = static_cast<std::int64_t>(exchange_->body_bytes_sent());
   record.seconds = static_cast<double>(uv_hrtime() - started_ns_) / 1e9;
   context_.log->access(record);

@@ -30,6 +30,10 @@
 // the error text (as in the streaming mode) and `X-Duration-Seconds`, the output thrown away.
 // The access line has the real status (C3).
 //
+// Both policies refuse a body declared (Content-Length) larger than `max_body_size` with a 413
+// before the function starts; the collect policy also refuses a chunked body as soon as it
+// passes the limit, while the function has not started yet (it only starts at the body's end).
+//
 // The object owns itself: it is deleted once the exchange is over and its process handle and
 // timer have closed. Nothing is deleted inside its own call stack (see `Entry`).
 
@@ -105,7 +109,9 @@ private:
   std::string failure_text() const;
   void respond(const std::string& error);
   void respond_collected(const std::string& error);
-  void log_request(const std::string& error);
+  // The 413 for a body over max_body_size, and its log lines.
+  void respond_too_large();
+  void log_request(std::string_view status, const std::string& error);
   void release();
   void destroy_if_finished();
 
@@ -129,6 +135,8 @@ private:
   // Collect policy: the body still to be written to stdin, and the output read so far, in
   // mapped blocks that go back to the system as they are consumed (see byte_queue.hpp).
   ByteQueue body_;
+  std::uint64_t body_bytes_ = 0; // collect policy: body bytes received so far
+  bool too_large_ = false;       // the body is over max_body_size: the answer is a 413
   ByteQueue output_;
   std::optional<process::ExitStatus> exit_status_;
 

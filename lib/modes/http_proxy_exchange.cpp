@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "log/format.hpp"
+#include "modes/body_limit.hpp"
 #include "modes/exec_timeout.hpp"
 #include "upstream/upstream_error.hpp"
 #include "util/strings.hpp"
@@ -77,6 +78,13 @@ void HttpProxyExchange::run() {
   const Config& config = *context_.config;
   const Request& request = exchange_->request();
   url_text_ = upstream::full_url(pool_.url(), request.target);
+
+  // max_body_size: a declared body over the limit is refused before anything goes upstream, and
+  // before the handler is set, so a client waiting for `100 Continue` gets the 413 instead.
+  if (request.content_length && over_body_limit(config, *request.content_length)) {
+    refuse_too_large();
+    return;
+  }
 
   timeout_ = effective_exec_timeout(config.exec_timeout, request.header("X-Timeout"));
   if (timeout_ > Duration::zero()) {
@@ -176,8 +184,12 @@ void HttpProxyExchange::on_body(std::string_view data) {
   if (!response_open_ || data.empty())
     return;
   if (buffering_ || !connected_) {
-    // Buffering is bounded by what the client declared (the server enforces its length).
+    // Buffering is bounded by what the client declared (the server enforces its length) and,
+    // for a chunked body, by max_body_size when it is set. Without buffering the body is only
+    // held here until the connection is up, and the client is paused meanwhile.
     body_.append(data);
+    if (buffering_ && over_body_limit(*context_.config, body_.size()))
+      refuse_too_large();
     return;
   }
   send_body_piece(data);
@@ -370,6 +382,20 @@ void HttpProxyExchange::fail_before_headers(int status, const std::string& cause
     head.content_length = 0;
     exchange_->send_head(std::move(head));
     exchange_->finish();
+  }
+  complete();
+}
+
+void HttpProxyExchange::refuse_too_large() {
+  std::string text = body_too_large_text(*context_.config);
+  context_.log->info(text);
+  body_.clear();
+  header_seconds_ = seconds_since_start();
+  status_line_ = status_line(413, "Request Entity Too Large");
+  declared_length_ = static_cast<std::int64_t>(text.size());
+  if (response_open_) {
+    response_open_ = false;
+    send_body_too_large(*exchange_, text);
   }
   complete();
 }

@@ -18,6 +18,10 @@
 // on a fresh connection: the upstream closing an idle connection just as it is reused is a
 // race no client should see.
 //
+// Body limit. A Content-Length over `max_body_size` is a 413 before anything is sent upstream;
+// with `http_buffer_req_body`, a chunked body is a 413 as soon as the buffer passes the limit.
+// A chunked body that is streamed (no buffering) is not limited: it passes in constant memory.
+//
 // The timeout bounds the whole exchange, except for streams (`text/event-stream` or
 // `application/x-ndjson` asked for or answered, protocol switches), which it bounds only until
 // the response headers.
@@ -84,6 +88,8 @@ private:
   bool can_retry(const upstream::UpstreamConnection& failed) const;
   void on_timeout();
   void fail_before_headers(int status, const std::string& cause, bool timed_out);
+  // The 413 for a body over max_body_size (declared, or buffered past the limit).
+  void refuse_too_large();
   void drop_connection();
   void log_upstream_error(std::string_view cause);
   void complete();

@@ -303,3 +303,20 @@ def test_websocket_tunnel(start_watchdog):
     # The upstream closes after the close frame; the watchdog ends the client connection too.
     assert c.read_until_closed() == b""
     c.close()
+
+
+def test_max_body_size_refuses_a_declared_body_before_the_upstream(start_watchdog):
+    wd = start_http(start_watchdog, {"max_body_size": "16", "http_buffer_req_body": "true"})
+    resp = harness.request(wd.port, "POST", "/echo", body=b"x" * 17)
+    assert resp.status == 413
+    assert resp.header("X-OpenFaaS-Internal") == "of-watchdog"
+    assert resp.body == b"Request body too large: the limit is 16 bytes"
+    wd.wait_for_log(r"POST /echo - 413 Request Entity Too Large - ContentLength: 45B")
+    # A buffered chunked body is refused once it passes the limit.
+    resp = harness.request(wd.port, "POST", "/echo", headers={"Transfer-Encoding": "chunked"},
+                           body=b"11\r\n" + b"y" * 17 + b"\r\n0\r\n\r\n")
+    assert resp.status == 413
+    # Neither request reached the upstream: this one opens its first connection.
+    assert harness.request(wd.port, "GET", "/connections").body == b"1"
+    # Exactly at the limit passes.
+    assert echo(harness.request(wd.port, "POST", "/echo", body=b"z" * 16))["body"] == "z" * 16

@@ -148,3 +148,93 @@ def test_kube_probe_has_no_access_line(start_watchdog):
     request(wd.port, "GET", "/after")
     wd.wait_for_log(TS + r"GET /after - 200 - ")
     assert not any("GET /probe" in line for line in wd.lines())
+
+
+# --- max_body_size ----------------------------------------------------------------------------
+
+LIMIT = 16
+
+
+def body_limited(start_watchdog, tmp_path, mode="serializing"):
+    """A watchdog with max_body_size=16 whose function leaves a marker file when it runs."""
+    marker = tmp_path / "ran"
+    wd = start_watchdog({"mode": mode, "max_body_size": str(LIMIT),
+                         "fprocess": f'["/bin/sh", "-c", "touch {marker}; cat"]'})
+    return wd, marker
+
+
+def assert_413(r):
+    assert r.status == 413
+    assert r.header("X-OpenFaaS-Internal") == "of-watchdog"
+    assert r.header("Content-Type") == "text/plain; charset=utf-8"
+    assert r.body == f"Request body too large: the limit is {LIMIT} bytes".encode()
+
+
+def metric(wd, sample):
+    text = request(wd.metrics_port, "GET", "/metrics").body.decode()
+    return any(line.startswith(sample + " ") for line in text.splitlines())
+
+
+def test_max_body_size_declared_too_large_is_413_before_the_function(start_watchdog, tmp_path):
+    wd, marker = body_limited(start_watchdog, tmp_path)
+    r = request(wd.port, "POST", "/big", body=b"x" * (LIMIT + 1))
+    assert_413(r)
+    wd.wait_for_log(TS + r"Request body too large: the limit is 16 bytes$")
+    wd.wait_for_log(TS + r"POST /big - 413 - ContentLength: \d+B")
+    assert not marker.exists()
+    assert "Started logging: stderr from function." not in "\n".join(wd.lines())
+    wait_until(lambda: metric(wd, 'http_requests_total{code="413",method="post"}'),
+               what="the 413 in the metrics")
+
+
+def test_max_body_size_exactly_at_the_limit_passes(start_watchdog, tmp_path):
+    wd, marker = body_limited(start_watchdog, tmp_path)
+    r = request(wd.port, "POST", "/", body=b"y" * LIMIT)
+    assert r.status == 200
+    assert r.body == b"y" * LIMIT
+    assert marker.exists()
+
+
+def test_max_body_size_chunked_overrun_is_413(start_watchdog, tmp_path):
+    wd, marker = body_limited(start_watchdog, tmp_path)
+    c = RawConnection(wd.port)
+    try:
+        c.send(b"POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+               b"10\r\n" + b"a" * 16 + b"\r\n")
+        # The limit is reached, not passed: nothing is answered yet.
+        c.send(b"1\r\nb\r\n")
+        r = c.read_response()
+        assert_413(r)
+        # The rest of the body is discarded and the connection carries the next request.
+        c.send(b"0\r\n\r\nPOST /ok HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nok")
+        r = c.read_response()
+        assert r.status == 200
+        assert r.body == b"ok"
+    finally:
+        c.close()
+    wd.wait_for_log(TS + r"POST /c - 413 - ContentLength: \d+B")
+    # Only the second request ran the function.
+    assert len([l for l in wd.lines() if "Started logging: stderr from function." in l]) == 1
+
+
+def test_max_body_size_chunked_within_the_limit_passes(start_watchdog, tmp_path):
+    wd, marker = body_limited(start_watchdog, tmp_path)
+    r = request(wd.port, "POST", "/", headers={"Transfer-Encoding": "chunked"},
+                body=b"8\r\n" + b"a" * 8 + b"\r\n8\r\n" + b"b" * 8 + b"\r\n0\r\n\r\n")
+    assert r.status == 200
+    assert r.body == b"a" * 8 + b"b" * 8
+
+
+def test_max_body_size_expect_continue_gets_413_without_100(start_watchdog, tmp_path):
+    wd, marker = body_limited(start_watchdog, tmp_path)
+    c = RawConnection(wd.port)
+    try:
+        c.send(b"POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 1000\r\n\r\n")
+        r = c.read_response()
+        assert_413(r)
+        # The client never sent its body, so the connection cannot be reused: it is closed.
+        assert r.header("Connection") == "close"
+        assert c.is_closed()
+    finally:
+        c.close()
+    assert not marker.exists()

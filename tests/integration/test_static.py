@@ -6,7 +6,11 @@ written: nothing on the client side normalises `..`, `%2e` or backslashes.
 """
 
 import email.utils
+import hashlib
 import os
+import socket
+import struct
+import time
 
 import pytest
 
@@ -255,35 +259,223 @@ def test_keep_alive_reuse_across_file_requests(wd):
         conn.close()
 
 
-def test_large_sparse_file_streams_in_constant_memory(wd, tree):
-    size = 256 * 1024 * 1024
-    with open(tree / "www" / "big.bin", "wb") as f:
+GIB = 1 << 30
+# Islands of data in an otherwise sparse file, so that a byte sent from the wrong offset shows.
+MARKS = [(0, b"first bytes"), ((1 << 20) + 7, b"one MiB and seven"),
+         ((512 << 20) - 3, b"across the middle"), (GIB - 16, b"the last sixteen")]
+
+
+def _big_file(path, size=GIB, marks=MARKS):
+    with open(path, "wb") as f:
         f.truncate(size)  # sparse: costs no disk
+        for offset, data in marks:
+            f.seek(offset)
+            f.write(data)
+    return path
+
+
+def _file_digest(path, first=0, length=None):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        f.seek(first)
+        left = os.path.getsize(path) - first if length is None else length
+        while left:
+            chunk = f.read(min(left, 4 << 20))
+            h.update(chunk)
+            left -= len(chunk)
+    return h.hexdigest()
+
+
+def _proc_io(wd):
+    with open(f"/proc/{wd.proc.pid}/io") as f:
+        return {k: int(v) for k, v in (line.split(":") for line in f)}
+
+
+def _server_connections(wd):
+    """Sockets of the watchdog's port other than the listener, still owned by a process."""
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as f:
+            for line in f.readlines()[1:]:
+                fields = line.split()
+                port = int(fields[1].rsplit(":", 1)[1], 16)
+                if port == wd.port and fields[3] != "0A" and fields[9] != "0":
+                    count += 1
+    return count
+
+
+def _settled_fds(wd):
+    """The descriptor count once no connection to the watchdog is left open on its side."""
+    harness.wait_until(lambda: _server_connections(wd) == 0, what="connections closed")
+    return wd.open_fds()
+
+
+def _read_body(conn, size, timeout=120):
+    """Reads `size` body bytes after the head already read; returns (count, sha256 hex)."""
+    h = hashlib.sha256(conn.buf[:size])
+    got = len(conn.buf[:size])
+    conn.buf = conn.buf[size:]
+    deadline = _deadline(timeout)
+    conn.sock.settimeout(timeout)
+    while got < size:
+        assert time.monotonic() < deadline, f"only {got} of {size} bytes in {timeout}s"
+        chunk = conn.sock.recv(min(1 << 20, size - got))
+        assert chunk, f"connection closed after {got} of {size} bytes"
+        got += len(chunk)
+        h.update(chunk)
+    return got, h.hexdigest()
+
+
+def _head(conn, target, extra=b""):
+    conn.send(b"GET " + target.encode() + b" HTTP/1.1\r\nHost: x\r\n" + extra + b"\r\n")
+    return conn._read_until(b"\r\n\r\n", _deadline(30)).decode("latin-1")
+
+
+def test_one_gib_file_goes_out_with_sendfile_in_constant_memory(wd, tree):
+    path = _big_file(tree / "www" / "big.bin")
+    expected = _file_digest(path)
     get(wd, "/hello.txt")  # let the process reach its steady state before measuring
     peak_before = wd.rss_kib(peak=True)
-    conn = harness.RawConnection(wd.port, timeout=60)
+    io_before = _proc_io(wd)
+    conn = harness.RawConnection(wd.port, timeout=120)
     try:
-        conn.send(b"GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
-        head = conn._read_until(b"\r\n\r\n", _deadline(60)).decode("latin-1")
+        head = _head(conn, "/big.bin")
         assert head.startswith("HTTP/1.1 200 ")
-        assert f"Content-Length: {size}\r\n" in head
-        got = len(conn.buf)
-        conn.buf = b""
-        while got < size:
-            chunk = conn.sock.recv(1 << 20)
-            assert chunk, f"connection closed after {got} of {size} bytes"
-            got += len(chunk)
-            assert chunk.count(0) == len(chunk)
-        assert got == size
+        assert f"Content-Length: {GIB}\r\n" in head
+        assert _read_body(conn, GIB) == (GIB, expected)
+        io_after = _proc_io(wd)
         # The connection is still good for another request.
         assert raw_get(conn, "/hello.txt").body == HELLO
     finally:
         conn.close()
+    # sendfile counts its bytes in rchar like a read does, but it is one "read" syscall per call
+    # of up to 2 MiB, where reading costs one per 64 KiB chunk (16384 for 1 GiB). Fewer than one
+    # per 128 KiB can only be sendfile.
+    syscalls = io_after["syscr"] - io_before["syscr"]
+    harness.report("static 1 GiB file: read-type syscalls", syscalls)
+    assert syscalls < GIB // (128 << 10), f"{syscalls} read syscalls for 1 GiB: not sendfile"
     growth_kib = wd.rss_kib(peak=True) - peak_before
+    harness.report("static 1 GiB file: peak RSS growth KiB", growth_kib)
     if not harness.SANITIZED:
-        assert growth_kib < 32 * 1024, f"peak RSS grew by {growth_kib} KiB for a 256 MiB file"
+        assert growth_kib < 32 * 1024, f"peak RSS grew by {growth_kib} KiB for a 1 GiB file"
+
+
+def test_range_of_a_large_file_sends_only_the_range(wd, tree):
+    path = _big_file(tree / "www" / "big.bin")
+    first, last = (512 << 20) - 100, (512 << 20) + (3 << 20)  # > 64 KiB: the sendfile path
+    length = last - first + 1
+    conn = harness.RawConnection(wd.port, timeout=60)
+    try:
+        head = _head(conn, "/big.bin", f"Range: bytes={first}-{last}\r\n".encode())
+        assert head.startswith("HTTP/1.1 206 ")
+        assert f"Content-Range: bytes {first}-{last}/{GIB}\r\n" in head
+        assert f"Content-Length: {length}\r\n" in head
+        assert _read_body(conn, length) == (length, _file_digest(path, first, length))
+        # Nothing beyond the range: the next bytes on the connection are the next response.
+        resp = raw_get(conn, "/hello.txt")
+        assert resp.status == 200 and resp.body == HELLO
+        # A suffix range at the very end of the file.
+        head = _head(conn, "/big.bin", b"Range: bytes=-200000\r\n")
+        assert f"Content-Range: bytes {GIB - 200000}-{GIB - 1}/{GIB}\r\n" in head
+        assert _read_body(conn, 200000) == (200000, _file_digest(path, GIB - 200000))
+    finally:
+        conn.close()
+
+
+def test_head_of_a_large_file_has_no_body(wd, tree):
+    _big_file(tree / "www" / "big.bin")
+    conn = harness.RawConnection(wd.port)
+    try:
+        resp = raw_get(conn, "/big.bin", method="HEAD")
+        assert resp.status == 200 and resp.header("Content-Length") == str(GIB)
+        # Had any body byte been sent, it would be read here as the start of the next response.
+        assert raw_get(conn, "/hello.txt").body == HELLO
+    finally:
+        conn.close()
+
+
+def test_pipelined_requests_after_a_file_body(wd, tree):
+    data = os.urandom(3 << 20)
+    (tree / "www" / "mid.bin").write_bytes(data)
+    conn = harness.RawConnection(wd.port, timeout=60)
+    try:
+        conn.send(b"GET /mid.bin HTTP/1.1\r\nHost: x\r\n\r\n"
+                  b"GET /hello.txt HTTP/1.1\r\nHost: x\r\n\r\n"
+                  b"GET /mid.bin HTTP/1.1\r\nHost: x\r\nRange: bytes=100-200099\r\n\r\n"
+                  b"GET /withindex/ HTTP/1.1\r\nHost: x\r\n\r\n")
+        first = conn.read_response()
+        assert first.status == 200 and first.body == data
+        assert conn.read_response().body == HELLO
+        ranged = conn.read_response()
+        assert ranged.status == 206 and ranged.body == data[100:200100]
+        assert conn.read_response().body == b"<p>inner index</p>\n"
+    finally:
+        conn.close()
+
+
+def test_client_leaving_mid_file_releases_every_descriptor(wd, tree):
+    _big_file(tree / "www" / "big.bin")
+    get(wd, "/big.bin", headers={"Range": "bytes=0-99999"})  # the sendfile path has run once
+    baseline = _settled_fds(wd)
+    for _ in range(3):
+        conn = harness.RawConnection(wd.port, timeout=30)
+        head = _head(conn, "/big.bin")
+        assert head.startswith("HTTP/1.1 200 ")
+        got = len(conn.buf)
+        while got < (8 << 20):  # well into the file, then gone with the socket buffers full
+            chunk = conn.sock.recv(1 << 20)
+            assert chunk
+            got += len(chunk)
+        conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        conn.close()  # a reset
+    # The mode closes its descriptors with uv_fs_close, a moment after the sockets are gone.
+    _settled_fds(wd)
+    harness.wait_until(lambda: wd.open_fds() == baseline, what=f"fd count back to {baseline}")
+    assert get(wd, "/hello.txt").body == HELLO
+
+
+def test_write_timeout_cancels_a_file_the_client_does_not_read(start_watchdog, tree):
+    _big_file(tree / "www" / "big.bin")
+    wd = start_watchdog({"mode": "static", "static_path": str(tree / "www"),
+                         "write_timeout": "1s"})
+    baseline = _settled_fds(wd)
+    conn = harness.RawConnection(wd.port, timeout=30)
+    try:
+        conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+        head = _head(conn, "/big.bin")
+        assert head.startswith("HTTP/1.1 200 ")
+        # Not reading: the transfer stalls until write_timeout ends it and closes the socket,
+        # after which everything sent so far is still readable, then the end.
+        harness.wait_until(lambda: wd.open_fds() <= baseline, timeout=15,
+                           what="the connection closed by write_timeout")
+        rest = conn.read_until_closed(timeout=30)
+        assert len(rest) < GIB
+    finally:
+        conn.close()
+    _settled_fds(wd)
+    harness.wait_until(lambda: wd.open_fds() == baseline, what=f"fd count back to {baseline}")
+
+
+def test_drain_waits_for_a_file_in_flight(start_watchdog, tree):
+    path = _big_file(tree / "www" / "big.bin", size=64 << 20, marks=[(5, b"x"), ((64 << 20) - 1, b"y")])
+    wd = start_watchdog({"mode": "static", "static_path": str(tree / "www"),
+                         "healthcheck_interval": "0", "write_timeout": "20s"})
+    conn = harness.RawConnection(wd.port, timeout=30)
+    try:
+        head = _head(conn, "/big.bin")
+        assert f"Content-Length: {64 << 20}\r\n" in head
+        # Into the body, then the shutdown starts while most of the file is still to come.
+        conn.sock.settimeout(30)
+        first = conn.buf + conn.sock.recv(1 << 20)
+        conn.buf = first
+        wd.signal()
+        wd.wait_for_log(r"draining")
+        assert _read_body(conn, 64 << 20) == (64 << 20, _file_digest(path))
+        assert conn.is_closed(timeout=10)
+    finally:
+        conn.close()
+    assert wd.wait_exit() == 0
 
 
 def _deadline(seconds):
-    import time
     return time.monotonic() + seconds

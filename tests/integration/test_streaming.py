@@ -365,3 +365,62 @@ def test_shutdown_kills_a_running_function(start_watchdog, tmp_path):
         wait_gone(pids)
     finally:
         c.close()
+
+
+# --- max_body_size: an upfront Content-Length check only ---------------------------------------
+
+LIMIT = 16
+
+
+def body_limited(start_watchdog, tmp_path):
+    """A watchdog with max_body_size=16 whose function leaves a marker file when it runs."""
+    marker = tmp_path / "ran"
+    wd = start_watchdog({"max_body_size": str(LIMIT),
+                         "fprocess": f'["/bin/sh", "-c", "touch {marker}; cat"]'})
+    return wd, marker
+
+
+def assert_413(r):
+    assert r.status == 413
+    assert r.header("X-OpenFaaS-Internal") == "of-watchdog"
+    assert r.header("Content-Type") == "text/plain; charset=utf-8"
+    assert r.body == f"Request body too large: the limit is {LIMIT} bytes".encode()
+
+
+def test_max_body_size_declared_too_large_is_413_before_the_fork(start_watchdog, tmp_path):
+    wd, marker = body_limited(start_watchdog, tmp_path)
+    r = harness.request(wd.port, "POST", "/big", body=b"x" * (LIMIT + 1))
+    assert_413(r)
+    wd.wait_for_log(r"POST /big - 413 - ContentLength: \d+B")
+    assert "Started logging: stderr from function." not in "\n".join(wd.lines())
+    assert not marker.exists()
+
+
+def test_max_body_size_exactly_at_the_limit_passes(start_watchdog, tmp_path):
+    wd, marker = body_limited(start_watchdog, tmp_path)
+    r = harness.request(wd.port, "POST", "/", body=b"y" * LIMIT)
+    assert r.status == 200
+    assert r.body == b"y" * LIMIT
+    assert marker.exists()
+
+
+def test_max_body_size_does_not_limit_a_chunked_stream(start_watchdog, tmp_path):
+    # Documented: a chunked body streams in constant memory, so streaming mode lets it through.
+    wd, marker = body_limited(start_watchdog, tmp_path)
+    r = harness.request(wd.port, "POST", "/", headers={"Transfer-Encoding": "chunked"},
+                        body=b"20\r\n" + b"z" * 32 + b"\r\n0\r\n\r\n")
+    assert r.status == 200
+    assert r.body == b"z" * 32
+
+
+def test_max_body_size_expect_continue_gets_413_without_100(start_watchdog, tmp_path):
+    wd, marker = body_limited(start_watchdog, tmp_path)
+    c = harness.RawConnection(wd.port)
+    try:
+        c.send(b"POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 1000\r\n\r\n")
+        r = c.read_response()
+        assert_413(r)
+        assert c.is_closed()
+    finally:
+        c.close()
+    assert not marker.exists()

@@ -4,17 +4,47 @@
 #include <algorithm>
 #include <string_view>
 
+#include "http/file_responder.hpp"
+
 namespace ofwatchdog::modes::static_files {
 
 FileBody::FileBody(uv_loop_t* loop, Exchange& exchange, uv_file fd, std::uint64_t offset,
                    std::uint64_t length, Done done)
     : loop_(loop), exchange_(exchange), fd_(fd), offset_(offset), remaining_(length),
-      done_(std::move(done)), buffer_(new char[kChunkBytes]) {
+      done_(std::move(done)) {
   req_.data = this;
 }
 
 void FileBody::start() {
-  read_next();
+  if (!try_send_file())
+    read_next();
+}
+
+bool FileBody::try_send_file() {
+  if (remaining_ <= kChunkBytes)
+    return false; // see the header: one read and one write are cheaper
+  auto* files = dynamic_cast<http::FileResponder*>(&exchange_);
+  if (files == nullptr || !files->can_send_file())
+    return false;
+  sending_ = true;
+  files->send_file(fd_, offset_, remaining_,
+                   [this](int status, std::uint64_t sent) { on_file_sent(status, sent); });
+  return true;
+}
+
+void FileBody::on_file_sent(int status, std::uint64_t sent) {
+  sending_ = false;
+  offset_ += sent;
+  remaining_ -= std::min(sent, remaining_);
+  if (stopped_) {
+    end(UV_ECANCELED);
+    return;
+  }
+  if (status == http::FileResponder::kFileUnsupported) {
+    read_next(); // the rest the ordinary way
+    return;
+  }
+  end(status);
 }
 
 void FileBody::on_writable() {
@@ -28,7 +58,9 @@ void FileBody::stop() {
   if (ended_ || stopped_)
     return;
   stopped_ = true;
-  // A read in flight, or a delivery on the stack, ends the body itself when it returns.
+  // A read in flight, or a delivery on the stack, ends the body itself when it returns. A
+  // transfer by the connection was dropped with the exchange: its callback never comes.
+  sending_ = false;
   if (!reading_ && !in_delivery_)
     end(UV_ECANCELED);
 }
@@ -38,6 +70,8 @@ void FileBody::read_next() {
     end(0);
     return;
   }
+  if (!buffer_)
+    buffer_.reset(new char[kChunkBytes]);
   auto want = static_cast<unsigned int>(std::min<std::uint64_t>(remaining_, kChunkBytes));
   uv_buf_t buf = uv_buf_init(buffer_.get(), want);
   req_.data = this;

@@ -1,14 +1,25 @@
 #pragma once
-// Streams a byte range of an open file into an exchange's response, one chunk at a time.
+// Sends a byte range of an open file as an exchange's response body.
 //
-// Pull-based backpressure: a chunk is read (uv_fs_read, on libuv's thread pool), handed to
-// `send_body`, and the next read starts only when the exchange has room again (`send_body`
-// returned true, or `on_writable` came). At most one chunk is held, so a file of any size is
-// served in constant memory.
+// Two ways, chosen in `start`:
+// - Zero-copy: when the exchange is the server's own (it offers http::FileResponder) and the
+//   range is longer than kChunkBytes, the connection moves the bytes with sendfile(2) once the
+//   head is written; they never enter user space, and nothing is held here but the callback.
+// - Reading: otherwise, and as the fallback when sendfile cannot be used for the file (the
+//   connection reports kFileUnsupported; reading goes on from the first unsent byte). A chunk is
+//   read (uv_fs_read, on libuv's thread pool), handed to `send_body`, and the next read starts
+//   only when the exchange has room again (`send_body` returned true, or `on_writable` came). At
+//   most one chunk is held.
+// Either way a file of any size is served in constant memory.
 //
-// This is the only code that moves file bytes to the socket, behind three calls (`start`,
-// `on_writable`, `stop`) and one callback. A zero-copy version built on `uv_fs_sendfile` into
-// the connection's socket can replace it without the rest of the mode changing.
+// Why small ranges are read: a range of at most one chunk is read once and handed to
+// `send_body` while the head is still in the write queue, so head and body leave in one write.
+// Through sendfile the same bytes would cost the head its own write, a round trip to the thread
+// pool after it, two descriptor duplicates and a second TCP segment: more work, not less, for
+// bytes that fit in one buffer anyway.
+//
+// This is the only code that moves file bytes, behind three calls (`start`, `on_writable`,
+// `stop`) and one callback.
 
 #include <cstdint>
 #include <functional>
@@ -38,10 +49,14 @@ public:
   // The exchange can take more after `send_body` returned false.
   void on_writable();
   // No more reads. `Done` follows with UV_ECANCELED, at once or when the read in flight returns.
+  // A transfer by the connection ends at once: stop is only called once the exchange is over,
+  // and the connection drops the transfer then (it works on its own descriptor duplicates).
   void stop();
 
 private:
   static void on_read(uv_fs_t* req);
+  bool try_send_file();
+  void on_file_sent(int status, std::uint64_t sent);
   void read_next();
   void handle_read(ssize_t result);
   void end(int status);
@@ -52,9 +67,10 @@ private:
   std::uint64_t offset_;
   std::uint64_t remaining_;
   Done done_;
-  std::unique_ptr<char[]> buffer_;
+  std::unique_ptr<char[]> buffer_; // allocated on the first read
   uv_fs_t req_{};
   bool reading_ = false;     // a uv_fs_read is in flight
+  bool sending_ = false;     // the connection is sending the range with sendfile
   bool waiting_ = false;     // paused until on_writable
   bool in_delivery_ = false; // inside send_body, which may cancel the exchange re-entrantly
   bool stopped_ = false;

@@ -367,3 +367,24 @@ TEST_CASE("the first failing check wins", "[config]") {
   CHECK(fails({"mode=http"}).variable == "fprocess");
   CHECK(fails({"mode=http", "fprocess=cat"}).variable == "http_upstream_url");
 }
+
+TEST_CASE("max_body_size: bytes, 0 or unset for no limit, a bad value stops start-up", "[config]") {
+  CHECK(ok({"fprocess=cat"}).max_body_size == 0);
+  CHECK(ok({"fprocess=cat", "max_body_size=0"}).max_body_size == 0);
+  CHECK(ok({"fprocess=cat", "max_body_size=1048576"}).max_body_size == 1048576);
+  CHECK(ok({"fprocess=cat", "max_body_size=+10"}).max_body_size == 10);
+  CHECK(ok({"fprocess=cat", "max_body_size=9223372036854775807"}).max_body_size ==
+        9223372036854775807ULL);
+  for (const char* value : {"x", "", "-1", "1MB", "1.5", "99999999999999999999"}) {
+    INFO(value);
+    auto e = fails({"fprocess=cat", std::string("max_body_size=") + value});
+    CHECK(e.variable == "max_body_size");
+    CHECK(e.exit_code == 1);
+    CHECK(e.message == "invalid value \"" + std::string(value) +
+                           "\" for max_body_size: expected a whole number of bytes, 0 or more (0 "
+                           "means no limit)");
+  }
+  // After max_inflight, before the port clash and log_buffer_size.
+  CHECK(fails({"max_inflight=x", "max_body_size=x"}).variable == "max_inflight");
+  CHECK(fails({"max_body_size=x", "port=8081", "log_buffer_size=x"}).variable == "max_body_size");
+}

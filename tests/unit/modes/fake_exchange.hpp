@@ -40,6 +40,13 @@ public:
     hold_open_ = false;
     start_feeding();
   }
+  // After a protocol switch the client's side goes on as a tunnel: more bytes after the end of
+  // the request message, then the end of the client's side (a second `on_body_end`).
+  void continue_body(std::string more) {
+    body_.append(more);
+    body_ended_ = false;
+    start_feeding();
+  }
   // `send_body` returns false once this many bytes are queued since the last `on_writable`.
   void set_slow_client(std::size_t window) { window_ = window; }
 

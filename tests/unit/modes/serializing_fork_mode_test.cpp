@@ -196,8 +196,7 @@ TEST_CASE("serializing: the exec timeout kills the function", "[serializing]") {
   CHECK(contains(h.logged(), "Killing the function's process group: exec timeout of 100ms"));
 }
 
-TEST_CASE("serializing: a function that ignores a large stdin still answers 200",
-          "[serializing]") {
+TEST_CASE("serializing: a function that ignores a large stdin still answers 200", "[serializing]") {
   Harness h({"sh", "-c", "echo done"});
   auto ex = h.serve_and_wait(make_request("POST", "/"), std::string(1 << 20, 'z'));
   REQUIRE(ex->head);
@@ -234,4 +233,66 @@ TEST_CASE("serializing: stop() kills running functions", "[serializing]") {
   h.loop.run_until([&] { return contains(h.logged(), "Started logging"); });
   h.finish();
   CHECK(ex->done());
+}
+
+namespace {
+void check_413(const FakeExchange& ex) {
+  CHECK(ex.finished);
+  REQUIRE(ex.head);
+  CHECK(ex.head->status == 413);
+  REQUIRE(ex.response_header("X-OpenFaaS-Internal"));
+  CHECK(*ex.response_header("X-OpenFaaS-Internal") == "of-watchdog");
+  REQUIRE(ex.response_header("Content-Type"));
+  CHECK(*ex.response_header("Content-Type") == "text/plain; charset=utf-8");
+  CHECK(ex.body == "Request body too large: the limit is 25 bytes");
+  CHECK(ex.head->content_length == ex.body.size());
+}
+} // namespace
+
+TEST_CASE("serializing: a declared body over max_body_size is a 413 and nothing runs",
+          "[serializing]") {
+  Harness h({"cat"});
+  h.config.max_body_size = 25;
+  Request r = make_request("POST", "/big", {{"Content-Length", "26"}});
+  r.content_length = 26;
+  auto ex = h.serve_and_wait(std::move(r), std::string(26, 'x'));
+  check_413(*ex);
+  h.finish();
+  std::string log = h.logged();
+  CHECK_FALSE(contains(log, "Started logging"));
+  CHECK(contains(log, "Request body too large: the limit is 25 bytes\n"));
+  CHECK(contains(log, "POST /big - 413 - ContentLength: "));
+}
+
+TEST_CASE("serializing: a chunked body is refused as soon as it passes max_body_size",
+          "[serializing]") {
+  Harness h({"cat"});
+  h.config.max_body_size = 25;
+  Request r = make_request("POST", "/", {{"Transfer-Encoding", "chunked"}});
+  r.chunked = true;
+  auto ex = std::make_shared<FakeExchange>(h.loop.get(), std::move(r));
+  ex->set_body(std::string(30, 'y'), 10);
+  ex->hold_body_open(); // a client still sending: the 413 must not wait for the end
+  h.exchanges.push_back(ex);
+  h.mode.handle(ex);
+  h.loop.run_until([&] { return ex->done(); });
+  check_413(*ex);
+  h.finish();
+  CHECK_FALSE(contains(h.logged(), "Started logging"));
+}
+
+TEST_CASE("serializing: a body of exactly max_body_size passes", "[serializing]") {
+  Harness h({"cat"});
+  h.config.max_body_size = 25;
+  Request r = make_request("POST", "/", {{"Transfer-Encoding", "chunked"}});
+  r.chunked = true;
+  auto chunked = h.serve_and_wait(std::move(r), std::string(25, 'z'));
+  CHECK(chunked->head->status == 200);
+  CHECK(chunked->body == std::string(25, 'z'));
+  Request declared = make_request("POST", "/", {{"Content-Length", "25"}});
+  declared.content_length = 25;
+  auto ex = h.serve_and_wait(std::move(declared), std::string(25, 'w'));
+  CHECK(ex->head->status == 200);
+  CHECK(ex->body == std::string(25, 'w'));
+  h.finish();
 }

@@ -13,6 +13,7 @@
 
 #include "../process/test_loop.hpp"
 #include "fake_exchange.hpp"
+#include "http/file_responder.hpp"
 #include "modes/static_file_mode.hpp"
 #include "ofwatchdog/log.hpp"
 
@@ -73,8 +74,8 @@ struct Harness {
     REQUIRE(mode.start(context) == 0);
   }
 
-  std::shared_ptr<FakeExchange> serve(Request request) {
-    auto ex = std::make_shared<FakeExchange>(loop.get(), std::move(request));
+  template <typename Fake = FakeExchange> std::shared_ptr<Fake> serve(Request request) {
+    auto ex = std::make_shared<Fake>(loop.get(), std::move(request));
     exchanges.push_back(ex);
     mode.handle(ex);
     return ex;
@@ -104,7 +105,90 @@ struct Harness {
   std::vector<std::shared_ptr<FakeExchange>> exchanges;
 };
 
+// A fake that also offers FileResponder, as the server's exchanges do. The test plays the
+// connection: it "sends" part of the range itself (pread) and then reports the outcome.
+class FileFake : public FakeExchange, public http::FileResponder {
+public:
+  using FakeExchange::FakeExchange;
+  bool can_send_file() const override { return head_sent() && !done() && !file_done; }
+  void send_file(uv_file fd, std::uint64_t offset, std::uint64_t length, FileDone done) override {
+    file_fd = fd;
+    file_offset = offset;
+    file_length = length;
+    file_done = std::move(done);
+  }
+  // Appends `count` bytes of the file as if sent, then reports `status`.
+  void complete(int status, std::uint64_t count) {
+    std::string bytes(count, '\0');
+    REQUIRE(::pread(file_fd, bytes.data(), count, static_cast<off_t>(file_offset)) ==
+            static_cast<ssize_t>(count));
+    body += bytes;
+    FileDone done = std::move(file_done);
+    file_done = nullptr;
+    done(status, count);
+  }
+  uv_file file_fd = -1;
+  std::uint64_t file_offset = 0;
+  std::uint64_t file_length = 0;
+  FileDone file_done;
+};
+
 } // namespace
+
+TEST_CASE("static mode: a large range goes to the server's sendfile, small ones are read",
+          "[static][sendfile]") {
+  Tree tree;
+  std::string content;
+  for (int i = 0; content.size() < 300'000; ++i)
+    content += std::to_string(i) + ";";
+  write_file(tree.root + "/big.csv", content);
+  Harness h(tree.root);
+  h.start();
+  int fds_before = open_fd_count();
+
+  SECTION("all sent by the server") {
+    auto ex = h.serve<FileFake>(make_request("GET", "/big.csv", {{"Range", "bytes=1000-"}}));
+    h.loop.run_until([&] { return ex->file_done != nullptr; });
+    CHECK(ex->file_offset == 1000);
+    CHECK(ex->file_length == content.size() - 1000);
+    CHECK(ex->body.empty()); // nothing through send_body
+    ex->complete(0, ex->file_length);
+    h.loop.run_until([&] { return ex->done(); });
+    CHECK(ex->finished);
+    CHECK(ex->status() == 206);
+    CHECK(ex->body == content.substr(1000));
+  }
+  SECTION("sendfile unsupported after a part: the rest is read from where it stopped") {
+    auto ex = h.serve<FileFake>(make_request("GET", "/big.csv"));
+    h.loop.run_until([&] { return ex->file_done != nullptr; });
+    ex->complete(http::FileResponder::kFileUnsupported, 12345);
+    h.loop.run_until([&] { return ex->done(); });
+    CHECK(ex->finished);
+    CHECK(ex->body == content);
+  }
+  SECTION("a file error aborts the response") {
+    auto ex = h.serve<FileFake>(make_request("GET", "/big.csv"));
+    h.loop.run_until([&] { return ex->file_done != nullptr; });
+    ex->complete(UV_EOF, 10);
+    h.loop.run_until([&] { return ex->done(); });
+    CHECK(ex->aborted);
+  }
+  SECTION("cancelled while the server sends: the file is released") {
+    auto ex = h.serve<FileFake>(make_request("GET", "/big.csv"));
+    h.loop.run_until([&] { return ex->file_done != nullptr; });
+    ex->file_done = nullptr; // a cancelled transfer never reports
+    ex->cancel(CancelReason::write_timeout);
+  }
+  SECTION("a range of one chunk or less is read and sent with send_body") {
+    auto ex = h.serve<FileFake>(
+        make_request("GET", "/big.csv", {{"Range", "bytes=10-65545"}})); // 65536 bytes
+    h.loop.run_until([&] { return ex->done(); });
+    CHECK(ex->file_fd == -1);
+    CHECK(ex->body == content.substr(10, 65536));
+  }
+  h.finish();
+  CHECK(open_fd_count() == fds_before);
+}
 
 TEST_CASE("static mode: start-up line, files, and symlinks checked against the root", "[static]") {
   Tree tree;

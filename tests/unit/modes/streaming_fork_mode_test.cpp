@@ -361,3 +361,29 @@ TEST_CASE("streaming: many requests leave nothing behind", "[streaming]") {
   }
   h.finish(); // TestLoop's destructor checks that every handle is closed
 }
+
+TEST_CASE("streaming: a declared body over max_body_size is a 413 before the fork", "[streaming]") {
+  Harness h({"cat"});
+  h.config.max_body_size = 10;
+  h.start();
+  Request big = make_request("POST", "/big", {{"Content-Length", "11"}});
+  big.content_length = 11;
+  auto ex = h.serve(std::move(big), std::string(11, 'x'));
+  h.loop.run_until([&] { return ex->done(); });
+  CHECK(ex->finished);
+  REQUIRE(ex->head);
+  CHECK(ex->head->status == 413);
+  REQUIRE(ex->response_header("X-OpenFaaS-Internal"));
+  CHECK(ex->body == "Request body too large: the limit is 10 bytes");
+  // A chunked body is not limited in streaming mode: it goes through in constant memory.
+  Request chunked = make_request("POST", "/", {{"Transfer-Encoding", "chunked"}});
+  chunked.chunked = true;
+  auto passed = h.serve(std::move(chunked), std::string(20, 'y'));
+  h.loop.run_until([&] { return passed->done(); });
+  CHECK(passed->head->status == 200);
+  CHECK(passed->body == std::string(20, 'y'));
+  h.finish();
+  std::string log = h.logged();
+  CHECK(contains(log, "POST /big - 413 - ContentLength: "));
+  CHECK(contains(log, "POST / - 200 - ContentLength: "));
+}

@@ -1,0 +1,26 @@
+// max_body_size checks and the 413; see body_limit.hpp.
+#include "modes/body_limit.hpp"
+
+#include <fmt/format.h>
+
+namespace ofwatchdog::modes {
+
+bool over_body_limit(const Config& config, std::uint64_t bytes) {
+  return config.max_body_size != 0 && bytes > config.max_body_size;
+}
+
+std::string body_too_large_text(const Config& config) {
+  return fmt::format("Request body too large: the limit is {} bytes", config.max_body_size);
+}
+
+void send_body_too_large(Exchange& exchange, const std::string& text) {
+  exchange.set_handler(nullptr);
+  exchange.send_head(ResponseHead{
+      413,
+      {{"Content-Type", "text/plain; charset=utf-8"}, {"X-OpenFaaS-Internal", "of-watchdog"}},
+      text.size()});
+  exchange.send_body(text);
+  exchange.finish();
+}
+
+} // namespace ofwatchdog::modes
