@@ -22,7 +22,9 @@ namespace ofwatchdog::modes::static_files {
 namespace {
 
 // libuv errors are negated errno values on Unix (uv-errno.h).
-int last_error() { return -errno; }
+int last_error() {
+  return -errno;
+}
 
 int open_file(const std::string& name) {
   int fd;
@@ -132,8 +134,7 @@ void list_directory(ResolveResult& out, int dir_fd, bool proc_fd) {
 
 } // namespace
 
-std::optional<std::string> descriptor_real_path(int fd, const std::string& fallback,
-                                                bool proc_fd) {
+std::optional<std::string> descriptor_real_path(int fd, const std::string& fallback, bool proc_fd) {
   if (proc_fd) {
     char link[32];
     auto link_end = fmt::format_to_n(link, sizeof link - 1, "/proc/self/fd/{}", fd);
@@ -144,8 +145,8 @@ std::optional<std::string> descriptor_real_path(int fd, const std::string& fallb
     if (n > 0 && static_cast<std::size_t>(n) < sizeof target && target[0] == '/')
       return std::string(target, static_cast<std::size_t>(n));
   }
-  char* real = ::realpath(proc_fd ? fmt::format("/proc/self/fd/{}", fd).c_str() : fallback.c_str(),
-                          nullptr);
+  char* real =
+      ::realpath(proc_fd ? fmt::format("/proc/self/fd/{}", fd).c_str() : fallback.c_str(), nullptr);
   if (real == nullptr)
     return std::nullopt;
   std::string result(real);

@@ -35,11 +35,11 @@ struct FileFacts {
 };
 
 struct ResolveInput {
-  std::string root;      // `static_path` as configured
-  std::string real_root; // its real path, or empty when it is not known yet
-  std::string fs_path;   // the target's name under `root` (path_rules' file_system_path)
-  std::string type_name; // the name the content type follows; empty: the target's real name
-  bool proc_fd = true;   // `/proc/self/fd` names open descriptors
+  std::string root;        // `static_path` as configured
+  std::string real_root;   // its real path, or empty when it is not known yet
+  std::string fs_path;     // the target's name under `root` (path_rules' file_system_path)
+  std::string type_name;   // the name the content type follows; empty: the target's real name
+  bool proc_fd = true;     // `/proc/self/fd` names open descriptors
   bool want_index = false; // a directory was asked for with a trailing slash
   bool want_bytes = true;  // the method sends a body (not HEAD)
 };
@@ -57,7 +57,7 @@ struct ResolveResult {
   // The regular file to serve: the target itself, or a directory's usable index.html.
   bool has_file = false;
   FileFacts file;
-  int file_fd = -1;              // open only when the bytes were not read; the loop closes it
+  int file_fd = -1;                 // open only when the bytes were not read; the loop closes it
   std::optional<std::string> bytes; // the whole file, when it was small and a body is wanted
   std::string_view content_type;    // from the name, else sniffed (static storage)
   int read_error = 0;               // a negative libuv error from reading the file

@@ -36,6 +36,14 @@ bool ends_with(std::string_view text, std::string_view suffix) {
 
 } // namespace
 
+std::string_view StaticShared::last_modified(std::time_t mtime) {
+  if (formatted_mtime_ != mtime) {
+    formatted_text_ = http::format_http_date(mtime);
+    formatted_mtime_ = mtime;
+  }
+  return formatted_text_;
+}
+
 void StaticExchange::start(const ModeContext& context, std::shared_ptr<Exchange> exchange,
                            std::shared_ptr<StaticShared> shared) {
   auto* self = new StaticExchange(context, std::move(exchange), std::move(shared));
@@ -172,11 +180,12 @@ void StaticExchange::serve_file() {
     answer_error(result_.read_error);
     return;
   }
-  ConditionalOutcome conditions = evaluate_conditions(request_.method, request_.headers, file.mtime);
+  ConditionalOutcome conditions =
+      evaluate_conditions(request_.method, request_.headers, file.mtime);
   if (conditions.precondition != Precondition::proceed) {
     HeaderList dated;
     if (file.mtime)
-      dated.push_back({"Last-Modified", http::format_http_date(*file.mtime)});
+      dated.push_back({"Last-Modified", std::string(shared_->last_modified(*file.mtime))});
     if (conditions.precondition == Precondition::failed)
       answer_empty(412, std::move(dated), 0);
     else
@@ -213,7 +222,7 @@ void StaticExchange::send_file() {
   HeaderList headers{{"Accept-Ranges", "bytes"},
                      {"Content-Type", std::string(result_.content_type)}};
   if (file.mtime)
-    headers.push_back({"Last-Modified", http::format_http_date(*file.mtime)});
+    headers.push_back({"Last-Modified", std::string(shared_->last_modified(*file.mtime))});
   if (partial_) {
     headers.push_back({"Content-Range", fmt::format("bytes {}-{}/{}", range_first_,
                                                     range_first_ + range_length_ - 1, file.size)});
@@ -247,8 +256,7 @@ void StaticExchange::on_body_done(int status) {
     return;
   }
   if (status != UV_ECANCELED) {
-    context_.log->info(
-        fmt::format("Error reading {}: {}", result_.real_path, uv_strerror(status)));
+    context_.log->info(fmt::format("Error reading {}: {}", result_.real_path, uv_strerror(status)));
     // The head promised a length that can no longer be met: the client must see the cut.
     answered_ = true;
     exchange_->set_handler(nullptr);

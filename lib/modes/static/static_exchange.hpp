@@ -30,8 +30,8 @@
 #include "modes/static/file_body.hpp"
 #include "modes/static/resolve.hpp"
 #include "ofwatchdog/exchange.hpp"
-#include "util/call_depth_guard.hpp"
 #include "ofwatchdog/mode_strategy.hpp"
+#include "util/call_depth_guard.hpp"
 
 namespace ofwatchdog::modes::static_files {
 
@@ -42,6 +42,14 @@ struct StaticShared {
   bool proc_fd = false;           // `/proc/self/fd` is there to name open descriptors
   std::size_t live = 0;           // requests still holding something on the loop
   std::function<void()> on_empty; // set by the mode's stop(); run when `live` drops to zero
+
+  // `Last-Modified` text of the last mtime formatted. Keyed by the exact time, so it can never
+  // be wrong; a file served many times in a row is then formatted once.
+  std::string_view last_modified(std::time_t mtime);
+
+private:
+  std::optional<std::time_t> formatted_mtime_;
+  std::string formatted_text_;
 };
 
 class StaticExchange final : public ExchangeHandler {

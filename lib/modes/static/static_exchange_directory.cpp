@@ -36,7 +36,8 @@ void StaticExchange::send_listing() {
   std::string page = render_listing(std::move(result_.entries));
   HeaderList headers{{"Content-Type", std::string(kHtmlType)}};
   if (result_.target.mtime)
-    headers.push_back({"Last-Modified", http::format_http_date(*result_.target.mtime)});
+    headers.push_back(
+        {"Last-Modified", std::string(shared_->last_modified(*result_.target.mtime))});
   exchange_->send_head(ResponseHead{200, std::move(headers), page.size()});
   exchange_->send_body(page); // dropped by the exchange for HEAD, which keeps the length
   end_response();
