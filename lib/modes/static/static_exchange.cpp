@@ -36,6 +36,14 @@ bool ends_with(std::string_view text, std::string_view suffix) {
 
 } // namespace
 
+std::string_view StaticShared::last_modified(std::time_t mtime) {
+  if (formatted_mtime_ != mtime) {
+    formatted_text_ = http::format_http_date(mtime);
+    formatted_mtime_ = mtime;
+  }
+  return formatted_text_;
+}
+
 void StaticExchange::start(const ModeContext& context, std::shared_ptr<Exchange> exchange,
                            std::shared_ptr<StaticShared> shared) {
   auto* self = new StaticExchange(context, std::move(exchange), std::move(shared));
@@ -47,7 +55,8 @@ StaticExchange::StaticExchange(const ModeContext& context, std::shared_ptr<Excha
                                std::shared_ptr<StaticShared> shared)
     : context_(context), exchange_(std::move(exchange)), shared_(std::move(shared)),
       request_(exchange_->request()) {
-  req_.data = this;
+  work_.data = this;
+  close_req_.data = this;
   ++shared_->live;
 }
 
@@ -79,32 +88,40 @@ void StaticExchange::run() {
     answer_redirect("./");
     return;
   }
-  fs_path_ = file_system_path(shared_->root, path);
-  if (shared_->real_root.empty())
-    resolve_root();
-  else
-    open_target();
-}
-
-// --- the file-system steps --------------------------------------------------------------------
-
-void StaticExchange::on_fs_done(uv_fs_t* req) {
-  auto* self = static_cast<StaticExchange*>(req->data);
-  Entry entry(self);
-  self->fs_busy_ = false;
-  Step next = self->next_;
-  (self->*next)(req);
-}
-
-void StaticExchange::submitted(Step next, int rc) {
+  input_.root = shared_->root;
+  input_.real_root = shared_->real_root;
+  input_.fs_path = file_system_path(shared_->root, path);
+  if (!request_.path.empty())
+    input_.type_name = std::string(base_name(request_.path));
+  input_.proc_fd = shared_->proc_fd;
+  input_.want_index = !request_.path.empty() && request_.path.back() == '/';
+  input_.want_bytes = request_.method != "HEAD";
+  int rc = uv_queue_work(context_.loop, &work_, &StaticExchange::work, &StaticExchange::after_work);
   if (rc < 0) {
-    // libuv refused the request outright; its callback will not run, so run the step now.
-    req_.result = rc;
-    (this->*next)(&req_);
+    answer_text(500, kInternalError);
     return;
   }
-  next_ = next;
   fs_busy_ = true;
+}
+
+// --- the file-system job ----------------------------------------------------------------------
+
+void StaticExchange::work(uv_work_t* work) {
+  // A pool thread: only the job's own input and result are touched.
+  auto* self = static_cast<StaticExchange*>(work->data);
+  self->result_ = resolve_request(self->input_);
+}
+
+void StaticExchange::after_work(uv_work_t* work, int status) {
+  auto* self = static_cast<StaticExchange*>(work->data);
+  Entry entry(self);
+  self->fs_busy_ = false;
+  if (status < 0) { // cancelled before it ran: nothing was opened
+    if (!self->abandoned())
+      self->answer_text(500, kInternalError);
+    return;
+  }
+  self->on_resolved();
 }
 
 bool StaticExchange::abandoned() {
@@ -114,108 +131,25 @@ bool StaticExchange::abandoned() {
   return true;
 }
 
-std::optional<std::string> StaticExchange::real_path_result(uv_fs_t* req) const {
-  if (req->result < 0 || req->ptr == nullptr)
-    return std::nullopt;
-  return std::string(static_cast<const char*>(req->ptr));
-}
-
-StaticExchange::FileFacts StaticExchange::facts_from(const uv_stat_t& st) {
-  FileFacts facts;
-  facts.size = st.st_size;
-  // The original leaves Last-Modified out for a zero time and for the Unix epoch itself.
-  if (st.st_mtim.tv_sec != 0 || st.st_mtim.tv_nsec != 0)
-    facts.mtime = static_cast<std::time_t>(st.st_mtim.tv_sec);
-  facts.is_directory = S_ISDIR(st.st_mode);
-  facts.is_regular = S_ISREG(st.st_mode);
-  return facts;
-}
-
-std::string StaticExchange::descriptor_name(uv_file fd, const std::string& fallback) const {
-  if (!shared_->proc_fd)
-    return fallback;
-  return fmt::format("/proc/self/fd/{}", fd);
-}
-
-void StaticExchange::resolve_root() {
-  // The root did not exist at start-up; it may have been created since.
-  req_.data = this;
-  submitted(&StaticExchange::on_root_resolved,
-            uv_fs_realpath(context_.loop, &req_, shared_->root.c_str(), &on_fs_done));
-}
-
-void StaticExchange::on_root_resolved(uv_fs_t* req) {
-  std::optional<std::string> real = real_path_result(req);
-  uv_fs_req_cleanup(req);
+void StaticExchange::on_resolved() {
+  ResolveResult& r = result_;
+  if (!r.resolved_root.empty() && shared_->real_root.empty())
+    shared_->real_root = r.resolved_root;
+  if (r.file_fd >= 0)
+    open_fds_.push_back(r.file_fd);
   if (abandoned())
     return;
-  if (!real) {
-    answer_text(404, kNotFound);
-    return;
-  }
-  shared_->real_root = *real;
-  open_target();
-}
-
-void StaticExchange::open_target() {
-  req_.data = this;
-  submitted(&StaticExchange::on_target_opened,
-            uv_fs_open(context_.loop, &req_, fs_path_.c_str(), kOpenFlags, 0, &on_fs_done));
-}
-
-void StaticExchange::on_target_opened(uv_fs_t* req) {
-  auto result = static_cast<int>(req->result);
-  uv_fs_req_cleanup(req);
-  if (result >= 0) {
-    target_fd_ = result;
-    open_fds_.push_back(result);
-  }
-  if (abandoned())
-    return;
-  if (result < 0) {
-    answer_error(result);
-    return;
-  }
-  check_real_path(target_fd_, fs_path_, &StaticExchange::on_target_real);
-}
-
-void StaticExchange::check_real_path(uv_file fd, const std::string& name, Step next) {
-  // Resolving the open descriptor rather than the name checks the very file that will be read:
-  // a symlink swapped in after the open cannot redirect the check.
-  real_check_fallback_ = descriptor_name(fd, name);
-  req_.data = this;
-  submitted(next, uv_fs_realpath(context_.loop, &req_, real_check_fallback_.c_str(), &on_fs_done));
-}
-
-void StaticExchange::on_target_real(uv_fs_t* req) {
-  std::optional<std::string> real = real_path_result(req);
-  uv_fs_req_cleanup(req);
-  if (abandoned())
-    return;
-  if (!real || !is_under_root(shared_->real_root, *real)) {
+  if (r.root_missing || r.outside_root) {
     answer_text(404, kNotFound); // outside the root: as if it did not exist
     return;
   }
-  real_path_ = *real;
-  req_.data = this;
-  submitted(&StaticExchange::on_target_stat,
-            uv_fs_fstat(context_.loop, &req_, target_fd_, &on_fs_done));
-}
-
-void StaticExchange::on_target_stat(uv_fs_t* req) {
-  auto result = static_cast<int>(req->result);
-  if (result >= 0)
-    target_ = facts_from(req->statbuf);
-  uv_fs_req_cleanup(req);
-  if (abandoned())
-    return;
-  if (result < 0) {
-    answer_error(result);
+  if (r.open_error < 0) {
+    answer_error(r.open_error);
     return;
   }
-  const std::string& url = request_.path.empty() ? real_path_ : request_.path;
+  const std::string& url = request_.path.empty() ? r.real_path : request_.path;
   bool trailing_slash = !url.empty() && url.back() == '/';
-  if (target_.is_directory) {
+  if (r.target.is_directory) {
     // Relative redirects, as the original: they work behind any prefix a gateway adds.
     if (!trailing_slash) {
       answer_redirect(http::escape_path(base_name(url)) + "/");
@@ -224,7 +158,7 @@ void StaticExchange::on_target_stat(uv_fs_t* req) {
     serve_directory();
     return;
   }
-  if (!target_.is_regular) {
+  if (!r.target.is_regular) {
     // A FIFO, socket or device has no length to serve and may block a reader for ever.
     answer_text(403, kForbidden);
     return;
@@ -233,40 +167,42 @@ void StaticExchange::on_target_stat(uv_fs_t* req) {
     answer_redirect("../" + http::escape_path(base_name(url)));
     return;
   }
-  file_fd_ = target_fd_;
-  file_ = target_;
   // The type follows the name asked for, as the original's: a symlink `page.html` to a `.txt`
   // file is served as HTML.
-  serve_file(base_name(url));
+  serve_file();
 }
 
 // --- files ----------------------------------------------------------------------------------
 
-void StaticExchange::serve_file(std::string_view name) {
-  ConditionalOutcome conditions =
-      evaluate_conditions(request_.method, request_.headers, file_.mtime);
-  HeaderList dated;
-  if (file_.mtime)
-    dated.push_back({"Last-Modified", http::format_http_date(*file_.mtime)});
-  if (conditions.precondition == Precondition::failed) {
-    answer_empty(412, std::move(dated), 0);
+void StaticExchange::serve_file() {
+  const FileFacts& file = result_.file;
+  if (result_.read_error < 0) {
+    answer_error(result_.read_error);
     return;
   }
-  if (conditions.precondition == Precondition::not_modified) {
-    answer_empty(304, std::move(dated), std::nullopt);
+  ConditionalOutcome conditions =
+      evaluate_conditions(request_.method, request_.headers, file.mtime);
+  if (conditions.precondition != Precondition::proceed) {
+    HeaderList dated;
+    if (file.mtime)
+      dated.push_back({"Last-Modified", std::string(shared_->last_modified(*file.mtime))});
+    if (conditions.precondition == Precondition::failed)
+      answer_empty(412, std::move(dated), 0);
+    else
+      answer_empty(304, std::move(dated), std::nullopt);
     return;
   }
   const std::string* range_header = request_.header("Range");
   RangeRequest range;
   if (conditions.range_allowed && range_header != nullptr)
-    range = parse_range(*range_header, file_.size);
+    range = parse_range(*range_header, file.size);
   switch (range.kind) {
   case RangeRequest::Kind::invalid:
     answer_text(416, "invalid range\n");
     return;
   case RangeRequest::Kind::unsatisfiable:
     answer_text(416, "invalid range: failed to overlap\n",
-                {{"Content-Range", fmt::format("bytes */{}", file_.size)}});
+                {{"Content-Range", fmt::format("bytes */{}", file.size)}});
     return;
   case RangeRequest::Kind::single:
     partial_ = true;
@@ -275,45 +211,21 @@ void StaticExchange::serve_file(std::string_view name) {
     break;
   case RangeRequest::Kind::whole:
     range_first_ = 0;
-    range_length_ = file_.size;
+    range_length_ = file.size;
     break;
   }
-  if (std::optional<std::string_view> type = content_type_for_name(name)) {
-    send_file(std::string(*type));
-    return;
-  }
-  // Unknown extension: the type comes from the file's first bytes, whatever range is asked for.
-  sniff_buffer_.resize(static_cast<std::size_t>(std::min<std::uint64_t>(file_.size, kSniffBytes)));
-  if (sniff_buffer_.empty()) {
-    send_file(std::string(sniff_content_type({})));
-    return;
-  }
-  uv_buf_t buf = uv_buf_init(sniff_buffer_.data(), static_cast<unsigned int>(sniff_buffer_.size()));
-  req_.data = this;
-  submitted(&StaticExchange::on_sniffed,
-            uv_fs_read(context_.loop, &req_, file_fd_, &buf, 1, 0, &on_fs_done));
+  send_file();
 }
 
-void StaticExchange::on_sniffed(uv_fs_t* req) {
-  auto result = static_cast<int>(req->result);
-  uv_fs_req_cleanup(req);
-  if (abandoned())
-    return;
-  if (result < 0) {
-    answer_error(result);
-    return;
-  }
-  sniff_buffer_.resize(static_cast<std::size_t>(result));
-  send_file(std::string(sniff_content_type(sniff_buffer_)));
-}
-
-void StaticExchange::send_file(std::string content_type) {
-  HeaderList headers{{"Accept-Ranges", "bytes"}, {"Content-Type", std::move(content_type)}};
-  if (file_.mtime)
-    headers.push_back({"Last-Modified", http::format_http_date(*file_.mtime)});
+void StaticExchange::send_file() {
+  const FileFacts& file = result_.file;
+  HeaderList headers{{"Accept-Ranges", "bytes"},
+                     {"Content-Type", std::string(result_.content_type)}};
+  if (file.mtime)
+    headers.push_back({"Last-Modified", std::string(shared_->last_modified(*file.mtime))});
   if (partial_) {
     headers.push_back({"Content-Range", fmt::format("bytes {}-{}/{}", range_first_,
-                                                    range_first_ + range_length_ - 1, file_.size)});
+                                                    range_first_ + range_length_ - 1, file.size)});
   }
   exchange_->send_head(ResponseHead{partial_ ? 206 : 200, std::move(headers), range_length_});
   // HEAD gets the length without the bytes, so the file is not read at all.
@@ -321,7 +233,16 @@ void StaticExchange::send_file(std::string content_type) {
     end_response();
     return;
   }
-  body_.emplace(context_.loop, *exchange_, file_fd_, range_first_, range_length_,
+  if (result_.bytes) {
+    // A small file was read by the job: the body goes into the write queue behind the head, and
+    // both leave in one write.
+    exchange_->send_body(std::string_view(*result_.bytes)
+                             .substr(static_cast<std::size_t>(range_first_),
+                                     static_cast<std::size_t>(range_length_)));
+    end_response();
+    return;
+  }
+  body_.emplace(context_.loop, *exchange_, result_.file_fd, range_first_, range_length_,
                 [this](int status) {
                   Entry entry(this);
                   on_body_done(status);
@@ -335,7 +256,7 @@ void StaticExchange::on_body_done(int status) {
     return;
   }
   if (status != UV_ECANCELED) {
-    context_.log->info(fmt::format("Error reading {}: {}", real_path_, uv_strerror(status)));
+    context_.log->info(fmt::format("Error reading {}: {}", result_.real_path, uv_strerror(status)));
     // The head promised a length that can no longer be met: the client must see the cut.
     answered_ = true;
     exchange_->set_handler(nullptr);
@@ -357,7 +278,7 @@ void StaticExchange::on_cancel(CancelReason) {
   if (body_)
     body_->stop(); // its Done releases the rest
   else if (!fs_busy_)
-    release(); // otherwise the step in flight sees `cancelled_` and releases
+    release(); // otherwise the job in flight sees `cancelled_` and releases
 }
 
 // --- answers and the end --------------------------------------------------------------------
@@ -422,12 +343,11 @@ void StaticExchange::close_next() {
   while (!open_fds_.empty()) {
     uv_file fd = open_fds_.back();
     open_fds_.pop_back();
-    req_.data = this;
-    if (uv_fs_close(context_.loop, &req_, fd, &on_closed) == 0) {
+    if (uv_fs_close(context_.loop, &close_req_, fd, &on_closed) == 0) {
       fs_busy_ = true;
       return;
     }
-    uv_fs_req_cleanup(&req_);
+    uv_fs_req_cleanup(&close_req_);
   }
   released_ = true;
 }
