@@ -49,7 +49,7 @@ public:
   // The largest response head accepted, as the server's limit for requests.
   static constexpr std::size_t kMaxHeadBytes = 1 << 20;
   // The size of each read from the upstream.
-  static constexpr unsigned kReadBufferSize = 64 * 1024;
+  static constexpr unsigned kReadBufferSize = 256 * 1024;
 
   // Starts connecting to `url`; the result goes to `listener->on_connected`.
   static UpstreamConnection* open(uv_loop_t* loop, const UpstreamUrl& url, Listener* listener);
