@@ -314,15 +314,24 @@ void Connection::update_timer() {
       next = deadline;
     }
   }
-  if (next == 0) {
-    uv_timer_stop(&timer_);
+  // A timer armed for the same or an earlier moment is left alone: when it fires,
+  // handle_timer() checks what is really due and arms it again. Deadlines move later with every
+  // request on a busy keep-alive connection, and moving the timer each time cost a timer-heap
+  // update per call for a timer that then never fires. (With no deadline left, an armed timer
+  // also stays; it fires once for nothing.)
+  if (next == 0 || (timer_deadline_ != 0 && timer_deadline_ <= next)) {
     return;
   }
+  timer_deadline_ = next;
   std::uint64_t now = uv_now(server_.loop());
   uv_timer_start(&timer_, &Connection::on_timer, next > now ? next - now : 0, 0);
 }
 
-void Connection::on_timer(uv_timer_t* timer) { owner(timer)->handle_timer(); }
+void Connection::on_timer(uv_timer_t* timer) {
+  Connection* self = owner(timer);
+  self->timer_deadline_ = 0;
+  self->handle_timer();
+}
 
 void Connection::handle_timer() {
   std::uint64_t now = uv_now(server_.loop());

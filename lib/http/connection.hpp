@@ -175,6 +175,7 @@ private:
   std::uint64_t write_deadline_ = 0;
   std::uint64_t idle_deadline_ = 0;
   std::uint64_t linger_deadline_ = 0;
+  std::uint64_t timer_deadline_ = 0; // when the armed timer fires; 0 when it is not armed
 };
 
 } // namespace ofwatchdog::http

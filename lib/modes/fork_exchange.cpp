@@ -22,6 +22,9 @@ namespace {
 constexpr std::size_t kStdinHighWater = 64 * 1024;
 constexpr std::size_t kStdinLowWater = 16 * 1024;
 
+// Collect policy: the most of the held body offered to the stdin pipe in one write.
+constexpr std::size_t kStdinPiece = 256 * 1024;
+
 constexpr std::string_view kErrorContentType = "text/plain; charset=utf-8";
 
 // The original's wording when the function is stopped for a reason other than its own failure.
@@ -158,8 +161,8 @@ void ForkExchange::on_exit(const process::ExitStatus& status) {
 void ForkExchange::on_body(std::string_view data) {
   Entry entry(this);
   if (policy_ == OutputPolicy::collect) {
-    // The function has not started yet: keep the body, in the pieces it arrived in, so each
-    // piece can be freed as soon as it is queued for stdin. A chunked body (the only kind whose
+    // The function has not started yet: keep the body, in mapped blocks, so each block goes
+    // back to the system as soon as it is queued for stdin. A chunked body (the only kind whose
     // size is not known in advance) is refused as soon as it passes max_body_size, so memory
     // stays bounded by the limit.
     if (completed_ || child_ != nullptr || data.empty())
@@ -171,7 +174,7 @@ void ForkExchange::on_body(std::string_view data) {
       complete();
       return;
     }
-    body_.emplace_back(data);
+    body_.append(data);
     return;
   }
   if (stdin_done_ || child_ == nullptr)
@@ -223,9 +226,12 @@ void ForkExchange::feed_stdin() {
   // The pipe queue is kept short so that the body is not held twice in memory.
   while (!stdin_done_ && child_ != nullptr && !body_.empty() &&
          child_->stdin_queued_bytes() < kStdinHighWater) {
-    std::string piece = std::move(body_.front());
-    body_.pop_front();
-    if (child_->write_stdin(piece) != 0) {
+    // Pieces of a block: most go straight into the pipe, and only what does not fit is copied
+    // into the pipe's write queue, which is then over the mark and stops the loop.
+    std::string_view piece = body_.front().substr(0, kStdinPiece);
+    int rc = child_->write_stdin(piece);
+    body_.consume(piece.size());
+    if (rc != 0) {
       stop_feeding_stdin();
       return;
     }
@@ -256,8 +262,7 @@ void ForkExchange::on_output(std::string_view data) {
   if (!response_open_)
     return;
   if (policy_ == OutputPolicy::collect) {
-    output_.emplace_back(data);
-    output_bytes_ += data.size();
+    output_.append(data);
     return;
   }
   // Decision C1: the 200 is committed by the first byte of output, not before.
@@ -398,12 +403,13 @@ void ForkExchange::respond_collected(const std::string& error) {
     exchange_->send_head(ResponseHead{200,
                                       {{"Content-Type", context_.config->content_type},
                                        {"X-Duration-Seconds", std::move(duration)}},
-                                      output_bytes_});
-    // Each piece is copied into the connection's queue and freed at once, so the output is
+                                      std::uint64_t{output_.size()}});
+    // Each block is copied into the connection's queue and unmapped at once, so the output is
     // not held twice. The write timeout bounds a client that reads too slowly.
     while (!output_.empty()) {
-      exchange_->send_body(output_.front());
-      output_.pop_front();
+      std::string_view piece = output_.front();
+      exchange_->send_body(piece);
+      output_.consume(piece.size());
     }
   } else {
     output_.clear();

@@ -38,7 +38,6 @@
 // timer have closed. Nothing is deleted inside its own call stack (see `Entry`).
 
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -47,6 +46,7 @@
 
 #include <uv.h>
 
+#include "modes/byte_queue.hpp"
 #include "ofwatchdog/exchange.hpp"
 #include "util/call_depth_guard.hpp"
 #include "ofwatchdog/mode_strategy.hpp"
@@ -132,12 +132,12 @@ private:
   // Why the function never ran: its start failed, or (collect policy) the deadline passed or
   // the request ended while the body was still being read.
   std::string spawn_error_;
-  // Collect policy: the body still to be written to stdin, and the output read so far.
-  std::deque<std::string> body_;
+  // Collect policy: the body still to be written to stdin, and the output read so far, in
+  // mapped blocks that go back to the system as they are consumed (see byte_queue.hpp).
+  ByteQueue body_;
   std::uint64_t body_bytes_ = 0; // collect policy: body bytes received so far
   bool too_large_ = false;       // the body is over max_body_size: the answer is a 413
-  std::deque<std::string> output_;
-  std::uint64_t output_bytes_ = 0;
+  ByteQueue output_;
   std::optional<process::ExitStatus> exit_status_;
 
   uv_timer_t timer_{};

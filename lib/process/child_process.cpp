@@ -1,16 +1,33 @@
 // A forked function and its pipes; see child_process.hpp for the ownership rules.
 #include "process/child_process.hpp"
 
+#include <fcntl.h>
+#include <spawn.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cassert>
+#include <cerrno>
+#include <csignal>
 #include <cstdlib>
+#include <unordered_map>
 
 namespace ofwatchdog::process {
 
 namespace {
 
-constexpr std::size_t kReadBufferSize = 64 * 1024;
+// One buffer per thread serves the stdout and stderr reads of every child of its loop: libuv
+// hands each read to its callback before it allocates for the next, and sinks consume the data
+// during the call. So no request allocates a read buffer, and a pipe of 1 MiB is drained in a
+// few reads instead of sixteen.
+constexpr std::size_t kReadBufferSize = 256 * 1024;
+thread_local std::unique_ptr<char[]> read_buffer;
+
+// The size asked for stdin and stdout. Linux's default pipe holds 64 KiB, so `cat` and the
+// watchdog take turns every 64 KiB; a larger pipe lets each side move more per system call.
+// Unprivileged processes are capped by /proc/sys/fs/pipe-max-size (1 MiB by default) and by a
+// per-user total; when the request fails the pipe simply keeps its default size.
+constexpr int kPipeSize = 1024 * 1024;
 
 // A queued stdin write and the bytes it points at.
 struct StdinWrite {
@@ -18,6 +35,31 @@ struct StdinWrite {
   ChildProcess* owner = nullptr;
   std::string data;
 };
+
+// Finished stdin writes kept for reuse with their buffers, so a body streamed into a function
+// that reads slowly does not cost a malloc and a free (and with glibc, heap growth and trimming)
+// per socket read. Small and per thread: a few writes are in flight per loop at a time.
+constexpr std::size_t kSpareWrites = 8;
+constexpr std::size_t kSpareWriteCapacity = 256 * 1024;
+thread_local std::vector<std::unique_ptr<StdinWrite>> spare_writes;
+
+StdinWrite* take_write() {
+  if (spare_writes.empty())
+    return new StdinWrite;
+  StdinWrite* write = spare_writes.back().release();
+  spare_writes.pop_back();
+  return write;
+}
+
+void give_back_write(StdinWrite* write) {
+  if (spare_writes.size() >= kSpareWrites || write->data.capacity() > kSpareWriteCapacity) {
+    delete write;
+    return;
+  }
+  write->data.clear();
+  write->owner = nullptr;
+  spare_writes.emplace_back(write);
+}
 
 bool is_executable_file(const std::string& path) {
   struct stat st {};
@@ -35,21 +77,139 @@ std::string_view path_variable(const std::vector<std::string>& env) {
   return found;
 }
 
+// Bare names already found on PATH: "name\0PATH" -> path. See resolve_program.
+thread_local std::unordered_map<std::string, std::string> resolved_names;
+
+std::string cache_key(std::string_view name, std::string_view path_var) {
+  std::string key;
+  key.reserve(name.size() + 1 + path_var.size());
+  key.append(name).push_back('\0');
+  key.append(path_var);
+  return key;
+}
+
+void forget_resolution(const std::string& name, const std::vector<std::string>& env) {
+  resolved_names.erase(cache_key(name, path_variable(env)));
+}
+
+// Moves `fd` above the standard descriptors, so the dup2 onto 0, 1 and 2 in the child can never
+// overwrite a pipe end another dup2 still needs (possible when the watchdog runs with one of
+// them closed). Returns the descriptor to use, or -1 with errno set.
+int above_stdio(int fd) {
+  if (fd > 2)
+    return fd;
+  int moved = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
+  int saved = errno;
+  ::close(fd);
+  errno = saved;
+  return moved;
+}
+
+// The three pipes of a child: `ours[i]` stays here, `theirs[i]` becomes the child's fd i.
+struct StdioPipes {
+  int ours[3] = {-1, -1, -1};
+  int theirs[3] = {-1, -1, -1};
+
+  // Returns 0 or a negative errno.
+  int create() {
+    for (int i = 0; i < 3; ++i) {
+      int fds[2];
+      // Close-on-exec, so that a child spawned for another request never holds these open.
+      if (::pipe2(fds, O_CLOEXEC) != 0)
+        return -errno;
+      int read_end = above_stdio(fds[0]);
+      int write_end = above_stdio(fds[1]);
+      if (read_end < 0 || write_end < 0) {
+        int error = -errno;
+        if (read_end >= 0)
+          ::close(read_end);
+        if (write_end >= 0)
+          ::close(write_end);
+        return error;
+      }
+      // stdin: the child reads; stdout and stderr: the child writes.
+      ours[i] = i == 0 ? write_end : read_end;
+      theirs[i] = i == 0 ? read_end : write_end;
+      if (i != 2)
+        ::fcntl(ours[i], F_SETPIPE_SZ, kPipeSize); // a failure keeps the default size
+    }
+    return 0;
+  }
+
+  void close_theirs() {
+    for (int& fd : theirs) {
+      if (fd >= 0)
+        ::close(fd);
+      fd = -1;
+    }
+  }
+
+  void close_all() {
+    close_theirs();
+    for (int& fd : ours) {
+      if (fd >= 0)
+        ::close(fd);
+      fd = -1;
+    }
+  }
+};
+
+// posix_spawn with the child's stdio on `pipes`, in a new session, with an empty signal mask
+// and every signal at its default action. Returns 0 or an errno value (the exec's own error
+// included: glibc reports it through the return value).
+int spawn_with_pipes(pid_t* pid, const std::string& path, char* const* argv, char* const* envp,
+                     const StdioPipes& pipes) {
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attr;
+  if (int rc = ::posix_spawn_file_actions_init(&actions); rc != 0)
+    return rc;
+  if (int rc = ::posix_spawnattr_init(&attr); rc != 0) {
+    ::posix_spawn_file_actions_destroy(&actions);
+    return rc;
+  }
+  int rc = 0;
+  for (int i = 0; i < 3 && rc == 0; ++i)
+    rc = ::posix_spawn_file_actions_adddup2(&actions, pipes.theirs[i], i);
+  sigset_t empty;
+  sigset_t all;
+  sigemptyset(&empty);
+  sigfillset(&all);
+  if (rc == 0)
+    rc = ::posix_spawnattr_setsigmask(&attr, &empty);
+  if (rc == 0)
+    rc = ::posix_spawnattr_setsigdefault(&attr, &all);
+  if (rc == 0) {
+    rc = ::posix_spawnattr_setflags(
+        &attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  }
+  if (rc == 0)
+    rc = ::posix_spawn(pid, path.c_str(), &actions, &attr, argv, envp);
+  ::posix_spawnattr_destroy(&attr);
+  ::posix_spawn_file_actions_destroy(&actions);
+  return rc;
+}
+
 } // namespace
 
 ResolvedProgram resolve_program(std::string_view name, const std::vector<std::string>& env) {
   if (name.find('/') != std::string_view::npos)
     return {std::string(name), {}};
   if (!name.empty()) {
-    std::string_view dirs = path_variable(env);
+    std::string_view path_var = path_variable(env);
+    std::string key = cache_key(name, path_var);
+    if (auto found = resolved_names.find(key); found != resolved_names.end())
+      return {found->second, {}};
+    std::string_view dirs = path_var;
     while (!dirs.empty()) {
       std::size_t colon = dirs.find(':');
       std::string_view dir = dirs.substr(0, colon);
       dirs = colon == std::string_view::npos ? std::string_view() : dirs.substr(colon + 1);
       // An empty entry means the current directory, as in every shell.
       std::string candidate = std::string(dir.empty() ? "." : dir) + "/" + std::string(name);
-      if (is_executable_file(candidate))
+      if (is_executable_file(candidate)) {
+        resolved_names.emplace(std::move(key), candidate);
         return {candidate, {}};
+      }
     }
   }
   return {{}, not_in_path_text(name)};
@@ -66,48 +226,49 @@ ChildProcess::SpawnResult ChildProcess::spawn(uv_loop_t* loop, const SpawnOption
     return {nullptr, program.error};
 
   std::vector<char*> args;
+  args.reserve(options.argv.size() + 1);
   for (const std::string& a : options.argv)
     args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   std::vector<char*> env;
+  env.reserve(options.env.size() + 1);
   for (const std::string& e : options.env)
     env.push_back(const_cast<char*>(e.c_str()));
   env.push_back(nullptr);
 
+  StdioPipes pipes;
+  if (int rc = pipes.create(); rc != 0) {
+    pipes.close_all();
+    return {nullptr, spawn_error_text(program.path, rc)};
+  }
+  // The reaper listens for SIGCHLD before the child exists, so an instant exit is not missed.
+  ChildReaper* reaper = ChildReaper::acquire(loop);
+  pid_t pid = 0;
+  int rc = spawn_with_pipes(&pid, program.path, args.data(), env.data(), pipes);
+  pipes.close_theirs();
+  if (rc != 0) {
+    pipes.close_all();
+    reaper->release_if_idle();
+    forget_resolution(options.argv[0], options.env);
+    return {nullptr, spawn_error_text(program.path, -rc)};
+  }
+
   auto* child = new ChildProcess(loop);
-  uv_stdio_container_t stdio[3];
   for (int i = 0; i < 3; ++i) {
     Pipe& p = child->pipes_[i];
     uv_pipe_init(loop, &p.handle, 0);
     p.handle.data = child;
+    // Only a descriptor the loop already watches could fail here: a broken invariant.
+    if (uv_pipe_open(&p.handle, pipes.ours[i]) != 0)
+      std::abort();
     p.open = true;
     ++child->open_handles_;
-    // The readable/writable flags are from the child's point of view.
-    stdio[i].flags = static_cast<uv_stdio_flags>(UV_CREATE_PIPE |
-                                                 (i == 0 ? UV_READABLE_PIPE : UV_WRITABLE_PIPE));
-    stdio[i].data.stream = reinterpret_cast<uv_stream_t*>(&p.handle);
   }
-
-  uv_process_options_t opts{};
-  opts.exit_cb = &ChildProcess::exit_cb;
-  opts.file = program.path.c_str();
-  opts.args = args.data();
-  opts.env = env.data();
-  opts.flags = UV_PROCESS_DETACHED;
-  opts.stdio_count = 3;
-  opts.stdio = stdio;
-  child->process_.data = child;
-  // uv_spawn initialises the process handle even when it fails, so it is closed either way.
-  ++child->open_handles_;
-  int rc = uv_spawn(loop, &child->process_, &opts);
-  if (rc != 0) {
-    std::string error = spawn_error_text(program.path, rc);
-    child->release();
-    return {nullptr, error};
-  }
+  ++child->open_handles_; // the process itself, until it is reaped and released
   child->spawned_ = true;
-  child->pid_ = child->process_.pid;
+  child->pid_ = pid;
   child->exit_callback_ = std::move(on_exit);
+  reaper->track(pid, child);
   return {child, {}};
 }
 
@@ -137,11 +298,10 @@ void ChildProcess::resume_output(Stdio which) {
   }
 }
 
-void ChildProcess::alloc_cb(uv_handle_t* handle, size_t, uv_buf_t* buf) {
-  auto* self = static_cast<ChildProcess*>(handle->data);
-  if (!self->read_buffer_)
-    self->read_buffer_ = std::make_unique<char[]>(kReadBufferSize);
-  *buf = uv_buf_init(self->read_buffer_.get(), kReadBufferSize);
+void ChildProcess::alloc_cb(uv_handle_t*, size_t, uv_buf_t* buf) {
+  if (!read_buffer)
+    read_buffer = std::make_unique<char[]>(kReadBufferSize);
+  *buf = uv_buf_init(read_buffer.get(), kReadBufferSize);
 }
 
 void ChildProcess::read_cb(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
@@ -184,14 +344,14 @@ int ChildProcess::write_stdin(std::string_view data) {
     if (data.empty())
       return 0;
   }
-  auto* w = new StdinWrite;
+  StdinWrite* w = take_write();
   w->data.assign(data);
   w->owner = this;
   w->req.data = w;
   uv_buf_t buf = uv_buf_init(w->data.data(), w->data.size());
   int rc = uv_write(&w->req, stream(Stdio::in), &buf, 1, &ChildProcess::write_cb);
   if (rc != 0) {
-    delete w;
+    give_back_write(w);
     return rc;
   }
   ++writes_pending_;
@@ -201,7 +361,7 @@ int ChildProcess::write_stdin(std::string_view data) {
 void ChildProcess::write_cb(uv_write_t* req, int status) {
   auto* write = static_cast<StdinWrite*>(req->data);
   ChildProcess* self = write->owner;
-  delete write;
+  give_back_write(write);
   self->on_write_done(status);
 }
 
@@ -246,7 +406,7 @@ int ChildProcess::kill_group(int signum) {
   int rc = uv_kill(-pid_, signum);
   // A function may have moved itself to another group; it is still ours to stop.
   if (!exited_) {
-    int direct = uv_process_kill(&process_, signum);
+    int direct = ::kill(pid_, signum) == 0 ? 0 : -errno;
     if (rc != 0)
       rc = direct;
   }
@@ -263,7 +423,7 @@ void ChildProcess::release(std::function<void()> on_closed) {
     close_pipe(which);
   // A process that has not been reaped keeps its handle open until it is, or it would be left
   // a zombie; its owner has normally killed it already.
-  if (!spawned_ || exited_)
+  if (exited_)
     close_process();
 }
 
@@ -271,22 +431,23 @@ void ChildProcess::close_process() {
   if (process_closing_)
     return;
   process_closing_ = true;
-  close_handle(reinterpret_cast<uv_handle_t*>(&process_));
+  // The idle handle is never started: closing it only defers the process's share of the
+  // lifetime to the loop's close phase, so the object is not freed inside its owner's call.
+  uv_idle_init(loop_, &process_done_);
+  close_handle(reinterpret_cast<uv_handle_t*>(&process_done_));
 }
 
-void ChildProcess::exit_cb(uv_process_t* process, int64_t exit_status, int term_signal) {
-  auto* self = static_cast<ChildProcess*>(process->data);
-  self->exited_ = true;
-  self->exit_status_.exit_status = exit_status;
-  self->exit_status_.term_signal = term_signal;
-  if (self->released_) {
-    self->close_process();
+void ChildProcess::on_reaped(const ExitStatus& status) {
+  exited_ = true;
+  exit_status_ = status;
+  if (released_) {
+    close_process();
     return;
   }
-  if (self->exit_callback_) {
-    ExitCallback callback = std::move(self->exit_callback_);
-    self->exit_callback_ = nullptr;
-    callback(self->exit_status_);
+  if (exit_callback_) {
+    ExitCallback callback = std::move(exit_callback_);
+    exit_callback_ = nullptr;
+    callback(exit_status_);
   }
 }
 

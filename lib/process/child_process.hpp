@@ -1,16 +1,22 @@
 #pragma once
-// A forked function: one uv_process_t and three pipes (stdin, stdout, stderr), all owned here.
+// A forked function: a process and three pipes (stdin, stdout, stderr), all owned here.
 //
-// The child is spawned with UV_PROCESS_DETACHED, so it leads a new session and therefore its
-// own process group (pgid == pid): `kill_group` reaches every process it started, which is how
-// a timeout or a client disconnect gets rid of a grandchild still holding stdout (decisions C5
-// and C9).
+// The child is started with posix_spawn (glibc's clone(CLONE_VM|CLONE_VFORK): no copy of our
+// page tables, unlike the plain fork() of libuv 1.44's uv_spawn, which cost most of a request)
+// with POSIX_SPAWN_SETSID, so it leads a new session and therefore its own process group
+// (pgid == pid): `kill_group` reaches every process it started, which is how a timeout or a
+// client disconnect gets rid of a grandchild still holding stdout (decisions C5 and C9). Its
+// signal mask is empty and every signal has its default action (SIGPIPE included, which the
+// watchdog ignores), as after uv_spawn. The pipes are made here (close-on-exec, so no other
+// child inherits them) and opened as uv_pipe_t; stdin and stdout are enlarged to 1 MiB where
+// the system allows it, so a big body moves in fewer, larger reads. The exit is collected by
+// the loop's ChildReaper (child_reaper.hpp).
 //
 // Lifetime: `spawn` returns a heap object that owns itself. Its owner calls `release` when it no
 // longer needs it; from then on no callback reaches the owner, the pipes are closed at once,
-// and the process handle is closed as soon as the process has been reaped (closing it earlier
-// would leave a zombie, because libuv only reaps processes whose handle is open). The object
-// frees itself after the last close callback, then runs the callback given to `release`.
+// and the object stays until the process has been reaped (so no zombie is left). The object
+// frees itself after the last close callback, then runs the callback given to `release`
+// (always later, from the loop, never inside `release`).
 //
 //   auto spawned = ChildProcess::spawn(loop, {argv, env}, [](const ExitStatus& s) { ... });
 //   if (!spawned.child) answer_500(spawned.error);
@@ -29,6 +35,7 @@
 
 #include <uv.h>
 
+#include "process/child_reaper.hpp"
 #include "process/process_error.hpp"
 
 namespace ofwatchdog::process {
@@ -61,11 +68,17 @@ struct ResolvedProgram {
 
 // Resolves argv[0] the way Go's exec.LookPath does: a name containing `/` is used as is; a bare
 // name is searched in the directories of `PATH` (from `env`) for a non-directory with an
-// execute bit. This is done before spawning because libuv's ENOENT cannot tell "no such path"
-// from "not in PATH", and the two have different texts.
+// execute bit. This is done before spawning because the spawn's ENOENT cannot tell "no such
+// path" from "not in PATH", and the two have different texts.
+//
+// A bare name found on PATH is remembered per (name, PATH) for the life of the thread, so the
+// directory search (stat calls, which block the loop) happens once and not on every request:
+// fprocess and its PATH do not change while the watchdog runs. A program installed later in an
+// earlier PATH directory is therefore not picked up until restart; a remembered program that
+// disappears fails to spawn, which forgets it, so the next request searches again.
 ResolvedProgram resolve_program(std::string_view name, const std::vector<std::string>& env);
 
-class ChildProcess {
+class ChildProcess final : private ReapListener {
 public:
   using ExitCallback = std::function<void(const ExitStatus&)>;
   // After each queued stdin write completes: 0, or a negative libuv error (UV_EPIPE when the
@@ -128,6 +141,8 @@ private:
   explicit ChildProcess(uv_loop_t* loop);
   ~ChildProcess() = default;
 
+  void on_reaped(const ExitStatus& status) override;
+
   Pipe& pipe(Stdio which) { return pipes_[static_cast<int>(which)]; }
   uv_stream_t* stream(Stdio which) { return reinterpret_cast<uv_stream_t*>(&pipe(which).handle); }
   void close_handle(uv_handle_t* handle);
@@ -138,11 +153,12 @@ private:
   static void alloc_cb(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
   static void read_cb(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
   static void write_cb(uv_write_t* req, int status);
-  static void exit_cb(uv_process_t* process, int64_t exit_status, int term_signal);
   static void close_cb(uv_handle_t* handle);
 
   uv_loop_t* loop_;
-  uv_process_t process_{};
+  // Closed (never started) once the process is reaped and released: its close callback is the
+  // process's share of the object's lifetime, and keeps the last free out of `release`.
+  uv_idle_t process_done_{};
   Pipe pipes_[3];
   int pid_ = 0;
   bool spawned_ = false;
@@ -156,9 +172,6 @@ private:
   std::function<void()> on_closed_;
   int open_handles_ = 0;
   std::size_t writes_pending_ = 0;
-  // One read buffer serves stdout and stderr: libuv hands each read to its callback before
-  // allocating for the next one, and sinks consume the data during the call.
-  std::unique_ptr<char[]> read_buffer_;
 };
 
 } // namespace ofwatchdog::process

@@ -9,12 +9,11 @@
 
 namespace ofwatchdog::process {
 
-// How a child process ended, as libuv reports it.
+// How a child process ended, as waitpid() reports it.
 struct ExitStatus {
   std::int64_t exit_status = 0; // the status passed to exit(), when not signalled
   int term_signal = 0;          // the signal that killed it, or 0
-  // libuv reaps children itself and does not pass WCOREDUMP on, so this is false in practice;
-  // it exists so the text rule is complete and testable.
+  // WCOREDUMP: the signal wrote a core file (only when the core size limit allows one).
   bool core_dumped = false;
 
   bool success() const { return exit_status == 0 && term_signal == 0; }

@@ -48,7 +48,12 @@ public:
     start_feeding();
   }
   // `send_body` returns false once this many bytes are queued since the last `on_writable`.
-  void set_slow_client(std::size_t window) { window_ = window; }
+  // After `window` bytes every send_body reports a full socket, and on_writable follows
+  // `delay_ms` later: the client takes at most one piece per delay.
+  void set_slow_client(std::size_t window, std::uint64_t delay_ms = 1) {
+    window_ = window;
+    writable_delay_ms_ = delay_ms;
+  }
 
   void cancel(CancelReason reason) {
     if (done())
@@ -91,7 +96,7 @@ public:
     sent_ += data.size();
     if (window_ != 0 && sent_ >= window_) {
       ++stops;
-      uv_timer_start(&writable_timer_, &FakeExchange::writable_cb, 1, 0);
+      uv_timer_start(&writable_timer_, &FakeExchange::writable_cb, writable_delay_ms_, 0);
       return false;
     }
     return true;
@@ -172,6 +177,7 @@ private:
   bool hold_open_ = false;
   bool body_ended_ = false;
   std::size_t window_ = 0;
+  std::uint64_t writable_delay_ms_ = 1;
   std::size_t sent_ = 0;
 };
 

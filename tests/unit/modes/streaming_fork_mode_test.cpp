@@ -328,7 +328,9 @@ TEST_CASE("streaming: backpressure both ways with a slow client", "[streaming]")
     body[i] = static_cast<char>(i * 7 + i / 4096);
   auto ex = std::make_shared<FakeExchange>(h.loop.get(), make_request("POST", "/"));
   ex->set_body(body);
-  ex->set_slow_client(256 * 1024);
+  // Output is read in pieces of up to 256 KiB and the pipes hold 1 MiB each way, so the client
+  // must be really slow (one piece per 20 ms) for stdin to fill up while stdout is held back.
+  ex->set_slow_client(256 * 1024, 20);
   h.exchanges.push_back(ex);
   h.mode.handle(ex);
   h.loop.run_until([&] { return ex->done(); }, 30);
