@@ -95,4 +95,9 @@ void append_chunk(std::string& out, std::string_view data) {
   out += "\r\n";
 }
 
+std::string_view chunk_header(char* out, std::size_t size) {
+  char* end = fmt::format_to(out, "{:x}\r\n", size);
+  return std::string_view(out, static_cast<std::size_t>(end - out));
+}
+
 } // namespace ofwatchdog::http

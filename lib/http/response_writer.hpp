@@ -38,6 +38,10 @@ std::string serialize_head(int status, const HeaderList& headers, const Framing&
 // Appends `data` as one chunk (nothing for empty data, which would end the body).
 void append_chunk(std::string& out, std::string_view data);
 
+// Writes the size line of a chunk of `size` bytes (`<hex>\r\n`) into `out` (at least 20 bytes)
+// and returns it.
+std::string_view chunk_header(char* out, std::size_t size);
+
 // The chunk that ends a chunked body (no trailers).
 inline constexpr std::string_view kLastChunk = "0\r\n\r\n";
 

@@ -111,10 +111,10 @@ bool ServerExchangeImpl::send_body(std::string_view data) {
   }
   framed_bytes_ += data.size();
   if (framing_.chunked) {
-    std::string chunk;
-    chunk.reserve(data.size() + 16);
-    append_chunk(chunk, data);
-    connection_->out().write(std::move(chunk));
+    // The chunk's framing and data go out as one write, without assembling them in a copy.
+    char size_line[24];
+    std::string_view header = chunk_header(size_line, data.size());
+    connection_->out().write({header, data, std::string_view("\r\n")});
   } else {
     connection_->out().write(data);
   }

@@ -17,7 +17,9 @@ WriteQueue::WriteQueue(uv_stream_t* stream, std::function<void(int)> on_written,
                        std::function<void()> on_pending)
     : stream_(stream), on_written_(std::move(on_written)), on_pending_(std::move(on_pending)) {}
 
-void WriteQueue::write(std::string_view data) {
+void WriteQueue::write(std::string_view data) { write({data}); }
+
+void WriteQueue::append(std::string_view data) {
   if (data.empty()) {
     return;
   }
@@ -27,6 +29,37 @@ void WriteQueue::write(std::string_view data) {
     pending_.emplace_back(data);
   }
   pending_added(data.size());
+}
+
+void WriteQueue::write(std::initializer_list<std::string_view> pieces) {
+  std::size_t total = 0;
+  for (std::string_view piece : pieces) {
+    total += piece.size();
+  }
+  std::size_t taken = 0;
+  if (total >= kWriteThrough && !in_flight_) {
+    std::vector<uv_buf_t> bufs;
+    bufs.reserve(pending_.size() + pieces.size());
+    for (std::string& b : pending_) {
+      bufs.push_back(uv_buf_init(b.data(), static_cast<unsigned int>(b.size())));
+    }
+    for (std::string_view piece : pieces) {
+      if (!piece.empty()) {
+        bufs.push_back(
+            uv_buf_init(const_cast<char*>(piece.data()), static_cast<unsigned int>(piece.size())));
+      }
+    }
+    int written = uv_try_write(stream_, bufs.data(), static_cast<unsigned int>(bufs.size()));
+    // An error is not reported here: the bytes stay pending and flush's own attempt reports it.
+    if (written > 0) {
+      taken = consume_pending(static_cast<std::size_t>(written));
+    }
+  }
+  for (std::string_view piece : pieces) {
+    std::size_t skip = taken < piece.size() ? taken : piece.size();
+    taken -= skip;
+    append(piece.substr(skip));
+  }
 }
 
 void WriteQueue::write(std::string&& data) {
@@ -40,6 +73,22 @@ void WriteQueue::write(std::string&& data) {
     pending_.push_back(std::move(data));
   }
   pending_added(size);
+}
+
+std::size_t WriteQueue::consume_pending(std::size_t taken) {
+  std::size_t from_pending = taken < pending_bytes_ ? taken : pending_bytes_;
+  pending_bytes_ -= from_pending;
+  std::size_t rest = from_pending;
+  std::size_t whole = 0;
+  while (whole < pending_.size() && pending_[whole].size() <= rest) {
+    rest -= pending_[whole].size();
+    ++whole;
+  }
+  pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(whole));
+  if (rest > 0) {
+    pending_.front().erase(0, rest);
+  }
+  return taken - from_pending;
 }
 
 void WriteQueue::pending_added(std::size_t bytes) {
@@ -77,17 +126,7 @@ void WriteQueue::submit() {
     return;
   }
   if (written > 0) {
-    std::size_t taken = static_cast<std::size_t>(written);
-    pending_bytes_ -= taken;
-    std::size_t whole = 0;
-    while (whole < pending_.size() && pending_[whole].size() <= taken) {
-      taken -= pending_[whole].size();
-      ++whole;
-    }
-    pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(whole));
-    if (taken > 0) {
-      pending_.front().erase(0, taken);
-    }
+    consume_pending(static_cast<std::size_t>(written));
     if (pending_.empty()) {
       on_written_(0);
       return;

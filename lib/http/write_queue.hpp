@@ -9,9 +9,17 @@
 // that fits the socket buffer therefore costs one syscall and no write request (libuv follows
 // every completed uv_write with an epoll_ctl). The owner decides how much it lets in: `queued()`
 // counts pending and in-flight bytes.
+//
+// Large pieces (a body read of `kWriteThrough` bytes or more) are the exception: when no write is
+// in flight they go to the socket at once, behind whatever is pending, straight from the caller's
+// buffer, and only what the kernel did not take is copied. A proxied body then crosses user space
+// without a copy, and the one read buffer it came from stays hot in the cache. Coalescing gains
+// nothing for such pieces (they fill a writev on their own), and small writes, such as stream
+// events, still wait for the end of the turn.
 
 #include <cstddef>
 #include <functional>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,6 +44,10 @@ public:
   void write(std::string_view data);
   // The same, for bytes the caller has already assembled.
   void write(std::string&& data);
+  // Queues the pieces in order as one write; written through at once when they are large (see
+  // above). Nothing is reported from inside this call: a failed attempt leaves the bytes pending
+  // and the next `flush` reports the error.
+  void write(std::initializer_list<std::string_view> pieces);
   // Writes what is pending, unless a write is in flight (its completion goes on by itself).
   void flush();
 
@@ -49,9 +61,19 @@ private:
   static void on_write_done(uv_write_t* req, int status);
   void submit();
   void pending_added(std::size_t bytes);
+  void append(std::string_view data);
+  // Drops the first `taken` bytes of pending_ (the kernel took them); returns what is left of
+  // `taken` beyond the pending bytes.
+  std::size_t consume_pending(std::size_t taken);
 
   // Buffers grow up to this size by coalescing; larger appends get a buffer of their own.
   static constexpr std::size_t kCoalesceLimit = 64 * 1024;
+
+public:
+  // Pieces at least this large are written through when nothing is in flight.
+  static constexpr std::size_t kWriteThrough = 16 * 1024;
+
+private:
 
   uv_stream_t* stream_;
   std::function<void(int)> on_written_;

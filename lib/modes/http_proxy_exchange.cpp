@@ -202,12 +202,12 @@ void HttpProxyExchange::on_body(std::string_view data) {
 
 void HttpProxyExchange::send_body_piece(std::string_view data) {
   if (framing_.kind == BodyFraming::Kind::chunked && !tunnel_) {
-    std::string chunk = fmt::format("{:x}\r\n", data.size());
-    chunk.append(data);
-    chunk.append("\r\n");
-    connection_->write(std::move(chunk));
+    char size_line[24];
+    auto end = fmt::format_to(size_line, "{:x}\r\n", data.size());
+    connection_->write({std::string_view(size_line, static_cast<std::size_t>(end - size_line)),
+                        data, std::string_view("\r\n")});
   } else {
-    connection_->write(std::string(data));
+    connection_->write(data);
   }
 }
 
@@ -235,7 +235,7 @@ void HttpProxyExchange::end_request_body() {
     return;
   }
   if (framing_.kind == BodyFraming::Kind::chunked)
-    connection_->write(std::string("0\r\n\r\n"));
+    connection_->write(std::string_view("0\r\n\r\n"));
   connection_->set_request_complete(true);
 }
 

@@ -2,6 +2,7 @@
 #include "upstream/upstream_connection.hpp"
 
 #include <cstring>
+#include <memory>
 
 #include <fmt/format.h>
 
@@ -138,25 +139,44 @@ void UpstreamConnection::begin(Listener* listener, std::string_view method, std:
   update_reading();
 }
 
-void UpstreamConnection::write(std::string data) {
-  if (closing_ || write_failed_ || data.empty())
+void UpstreamConnection::write(std::initializer_list<std::string_view> pieces) {
+  if (closing_ || write_failed_)
+    return;
+  std::size_t total = 0;
+  for (std::string_view piece : pieces)
+    total += piece.size();
+  if (total == 0)
     return;
   auto* stream = reinterpret_cast<uv_stream_t*>(&tcp_);
+  std::size_t taken = 0;
   if (queued_bytes_ == 0) {
-    // Nothing of ours is queued, so the socket can be written at once. A request head usually
-    // fits whole; then no write request is made, which also spares libuv's write-completion
-    // pass and the epoll_ctl it does after every uv_write.
-    uv_buf_t direct = uv_buf_init(data.data(), static_cast<unsigned>(data.size()));
-    int written = uv_try_write(stream, &direct, 1);
-    if (written == static_cast<int>(data.size()))
+    // Nothing of ours is queued, so the socket can be written at once, straight from the
+    // caller's buffers. A request head, or a body read, usually fits whole; then nothing is
+    // copied and no write request is made, which also spares libuv's write-completion pass and
+    // the epoll_ctl it does after every uv_write.
+    uv_buf_t bufs[4];
+    unsigned count = 0;
+    for (std::string_view piece : pieces) {
+      if (!piece.empty() && count < 4)
+        bufs[count++] = uv_buf_init(const_cast<char*>(piece.data()), static_cast<unsigned>(piece.size()));
+    }
+    int written = pieces.size() <= 4 ? uv_try_write(stream, bufs, count) : UV_EAGAIN;
+    if (written == static_cast<int>(total))
       return;
     if (written > 0) {
-      data.erase(0, static_cast<std::size_t>(written));
+      taken = static_cast<std::size_t>(written);
     } else if (written != UV_EAGAIN) {
       // Reported by the read side, as for a failed uv_write below.
       write_failed_ = true;
       return;
     }
+  }
+  std::string data;
+  data.reserve(total - taken);
+  for (std::string_view piece : pieces) {
+    std::size_t skip = taken < piece.size() ? taken : piece.size();
+    taken -= skip;
+    data.append(piece.substr(skip));
   }
   auto* request = new WriteRequest;
   request->data = std::move(data);
@@ -244,9 +264,12 @@ void UpstreamConnection::update_reading() {
   }
 }
 
-void UpstreamConnection::alloc_cb(uv_handle_t* handle, std::size_t, uv_buf_t* buf) {
-  UpstreamConnection* self = owner(handle);
-  *buf = uv_buf_init(self->read_buffer_, sizeof(self->read_buffer_));
+void UpstreamConnection::alloc_cb(uv_handle_t*, std::size_t, uv_buf_t* buf) {
+  // One buffer for every connection of the thread's loop: a read is handed on (and copied where
+  // it must wait) before its callback returns, and the loop runs one read callback at a time.
+  // Shared, it stays in the cache, and a pooled connection costs no buffer of its own.
+  static thread_local std::unique_ptr<char[]> buffer(new char[kReadBufferSize]);
+  *buf = uv_buf_init(buffer.get(), kReadBufferSize);
 }
 
 void UpstreamConnection::on_read(ssize_t nread, const uv_buf_t* buf) {

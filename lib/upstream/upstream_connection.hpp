@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 
@@ -47,6 +48,8 @@ public:
   static constexpr std::size_t kWriteLowWater = 64 * 1024;
   // The largest response head accepted, as the server's limit for requests.
   static constexpr std::size_t kMaxHeadBytes = 1 << 20;
+  // The size of each read from the upstream.
+  static constexpr unsigned kReadBufferSize = 256 * 1024;
 
   // Starts connecting to `url`; the result goes to `listener->on_connected`.
   static UpstreamConnection* open(uv_loop_t* loop, const UpstreamUrl& url, Listener* listener);
@@ -56,8 +59,10 @@ public:
 
   // Sends a request head (and later its body with `write`) and reads the response.
   void begin(Listener* listener, std::string_view method, std::string head);
-  // Queues bytes for the upstream (copied).
-  void write(std::string data);
+  // Sends the pieces in order: at once as far as the socket takes them (when nothing of ours is
+  // queued), the rest copied into one write request.
+  void write(std::initializer_list<std::string_view> pieces);
+  void write(std::string_view data) { write({data}); }
   std::size_t queued_bytes() const { return queued_bytes_; }
   // Half-closes the connection: the tunnelled client has nothing more to send.
   void shutdown_write();
@@ -139,7 +144,6 @@ private:
   std::string deferred_error_;
   int pending_ = 0; // handles not yet closed plus requests not yet called back
   std::uint64_t requests_ = 0;
-  char read_buffer_[64 * 1024];
 };
 
 } // namespace ofwatchdog::upstream

@@ -129,3 +129,65 @@ TEST_CASE("a write to a closed peer is reported from flush", "[http][write]") {
   }
   loop.run();
 }
+
+TEST_CASE("a large piece goes to the socket at once, behind what is pending", "[http][write]") {
+  TestLoop loop;
+  {
+    SocketPair pair(loop.get());
+    Events events;
+    WriteQueue queue(
+        pair.stream(), [&events](int status) { ++events.written, events.last_status = status; },
+        [&events] { ++events.pending; });
+    queue.write(std::string_view("HTTP/1.1 200 OK\r\n\r\n"));
+    CHECK(events.pending == 1);
+    std::string body(WriteQueue::kWriteThrough, 'b');
+    queue.write(std::string_view(body));
+    // Written through without waiting for the flush, the head first; nothing is left to do.
+    CHECK(pair.drain_peer() == "HTTP/1.1 200 OK\r\n\r\n" + body);
+    CHECK(queue.idle());
+    CHECK(events.written == 0); // never reported from inside write
+    queue.flush();
+    CHECK(pair.drain_peer().empty());
+    // A small piece is still held for the flush.
+    queue.write(std::string_view("tail"));
+    CHECK(pair.drain_peer().empty());
+    queue.flush();
+    CHECK(pair.drain_peer() == "tail");
+  }
+  loop.run();
+}
+
+TEST_CASE("pieces are written through as one, and what the socket refuses is kept in order",
+          "[http][write]") {
+  TestLoop loop;
+  {
+    SocketPair pair(loop.get());
+    int small = 4096;
+    setsockopt(pair.fds[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+    Events events;
+    WriteQueue queue(
+        pair.stream(), [&events](int status) { ++events.written, events.last_status = status; },
+        [&events] { ++events.pending; });
+    std::string expected;
+    std::string data;
+    for (int i = 0; data.size() < 512 * 1024; ++i)
+      data += std::to_string(i) + ',';
+    queue.write(std::string_view("head;"));
+    queue.write({std::string_view("[1:"), std::string_view(data), std::string_view("]")});
+    expected = "head;[1:" + data + "]";
+    // The socket took part at once; the rest waits, copied, and a second piece queues behind it.
+    CHECK(queue.queued() > 0);
+    CHECK(queue.queued() < expected.size());
+    queue.write({std::string_view("[2:"), std::string_view(data), std::string_view("]")});
+    expected += "[2:" + data + "]";
+    queue.flush();
+    std::string got;
+    loop.run_until([&] {
+      got += pair.drain_peer();
+      return got.size() == expected.size() && queue.idle();
+    });
+    CHECK(got == expected);
+    CHECK(events.last_status == 0);
+  }
+  loop.run();
+}
