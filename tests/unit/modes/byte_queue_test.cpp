@@ -45,9 +45,31 @@ TEST_CASE("bytes come out in order across block boundaries", "[byte_queue]") {
     expected += piece;
   }
   CHECK(q.size() == expected.size());
-  CHECK(q.blocks() == (expected.size() + ByteQueue::kBlockSize - 1) / ByteQueue::kBlockSize);
+  std::size_t blocks = 0;
+  for (std::size_t held = 0; held < expected.size(); ++blocks)
+    held += ByteQueue::block_capacity(blocks);
+  CHECK(q.blocks() == blocks);
   CHECK(drain(q) == expected);
   CHECK(q.blocks() == 0);
+}
+
+TEST_CASE("blocks start small and grow to the mapped size", "[byte_queue]") {
+  CHECK(ByteQueue::block_capacity(0) == 16 * 1024);
+  CHECK(ByteQueue::block_capacity(1) == 64 * 1024);
+  CHECK(ByteQueue::block_capacity(2) == ByteQueue::kBlockSize);
+  ByteQueue q;
+  q.append(std::string(128, 'x'));
+  CHECK(q.blocks() == 1);
+  CHECK(q.front().size() == 128);
+  q.append(std::string(16 * 1024, 'y')); // fills the first block, starts the second
+  CHECK(q.blocks() == 2);
+  CHECK(q.front().size() == 16 * 1024);
+  q.consume(16 * 1024);
+  CHECK(q.front().size() == 128);
+  q.consume(128);
+  CHECK(q.empty());
+  q.append("small again"); // an emptied queue starts over with a small block
+  CHECK(q.front() == "small again");
 }
 
 TEST_CASE("partial consumes and appends after draining", "[byte_queue]") {
