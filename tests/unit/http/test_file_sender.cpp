@@ -4,7 +4,6 @@
 #include <catch2/catch.hpp>
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -20,20 +19,14 @@
 #include "http/file_responder.hpp"
 #include "http/file_sender.hpp"
 #include "http/server.hpp"
+#include "../test_files.hpp"
 
 using namespace ofwatchdog;
 
 namespace {
 
-int open_fd_count() {
-  int count = 0;
-  if (DIR* dir = ::opendir("/proc/self/fd")) {
-    while (::readdir(dir) != nullptr)
-      ++count;
-    ::closedir(dir);
-  }
-  return count;
-}
+using ofwatchdog::testing::open_fd_count;
+using ofwatchdog::testing::write_file;
 
 // A temporary file with `size` bytes of a pattern that shows any offset mistake.
 struct TempFile {

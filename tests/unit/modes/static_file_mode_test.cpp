@@ -1,13 +1,11 @@
 // The static mode end to end on a real loop, with real files and a fake exchange.
 #include <catch2/catch.hpp>
 
-#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <memory>
 #include <string>
 
@@ -16,6 +14,7 @@
 #include "http/file_responder.hpp"
 #include "modes/static_file_mode.hpp"
 #include "ofwatchdog/log.hpp"
+#include "../test_files.hpp"
 
 using namespace ofwatchdog;
 using ofwatchdog::testing::FakeExchange;
@@ -25,19 +24,8 @@ using ofwatchdog::testing::TestLoop;
 
 namespace {
 
-int open_fd_count() {
-  int count = 0;
-  if (DIR* dir = opendir("/proc/self/fd")) {
-    while (readdir(dir) != nullptr)
-      ++count;
-    closedir(dir);
-  }
-  return count;
-}
-
-void write_file(const std::string& path, const std::string& content) {
-  std::ofstream(path, std::ios::binary) << content;
-}
+using ofwatchdog::testing::open_fd_count;
+using ofwatchdog::testing::write_file;
 
 // A temporary tree: <base>/www is the root, <base>/secret lies outside it.
 struct Tree {

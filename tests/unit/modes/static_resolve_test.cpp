@@ -1,36 +1,24 @@
 // The static mode's file-system job (resolve.hpp), run directly: no loop, real files.
 #include <catch2/catch.hpp>
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
-#include <fstream>
 #include <string>
 
 #include <uv.h>
 
 #include "modes/static/resolve.hpp"
+#include "../test_files.hpp"
 
 using namespace ofwatchdog::modes::static_files;
 
 namespace {
 
-int open_fd_count() {
-  int count = 0;
-  if (DIR* dir = opendir("/proc/self/fd")) {
-    while (readdir(dir) != nullptr)
-      ++count;
-    closedir(dir);
-  }
-  return count;
-}
-
-void write_file(const std::string& path, const std::string& content) {
-  std::ofstream(path, std::ios::binary) << content;
-}
+using ofwatchdog::testing::open_fd_count;
+using ofwatchdog::testing::write_file;
 
 // <base>/www is the root; <base>/secret lies outside it.
 struct ResolveTree {
