@@ -1,6 +1,9 @@
 // The static mode; see static_file_mode.hpp.
 #include "modes/static_file_mode.hpp"
 
+#include <cstdlib>
+#include <string_view>
+
 #include <fmt/format.h>
 #include <uv.h>
 
@@ -32,6 +35,11 @@ int StaticFileMode::start(ModeContext& context) {
   rc = uv_fs_stat(context.loop, &req, "/proc/self/fd", nullptr);
   shared_->proc_fd = rc == 0;
   uv_fs_req_cleanup(&req);
+  // OFWATCHDOG_STATIC_INLINE=0 turns the fast path off, so the tests can compare its answers
+  // with the thread-pool job's.
+  const char* inline_switch = std::getenv("OFWATCHDOG_STATIC_INLINE");
+  bool inline_allowed = inline_switch == nullptr || std::string_view(inline_switch) != "0";
+  shared_->inline_resolver.configure(shared_->root, shared_->real_root, inline_allowed);
   return 0;
 }
 

@@ -34,6 +34,8 @@ int open_file(const std::string& name) {
   return fd;
 }
 
+} // namespace
+
 FileFacts facts_from(const struct stat& st) {
   FileFacts facts;
   facts.size = static_cast<std::uint64_t>(st.st_size);
@@ -44,6 +46,8 @@ FileFacts facts_from(const struct stat& st) {
   facts.is_regular = S_ISREG(st.st_mode);
   return facts;
 }
+
+namespace {
 
 // Reads up to `want` bytes from `offset`; fewer only at the end of the file. A negative libuv
 // error when a read fails.

@@ -12,6 +12,8 @@
 // The function only reads its input and writes its result, so it is safe on any thread and is
 // tested without a loop.
 
+#include <sys/stat.h>
+
 #include <cstdint>
 #include <ctime>
 #include <optional>
@@ -67,6 +69,9 @@ struct ResolveResult {
   int list_error = 0;
   std::vector<ListingEntry> entries;
 };
+
+// The facts of a `stat` result as the answer uses them.
+FileFacts facts_from(const struct stat& st);
 
 // Runs every step; blocking. Never throws for a file-system error: they end up in the result.
 ResolveResult resolve_request(const ResolveInput& input);

@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <utility>
@@ -96,6 +97,12 @@ void StaticExchange::run() {
   input_.proc_fd = shared_->proc_fd;
   input_.want_index = !request_.path.empty() && request_.path.back() == '/';
   input_.want_bytes = request_.method != "HEAD";
+  if (shared_->inline_resolver.try_resolve(input_, result_)) {
+    close_inline_ = true;
+    on_resolved();
+    return;
+  }
+  ++shared_->jobs;
   int rc = uv_queue_work(context_.loop, &work_, &StaticExchange::work, &StaticExchange::after_work);
   if (rc < 0) {
     answer_text(500, kInternalError);
@@ -343,6 +350,12 @@ void StaticExchange::close_next() {
   while (!open_fds_.empty()) {
     uv_file fd = open_fds_.back();
     open_fds_.pop_back();
+    if (close_inline_) {
+      // The fast path's descriptor of a read-only regular file on a local file system: closing
+      // it writes nothing back and does not wait, so it is not worth a thread-pool round trip.
+      ::close(fd);
+      continue;
+    }
     if (uv_fs_close(context_.loop, &close_req_, fd, &on_closed) == 0) {
       fs_busy_ = true;
       return;

@@ -3,7 +3,8 @@
 // decisions G1 and G2).
 //
 // Flow. The method and the path are checked first (405, 404, the `index.html` redirect). Then
-// one job on libuv's thread pool (resolve.hpp) does every file-system step: open the target,
+// the fast path (inline_resolve.hpp) tries to find the same result on the loop without waiting;
+// when it cannot, one job on libuv's thread pool (resolve.hpp) does every file-system step: open the target,
 // resolve the opened file's real path (through `/proc/self/fd/N`, so the file checked is the
 // file opened, not whatever the name points to a moment later), `fstat` it, and for a directory
 // asked for with a trailing slash its `index.html` (checked the same way) or its entries; a small
@@ -28,6 +29,7 @@
 #include <uv.h>
 
 #include "modes/static/file_body.hpp"
+#include "modes/static/inline_resolve.hpp"
 #include "modes/static/resolve.hpp"
 #include "ofwatchdog/exchange.hpp"
 #include "ofwatchdog/mode_strategy.hpp"
@@ -42,6 +44,8 @@ struct StaticShared {
   bool proc_fd = false;           // `/proc/self/fd` is there to name open descriptors
   std::size_t live = 0;           // requests still holding something on the loop
   std::function<void()> on_empty; // set by the mode's stop(); run when `live` drops to zero
+  InlineResolver inline_resolver; // the fast path on the loop (inline_resolve.hpp)
+  std::uint64_t jobs = 0;         // resolve jobs queued on the thread pool (tests read it)
 
   // `Last-Modified` text of the last mtime formatted. Keyed by the exact time, so it can never
   // be wrong; a file served many times in a row is then formatted once.
@@ -107,6 +111,7 @@ private:
   ResolveResult result_;
   uv_fs_t close_req_{};
   bool fs_busy_ = false;
+  bool close_inline_ = false; // the descriptor came from the fast path: see close_next
 
   std::vector<uv_file> open_fds_;
   std::uint64_t range_first_ = 0;
