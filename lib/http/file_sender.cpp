@@ -3,9 +3,11 @@
 
 #include <fcntl.h>
 #include <sys/sendfile.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 
@@ -17,7 +19,54 @@ int duplicate(int fd) {
   int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
   return copy < 0 ? -errno : copy;
 }
+
+// cachestat(2), Linux 6.5. The C library headers of the build host may predate it; the number
+// is the same on every architecture (the unified system-call table).
+constexpr long kCachestatCall = 451;
+struct CachestatRange {
+  std::uint64_t off;
+  std::uint64_t len;
+};
+struct Cachestat {
+  std::uint64_t nr_cache;
+  std::uint64_t nr_dirty;
+  std::uint64_t nr_writeback;
+  std::uint64_t nr_evicted;
+  std::uint64_t nr_recently_evicted;
+};
+
+// Off for good once the kernel (or a seccomp filter) refuses cachestat.
+std::atomic<bool> cachestat_usable{true};
+
+std::int64_t call_sendfile(int socket, int file, std::int64_t offset, std::uint64_t length) {
+  off_t at = offset;
+  ssize_t n;
+  do {
+    n = ::sendfile(socket, file, &at, static_cast<std::size_t>(length));
+  } while (n < 0 && errno == EINTR);
+  // libuv's error codes on Linux are negated errno values.
+  return n < 0 ? -errno : n;
+}
 } // namespace
+
+bool FileSender::inline_calls_ = true;
+
+bool FileSender::range_cached(std::uint64_t length) const {
+  if (!inline_calls_ || !cachestat_usable.load(std::memory_order_relaxed))
+    return false;
+  static const std::uint64_t page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+  auto first = static_cast<std::uint64_t>(offset_);
+  CachestatRange range{first, length};
+  Cachestat stat{};
+  if (::syscall(kCachestatCall, file_, &range, &stat, 0) != 0) {
+    if (errno == ENOSYS || errno == EPERM)
+      cachestat_usable.store(false, std::memory_order_relaxed);
+    return false;
+  }
+  std::uint64_t pages = (first + length - 1) / page - first / page + 1;
+  // Dirty and under-writeback pages are in the cache too, and reading them does not wait.
+  return stat.nr_cache >= pages;
+}
 
 FileSender::FileSender(uv_loop_t* loop) : loop_(loop) {
   work_.data = this;
@@ -44,6 +93,10 @@ int FileSender::open(uv_os_fd_t socket) {
   return 0;
 }
 
+void FileSender::set_inline_calls(bool allowed) {
+  inline_calls_ = allowed;
+}
+
 int FileSender::start(uv_file file, std::uint64_t offset, std::uint64_t length, Progress progress,
                       Done done) {
   // One transfer at a time, on an open sender, and never while a call of a cancelled one is
@@ -62,7 +115,16 @@ int FileSender::start(uv_file file, std::uint64_t offset, std::uint64_t length, 
   remaining_ = length;
   progress_ = std::move(progress);
   done_ = std::move(done);
+  asked_ = std::min(remaining_, kMaxPerCall);
+  if (range_cached(asked_) && uv_poll_start(&poll_, UV_WRITABLE, &FileSender::on_poll) == 0) {
+    // Callbacks must not run inside start(): the first call waits for the socket's writable
+    // event (the next loop turn) and is made on the loop from there.
+    polling_ = true;
+    return 0;
+  }
+  starting_ = true;
   queue_call();
+  starting_ = false;
   return 0;
 }
 
@@ -72,6 +134,10 @@ void FileSender::queue_call() {
     return;
   }
   asked_ = std::min(remaining_, kMaxPerCall);
+  if (!starting_ && range_cached(asked_)) {
+    call_inline();
+    return;
+  }
   in_flight_ = true;
   if (int rc = uv_queue_work(loop_, &work_, &FileSender::on_work, &FileSender::on_work_done);
       rc != 0) {
@@ -84,13 +150,25 @@ void FileSender::queue_call() {
 // leaves alone while `in_flight_` is set.
 void FileSender::on_work(uv_work_t* req) {
   auto* self = static_cast<FileSender*>(req->data);
-  off_t offset = self->offset_;
-  ssize_t n;
+  self->result_ = call_sendfile(self->socket_, self->file_, self->offset_, self->asked_);
+}
+
+// On the loop: one sendfile call for a range that cachestat found in the page cache, into the
+// non-blocking socket, so it neither reads the disk nor waits for the peer. A full write that
+// leaves more to send comes back here through handle_result and queue_call; the loop below
+// takes that turn instead of recursing, so the stack stays flat however fast the peer reads.
+void FileSender::call_inline() {
+  if (calling_inline_) {
+    again_ = true;
+    return;
+  }
+  calling_inline_ = true;
   do {
-    n = ::sendfile(self->socket_, self->file_, &offset, static_cast<std::size_t>(self->asked_));
-  } while (n < 0 && errno == EINTR);
-  // libuv's error codes on Linux are negated errno values.
-  self->result_ = n < 0 ? -errno : n;
+    again_ = false;
+    ++inline_count_;
+    handle_result(call_sendfile(socket_, file_, offset_, asked_));
+  } while (again_ && active_ && !closing_);
+  calling_inline_ = false;
 }
 
 void FileSender::on_work_done(uv_work_t* req, int status) {

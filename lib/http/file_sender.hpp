@@ -74,12 +74,20 @@ public:
   // A sendfile error that means the peer is gone rather than the file being unreadable.
   static bool is_socket_error(int status);
 
+  // Whether a range found in the page cache may be sent from the loop (on by default; the
+  // static mode's test switch turns it off with its own fast path).
+  static void set_inline_calls(bool allowed);
+  // sendfile calls made on the loop by this sender (tests read it).
+  std::uint64_t inline_count() const { return inline_count_; }
+
 private:
   static void on_work(uv_work_t* req);
   static void on_work_done(uv_work_t* req, int status);
   static void on_poll(uv_poll_t* handle, int status, int events);
   static void on_poll_closed(uv_handle_t* handle);
   void queue_call();
+  void call_inline();
+  bool range_cached(std::uint64_t length) const;
   void handle_result(std::int64_t result);
   void finish(int status);
   void drop_file();
@@ -95,6 +103,11 @@ private:
   bool in_flight_ = false;
   bool polling_ = false;
   bool closing_ = false;
+  bool starting_ = false;       // inside start(), where no callback may run
+  bool calling_inline_ = false; // inside call_inline's loop
+  bool again_ = false;          // call_inline was asked for another turn
+  std::uint64_t inline_count_ = 0;
+  static bool inline_calls_;
   std::function<void()> closed_;
   Progress progress_;
   Done done_;

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <uv.h>
 
+#include "http/file_sender.hpp"
 #include "modes/static/static_exchange.hpp"
 
 namespace ofwatchdog::modes {
@@ -35,11 +36,13 @@ int StaticFileMode::start(ModeContext& context) {
   rc = uv_fs_stat(context.loop, &req, "/proc/self/fd", nullptr);
   shared_->proc_fd = rc == 0;
   uv_fs_req_cleanup(&req);
-  // OFWATCHDOG_STATIC_INLINE=0 turns the fast path off, so the tests can compare its answers
+  // OFWATCHDOG_STATIC_INLINE=0 turns both fast paths off (the resolve on the loop, and sendfile
+  // calls on the loop for cached ranges), so the tests can compare its answers
   // with the thread-pool job's.
   const char* inline_switch = std::getenv("OFWATCHDOG_STATIC_INLINE");
   bool inline_allowed = inline_switch == nullptr || std::string_view(inline_switch) != "0";
   shared_->inline_resolver.configure(shared_->root, shared_->real_root, inline_allowed);
+  http::FileSender::set_inline_calls(inline_allowed);
   return 0;
 }
 

@@ -49,6 +49,12 @@ struct TempFile {
   std::string content;
 };
 
+// Allows or forbids sendfile calls on the loop for one test, and restores the default.
+struct InlineCalls {
+  explicit InlineCalls(bool allowed) { http::FileSender::set_inline_calls(allowed); }
+  ~InlineCalls() { http::FileSender::set_inline_calls(true); }
+};
+
 struct SenderRun {
   int status = 1; // 1: Done never ran
   std::uint64_t progress = 0;
@@ -90,6 +96,9 @@ TEST_CASE("FileSender reports a file it cannot sendfile from as unsupported", "[
 }
 
 TEST_CASE("FileSender reports a file that ended early as UV_EOF", "[http][sendfile]") {
+  // Either way: a range past the end of the file is never all in the page cache, so the call is
+  // the thread pool's even when calls on the loop are allowed.
+  InlineCalls inline_calls(GENERATE(true, false));
   uv_loop_t loop;
   REQUIRE(uv_loop_init(&loop) == 0);
   TempFile file(10000);
@@ -105,6 +114,7 @@ TEST_CASE("FileSender reports a file that ended early as UV_EOF", "[http][sendfi
     uv_run(&loop, UV_RUN_DEFAULT);
     CHECK(run.status == UV_EOF);
     CHECK(run.progress == 9900);
+    CHECK(sender.inline_count() == 0);
     sender.close([&] { run.closed = true; });
     uv_run(&loop, UV_RUN_DEFAULT);
     CHECK(run.closed);
@@ -121,6 +131,8 @@ TEST_CASE("FileSender reports a file that ended early as UV_EOF", "[http][sendfi
 
 TEST_CASE("FileSender waits on a full socket and can be cancelled and closed there",
           "[http][sendfile]") {
+  bool on_loop = GENERATE(true, false);
+  InlineCalls inline_calls(on_loop);
   uv_loop_t loop;
   REQUIRE(uv_loop_init(&loop) == 0);
   int fds_before = open_fd_count();
@@ -146,6 +158,9 @@ TEST_CASE("FileSender waits on a full socket and can be cancelled and closed the
     CHECK(run.status == 1); // a cancelled transfer reports nothing
     CHECK(run.progress > 0);
     CHECK(run.progress < file.content.size());
+    // The file was just written, so it is in the page cache: the calls are made on the loop
+    // when that is allowed.
+    CHECK((sender->inline_count() > 0) == on_loop);
     delete sender;
     ::close(sockets[0]);
     ::close(sockets[1]);
@@ -233,6 +248,7 @@ std::string client_exchange(int port, const std::string& requests) {
 
 TEST_CASE("the server sends a file range as the body and keeps the connection",
           "[http][sendfile]") {
+  InlineCalls inline_calls(GENERATE(true, false));
   uv_loop_t loop;
   REQUIRE(uv_loop_init(&loop) == 0);
   TempFile file(4u << 20);
