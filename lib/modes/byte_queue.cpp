@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -81,6 +82,13 @@ bool ByteQueue::open_file() {
     return true;
   if (file_failed_ || !file_allowed)
     return false;
+  // A file size limit (ulimit -f) would end the process with SIGXFSZ on a big body; memory
+  // has no such limit.
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_FSIZE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) {
+    file_failed_ = true;
+    return false;
+  }
   fd_ = ::memfd_create("ofwatchdog-queue", MFD_CLOEXEC);
   if (fd_ < 0) {
     file_failed_ = true;

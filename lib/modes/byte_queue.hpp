@@ -15,7 +15,8 @@
 // file is punched out, a megabyte at a time), so moving a body from one queue into a pipe never
 // holds it twice. A queue whose bytes are all in the file can hand the file itself to sendfile
 // (`file_range`). When no memfd can be made (an old kernel, a seccomp filter, no descriptors
-// left) the queue falls back to 1 MiB mapped blocks, unmapped as they are consumed.
+// left), or a file size limit is set, the queue falls back to 1 MiB mapped blocks, unmapped as
+// they are consumed.
 //
 //   ByteQueue q;
 //   q.append(data);                      // copies

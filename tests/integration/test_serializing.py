@@ -215,6 +215,24 @@ def test_big_body_and_output_stay_out_of_the_process_memory(start_watchdog):
         assert grown_kib < 8 * 1024, f"peak RSS grew by {grown_kib} KiB for a 32 MiB body"
 
 
+def test_with_a_file_size_limit_big_bodies_are_held_in_mapped_memory(start_watchdog):
+    # Writing an in-memory file past `ulimit -f` would raise SIGXFSZ, so the queues map memory
+    # instead; the answer is the same, and this time the bytes show in the RSS.
+    wd = start_watchdog(serializing({"fprocess": "cat"}), binary="/bin/sh",
+                        args=("-c", f'ulimit -f 1000000 && exec "{harness.BIN}"'))
+    request(wd.port, "POST", "/", body=b"warm")
+    baseline_kib = wd.rss_kib(peak=True)
+    size = 16 << 20
+    body = bytes((i * 11 + i // 4093) & 0xFF for i in range(1 << 20)) * 16
+    head, out = _post_big(wd, "/", body)
+    assert head.startswith("HTTP/1.1 200 ")
+    assert f"Content-Length: {size}\r\n" in head
+    assert hashlib.sha256(out).hexdigest() == hashlib.sha256(body).hexdigest()
+    if not harness.SANITIZED:
+        grown_kib = wd.rss_kib(peak=True) - baseline_kib
+        assert grown_kib > 12 * 1024, f"peak RSS grew by only {grown_kib} KiB: not mapped memory"
+
+
 def test_client_leaving_while_the_output_is_sent_releases_every_descriptor(start_watchdog):
     wd = start_watchdog(serializing({"fprocess": "cat"}))
     size = 16 << 20
