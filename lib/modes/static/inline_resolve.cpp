@@ -24,17 +24,17 @@ namespace {
 // statfs(2) f_type values of network and user-space file systems, where opening a file may wait
 // on a server even though every name on the way is cached.
 constexpr long kRemoteFileSystems[] = {
-    0x6969,      // NFS
-    0xFF534D42,  // CIFS
-    0xFE534D42,  // SMB2
-    0x517B,      // SMB
-    0x65735546,  // FUSE
-    0x00C36400,  // Ceph
-    0x5346414F,  // AFS
-    0x73757245,  // Coda
-    0x01021997,  // 9P
-    0x01161970,  // GFS2
-    0x7461636F,  // OCFS2
+    0x6969,     // NFS
+    0xFF534D42, // CIFS
+    0xFE534D42, // SMB2
+    0x517B,     // SMB
+    0x65735546, // FUSE
+    0x00C36400, // Ceph
+    0x5346414F, // AFS
+    0x73757245, // Coda
+    0x01021997, // 9P
+    0x01161970, // GFS2
+    0x7461636F, // OCFS2
 };
 
 int open_cached(int dir_fd, const char* name, std::uint64_t flags, std::uint64_t resolve) {
@@ -86,7 +86,7 @@ void InlineResolver::configure(const std::string& root, const std::string& real_
   // A probe for openat2 with RESOLVE_CACHED (Linux 5.12) that a seccomp filter lets through.
   // This runs at start-up, before any request, so it may wait; EAGAIN proves support too.
   int fd = open_cached(AT_FDCWD, real_root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC,
-                              RESOLVE_CACHED | RESOLVE_NO_SYMLINKS);
+                       RESOLVE_CACHED | RESOLVE_NO_SYMLINKS);
   if (fd < 0 && errno != EAGAIN)
     return;
   if (fd >= 0)
@@ -113,7 +113,7 @@ bool InlineResolver::try_resolve(const ResolveInput& input, ResolveResult& out) 
   if (input.real_root.empty() || input.type_name.empty())
     return decline();
   int fd = open_cached(AT_FDCWD, input.fs_path.c_str(), kOpenFlags,
-                              RESOLVE_CACHED | RESOLVE_NO_SYMLINKS);
+                       RESOLVE_CACHED | RESOLVE_NO_SYMLINKS);
   if (fd < 0)
     return declined_for_good(errno);
   struct stat st {};

@@ -102,7 +102,6 @@ void StaticExchange::run() {
     on_resolved();
     return;
   }
-  ++shared_->jobs;
   int rc = uv_queue_work(context_.loop, &work_, &StaticExchange::work, &StaticExchange::after_work);
   if (rc < 0) {
     answer_text(500, kInternalError);

@@ -4,12 +4,12 @@
 //
 // Flow. The method and the path are checked first (405, 404, the `index.html` redirect). Then
 // the fast path (inline_resolve.hpp) tries to find the same result on the loop without waiting;
-// when it cannot, one job on libuv's thread pool (resolve.hpp) does every file-system step: open the target,
-// resolve the opened file's real path (through `/proc/self/fd/N`, so the file checked is the
-// file opened, not whatever the name points to a moment later), `fstat` it, and for a directory
-// asked for with a trailing slash its `index.html` (checked the same way) or its entries; a small
-// file comes back read and closed, a larger one open. Back on the loop: anything outside the
-// root's real path gets 404, a directory gets its redirect, a 304, its index.html or a listing;
+// when it cannot, one job on libuv's thread pool (resolve.hpp) does every file-system step: open
+// the target, resolve the opened file's real path (through `/proc/self/fd/N`, so the file checked
+// is the file opened, not whatever the name points to a moment later), `fstat` it, and for a
+// directory asked for with a trailing slash its `index.html` (checked the same way) or its entries;
+// a small file comes back read and closed, a larger one open. Back on the loop: anything outside
+// the root's real path gets 404, a directory gets its redirect, a 304, its index.html or a listing;
 // a regular file gets its conditional answers, its range, its content type and its bytes, sent
 // at once when they were read, else through a FileBody.
 //
@@ -45,7 +45,6 @@ struct StaticShared {
   std::size_t live = 0;           // requests still holding something on the loop
   std::function<void()> on_empty; // set by the mode's stop(); run when `live` drops to zero
   InlineResolver inline_resolver; // the fast path on the loop (inline_resolve.hpp)
-  std::uint64_t jobs = 0;         // resolve jobs queued on the thread pool (tests read it)
 
   // `Last-Modified` text of the last mtime formatted. Keyed by the exact time, so it can never
   // be wrong; a file served many times in a row is then formatted once.

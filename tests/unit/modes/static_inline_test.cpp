@@ -11,8 +11,8 @@
 #include <cstdlib>
 #include <string>
 
-#include "modes/static/inline_resolve.hpp"
 #include "../test_files.hpp"
+#include "modes/static/inline_resolve.hpp"
 
 using namespace ofwatchdog::modes::static_files;
 
