@@ -83,8 +83,10 @@ void ForkExchange::run() {
     exchange_->set_handler(this);
     return;
   }
-  if (spawn_function())
+  if (spawn_function()) {
     exchange_->set_handler(this); // starts the body (and `100 Continue`)
+    try_splice_body();
+  }
 }
 
 bool ForkExchange::spawn_function() {
@@ -277,6 +279,7 @@ void ForkExchange::on_output(std::string_view data) {
     stdout_paused_ = true;
     child_->pause_output(process::Stdio::out);
   }
+  maybe_splice_output();
 }
 
 void ForkExchange::on_output_end(int status) {
@@ -289,7 +292,7 @@ void ForkExchange::on_output_end(int status) {
 
 void ForkExchange::on_writable() {
   Entry entry(this);
-  if (stdout_paused_ && child_ != nullptr) {
+  if (stdout_paused_ && child_ != nullptr && !output_splice_active_) {
     stdout_paused_ = false;
     child_->resume_output(process::Stdio::out);
   }
@@ -306,6 +309,7 @@ void ForkExchange::kill_and_abandon(std::string_view why) {
     complete();
     return;
   }
+  abandon_output_splice();
   if (child_ != nullptr) {
     if (!killed_) {
       killed_ = true;
@@ -438,6 +442,15 @@ void ForkExchange::log_request(std::string_view status, const std::string& error
 }
 
 void ForkExchange::release() {
+  abandon_output_splice();
+  if (body_splice_active_) {
+    body_splice_active_ = false;
+    if (splice_responder_ != nullptr)
+      splice_responder_->body_taken_end(UV_ECANCELED);
+  }
+  close_splice(body_splice_);
+  close_splice(output_splice_);
+  splice_responder_ = nullptr;
   if (timer_open_) {
     timer_open_ = false;
     ++closes_pending_;

@@ -43,9 +43,12 @@
 #include <string>
 #include <string_view>
 #include <unordered_set>
+#include <vector>
 
 #include <uv.h>
 
+#include "http/body_splice.hpp"
+#include "http/splice_responder.hpp"
 #include "modes/byte_queue.hpp"
 #include "ofwatchdog/exchange.hpp"
 #include "util/call_depth_guard.hpp"
@@ -115,6 +118,17 @@ private:
   void release();
   void destroy_if_finished();
 
+  // Streaming policy, fork_exchange_splice.cpp: a large Content-Length body goes from the
+  // socket into stdin, and stdout into the socket, with splice(2) when the exchange allows it.
+  void try_splice_body();
+  void maybe_splice_output();
+  void on_body_splice_done(int status);
+  void on_output_splice_done(int status);
+  // Ends the output splice (the response is then cut short); the body splice goes on, dropping
+  // the body once stdin is gone, until `release`.
+  void abandon_output_splice();
+  void close_splice(std::unique_ptr<http::BodySplice>& splice);
+
   // process::OutputSink, for stdout.
   void on_output(std::string_view data) override;
   void on_output_end(int status) override;
@@ -139,6 +153,14 @@ private:
   bool too_large_ = false;       // the body is over max_body_size: the answer is a 413
   ByteQueue output_;
   std::optional<process::ExitStatus> exit_status_;
+
+  http::SpliceResponder* splice_responder_ = nullptr; // valid while exchange_ is set
+  std::unique_ptr<http::BodySplice> body_splice_;     // running or finished, not yet closed
+  std::unique_ptr<http::BodySplice> output_splice_;
+  std::vector<std::unique_ptr<http::BodySplice>> closed_splices_; // freed with this object
+  bool body_splice_active_ = false;
+  bool output_splice_active_ = false;
+  bool output_splice_off_ = false; // this exchange cannot splice its output
 
   uv_timer_t timer_{};
   bool timer_open_ = false;
