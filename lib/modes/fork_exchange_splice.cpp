@@ -25,6 +25,9 @@ bool splice_disabled() {
   return disabled;
 }
 
+// Output bytes sent the ordinary way before the rest is spliced.
+constexpr std::uint64_t kSpliceOutputAfter = 64 * 1024;
+
 } // namespace
 
 void ForkExchange::try_splice_body() {
@@ -79,6 +82,10 @@ void ForkExchange::on_body_splice_done(int status) {
 void ForkExchange::maybe_splice_output() {
   if (output_splice_off_ || output_splice_ || policy_ != OutputPolicy::stream ||
       splice_disabled() || child_ == nullptr || !response_open_ || stdout_done_)
+    return;
+  // Small answers stay on the ordinary path: setting a splice up costs a dozen system calls,
+  // which only pays off for a large output.
+  if (exchange_->body_bytes_sent() < kSpliceOutputAfter)
     return;
   if (splice_responder_ == nullptr)
     splice_responder_ = dynamic_cast<http::SpliceResponder*>(exchange_.get());

@@ -9,6 +9,7 @@ same as on the ordinary path."""
 import hashlib
 import socket
 import threading
+import time
 
 import pytest
 
@@ -162,15 +163,21 @@ def test_function_exiting_without_reading_a_spliced_body(start_watchdog):
 
 
 def test_slow_client_hits_the_write_timeout(start_watchdog):
-    # The client never reads a large spliced output: the write timeout ends the exchange and
+    # The client stops reading a large spliced output: the write timeout ends the exchange and
     # the function is killed, as on the ordinary path.
-    wd = start_watchdog({"fprocess": fixture("line_then_zeros.sh") + " 1073741824",
+    wd = start_watchdog({"fprocess": fixture("zeros_pause_zeros.sh") + " 1073741824",
                          "write_timeout": "1s",
                          "exec_timeout": "60s"})
     c = RawConnection(wd.port)
     try:
         c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         c.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        # The first 128 KiB take the ordinary path; once they are read the rest is spliced,
+        # and the client stops reading.
+        c.wait_for_bytes(b"\r\n\r\n")
+        deadline = time.monotonic() + 10
+        while len(c.buf) < 131072 + 200:
+            assert c._fill(deadline)
         wd.wait_for_log(TS + r"Killing the function's process group: the request ended early "
                         r"\(write timeout\)", timeout=15)
     finally:
