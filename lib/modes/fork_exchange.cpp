@@ -310,6 +310,10 @@ void ForkExchange::kill_and_abandon(std::string_view why) {
     return;
   }
   abandon_output_splice();
+  // A cancelled exchange's connection is closing: its body is no longer read. Otherwise the
+  // splice goes on (dropping the body once the function is gone) until the answer is sent.
+  if (!response_open_)
+    abandon_body_splice();
   if (child_ != nullptr) {
     if (!killed_) {
       killed_ = true;
@@ -443,12 +447,7 @@ void ForkExchange::log_request(std::string_view status, const std::string& error
 
 void ForkExchange::release() {
   abandon_output_splice();
-  if (body_splice_active_) {
-    body_splice_active_ = false;
-    if (splice_responder_ != nullptr)
-      splice_responder_->body_taken_end(UV_ECANCELED);
-  }
-  close_splice(body_splice_);
+  abandon_body_splice();
   close_splice(output_splice_);
   splice_responder_ = nullptr;
   if (timer_open_) {

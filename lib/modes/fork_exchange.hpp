@@ -127,6 +127,8 @@ private:
   // Ends the output splice (the response is then cut short); the body splice goes on, dropping
   // the body once stdin is gone, until `release`.
   void abandon_output_splice();
+  // Stops the body splice; the connection learns the body ended early.
+  void abandon_body_splice();
   void close_splice(std::unique_ptr<http::BodySplice>& splice);
 
   // process::OutputSink, for stdout.

@@ -153,6 +153,15 @@ void ForkExchange::abandon_output_splice() {
   close_splice(output_splice_);
 }
 
+void ForkExchange::abandon_body_splice() {
+  if (body_splice_active_) {
+    body_splice_active_ = false;
+    if (splice_responder_ != nullptr)
+      splice_responder_->body_taken_end(UV_ECANCELED);
+  }
+  close_splice(body_splice_);
+}
+
 void ForkExchange::close_splice(std::unique_ptr<http::BodySplice>& splice) {
   if (!splice)
     return;

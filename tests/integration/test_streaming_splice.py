@@ -183,3 +183,18 @@ def test_slow_client_hits_the_write_timeout(start_watchdog):
     finally:
         c.close()
     wd.wait_for_log(TS + r"GET / - 500 - ")
+
+
+def test_stalled_spliced_body_hits_the_read_timeout(start_watchdog):
+    # The client sends part of a large body and stalls: the read timeout cancels the request,
+    # the function is killed and the connection closes (the splice lets go of the socket).
+    wd = start_watchdog({"fprocess": "cat", "read_timeout": "1s", "exec_timeout": "60s"})
+    c = RawConnection(wd.port, timeout=15)
+    try:
+        c.send(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % (8 << 20))
+        c.send(pattern(1 << 20))
+        wd.wait_for_log(TS + r"Killing the function's process group: the request ended early "
+                        r"\(read timeout\)", timeout=15)
+        assert c.is_closed(timeout=15)
+    finally:
+        c.close()
