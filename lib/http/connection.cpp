@@ -170,7 +170,7 @@ void Connection::update_reading() {
   if (closing_) {
     return;
   }
-  bool want = !peer_eof_ && (lingering_ || unparsed() < kReadAhead);
+  bool want = !peer_eof_ && !body_taken_ && (lingering_ || unparsed() < kReadAhead);
   auto* stream = reinterpret_cast<uv_stream_t*>(&tcp_);
   if (want && !reading_) {
     if (uv_read_start(stream, &Connection::on_alloc, &Connection::on_read) == 0) {

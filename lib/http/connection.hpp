@@ -76,6 +76,15 @@ public:
   void send_file(uv_file fd, std::uint64_t offset, std::uint64_t length);
   // Drops the pending or running transfer; nothing more is reported for it.
   void cancel_file();
+  // Spliced bodies (splice_responder.hpp; connection_splice.cpp). While a body is taken the
+  // socket is neither read nor parsed; `taken_body_ended(0)` ends the message as if the parser
+  // had seen all of it.
+  std::optional<SpliceResponder::TakenBody> take_body();
+  void taken_body_ended(int status);
+  // The socket, once the write queue is idle (it is flushed first); -1 while bytes are queued.
+  int splice_output_socket();
+  // A spliced write failed: handled like a failed write, on the next turn.
+  void splice_failed();
 
   // Bytes read ahead beyond the parser while it is suspended.
   static constexpr std::size_t kReadAhead = 64 * 1024;
@@ -169,6 +178,7 @@ private:
   bool closing_ = false;
   bool processing_ = false;
   bool reprocess_ = false;
+  bool body_taken_ = false; // a spliced request body owns the socket's input
 
   // Absolute uv_now() times in milliseconds; 0 when unset.
   std::uint64_t read_deadline_ = 0;

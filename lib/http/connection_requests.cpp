@@ -39,6 +39,9 @@ bool Connection::step() {
     finish_exchange();
     return true;
   case Phase::body:
+    if (body_taken_) {
+      return false; // the body goes around the parser (connection_splice.cpp)
+    }
     if (!discard_body_ && !(exchange_ && exchange_->wants_body())) {
       // After a 101 the end of a body-less request is a formality that must not wait for the
       // handler: only then can the tunnel (and a half-close in it) be seen.

@@ -120,6 +120,15 @@ RequestParser::Result RequestParser::feed(const char* data, std::size_t len) {
   return result;
 }
 
+void RequestParser::skip_to_message_end() {
+  // llhttp_reset keeps the settings, the callbacks' data and the lenient flags (all off).
+  llhttp_reset(&parser_);
+  paused_ = false;
+  in_message_ = false;
+  head_complete_ = false;
+  message_complete_ = false;
+}
+
 int RequestParser::on_message_begin() {
   in_message_ = true;
   head_bytes_ = 0;

@@ -7,6 +7,7 @@
 // are handed out as spans of the caller's buffer.
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -51,6 +52,11 @@ public:
   // The message asked for a protocol switch (or was CONNECT): nothing after it is HTTP.
   bool upgrade() const { return upgrade_; }
   Error error() const { return error_; }
+  // Body bytes of the current Content-Length message the parser has not seen yet.
+  std::uint64_t body_remaining() const { return parser_.content_length; }
+  // The rest of the current message's body was consumed around the parser (spliced): the
+  // parser starts afresh at the next message, as after a message end.
+  void skip_to_message_end();
   // llhttp's explanation of a bad_request, for debugging.
   std::string_view error_reason() const { return error_reason_; }
 

@@ -93,8 +93,9 @@ bool ServerExchangeImpl::send_body(std::string_view data) {
   if (done_ || connection_ == nullptr) {
     return true;
   }
-  if (file_running_) {
-    std::abort(); // these bytes would overtake the file's: the caller broke the FileResponder rule
+  if (file_running_ || output_spliced_) {
+    // These bytes would overtake the file's or the splice's: the caller broke the rule.
+    std::abort();
   }
   if (!head_sent_) {
     send_head(ResponseHead{});
@@ -127,6 +128,10 @@ bool ServerExchangeImpl::send_body(std::string_view data) {
 
 void ServerExchangeImpl::finish() {
   if (done_) {
+    return;
+  }
+  if (output_torn_) {
+    abort(); // a spliced chunk may be incomplete on the wire: no clean end is possible
     return;
   }
   if (connection_ == nullptr) {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "http/file_responder.hpp"
+#include "http/splice_responder.hpp"
 #include "http/response_writer.hpp"
 #include "http/server.hpp"
 
@@ -24,7 +25,9 @@ namespace ofwatchdog::http {
 
 class Connection;
 
-class ServerExchangeImpl final : public ServerExchange, public FileResponder {
+class ServerExchangeImpl final : public ServerExchange,
+                                 public FileResponder,
+                                 public SpliceResponder {
 public:
   ServerExchangeImpl(Connection* connection, Request request, bool expects_continue,
                      bool upgrade_request);
@@ -48,6 +51,12 @@ public:
   // FileResponder
   bool can_send_file() const override;
   void send_file(uv_file fd, std::uint64_t offset, std::uint64_t length, FileDone done) override;
+  // SpliceResponder (server_exchange_splice.cpp)
+  std::optional<TakenBody> take_body() override;
+  void body_taken_end(int status) override;
+  int begin_output_splice(bool& chunked) override;
+  void output_spliced(std::uint64_t bytes) override;
+  void output_splice_end(int status) override;
 
   // --- the connection's side -------------------------------------------------------------
   // The connection should parse body bytes for this exchange now.
@@ -93,6 +102,9 @@ private:
   Framing framing_;
   bool file_running_ = false; // send_file was called and its FileDone has not run
   std::uint64_t file_sent_ = 0;
+  bool body_taken_ = false;    // take_body handed the body out and body_taken_end has not run
+  bool output_spliced_ = false; // begin_output_splice succeeded and output_splice_end has not run
+  bool output_torn_ = false;    // a spliced body was abandoned, maybe inside a chunk
   FileDone file_done_;
   std::vector<std::function<void(const Exchange&)>> done_callbacks_;
 };

@@ -83,8 +83,10 @@ void ForkExchange::run() {
     exchange_->set_handler(this);
     return;
   }
-  if (spawn_function())
+  if (spawn_function()) {
     exchange_->set_handler(this); // starts the body (and `100 Continue`)
+    try_splice_body();
+  }
 }
 
 bool ForkExchange::spawn_function() {
@@ -281,6 +283,7 @@ void ForkExchange::on_output(std::string_view data) {
     stdout_paused_ = true;
     child_->pause_output(process::Stdio::out);
   }
+  maybe_splice_output();
 }
 
 void ForkExchange::on_output_end(int status) {
@@ -297,7 +300,7 @@ void ForkExchange::on_writable() {
     output_body_->on_writable();
     return;
   }
-  if (stdout_paused_ && child_ != nullptr) {
+  if (stdout_paused_ && child_ != nullptr && !output_splice_active_) {
     stdout_paused_ = false;
     child_->resume_output(process::Stdio::out);
   }
@@ -314,6 +317,11 @@ void ForkExchange::kill_and_abandon(std::string_view why) {
     complete();
     return;
   }
+  abandon_output_splice();
+  // A cancelled exchange's connection is closing: its body is no longer read. Otherwise the
+  // splice goes on (dropping the body once the function is gone) until the answer is sent.
+  if (!response_open_)
+    abandon_body_splice();
   if (child_ != nullptr) {
     if (!killed_) {
       killed_ = true;
@@ -490,6 +498,10 @@ void ForkExchange::log_request(std::string_view status, const std::string& error
 }
 
 void ForkExchange::release() {
+  abandon_output_splice();
+  abandon_body_splice();
+  close_splice(output_splice_);
+  splice_responder_ = nullptr;
   if (timer_open_) {
     timer_open_ = false;
     ++closes_pending_;

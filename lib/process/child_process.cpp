@@ -390,6 +390,14 @@ void ChildProcess::close_stdin() {
     close_pipe(Stdio::in);
 }
 
+int ChildProcess::pipe_fd(Stdio which) const {
+  const Pipe& p = pipes_[static_cast<int>(which)];
+  uv_os_fd_t fd = -1;
+  if (!p.open || uv_fileno(reinterpret_cast<const uv_handle_t*>(&p.handle), &fd) != 0)
+    return -1;
+  return fd;
+}
+
 void ChildProcess::close_pipe(Stdio which) {
   Pipe& p = pipe(which);
   p.sink = nullptr;

@@ -121,6 +121,9 @@ public:
   // Closes one pipe now, dropping queued input or unread output; its sink is not called again.
   void close_pipe(Stdio which);
   bool pipe_open(Stdio which) const { return pipes_[static_cast<int>(which)].open; }
+  // The descriptor of an open pipe, for moving bytes around libuv (splice), or -1. The caller
+  // duplicates it and stops this object's reading or writing of the pipe meanwhile.
+  int pipe_fd(Stdio which) const;
 
   // Sends `signum` to the child's whole process group (and to the child itself should it have
   // left the group). Returns 0 or a negative libuv error.
