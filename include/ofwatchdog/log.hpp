@@ -34,13 +34,15 @@ public:
   Logger& operator=(const Logger&) = delete;
 
   // Deferred: relayed and access lines are held in memory until `flush`, or until
-  // kDeferredLimit bytes are held, so that a busy loop writes its log once per turn instead of
-  // once per line. The watchdog turns this on and flushes each time before its loop waits for
-  // events. The watchdog's own lines (`info`) are still written at once, after whatever was
-  // held, so start-up and shutdown lines are never late. Off by default.
+  // kDeferredLimit bytes are held, so that a busy server writes its log in batches instead of
+  // once per line. The watchdog turns this on and flushes a few milliseconds after the first
+  // line is held. The watchdog's own lines (`info`) are still written at once, after whatever
+  // was held, so start-up and shutdown lines are never late. Off by default.
   void set_deferred(bool deferred);
   // Writes out whatever deferred lines are held.
   void flush();
+  // Whether deferred lines are waiting for `flush`.
+  bool holding() const { return !held_err_.empty() || !held_out_.empty(); }
   static constexpr std::size_t kDeferredLimit = 64 * 1024;
 
   // One of the watchdog's own lines, e.g. "Listening on port: 8080".

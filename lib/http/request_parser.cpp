@@ -1,5 +1,7 @@
 #include "http/request_parser.hpp"
 
+#include "util/llhttp_callbacks.hpp"
+
 namespace ofwatchdog::http {
 
 namespace {
@@ -36,28 +38,18 @@ bool valid_field_value(std::string_view value) {
 }
 } // namespace
 
-template <int (RequestParser::*Method)()>
-int RequestParser::event(llhttp_t* parser) {
-  return (static_cast<RequestParser*>(parser->data)->*Method)();
-}
-
-template <int (RequestParser::*Method)(const char*, std::size_t)>
-int RequestParser::data(llhttp_t* parser, const char* at, std::size_t length) {
-  return (static_cast<RequestParser*>(parser->data)->*Method)(at, length);
-}
-
 const llhttp_settings_t& RequestParser::settings() {
   static const llhttp_settings_t kSettings = [] {
     llhttp_settings_t s;
     llhttp_settings_init(&s);
-    s.on_message_begin = &event<&RequestParser::on_message_begin>;
-    s.on_url = &data<&RequestParser::on_url>;
-    s.on_header_field = &data<&RequestParser::on_header_field>;
-    s.on_header_value = &data<&RequestParser::on_header_value>;
-    s.on_header_value_complete = &event<&RequestParser::on_header_value_complete>;
-    s.on_headers_complete = &event<&RequestParser::on_headers_complete>;
-    s.on_body = &data<&RequestParser::on_body>;
-    s.on_message_complete = &event<&RequestParser::on_message_complete>;
+    s.on_message_begin = &llhttp_event<&RequestParser::on_message_begin>;
+    s.on_url = &llhttp_data<&RequestParser::on_url>;
+    s.on_header_field = &llhttp_data<&RequestParser::on_header_field>;
+    s.on_header_value = &llhttp_data<&RequestParser::on_header_value>;
+    s.on_header_value_complete = &llhttp_event<&RequestParser::on_header_value_complete>;
+    s.on_headers_complete = &llhttp_event<&RequestParser::on_headers_complete>;
+    s.on_body = &llhttp_data<&RequestParser::on_body>;
+    s.on_message_complete = &llhttp_event<&RequestParser::on_message_complete>;
     return s;
   }();
   return kSettings;

@@ -55,10 +55,6 @@ public:
   std::string_view error_reason() const { return error_reason_; }
 
 private:
-  template <int (RequestParser::*Method)()>
-  static int event(llhttp_t* parser);
-  template <int (RequestParser::*Method)(const char*, std::size_t)>
-  static int data(llhttp_t* parser, const char* at, std::size_t length);
   static const llhttp_settings_t& settings();
 
   int on_message_begin();

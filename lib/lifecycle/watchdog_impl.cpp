@@ -22,6 +22,8 @@ namespace {
 constexpr auto kMetricsTimeout = std::chrono::milliseconds(500);
 // Keep-alive connections are closed after this long idle when read_timeout does not say.
 constexpr auto kDefaultIdleTimeout = std::chrono::seconds(60);
+// How long a relayed or access line may wait to be written with the ones that follow it.
+constexpr std::uint64_t kLogFlushDelayMs = 5;
 
 template <typename T> WatchdogImpl* owner(T* handle) {
   return static_cast<WatchdogImpl*>(handle->data);
@@ -58,12 +60,23 @@ WatchdogImpl::WatchdogImpl(Config config, std::unique_ptr<ModeStrategy> mode)
   sigint_.data = this;
   uv_timer_init(&loop_, &shutdown_timer_);
   shutdown_timer_.data = this;
-  // Relayed and access lines are written once per loop turn, just before the loop waits for
-  // events again, instead of one write per line. The handle does not keep the loop alive.
+  // Relayed and access lines are written in batches: before the loop waits for events, held
+  // lines arm a short timer, and the timer writes out everything held by then. Under load that
+  // is one write for many requests instead of one per request (at one connection, a third of
+  // the watchdog's writes were access lines); when idle a line is at most a few milliseconds
+  // late. Neither handle keeps the loop alive; closing them flushes.
   log_.set_deferred(true);
+  uv_timer_init(&loop_, &log_timer_);
+  log_timer_.data = this;
+  uv_unref(reinterpret_cast<uv_handle_t*>(&log_timer_));
   uv_prepare_init(&loop_, &log_flush_);
   log_flush_.data = this;
-  uv_prepare_start(&log_flush_, [](uv_prepare_t* h) { owner(h)->log_.flush(); });
+  uv_prepare_start(&log_flush_, [](uv_prepare_t* h) {
+    WatchdogImpl* self = owner(h);
+    if (self->log_.holding() && !uv_is_active(reinterpret_cast<uv_handle_t*>(&self->log_timer_)))
+      uv_timer_start(&self->log_timer_, [](uv_timer_t* t) { owner(t)->log_.flush(); },
+                     kLogFlushDelayMs, 0);
+  });
   uv_unref(reinterpret_cast<uv_handle_t*>(&log_flush_));
 
   context_.loop = &loop_;
@@ -321,6 +334,7 @@ void WatchdogImpl::close_own_handles() {
   uv_close(reinterpret_cast<uv_handle_t*>(&sigint_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&shutdown_timer_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&log_flush_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&log_timer_), nullptr);
   log_.flush();
 }
 

@@ -147,6 +147,10 @@ void ForkExchange::on_cancel(CancelReason reason) {
   Entry entry(this);
   // The exchange is over; nothing may be sent on it any more.
   response_open_ = false;
+  if (output_body_) {
+    output_body_->stop(); // its callback ends the transfer
+    return;
+  }
   kill_and_abandon(fmt::format("the request ended early ({})", cancel_reason_text(reason)));
 }
 
@@ -289,6 +293,10 @@ void ForkExchange::on_output_end(int status) {
 
 void ForkExchange::on_writable() {
   Entry entry(this);
+  if (output_body_) {
+    output_body_->on_writable();
+    return;
+  }
   if (stdout_paused_ && child_ != nullptr) {
     stdout_paused_ = false;
     child_->resume_output(process::Stdio::out);
@@ -396,7 +404,6 @@ void ForkExchange::respond(const std::string& error) {
 
 void ForkExchange::respond_collected(const std::string& error) {
   response_open_ = false;
-  exchange_->set_handler(nullptr);
   std::uint64_t end_ns = exited_ns_.value_or(uv_hrtime());
   std::string duration = fmt::format("{:.6f}", static_cast<double>(end_ns - started_ns_) / 1e9);
   if (error.empty()) {
@@ -404,7 +411,17 @@ void ForkExchange::respond_collected(const std::string& error) {
                                       {{"Content-Type", context_.config->content_type},
                                        {"X-Duration-Seconds", std::move(duration)}},
                                       std::uint64_t{output_.size()}});
-    // Each block is copied into the connection's queue and unmapped at once, so the output is
+    // The first bytes, in heap blocks, go into the connection's queue behind the head; a large
+    // rest, in the queue's in-memory file, goes out with sendfile (see send_output_file).
+    while (!output_.empty() && !output_.file_range()) {
+      std::string_view piece = output_.front();
+      exchange_->send_body(piece);
+      output_.consume(piece.size());
+    }
+    if (send_output_file())
+      return; // the handler stays set until the file is sent: it hears of a cancel
+    exchange_->set_handler(nullptr);
+    // Each block is copied into the connection's queue and freed at once, so the output is
     // not held twice. The write timeout bounds a client that reads too slowly.
     while (!output_.empty()) {
       std::string_view piece = output_.front();
@@ -412,6 +429,7 @@ void ForkExchange::respond_collected(const std::string& error) {
       output_.consume(piece.size());
     }
   } else {
+    exchange_->set_handler(nullptr);
     output_.clear();
     exchange_->send_head(ResponseHead{500,
                                       {{"Content-Type", std::string(kErrorContentType)},
@@ -420,6 +438,39 @@ void ForkExchange::respond_collected(const std::string& error) {
     exchange_->send_body(error);
   }
   exchange_->finish();
+}
+
+bool ForkExchange::send_output_file() {
+  std::optional<ByteQueue::FileRange> range = output_.file_range();
+  // A short rest is cheaper copied than handed to the thread pool (see file_body.hpp).
+  if (!range || range->length <= static_files::FileBody::kChunkBytes)
+    return false;
+  output_file_bytes_ = range->length;
+  ++closes_pending_; // the exchange and this object stay until the body is out
+  output_body_.emplace(context_.loop, *exchange_, range->fd, range->offset, range->length,
+                       [this](int status) {
+                         Entry entry(this);
+                         on_output_file_sent(status);
+                       });
+  output_body_->start();
+  return true;
+}
+
+void ForkExchange::on_output_file_sent(int status) {
+  // UV_ECANCELED: the exchange was cancelled (on_cancel stopped the body) and is over already.
+  if (status != UV_ECANCELED) {
+    exchange_->set_handler(nullptr);
+    if (status == 0) {
+      exchange_->finish();
+    } else {
+      // The head promised a length that can no longer be met: the client must see the cut.
+      context_.log->info(fmt::format("Error sending the output: {}", uv_strerror(status)));
+      exchange_->abort();
+    }
+  }
+  output_.clear();
+  exchange_.reset();
+  --closes_pending_;
 }
 
 void ForkExchange::log_request(std::string_view status, const std::string& error) {
@@ -432,7 +483,8 @@ void ForkExchange::log_request(std::string_view status, const std::string& error
   record.method = request.method;
   record.uri = request.target;
   record.status = status;
-  record.bytes = static_cast<std::int64_t>(exchange_->body_bytes_sent());
+  // Bytes still going out from the output file count as sent, as copied ones do.
+  record.bytes = static_cast<std::int64_t>(exchange_->body_bytes_sent() + output_file_bytes_);
   record.seconds = static_cast<double>(uv_hrtime() - started_ns_) / 1e9;
   context_.log->access(record);
 }
@@ -455,7 +507,8 @@ void ForkExchange::release() {
     });
     child_ = nullptr;
   }
-  exchange_.reset();
+  if (!output_body_)
+    exchange_.reset(); // otherwise once the output file is sent
 }
 
 void ForkExchange::destroy_if_finished() {

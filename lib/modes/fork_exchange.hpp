@@ -47,6 +47,7 @@
 #include <uv.h>
 
 #include "modes/byte_queue.hpp"
+#include "modes/static/file_body.hpp"
 #include "ofwatchdog/exchange.hpp"
 #include "util/call_depth_guard.hpp"
 #include "ofwatchdog/mode_strategy.hpp"
@@ -109,6 +110,10 @@ private:
   std::string failure_text() const;
   void respond(const std::string& error);
   void respond_collected(const std::string& error);
+  // Collect policy: sends the output's in-memory file as the rest of the body, if it has one
+  // worth it; returns false when the caller must copy the rest itself.
+  bool send_output_file();
+  void on_output_file_sent(int status);
   // The 413 for a body over max_body_size, and its log lines.
   void respond_too_large();
   void log_request(std::string_view status, const std::string& error);
@@ -139,6 +144,9 @@ private:
   bool too_large_ = false;       // the body is over max_body_size: the answer is a 413
   ByteQueue output_;
   std::optional<process::ExitStatus> exit_status_;
+  // Collect policy: the output's file on its way to the client, and its length (for the log).
+  std::optional<static_files::FileBody> output_body_;
+  std::uint64_t output_file_bytes_ = 0;
 
   uv_timer_t timer_{};
   bool timer_open_ = false;

@@ -1,31 +1,24 @@
 // The upstream response parser; see response_parser.hpp.
 #include "upstream/response_parser.hpp"
 
+#include "util/llhttp_callbacks.hpp"
+
 #include <fmt/format.h>
 
 namespace ofwatchdog::upstream {
-
-template <int (ResponseParser::*Method)()> int ResponseParser::event(llhttp_t* parser) {
-  return (static_cast<ResponseParser*>(parser->data)->*Method)();
-}
-
-template <int (ResponseParser::*Method)(const char*, std::size_t)>
-int ResponseParser::data(llhttp_t* parser, const char* at, std::size_t length) {
-  return (static_cast<ResponseParser*>(parser->data)->*Method)(at, length);
-}
 
 const llhttp_settings_t& ResponseParser::settings() {
   static const llhttp_settings_t kSettings = [] {
     llhttp_settings_t s;
     llhttp_settings_init(&s);
-    s.on_message_begin = &event<&ResponseParser::on_message_begin>;
-    s.on_status = &data<&ResponseParser::on_status>;
-    s.on_header_field = &data<&ResponseParser::on_header_field>;
-    s.on_header_value = &data<&ResponseParser::on_header_value>;
-    s.on_header_value_complete = &event<&ResponseParser::on_header_value_complete>;
-    s.on_headers_complete = &event<&ResponseParser::on_headers_complete>;
-    s.on_body = &data<&ResponseParser::on_body>;
-    s.on_message_complete = &event<&ResponseParser::on_message_complete>;
+    s.on_message_begin = &llhttp_event<&ResponseParser::on_message_begin>;
+    s.on_status = &llhttp_data<&ResponseParser::on_status>;
+    s.on_header_field = &llhttp_data<&ResponseParser::on_header_field>;
+    s.on_header_value = &llhttp_data<&ResponseParser::on_header_value>;
+    s.on_header_value_complete = &llhttp_event<&ResponseParser::on_header_value_complete>;
+    s.on_headers_complete = &llhttp_event<&ResponseParser::on_headers_complete>;
+    s.on_body = &llhttp_data<&ResponseParser::on_body>;
+    s.on_message_complete = &llhttp_event<&ResponseParser::on_message_complete>;
     return s;
   }();
   return kSettings;

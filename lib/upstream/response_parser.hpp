@@ -66,9 +66,6 @@ public:
   const std::string& error_text() const { return error_text_; }
 
 private:
-  template <int (ResponseParser::*Method)()> static int event(llhttp_t* parser);
-  template <int (ResponseParser::*Method)(const char*, std::size_t)>
-  static int data(llhttp_t* parser, const char* at, std::size_t length);
   static const llhttp_settings_t& settings();
 
   bool count_head_bytes(std::size_t length);

@@ -387,20 +387,44 @@ void UpstreamConnection::watch_idle(std::uint64_t idle_ms, std::function<void()>
   listener_ = nullptr;
   paused_ = false;
   on_idle_lost_ = std::move(on_lost);
-  uv_timer_start(
-      &timer_, [](uv_timer_t* timer) { owner(timer)->lose_idle(); }, idle_ms, 0);
+  idle_deadline_ = uv_now(loop_) + idle_ms;
+  // A connection goes back to the pool after every request. A timer already armed for an
+  // earlier moment is left alone (it re-arms itself for the real deadline when it fires), so a
+  // busy connection does not move the timer twice per request.
+  if (timer_deadline_ == 0 || timer_deadline_ > idle_deadline_)
+    arm_idle_timer();
   update_reading();
+}
+
+void UpstreamConnection::arm_idle_timer() {
+  timer_deadline_ = idle_deadline_;
+  std::uint64_t now = uv_now(loop_);
+  uv_timer_start(
+      &timer_,
+      [](uv_timer_t* timer) {
+        UpstreamConnection* self = owner(timer);
+        self->timer_deadline_ = 0;
+        if (self->idle_deadline_ == 0)
+          return;
+        if (uv_now(self->loop_) >= self->idle_deadline_)
+          self->lose_idle();
+        else
+          self->arm_idle_timer();
+      },
+      idle_deadline_ > now ? idle_deadline_ - now : 0, 0);
 }
 
 void UpstreamConnection::stop_idle_watch() {
   on_idle_lost_ = nullptr;
-  uv_timer_stop(&timer_);
+  idle_deadline_ = 0;
   update_reading();
 }
 
 void UpstreamConnection::lose_idle() {
   std::function<void()> on_lost = std::move(on_idle_lost_);
   on_idle_lost_ = nullptr;
+  idle_deadline_ = 0;
+  timer_deadline_ = 0;
   uv_timer_stop(&timer_);
   state_ = State::done;
   update_reading();

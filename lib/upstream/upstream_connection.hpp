@@ -108,6 +108,7 @@ private:
   void on_eof();
   void fail(const std::string& cause);
   void lose_idle();
+  void arm_idle_timer();
   void update_reading();
   void maybe_free();
 
@@ -122,6 +123,8 @@ private:
   uv_loop_t* loop_;
   uv_tcp_t tcp_{};
   uv_timer_t timer_{};
+  std::uint64_t idle_deadline_ = 0;  // loop time when an idle connection is dropped; 0: in use
+  std::uint64_t timer_deadline_ = 0; // loop time the idle timer is armed for; 0: not armed
   uv_connect_t connect_req_{};
   uv_getaddrinfo_t lookup_req_{};
   uv_shutdown_t shutdown_req_{};

@@ -1,6 +1,11 @@
-// ByteQueue: order, block boundaries, and memory that goes back as it is consumed.
+// ByteQueue: order, block boundaries, the in-memory file, and memory that goes back as it is
+// consumed.
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <fstream>
 #include <string>
 
@@ -20,12 +25,33 @@ long rss_kib() {
   return -1;
 }
 
+// Memory the kernel holds for a file, in KiB.
+long file_kib(int fd) {
+  struct stat st {};
+  REQUIRE(::fstat(fd, &st) == 0);
+  return static_cast<long>(st.st_blocks) / 2;
+}
+
+// A pattern that tells every offset apart, so a byte out of place shows.
+std::string pattern(std::size_t size, std::size_t seed) {
+  std::string s(size, '\0');
+  for (std::size_t i = 0; i < size; ++i)
+    s[i] = static_cast<char>((i * 131 + seed * 7 + i / 251) & 0xff);
+  return s;
+}
+
+// Queues made inside a scope use mapped blocks instead of a file.
+struct NoFile {
+  NoFile() { ByteQueue::set_file_allowed_for_testing(false); }
+  ~NoFile() { ByteQueue::set_file_allowed_for_testing(true); }
+};
+
 std::string drain(ByteQueue& q) {
   std::string out;
   while (!q.empty()) {
     std::string_view piece = q.front();
     REQUIRE_FALSE(piece.empty());
-    REQUIRE(piece.size() <= ByteQueue::kBlockSize);
+    REQUIRE(piece.size() <= std::max(ByteQueue::kBlockSize, ByteQueue::kWindowSize));
     out.append(piece);
     q.consume(piece.size());
   }
@@ -45,12 +71,110 @@ TEST_CASE("bytes come out in order across block boundaries", "[byte_queue]") {
     expected += piece;
   }
   CHECK(q.size() == expected.size());
+  // Two heap blocks, then the file.
+  CHECK(q.blocks() == 2);
+  std::size_t in_blocks = ByteQueue::block_capacity(0) + ByteQueue::block_capacity(1);
+  CHECK(q.file_bytes_held() == expected.size() - in_blocks);
+  CHECK(drain(q) == expected);
+  CHECK(q.blocks() == 0);
+  CHECK(q.file_bytes_held() == 0);
+}
+
+TEST_CASE("without a file, mapped blocks keep the bytes in order", "[byte_queue]") {
+  NoFile no_file;
+  ByteQueue q;
+  std::string expected;
+  for (int i = 0; i < 50; ++i) {
+    std::string piece = pattern(65'537 + i * 1000, i);
+    q.append(piece);
+    expected += piece;
+  }
   std::size_t blocks = 0;
   for (std::size_t held = 0; held < expected.size(); ++blocks)
     held += ByteQueue::block_capacity(blocks);
   CHECK(q.blocks() == blocks);
+  CHECK_FALSE(q.file_range());
   CHECK(drain(q) == expected);
   CHECK(q.blocks() == 0);
+}
+
+TEST_CASE("bytes in the file come back in order, in any piece sizes", "[byte_queue]") {
+  ByteQueue q;
+  std::string expected;
+  std::string out;
+  // Appends and consumes interleaved, with consumes that end inside the read window and ones
+  // that cross it, so the window is reused, moved and refilled.
+  for (std::size_t i = 0; i < 40; ++i) {
+    std::string piece = pattern(40'000 + i * 3'001, i);
+    q.append(piece);
+    expected += piece;
+    std::size_t want = 10'000 + i * 7'777;
+    while (want > 0 && !q.empty()) {
+      std::string_view front = q.front();
+      std::size_t n = std::min(want, front.size());
+      out.append(front.substr(0, n));
+      q.consume(n);
+      want -= n;
+    }
+  }
+  out += drain(q);
+  CHECK(out == expected);
+}
+
+TEST_CASE("two queues reading their files in turn do not see each other's bytes",
+          "[byte_queue]") {
+  ByteQueue a;
+  ByteQueue b;
+  std::string big_a = pattern(600'000, 1);
+  std::string big_b = pattern(600'000, 2);
+  a.append(big_a);
+  b.append(big_b);
+  std::string out_a;
+  std::string out_b;
+  while (!a.empty() || !b.empty()) {
+    for (auto [q, out] : {std::pair{&a, &out_a}, std::pair{&b, &out_b}}) {
+      if (q->empty())
+        continue;
+      std::string_view piece = q->front();
+      std::size_t n = std::min<std::size_t>(piece.size(), 50'000);
+      out->append(piece.substr(0, n));
+      q->consume(n);
+    }
+  }
+  CHECK(out_a == big_a);
+  CHECK(out_b == big_b);
+}
+
+TEST_CASE("the file range can be read and dropped whole, and the queue starts over",
+          "[byte_queue]") {
+  ByteQueue q;
+  std::string data = pattern(3 * 1024 * 1024 + 5, 3);
+  q.append(data);
+  CHECK_FALSE(q.file_range()); // the heap blocks come first
+  std::size_t in_blocks = ByteQueue::block_capacity(0) + ByteQueue::block_capacity(1);
+  std::string out;
+  while (out.size() < in_blocks) {
+    out.append(q.front());
+    q.consume(q.front().size());
+  }
+  auto range = q.file_range();
+  REQUIRE(range);
+  CHECK(range->length == data.size() - in_blocks);
+  std::string rest(range->length, '\0');
+  REQUIRE(::pread(range->fd, rest.data(), rest.size(), static_cast<off_t>(range->offset)) ==
+          static_cast<ssize_t>(rest.size()));
+  CHECK(out + rest == data);
+  q.consume(range->length);
+  CHECK(q.empty());
+  CHECK_FALSE(q.file_range());
+  // Empty again: small bytes go to a heap block, big ones to the file from its start.
+  q.append("small");
+  CHECK(q.blocks() == 1);
+  CHECK(q.front() == "small");
+  q.consume(5);
+  std::string again = pattern(200'000, 4);
+  q.append(again);
+  CHECK(drain(q) == again);
 }
 
 TEST_CASE("blocks start small and grow to the mapped size", "[byte_queue]") {
@@ -89,11 +213,31 @@ TEST_CASE("partial consumes and appends after draining", "[byte_queue]") {
   CHECK(q.blocks() == 0);
 }
 
-TEST_CASE("consumed blocks go back to the system", "[byte_queue]") {
+TEST_CASE("consumed file bytes go back to the system while the rest is queued",
+          "[byte_queue]") {
+  ByteQueue q;
+  std::string piece(64 * 1024, 'x');
+  for (int i = 0; i < 32 * 16; ++i) // 32 MiB
+    q.append(piece);
+  while (!q.file_range())
+    q.consume(q.front().size());
+  int fd = q.file_range()->fd;
+  CHECK(file_kib(fd) >= 30 * 1024);
+  while (q.size() > ByteQueue::kBlockSize)
+    q.consume(q.front().size());
+  // All but about the last megabyte is punched out of the file.
+  CHECK(file_kib(fd) < 3 * 1024);
+  CHECK(q.file_bytes_held() < 3 * 1024 * 1024);
+  q.consume(q.size());
+  CHECK(file_kib(fd) == 0);
+}
+
+TEST_CASE("consumed mapped blocks go back to the system", "[byte_queue]") {
 #if defined(__SANITIZE_ADDRESS__)
   // ASan keeps the shadow pages of unmapped memory resident, so RSS says nothing there.
   return;
 #endif
+  NoFile no_file;
   long before = rss_kib();
   REQUIRE(before > 0);
   {

@@ -6,8 +6,11 @@
 #include <regex>
 #include <string>
 
+#include <fmt/format.h>
+
 #include "../process/test_loop.hpp"
 #include "fake_exchange.hpp"
+#include "log/format.hpp"
 #include "modes/serializing_fork_mode.hpp"
 #include "ofwatchdog/log.hpp"
 
@@ -295,4 +298,37 @@ TEST_CASE("serializing: a body of exactly max_body_size passes", "[serializing]"
   CHECK(ex->head->status == 200);
   CHECK(ex->body == std::string(25, 'w'));
   h.finish();
+}
+
+TEST_CASE("serializing: a large output is sent from its file, with backpressure", "[serializing]") {
+  // Over the queue's heap blocks, so most of the output is in its in-memory file; this exchange
+  // offers no sendfile, so the file is read back and sent piece by piece.
+  Harness h({"cat"});
+  std::string body(3 * 1024 * 1024 + 17, '\0');
+  for (std::size_t i = 0; i < body.size(); ++i)
+    body[i] = static_cast<char>((i * 7 + i / 4099) & 0xff);
+  auto ex = h.serve(make_request("POST", "/big"), body);
+  ex->set_slow_client(256 * 1024);
+  h.loop.run_until([&] { return ex->done(); });
+  CHECK(ex->finished);
+  REQUIRE(ex->head);
+  CHECK(ex->head->status == 200);
+  CHECK(ex->head->content_length == std::uint64_t{body.size()});
+  CHECK(ex->body == body);
+  CHECK(ex->stops > 0);
+  h.finish();
+  // The access line counts the bytes sent from the file too.
+  CHECK(contains(h.logged(), fmt::format("POST /big - 200 - ContentLength: {} ",
+                                         human_size(static_cast<std::int64_t>(body.size())))));
+}
+
+TEST_CASE("serializing: a client that goes away while the output file is sent", "[serializing]") {
+  Harness h({"cat"});
+  auto ex = h.serve(make_request("POST", "/"), std::string(2 * 1024 * 1024, 'q'));
+  ex->set_slow_client(64 * 1024, 50);
+  h.loop.run_until([&] { return ex->head.has_value() && !ex->body.empty(); });
+  ex->cancel(CancelReason::client_closed);
+  h.finish(); // waits for the exchange to let go of its file and itself
+  CHECK_FALSE(ex->finished);
+  CHECK(ex->body.size() < 2 * 1024 * 1024);
 }

@@ -131,6 +131,33 @@ TEST_CASE("upstream pool: idle connections time out, and the upstream closing on
   h.finish();
 }
 
+TEST_CASE("upstream pool: a connection given back again is kept for the whole idle time from then",
+          "[upstream]") {
+  // The idle timer is not moved when a connection is reused; when the first deadline passes it
+  // must notice the later one and wait for it.
+  constexpr std::uint64_t kIdleMs = 200;
+  Harness h({one_response()}, std::chrono::milliseconds(kIdleMs), 4);
+  Recorder a;
+  UpstreamConnection* c = h.exchange(a);
+  h.pool.give_back(c);
+  REQUIRE(h.pool.take_idle() == c);
+  // Half the idle time in use, then back in the pool.
+  uv_timer_t pause;
+  uv_timer_init(h.loop.get(), &pause);
+  bool paused = false;
+  pause.data = &paused;
+  uv_timer_start(
+      &pause, [](uv_timer_t* t) { *static_cast<bool*>(t->data) = true; }, kIdleMs / 2, 0);
+  h.loop.run_until([&] { return paused; });
+  uv_close(reinterpret_cast<uv_handle_t*>(&pause), nullptr);
+  uv_update_time(h.loop.get());
+  std::uint64_t given_back = uv_now(h.loop.get());
+  h.pool.give_back(c);
+  h.loop.run_until([&] { return h.pool.idle_count() == 0; });
+  CHECK(uv_now(h.loop.get()) - given_back >= kIdleMs);
+  h.finish();
+}
+
 TEST_CASE("upstream pool: past max_idle the oldest idle connection makes room", "[upstream]") {
   Harness h({one_response(), one_response()}, std::chrono::seconds(30), 1);
   Recorder a, b;
