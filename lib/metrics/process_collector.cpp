@@ -169,19 +169,19 @@ prometheus::MetricFamily single(const char* name, const char* help, prometheus::
 
 } // namespace
 
-ProcessCollector::ProcessCollector() {
-  std::optional<ProcStat> stat = read_proc_stat();
-  std::optional<double> boot = read_boot_time();
-  long ticks_per_second = ::sysconf(_SC_CLK_TCK);
-  if (stat && boot && ticks_per_second > 0) {
-    start_time_seconds_ = *boot + stat->start_ticks / static_cast<double>(ticks_per_second);
-  }
-}
-
 std::vector<prometheus::MetricFamily> ProcessCollector::Collect() const {
   using prometheus::MetricType;
   std::vector<prometheus::MetricFamily> out;
-  if (std::optional<ProcStat> stat = read_proc_stat()) {
+  std::optional<ProcStat> stat = read_proc_stat();
+  if (!start_time_read_) {
+    start_time_read_ = true;
+    std::optional<double> boot = read_boot_time();
+    long ticks_per_second = ::sysconf(_SC_CLK_TCK);
+    if (stat && boot && ticks_per_second > 0) {
+      start_time_seconds_ = *boot + stat->start_ticks / static_cast<double>(ticks_per_second);
+    }
+  }
+  if (stat) {
     out.push_back(single("process_cpu_seconds_total",
                          "CPU time used by this process in user and system mode, in seconds.",
                          MetricType::Counter, stat->cpu_seconds));

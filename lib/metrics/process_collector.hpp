@@ -15,15 +15,20 @@ namespace ofwatchdog::metrics {
 
 class ProcessCollector : public prometheus::Collectable {
 public:
-  // Reads the start time once: it never changes, and a failed read just leaves it out.
-  ProcessCollector();
+  // Reads nothing: the start time is read at the first scrape, so a watchdog that is never
+  // scraped never opens /proc/stat (it is the kernel's record of when the process started, the
+  // same value whenever it is read).
+  ProcessCollector() = default;
 
   // One family per series that could be read; a series whose /proc source is missing or
   // malformed is left out rather than reported as a made-up value.
   std::vector<prometheus::MetricFamily> Collect() const override;
 
 private:
-  std::optional<double> start_time_seconds_;
+  // The start time once read: it never changes, and a failed read just leaves it out (and is
+  // not retried, since /proc does not come and go).
+  mutable std::optional<double> start_time_seconds_;
+  mutable bool start_time_read_ = false;
 };
 
 } // namespace ofwatchdog::metrics
