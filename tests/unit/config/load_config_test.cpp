@@ -224,7 +224,7 @@ TEST_CASE("bad ports and limits stop start-up, naming the variable", "[config]")
     CHECK(e.variable == "port");
     CHECK(e.exit_code == 1);
     CHECK(contains(e.message, "port"));
-    CHECK(contains(e.message, "\"" + std::string(value) + "\""));
+    CHECK(contains(e.message, std::string("\"").append(value).append("\"")));
   }
   auto e = fails({"fprocess=cat", "metrics_port=x"});
   CHECK(e.variable == "metrics_port");
@@ -288,7 +288,7 @@ TEST_CASE("unknown modes exit with status 2", "[config]") {
     auto e = fails({"fprocess=cat", std::string("mode=") + value});
     CHECK(e.variable == "mode");
     CHECK(e.exit_code == 2);
-    CHECK(contains(e.message, "\"" + std::string(value) + "\""));
+    CHECK(contains(e.message, std::string("\"").append(value).append("\"")));
     CHECK(contains(e.message, "variable mode"));
   }
   CHECK(fails({"mode=HTTP"}).message ==

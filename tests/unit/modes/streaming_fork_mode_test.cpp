@@ -10,6 +10,8 @@
 #include <string>
 #include <unistd.h>
 
+#include <fmt/format.h>
+
 #include "../process/test_loop.hpp"
 #include "fake_exchange.hpp"
 #include "modes/streaming_fork_mode.hpp"
@@ -357,9 +359,10 @@ TEST_CASE("streaming: many requests leave nothing behind", "[streaming]") {
   Harness h({"cat"});
   h.start();
   for (int i = 0; i < 50; ++i) {
-    auto ex = h.serve(make_request("POST", "/"), "r" + std::to_string(i));
+    std::string body = fmt::format("r{}", i);
+    auto ex = h.serve(make_request("POST", "/"), body);
     h.loop.run_until([&] { return ex->done(); });
-    CHECK(ex->body == "r" + std::to_string(i));
+    CHECK(ex->body == body);
   }
   h.finish(); // TestLoop's destructor checks that every handle is closed
 }
