@@ -132,9 +132,18 @@ class WatchdogProcess:
         return rc
 
     def close(self):
+        # The functions the watchdog started lead their own process groups, so killing the
+        # watchdog alone would leave them running (a function server in http mode, a slow
+        # function in the fork modes): their groups are killed too.
+        groups = child_pids(self.proc.pid) if self.proc.poll() is None else []
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait(timeout=DEFAULT_WAIT)
+        for pgid in groups:
+            try:
+                os.killpg(pgid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
         for t in self._readers:
             t.join(DEFAULT_WAIT)
 
@@ -148,6 +157,24 @@ class WatchdogProcess:
                 if line.startswith(key):
                     return int(line.split()[1])
         return 0
+
+
+def child_pids(pid):
+    """The pids of the processes whose parent is `pid`, read from /proc."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        # The command name, in parentheses, may hold spaces: fields are counted after it.
+        fields = stat[stat.rfind(")") + 2:].split()
+        if len(fields) > 1 and int(fields[1]) == pid:
+            found.append(int(entry))
+    return found
 
 
 def run_watchdog(args=(), env=None, timeout=DEFAULT_WAIT, tmpdir="/tmp"):
