@@ -25,6 +25,19 @@ bool splice_disabled() {
   return disabled;
 }
 
+// Splicing the function's output into the socket is off unless `OFWATCHDOG_SPLICE_OUTPUT=1`.
+// With a client on the same machine (loopback), the receiver's socket dropped segments of the
+// spliced stream (TcpExtTCPRcvQDrop, RcvPruned) and the connection fell into retransmission
+// back-off: about one 2 GiB transfer in six stalled until the write timeout. The ordinary path
+// never did. The request-body splice (socket into stdin) showed no such problem and stays on.
+bool output_splice_enabled() {
+  static const bool enabled = [] {
+    const char* value = std::getenv("OFWATCHDOG_SPLICE_OUTPUT");
+    return value != nullptr && *value != '\0' && std::string_view(value) != "0";
+  }();
+  return enabled;
+}
+
 // Output bytes sent the ordinary way before the rest is spliced.
 constexpr std::uint64_t kSpliceOutputAfter = 64 * 1024;
 
@@ -81,7 +94,8 @@ void ForkExchange::on_body_splice_done(int status) {
 
 void ForkExchange::maybe_splice_output() {
   if (output_splice_off_ || output_splice_ || policy_ != OutputPolicy::stream ||
-      splice_disabled() || child_ == nullptr || !response_open_ || stdout_done_)
+      splice_disabled() || !output_splice_enabled() || child_ == nullptr || !response_open_ ||
+      stdout_done_)
     return;
   // Small answers stay on the ordinary path: setting a splice up costs a dozen system calls,
   // which only pays off for a large output.
