@@ -150,6 +150,23 @@ class WatchdogProcess:
     def open_fds(self):
         return len(os.listdir(f"/proc/{self.proc.pid}/fd"))
 
+    def proc_io(self):
+        """The watchdog's /proc/<pid>/io counters (rchar, wchar, syscr, ...)."""
+        with open(f"/proc/{self.proc.pid}/io") as f:
+            return {k: int(v) for k, v in (line.split(":") for line in f)}
+
+    def server_connections(self):
+        """Sockets of the watchdog's port other than the listener, still owned by a process."""
+        count = 0
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            with open(table) as f:
+                for line in f.readlines()[1:]:
+                    fields = line.split()
+                    port = int(fields[1].rsplit(":", 1)[1], 16)
+                    if port == self.port and fields[3] != "0A" and fields[9] != "0":
+                        count += 1
+        return count
+
     def rss_kib(self, peak=False):
         key = "VmHWM:" if peak else "VmRSS:"
         with open(f"/proc/{self.proc.pid}/status") as f:

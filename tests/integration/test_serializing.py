@@ -144,24 +144,6 @@ def test_twenty_mebibytes_through_cat(start_watchdog):
         assert grown_kib < 2.5 * size / 1024, f"peak RSS grew by {grown_kib} KiB"
 
 
-def _proc_io(wd):
-    with open(f"/proc/{wd.proc.pid}/io") as f:
-        return {k: int(v) for k, v in (line.split(":") for line in f)}
-
-
-def _connections(wd):
-    """Sockets of the watchdog's port other than the listener, still owned by a process."""
-    count = 0
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        with open(table) as f:
-            for line in f.readlines()[1:]:
-                fields = line.split()
-                port = int(fields[1].rsplit(":", 1)[1], 16)
-                if port == wd.port and fields[3] != "0A" and fields[9] != "0":
-                    count += 1
-    return count
-
-
 def _post_big(wd, path, body, timeout=60):
     """POSTs `body` and reads the answer into one preallocated buffer (the harness's reader
     copies its buffer on every read, too slow for tens of MiB); returns (head, body)."""
@@ -196,11 +178,11 @@ def test_big_body_and_output_stay_out_of_the_process_memory(start_watchdog):
     wd = start_watchdog(serializing({"fprocess": "cat"}))
     request(wd.port, "POST", "/", body=b"warm")  # the process reaches its steady state first
     baseline_kib = wd.rss_kib(peak=True)
-    io_before = _proc_io(wd)
+    io_before = wd.proc_io()
     size = 32 << 20
     body = bytes((i * 13 + i // 4099) & 0xFF for i in range(1 << 20)) * 32
     head, out = _post_big(wd, "/big", body)
-    io_after = _proc_io(wd)
+    io_after = wd.proc_io()
     assert head.startswith("HTTP/1.1 200 ")
     assert f"Content-Length: {size}\r\n" in head
     assert hashlib.sha256(out).hexdigest() == hashlib.sha256(body).hexdigest()
@@ -238,7 +220,7 @@ def test_client_leaving_while_the_output_is_sent_releases_every_descriptor(start
     size = 16 << 20
     body = b"x" * size
     assert request(wd.port, "POST", "/", body=body, timeout=60).body == body  # the file path ran
-    wait_until(lambda: _connections(wd) == 0, what="connections closed")
+    wait_until(lambda: wd.server_connections() == 0, what="connections closed")
     baseline = wd.open_fds()
     for _ in range(2):
         c = RawConnection(wd.port, timeout=30)
@@ -251,7 +233,7 @@ def test_client_leaving_while_the_output_is_sent_releases_every_descriptor(start
             got += len(chunk)
         c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         c.close()  # a reset
-    wait_until(lambda: _connections(wd) == 0, what="connections closed")
+    wait_until(lambda: wd.server_connections() == 0, what="connections closed")
     wait_until(lambda: wd.open_fds() == baseline, what=f"fd count back to {baseline}")
     assert request(wd.port, "POST", "/", body=b"again").body == b"again"
 

@@ -286,27 +286,9 @@ def _file_digest(path, first=0, length=None):
     return h.hexdigest()
 
 
-def _proc_io(wd):
-    with open(f"/proc/{wd.proc.pid}/io") as f:
-        return {k: int(v) for k, v in (line.split(":") for line in f)}
-
-
-def _server_connections(wd):
-    """Sockets of the watchdog's port other than the listener, still owned by a process."""
-    count = 0
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        with open(table) as f:
-            for line in f.readlines()[1:]:
-                fields = line.split()
-                port = int(fields[1].rsplit(":", 1)[1], 16)
-                if port == wd.port and fields[3] != "0A" and fields[9] != "0":
-                    count += 1
-    return count
-
-
 def _settled_fds(wd):
     """The descriptor count once no connection to the watchdog is left open on its side."""
-    harness.wait_until(lambda: _server_connections(wd) == 0, what="connections closed")
+    harness.wait_until(lambda: wd.server_connections() == 0, what="connections closed")
     return wd.open_fds()
 
 
@@ -336,14 +318,14 @@ def test_one_gib_file_goes_out_with_sendfile_in_constant_memory(wd, tree):
     expected = _file_digest(path)
     get(wd, "/hello.txt")  # let the process reach its steady state before measuring
     peak_before = wd.rss_kib(peak=True)
-    io_before = _proc_io(wd)
+    io_before = wd.proc_io()
     conn = harness.RawConnection(wd.port, timeout=120)
     try:
         head = _head(conn, "/big.bin")
         assert head.startswith("HTTP/1.1 200 ")
         assert f"Content-Length: {GIB}\r\n" in head
         assert _read_body(conn, GIB) == (GIB, expected)
-        io_after = _proc_io(wd)
+        io_after = wd.proc_io()
         # The connection is still good for another request.
         assert raw_get(conn, "/hello.txt").body == HELLO
     finally:

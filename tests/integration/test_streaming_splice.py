@@ -19,11 +19,6 @@ TS = r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d "
 MODES = [pytest.param({}, id="splice"), pytest.param({"OFWATCHDOG_NO_SPLICE": "1"}, id="no-splice")]
 
 
-def proc_io(wd):
-    with open(f"/proc/{wd.proc.pid}/io") as f:
-        return {k: int(v) for k, v in (line.split(": ") for line in f.read().splitlines())}
-
-
 def pattern(size):
     block = bytes((i * 7 + i // 253) & 0xFF for i in range(1 << 16))
     return (block * (size // len(block) + 1))[:size]
@@ -52,7 +47,7 @@ def test_request_body_is_spliced_into_stdin(start_watchdog, env):
     # the body on the ordinary path, next to nothing when the body is spliced.
     wd = start_watchdog({"fprocess": "wc -c", **env})
     size = 16 << 20
-    before = proc_io(wd)
+    before = wd.proc_io()
     c, sender, errors = post_streaming(wd.port, pattern(size))
     try:
         r = c.read_response()
@@ -61,7 +56,7 @@ def test_request_body_is_spliced_into_stdin(start_watchdog, env):
         c.close()
     assert not errors
     assert r.status == 200 and r.body.strip() == str(size).encode()
-    written = proc_io(wd)["wchar"] - before["wchar"]
+    written = wd.proc_io()["wchar"] - before["wchar"]
     if env:
         assert written >= size, f"the ordinary path writes the body: wchar {written}"
     else:
@@ -80,7 +75,7 @@ OUTPUT_MODES = [pytest.param({"OFWATCHDOG_SPLICE_OUTPUT": "1"}, id="splice"),
 def test_output_is_spliced_to_the_socket(start_watchdog, env):
     size = 16 << 20
     wd = start_watchdog({"fprocess": f"head -c {size} /dev/zero", **env})
-    before = proc_io(wd)
+    before = wd.proc_io()
     c = RawConnection(wd.port, timeout=30)
     try:
         c.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -88,7 +83,7 @@ def test_output_is_spliced_to_the_socket(start_watchdog, env):
     finally:
         c.close()
     assert r.status == 200 and r.body == bytes(size)
-    written = proc_io(wd)["wchar"] - before["wchar"]
+    written = wd.proc_io()["wchar"] - before["wchar"]
     # Read from the pipe and written to the socket: twice; spliced: counted once.
     if env != {"OFWATCHDOG_SPLICE_OUTPUT": "1"}:
         assert written >= 2 * size
