@@ -41,6 +41,18 @@ def post_streaming(port, body, timeout=30, extra=b""):
     return c, sender, errors
 
 
+def post_and_read(port, body):
+    """One POST sent while its answer is read; the answer, once the sender has finished."""
+    c, sender, errors = post_streaming(port, body)
+    try:
+        r = c.read_response()
+    finally:
+        sender.join(30)
+        c.close()
+    assert not errors
+    return r
+
+
 @pytest.mark.parametrize("env", MODES)
 def test_request_body_is_spliced_into_stdin(start_watchdog, env):
     # `wc -c` reads the whole body and answers with a few bytes: what the watchdog writes is
@@ -48,13 +60,7 @@ def test_request_body_is_spliced_into_stdin(start_watchdog, env):
     wd = start_watchdog({"fprocess": "wc -c", **env})
     size = 16 << 20
     before = wd.proc_io()
-    c, sender, errors = post_streaming(wd.port, pattern(size))
-    try:
-        r = c.read_response()
-    finally:
-        sender.join(30)
-        c.close()
-    assert not errors
+    r = post_and_read(wd.port, pattern(size))
     assert r.status == 200 and r.body.strip() == str(size).encode()
     written = wd.proc_io()["wchar"] - before["wchar"]
     if env:
@@ -95,13 +101,7 @@ def test_output_is_spliced_to_the_socket(start_watchdog, env):
 def test_spliced_echo_is_byte_exact_and_counted(start_watchdog):
     wd = start_watchdog({"fprocess": "cat"})
     body = pattern((8 << 20) + 12345)
-    c, sender, errors = post_streaming(wd.port, body)
-    try:
-        r = c.read_response()
-    finally:
-        sender.join(30)
-        c.close()
-    assert not errors
+    r = post_and_read(wd.port, body)
     assert r.status == 200
     assert hashlib.sha256(r.body).hexdigest() == hashlib.sha256(body).hexdigest()
     wd.wait_for_log(TS + r"POST / - 200 - ContentLength: 8\.401MB ")
