@@ -25,14 +25,12 @@ using ofwatchdog::testing::TestLoop;
 namespace {
 
 using ofwatchdog::testing::open_fd_count;
+using ofwatchdog::testing::TempDir;
 using ofwatchdog::testing::write_file;
 
 // A temporary tree: <base>/www is the root, <base>/secret lies outside it.
-struct Tree {
-  Tree() {
-    char pattern[] = "/tmp/ofwd-static-XXXXXX";
-    REQUIRE(mkdtemp(pattern) != nullptr);
-    base = pattern;
+struct Tree : TempDir {
+  Tree() : TempDir("static") {
     root = base + "/www";
     REQUIRE(mkdir(root.c_str(), 0755) == 0);
     REQUIRE(mkdir((root + "/docs").c_str(), 0755) == 0);
@@ -41,9 +39,7 @@ struct Tree {
     REQUIRE(symlink((base + "/secret").c_str(), (root + "/escape").c_str()) == 0);
     REQUIRE(symlink((root + "/hello.txt").c_str(), (root + "/inside").c_str()) == 0);
   }
-  ~Tree() { std::system(("rm -rf '" + base + "'").c_str()); }
 
-  std::string base;
   std::string root;
 };
 

@@ -19,17 +19,12 @@ using namespace ofwatchdog::modes::static_files;
 namespace {
 
 using ofwatchdog::testing::open_fd_count;
+using ofwatchdog::testing::TempDir;
 using ofwatchdog::testing::write_file;
 
 // <base>/www is the root (as its real path); <base>/secret lies outside it.
-struct InlineTree {
-  InlineTree() {
-    char pattern[] = "/tmp/ofwd-inline-XXXXXX";
-    REQUIRE(mkdtemp(pattern) != nullptr);
-    char* real = realpath(pattern, nullptr);
-    REQUIRE(real != nullptr);
-    base = real;
-    std::free(real);
+struct InlineTree : TempDir {
+  InlineTree() : TempDir("inline") {
     root = base + "/www";
     REQUIRE(mkdir(root.c_str(), 0755) == 0);
     REQUIRE(mkdir((root + "/dir").c_str(), 0755) == 0);
@@ -44,7 +39,6 @@ struct InlineTree {
     REQUIRE(mkfifo((root + "/fifo").c_str(), 0644) == 0);
     resolver.configure(root, root, true);
   }
-  ~InlineTree() { std::system(("rm -rf '" + base + "'").c_str()); }
 
   ResolveInput input(const std::string& relative, bool want_bytes = true) const {
     ResolveInput in;
@@ -56,7 +50,6 @@ struct InlineTree {
     return in;
   }
 
-  std::string base;
   std::string root;
   InlineResolver resolver;
 };

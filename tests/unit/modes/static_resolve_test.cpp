@@ -18,14 +18,12 @@ using namespace ofwatchdog::modes::static_files;
 namespace {
 
 using ofwatchdog::testing::open_fd_count;
+using ofwatchdog::testing::TempDir;
 using ofwatchdog::testing::write_file;
 
 // <base>/www is the root; <base>/secret lies outside it.
-struct ResolveTree {
-  ResolveTree() {
-    char pattern[] = "/tmp/ofwd-resolve-XXXXXX";
-    REQUIRE(mkdtemp(pattern) != nullptr);
-    base = pattern;
+struct ResolveTree : TempDir {
+  ResolveTree() : TempDir("resolve") {
     root = base + "/www";
     REQUIRE(mkdir(root.c_str(), 0755) == 0);
     REQUIRE(mkdir((root + "/dir").c_str(), 0755) == 0);
@@ -39,7 +37,6 @@ struct ResolveTree {
     REQUIRE(symlink((root + "/small.txt").c_str(), (root + "/inside").c_str()) == 0);
     REQUIRE(symlink((base + "/secret").c_str(), (root + "/dir/index.html").c_str()) == 0);
   }
-  ~ResolveTree() { std::system(("rm -rf '" + base + "'").c_str()); }
 
   ResolveInput input(const std::string& relative, bool proc_fd = true) const {
     ResolveInput in;
@@ -49,7 +46,6 @@ struct ResolveTree {
     return in;
   }
 
-  std::string base;
   std::string root;
 };
 
