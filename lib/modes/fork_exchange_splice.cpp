@@ -4,12 +4,10 @@
 // transfer itself. Everything falls back to the ordinary path (on_body / on_output) when a
 // precondition does not hold.
 
-#include <cstdlib>
-#include <string_view>
-
 #include <fmt/format.h>
 
 #include "modes/fork_exchange.hpp"
+#include "util/env_switch.hpp"
 
 namespace ofwatchdog::modes {
 
@@ -18,10 +16,7 @@ namespace {
 // `OFWATCHDOG_NO_SPLICE=1` turns the splice paths off: a diagnostic switch, so the tests can
 // show the difference and a kernel problem can be ruled out without a rebuild.
 bool splice_disabled() {
-  static const bool disabled = [] {
-    const char* value = std::getenv("OFWATCHDOG_NO_SPLICE");
-    return value != nullptr && *value != '\0' && std::string_view(value) != "0";
-  }();
+  static const bool disabled = env_switch("OFWATCHDOG_NO_SPLICE", false);
   return disabled;
 }
 
@@ -31,10 +26,7 @@ bool splice_disabled() {
 // back-off: about one 2 GiB transfer in six stalled until the write timeout. The ordinary path
 // never did. The request-body splice (socket into stdin) showed no such problem and stays on.
 bool output_splice_enabled() {
-  static const bool enabled = [] {
-    const char* value = std::getenv("OFWATCHDOG_SPLICE_OUTPUT");
-    return value != nullptr && *value != '\0' && std::string_view(value) != "0";
-  }();
+  static const bool enabled = env_switch("OFWATCHDOG_SPLICE_OUTPUT", false);
   return enabled;
 }
 

@@ -1,14 +1,12 @@
 // The static mode; see static_file_mode.hpp.
 #include "modes/static_file_mode.hpp"
 
-#include <cstdlib>
-#include <string_view>
-
 #include <fmt/format.h>
 #include <uv.h>
 
 #include "http/file_sender.hpp"
 #include "modes/static/static_exchange.hpp"
+#include "util/env_switch.hpp"
 
 namespace ofwatchdog::modes {
 
@@ -39,8 +37,7 @@ int StaticFileMode::start(ModeContext& context) {
   // OFWATCHDOG_STATIC_INLINE=0 turns both fast paths off (the resolve on the loop, and sendfile
   // calls on the loop for cached ranges), so the tests can compare its answers
   // with the thread-pool job's.
-  const char* inline_switch = std::getenv("OFWATCHDOG_STATIC_INLINE");
-  bool inline_allowed = inline_switch == nullptr || std::string_view(inline_switch) != "0";
+  bool inline_allowed = env_switch("OFWATCHDOG_STATIC_INLINE", true);
   shared_->inline_resolver.configure(shared_->root, shared_->real_root, inline_allowed);
   http::FileSender::set_inline_calls(inline_allowed);
   return 0;
