@@ -70,7 +70,8 @@ struct ResponseHead {
 };
 
 enum class CancelReason {
-  client_closed, // the peer closed or reset the connection, or sent garbage after the head
+  client_closed, // the peer closed or reset the connection
+  bad_request,   // the rest of the request (its chunked body or trailers) was malformed
   read_timeout,  // the request body did not arrive within `read_timeout`
   write_timeout, // the response could not be written within `write_timeout`
   shutdown,      // the watchdog is exiting and the drain period is over

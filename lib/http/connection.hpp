@@ -136,6 +136,9 @@ private:
   void on_head();
   void on_message_end();
   void on_parse_error();
+  void on_body_parse_error(std::string_view status);
+  // Writes a protocol-error answer (request_checks.hpp) and closes once it is out.
+  void answer_and_close(std::string_view status);
   void on_body_bytes(std::string_view data);
   bool step_tunnel();
   void start_exchange(Request request);

@@ -199,18 +199,50 @@ void Connection::on_message_end() {
 }
 
 void Connection::on_parse_error() {
+  std::string_view status = "400 Bad Request";
+  if (parser_.error() == RequestParser::Error::header_too_large) {
+    status = "431 Request Header Fields Too Large";
+  } else if (parser_.error() == RequestParser::Error::not_implemented) {
+    status = "501 Not Implemented";
+  }
   if (phase_ == Phase::body) {
-    // The body of a request already handed out turned out malformed: that request cannot be
-    // answered sensibly any more.
-    cancel_exchange(CancelReason::client_closed);
+    on_body_parse_error(status);
+    return;
+  }
+  server_.log_refusal(remote_, status, parser_.error_reason());
+  answer_and_close(status);
+}
+
+// The body (or trailers) of a request already handed out turned out malformed. The function
+// must not go on with a body that ends somewhere no peer agrees on, so the exchange is cancelled
+// (its function stopped). The client gets a 400 if no response has started; otherwise the
+// response stops short, which is the only signal left.
+void Connection::on_body_parse_error(std::string_view status) {
+  bool answered = exchange_ && exchange_->done();
+  bool started = exchange_ && exchange_->head_sent();
+  server_.log_refusal(remote_, status, parser_.error_reason());
+  if (answered) {
+    // The response was already complete: let it go out, then close.
+    discard_body_ = false;
+    close_after_response_ = true;
+    phase_ = Phase::complete;
+    read_deadline_ = 0;
+    pump();
+    return;
+  }
+  cancel_exchange(CancelReason::bad_request);
+  if (started) {
     close_now();
     return;
   }
-  bool too_large = parser_.error() == RequestParser::Error::header_too_large;
-  out_.write(raw_error_response(too_large ? "431 Request Header Fields Too Large"
-                                          : "400 Bad Request"));
+  answer_and_close(status);
+}
+
+void Connection::answer_and_close(std::string_view status) {
+  out_.write(raw_error_response(status));
   close_after_response_ = true;
   response_done_ = true;
+  discard_body_ = false;
   phase_ = Phase::complete;
   read_deadline_ = 0;
   pump();

@@ -4,6 +4,8 @@
 
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "http/connection.hpp"
 
 namespace ofwatchdog::http {
@@ -163,5 +165,16 @@ int Server::port() const { return impl_->port(); }
 void Server::drain(std::function<void()> done) { impl_->drain(std::move(done)); }
 void Server::close(std::function<void()> done) { impl_->close(std::move(done)); }
 std::size_t Server::connection_count() const { return impl_->connection_count(); }
+
+void Server::set_refusal_log(std::function<void(std::string_view)> log) {
+  impl_->set_refusal_log(std::move(log));
+}
+
+void ServerImpl::log_refusal(std::string_view remote, std::string_view status,
+                             std::string_view reason) {
+  if (refusal_log_) {
+    refusal_log_(fmt::format("Refused a request from {}: {} ({})", remote, status, reason));
+  }
+}
 
 } // namespace ofwatchdog::http

@@ -41,6 +41,10 @@ public:
   uv_buf_t read_buffer() { return uv_buf_init(read_buffer_.get(), kReadBufferSize); }
   void dispatch(std::shared_ptr<ServerExchange> exchange);
   void connection_closed(Connection* connection);
+  void set_refusal_log(std::function<void(std::string_view)> log) { refusal_log_ = std::move(log); }
+  // A request refused for its framing: `status` is the answer ("400 Bad Request"), `reason`
+  // what was wrong.
+  void log_refusal(std::string_view remote, std::string_view status, std::string_view reason);
 
   static constexpr unsigned kReadBufferSize = 64 * 1024;
 
@@ -64,6 +68,7 @@ private:
   bool draining_ = false;
   bool orphaned_ = false;
   std::function<void()> finished_;
+  std::function<void(std::string_view)> refusal_log_;
 };
 
 } // namespace ofwatchdog::http

@@ -8,12 +8,6 @@
 namespace ofwatchdog::http {
 
 namespace {
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 ServerAnswer raw_answer(std::string text) {
   ServerAnswer answer;
   answer.raw = true;
@@ -36,7 +30,7 @@ bool header_has_token(const Request& request, std::string_view name, std::string
     std::string_view rest = h.value;
     while (!rest.empty()) {
       std::size_t comma = rest.find(',');
-      std::string_view item = trim(rest.substr(0, comma));
+      std::string_view item = trim_ows(rest.substr(0, comma));
       if (iequals(item, token)) return true;
       if (comma == std::string_view::npos) break;
       rest.remove_prefix(comma + 1);
@@ -53,7 +47,7 @@ bool wants_keep_alive(const Request& request) {
 
 bool expects_continue(const Request& request) {
   const std::string* expect = request.header("Expect");
-  return expect != nullptr && iequals(trim(*expect), "100-continue") &&
+  return expect != nullptr && iequals(trim_ows(*expect), "100-continue") &&
          request.version_major == 1 && request.version_minor >= 1 && request.has_body();
 }
 
@@ -85,7 +79,7 @@ std::optional<ServerAnswer> check_request(Request& request) {
   }
 
   const std::string* expect = request.header("Expect");
-  if (expect != nullptr && !iequals(trim(*expect), "100-continue") && !trim(*expect).empty()) {
+  if (expect != nullptr && !iequals(trim_ows(*expect), "100-continue") && !trim_ows(*expect).empty()) {
     ServerAnswer answer;
     answer.head.status = 417;
     answer.head.headers.push_back({"Connection", "close"});

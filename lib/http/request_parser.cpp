@@ -8,12 +8,28 @@ namespace {
 // RFC 9110 token characters. llhttp built without its compile-time strict mode lets some others
 // (such as a space) into header names, which Go's server refuses, so the names are checked here.
 bool is_token_char(unsigned char c) {
-  if (c >= 'a' && c <= 'z') return true;
-  if (c >= 'A' && c <= 'Z') return true;
-  if (c >= '0' && c <= '9') return true;
+  if (c >= 'a' && c <= 'z')
+    return true;
+  if (c >= 'A' && c <= 'Z')
+    return true;
+  if (c >= '0' && c <= '9')
+    return true;
   switch (c) {
-  case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '-':
-  case '.': case '^': case '_': case '`': case '|': case '~':
+  case '!':
+  case '#':
+  case '$':
+  case '%':
+  case '&':
+  case '\'':
+  case '*':
+  case '+':
+  case '-':
+  case '.':
+  case '^':
+  case '_':
+  case '`':
+  case '|':
+  case '~':
     return true;
   default:
     return false;
@@ -21,9 +37,11 @@ bool is_token_char(unsigned char c) {
 }
 
 bool valid_field_name(std::string_view name) {
-  if (name.empty()) return false;
+  if (name.empty())
+    return false;
   for (char c : name) {
-    if (!is_token_char(static_cast<unsigned char>(c))) return false;
+    if (!is_token_char(static_cast<unsigned char>(c)))
+      return false;
   }
   return true;
 }
@@ -32,7 +50,8 @@ bool valid_field_name(std::string_view name) {
 bool valid_field_value(std::string_view value) {
   for (char c : value) {
     auto byte = static_cast<unsigned char>(c);
-    if ((byte < 0x20 && byte != '\t') || byte == 0x7f) return false;
+    if ((byte < 0x20 && byte != '\t') || byte == 0x7f)
+      return false;
   }
   return true;
 }
@@ -49,6 +68,9 @@ const llhttp_settings_t& RequestParser::settings() {
     s.on_header_value_complete = &llhttp_event<&RequestParser::on_header_value_complete>;
     s.on_headers_complete = &llhttp_event<&RequestParser::on_headers_complete>;
     s.on_body = &llhttp_data<&RequestParser::on_body>;
+    s.on_chunk_extension_name = &llhttp_data<&RequestParser::on_chunk_extension>;
+    s.on_chunk_extension_value = &llhttp_data<&RequestParser::on_chunk_extension>;
+    s.on_chunk_header = &llhttp_event<&RequestParser::on_chunk_header>;
     s.on_message_complete = &llhttp_event<&RequestParser::on_message_complete>;
     return s;
   }();
@@ -75,21 +97,23 @@ RequestParser::Result RequestParser::feed(const char* data, std::size_t len) {
     llhttp_resume(&parser_);
     paused_ = false;
   }
+  if (!in_message_) {
+    lines_.begin_head();
+  }
   bool was_in_head = !head_complete_;
-  llhttp_errno_t err = llhttp_execute(&parser_, data, len);
-  if (err == HPE_OK) {
-    result.consumed = len;
-  } else if (err == HPE_PAUSED || err == HPE_PAUSED_UPGRADE) {
-    result.consumed = static_cast<std::size_t>(llhttp_get_error_pos(&parser_) - data);
+  llhttp_errno_t err = execute(data, len, result.consumed);
+  if (err == HPE_PAUSED || err == HPE_PAUSED_UPGRADE) {
     paused_ = true;
     if (err == HPE_PAUSED_UPGRADE) {
       upgrade_ = true;
     }
-  } else {
-    error_ = Error::bad_request;
-    error_reason_ = llhttp_errno_name(err);
-    if (const char* reason = llhttp_get_error_reason(&parser_)) {
-      error_reason_ += std::string(": ") + reason;
+  } else if (err != HPE_OK) {
+    if (error_ == Error::none) {
+      error_ = Error::bad_request;
+      error_reason_ = llhttp_errno_name(err);
+      if (const char* reason = llhttp_get_error_reason(&parser_)) {
+        error_reason_ += std::string(": ") + reason;
+      }
     }
     result.status = Status::error;
     return result;
@@ -101,6 +125,7 @@ RequestParser::Result RequestParser::feed(const char* data, std::size_t len) {
     head_bytes_ += result.consumed;
     if (head_bytes_ > max_header_bytes_) {
       error_ = Error::header_too_large;
+      error_reason_ = "request head over the size limit";
       result.status = Status::error;
       return result;
     }
@@ -120,6 +145,57 @@ RequestParser::Result RequestParser::feed(const char* data, std::size_t len) {
   return result;
 }
 
+llhttp_errno_t RequestParser::execute(const char* data, std::size_t len, std::size_t& consumed) {
+  consumed = 0;
+  while (true) {
+    // Heads and trailer sections get the line checks llhttp does not make; bodies do not.
+    bool in_trailers = in_trailers_; // the message end clears it
+    bool in_lines = !head_complete_ || in_trailers;
+    llhttp_errno_t err = llhttp_execute(&parser_, data + consumed, len - consumed);
+    if (err != HPE_OK && err != HPE_PAUSED && err != HPE_PAUSED_UPGRADE) {
+      return err;
+    }
+    std::size_t used =
+        err == HPE_OK
+            ? len - consumed
+            : static_cast<std::size_t>(llhttp_get_error_pos(&parser_) - (data + consumed));
+    if (in_lines) {
+      std::string_view fault = lines_.scan(std::string_view(data + consumed, used));
+      if (!fault.empty()) {
+        fail(Error::bad_request, std::string(fault));
+        return HPE_USER;
+      }
+      if (in_trailers) {
+        trailer_bytes_ += used;
+        if (trailer_bytes_ > max_header_bytes_) {
+          fail(Error::header_too_large, "trailer section over the size limit");
+          return HPE_USER;
+        }
+      }
+    }
+    consumed += used;
+    if (err == HPE_PAUSED && last_chunk_stop_) {
+      // The stop after the last-chunk line only marks where the trailer section starts; the
+      // caller never sees it.
+      last_chunk_stop_ = false;
+      in_trailers_ = true;
+      trailer_bytes_ = 0;
+      lines_.begin_trailers();
+      llhttp_resume(&parser_);
+      continue;
+    }
+    return err;
+  }
+}
+
+int RequestParser::fail(Error error, std::string reason) {
+  if (error_ == Error::none) {
+    error_ = error;
+    error_reason_ = std::move(reason);
+  }
+  return -1;
+}
+
 void RequestParser::skip_to_message_end() {
   // llhttp_reset keeps the settings, the callbacks' data and the lenient flags (all off).
   llhttp_reset(&parser_);
@@ -127,11 +203,15 @@ void RequestParser::skip_to_message_end() {
   in_message_ = false;
   head_complete_ = false;
   message_complete_ = false;
+  in_trailers_ = false;
+  last_chunk_stop_ = false;
 }
 
 int RequestParser::on_message_begin() {
   in_message_ = true;
   head_bytes_ = 0;
+  in_trailers_ = false;
+  extension_bytes_ = 0;
   request_ = Request{};
   field_.clear();
   value_.clear();
@@ -159,8 +239,14 @@ int RequestParser::on_header_value_complete() {
     value_.pop_back();
   }
   if (!valid_field_name(field_) || !valid_field_value(value_)) {
-    llhttp_set_error_reason(&parser_, "invalid header field");
-    return HPE_USER;
+    return fail(Error::bad_request,
+                in_trailers_ ? "invalid trailer field" : "invalid header field");
+  }
+  if (in_trailers_) {
+    // Trailers are checked like header fields, then dropped: no mode forwards them.
+    field_.clear();
+    value_.clear();
+    return 0;
   }
   request_.headers.push_back(Header{std::move(field_), std::move(value_)});
   field_.clear();
@@ -177,6 +263,22 @@ int RequestParser::on_headers_complete() {
     request_.content_length = parser_.content_length;
   }
   request_.chunked = (parser_.flags & F_CHUNKED) != 0;
+  CodingVerdict coding = judge_transfer_coding(request_.headers);
+  if (coding != CodingVerdict::none) {
+    // Each of these would let two peers disagree on where the body ends.
+    if ((parser_.flags & F_CONTENT_LENGTH) != 0) {
+      return fail(Error::bad_request, "both Content-Length and Transfer-Encoding");
+    }
+    if (coding == CodingVerdict::malformed) {
+      return fail(Error::bad_request, "malformed Transfer-Encoding");
+    }
+    if (coding == CodingVerdict::unsupported) {
+      return fail(Error::not_implemented, "unsupported transfer coding");
+    }
+    if (request_.version_major == 1 && request_.version_minor == 0) {
+      return fail(Error::bad_request, "Transfer-Encoding in an HTTP/1.0 request");
+    }
+  }
   if (parser_.upgrade != 0) {
     upgrade_ = true;
   }
@@ -190,7 +292,27 @@ int RequestParser::on_body(const char* at, std::size_t length) {
   return 0;
 }
 
+int RequestParser::on_chunk_extension(const char*, std::size_t length) {
+  extension_bytes_ += length;
+  if (extension_bytes_ > kMaxChunkExtensionBytes) {
+    return fail(Error::bad_request, "chunk extensions over 16 KiB");
+  }
+  return 0;
+}
+
+int RequestParser::on_chunk_header() {
+  if (parser_.content_length > kMaxChunkSize) {
+    return fail(Error::bad_request, "chunk size too large");
+  }
+  if (parser_.content_length == 0) {
+    last_chunk_stop_ = true;
+    return HPE_PAUSED;
+  }
+  return 0;
+}
+
 int RequestParser::on_message_complete() {
+  in_trailers_ = false;
   message_complete_ = true;
   return HPE_PAUSED;
 }

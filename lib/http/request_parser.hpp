@@ -14,6 +14,7 @@
 
 #include <llhttp.h>
 
+#include "http/framing_rules.hpp"
 #include "ofwatchdog/exchange.hpp"
 
 namespace ofwatchdog::http {
@@ -26,7 +27,12 @@ public:
     message_done, // the message (and its body) is complete
     error,        // malformed input or a head over the size limit; see error()
   };
-  enum class Error { none, bad_request, header_too_large };
+  enum class Error {
+    none,
+    bad_request,      // malformed framing: 400
+    header_too_large, // the head, or the trailer section, is over the limit: 431
+    not_implemented,  // a transfer coding other than chunked: 501
+  };
 
   struct Result {
     std::size_t consumed = 0;
@@ -57,8 +63,16 @@ public:
   // The rest of the current message's body was consumed around the parser (spliced): the
   // parser starts afresh at the next message, as after a message end.
   void skip_to_message_end();
-  // llhttp's explanation of a bad_request, for debugging.
+  // What was wrong, in words fit for a log line ("invalid chunk size", ...).
   std::string_view error_reason() const { return error_reason_; }
+
+  // Chunk-extension bytes allowed in one message, over all its chunks (extensions carry
+  // nothing we use; Node caps them the same way since CVE-2024-22019, to bound the work an
+  // endless extension costs).
+  static constexpr std::size_t kMaxChunkExtensionBytes = 16 * 1024;
+  // The largest chunk size accepted: no body is larger, and sizes past it are where parsers
+  // disagree about overflow.
+  static constexpr std::uint64_t kMaxChunkSize = (std::uint64_t{1} << 63) - 1;
 
 private:
   static const llhttp_settings_t& settings();
@@ -70,7 +84,14 @@ private:
   int on_header_value_complete();
   int on_headers_complete();
   int on_body(const char* at, std::size_t length);
+  int on_chunk_extension(const char* at, std::size_t length);
+  int on_chunk_header();
   int on_message_complete();
+
+  // Runs llhttp over `data`, resuming by itself after the stop at the last chunk.
+  llhttp_errno_t execute(const char* data, std::size_t len, std::size_t& consumed);
+  // Records a fault found by a callback or a framing rule; llhttp is stopped by the caller.
+  int fail(Error error, std::string reason);
 
   llhttp_t parser_{};
   std::size_t max_header_bytes_;
@@ -80,6 +101,11 @@ private:
   bool head_complete_ = false;
   bool message_complete_ = false;
   bool upgrade_ = false;
+  bool in_trailers_ = false;      // between the last-chunk line and the message end
+  bool last_chunk_stop_ = false;  // llhttp stopped right after the last-chunk line
+  std::size_t trailer_bytes_ = 0;
+  std::size_t extension_bytes_ = 0;
+  LineDiscipline lines_;
   Error error_ = Error::none;
   std::string error_reason_;
   Request request_;

@@ -18,7 +18,9 @@
 //   finished response may still be in the write queue then.
 // - Cancellations (`ExchangeHandler::on_cancel`), after which the connection is closed at once:
 //   * client_closed: the peer closed (even half-closed, as Go treats it) or reset the
-//     connection, a write failed, or the rest of the body was malformed;
+//     connection, or a write failed;
+//   * bad_request: the rest of the body (chunk framing, extensions, trailers) was malformed.
+//     If the mode had not sent a head yet, the server answers 400 itself, then closes;
 //   * read_timeout: `read_timeout` passed before the end of the body. The body simply stops:
 //     the handler gets on_cancel(read_timeout) instead of on_body_end and cannot answer any
 //     more. (Go lets a handler still answer after a body read error; matching that would need
@@ -63,6 +65,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "ofwatchdog/config.hpp"
 #include "ofwatchdog/exchange.hpp"
@@ -112,6 +115,10 @@ public:
   void close(std::function<void()> done);
 
   std::size_t connection_count() const;
+
+  // Receives one line for each request the server refuses itself for its framing (400, 431,
+  // 501), naming the peer and what was wrong. Without it, refusals are not logged.
+  void set_refusal_log(std::function<void(std::string_view line)> log);
 
 private:
   std::unique_ptr<ServerImpl> impl_;

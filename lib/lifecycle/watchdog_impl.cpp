@@ -175,6 +175,7 @@ int WatchdogImpl::start() {
       config_.read_timeout > Duration::zero() ? config_.read_timeout : kDefaultIdleTimeout;
   server_ = std::make_unique<http::Server>(
       &loop_, limits, [this](std::shared_ptr<http::ServerExchange> ex) { route(std::move(ex)); });
+  server_->set_refusal_log([this](std::string_view line) { log_.info(line); });
   if (int err = server_->listen(config_.port); err != 0) {
     log_.info(fmt::format("Error ListenAndServe: listen tcp :{}: {}", config_.port,
                           uv_strerror(err)));

@@ -13,10 +13,10 @@ std::string body_too_large_text(const Config& config) {
   return fmt::format("Request body too large: the limit is {} bytes", config.max_body_size);
 }
 
-void send_body_too_large(Exchange& exchange, const std::string& text) {
+void send_refusal(Exchange& exchange, int status, const std::string& text) {
   exchange.set_handler(nullptr);
   exchange.send_head(ResponseHead{
-      413,
+      status,
       {{"Content-Type", "text/plain; charset=utf-8"}, {"X-OpenFaaS-Internal", "of-watchdog"}},
       text.size()});
   exchange.send_body(text);

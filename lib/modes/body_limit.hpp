@@ -16,9 +16,14 @@ bool over_body_limit(const Config& config, std::uint64_t bytes);
 // The body of the 413, also the log line: `Request body too large: the limit is <n> bytes`.
 std::string body_too_large_text(const Config& config);
 
-// Answers `exchange` with the 413 (text/plain, `X-OpenFaaS-Internal: of-watchdog`, `text` as
-// the body) and detaches its handler first: what is left of the body is the server's to
-// discard, or to close the connection on.
-void send_body_too_large(Exchange& exchange, const std::string& text);
+// Answers `exchange` with a refusal made by the watchdog itself, such as the 413 (text/plain,
+// `X-OpenFaaS-Internal: of-watchdog`, `text` as the body), and detaches its handler first: what
+// is left of the body is the server's to discard, or to close the connection on.
+void send_refusal(Exchange& exchange, int status, const std::string& text);
+
+// The 413 for a body over max_body_size.
+inline void send_body_too_large(Exchange& exchange, const std::string& text) {
+  send_refusal(exchange, 413, text);
+}
 
 } // namespace ofwatchdog::modes

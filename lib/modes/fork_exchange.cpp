@@ -9,6 +9,7 @@
 #include "modes/body_limit.hpp"
 #include "modes/exec_timeout.hpp"
 #include "process/cgi_env.hpp"
+#include "process/exec_limits.hpp"
 
 namespace ofwatchdog::modes {
 
@@ -55,7 +56,16 @@ void ForkExchange::run() {
   // A body declared larger than max_body_size is refused before anything starts, and before
   // the handler is set, so a client waiting for `100 Continue` gets the 413 instead.
   if (request.content_length && over_body_limit(config, *request.content_length)) {
-    too_large_ = true;
+    refusal_ = Refusal{413, body_too_large_text(config)};
+    complete();
+    return;
+  }
+  // Headers the server accepted (up to 1 MiB) may still not fit into execve: that is the
+  // client's doing, so it gets a 4xx that says why rather than a failed spawn.
+  environment_ = process::build_cgi_environment(config.environment, request);
+  if (auto fault = process::exec_limit_fault(config.fprocess_argv, environment_,
+                                             process::exec_block_limit())) {
+    refusal_ = Refusal{431, fmt::format("Request Header Fields Too Large: {}", *fault)};
     complete();
     return;
   }
@@ -79,10 +89,8 @@ void ForkExchange::run() {
 
 bool ForkExchange::spawn_function() {
   const Config& config = *context_.config;
-  const Request& request = exchange_->request();
   context_.log->info("Started logging: stderr from function.");
-  process::SpawnOptions options{config.fprocess_argv,
-                                process::build_cgi_environment(config.environment, request)};
+  process::SpawnOptions options{config.fprocess_argv, std::move(environment_)};
   auto spawned = process::ChildProcess::spawn(context_.loop, options,
                                               [this](const process::ExitStatus& status) {
                                                 Entry entry(this);
@@ -164,7 +172,7 @@ void ForkExchange::on_body(std::string_view data) {
     body_bytes_ += data.size();
     if (over_body_limit(*context_.config, body_bytes_)) {
       body_.clear();
-      too_large_ = true;
+      refusal_ = Refusal{413, body_too_large_text(*context_.config)};
       complete();
       return;
     }

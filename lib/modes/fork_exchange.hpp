@@ -117,8 +117,9 @@ private:
   // worth it; returns false when the caller must copy the rest itself.
   bool send_output_file();
   void on_output_file_sent(int status);
-  // The 413 for a body over max_body_size, and its log lines.
-  void respond_too_large();
+  // The answer to a request refused before its function could run (the 413 for a body over
+  // max_body_size, the 431 for headers that cannot become its environment), and its log line.
+  void respond_refusal();
   void log_request(std::string_view status, const std::string& error);
   void release();
   void destroy_if_finished();
@@ -157,7 +158,14 @@ private:
   // mapped blocks that go back to the system as they are consumed (see byte_queue.hpp).
   ByteQueue body_;
   std::uint64_t body_bytes_ = 0; // collect policy: body bytes received so far
-  bool too_large_ = false;       // the body is over max_body_size: the answer is a 413
+  // Set when the request is refused instead of served; the function never runs.
+  struct Refusal {
+    int status;
+    std::string text;
+  };
+  std::optional<Refusal> refusal_;
+  // The function's environment, built (and checked) when the request arrives.
+  std::vector<std::string> environment_;
   ByteQueue output_;
   std::optional<process::ExitStatus> exit_status_;
   // Collect policy: the output's file on its way to the client, and its length (for the log).

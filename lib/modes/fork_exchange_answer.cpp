@@ -67,8 +67,8 @@ void ForkExchange::complete() {
   if (completed_)
     return;
   completed_ = true;
-  if (too_large_) {
-    respond_too_large();
+  if (refusal_) {
+    respond_refusal();
   } else {
     std::string error = failure_text();
     respond(error);
@@ -77,13 +77,12 @@ void ForkExchange::complete() {
   release();
 }
 
-void ForkExchange::respond_too_large() {
-  std::string text = body_too_large_text(*context_.config);
+void ForkExchange::respond_refusal() {
   if (response_open_) {
     response_open_ = false;
-    send_body_too_large(*exchange_, text);
+    send_refusal(*exchange_, refusal_->status, refusal_->text);
   }
-  log_request("413", text);
+  log_request(std::to_string(refusal_->status), refusal_->text);
 }
 
 std::string ForkExchange::failure_text() const {

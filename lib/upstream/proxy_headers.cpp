@@ -24,19 +24,11 @@ constexpr std::array<std::string_view, 9> kHopByHop = {
     "Upgrade",
 };
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-    s.remove_suffix(1);
-  return s;
-}
-
 // Calls `each` for every comma-separated, trimmed, non-empty element of `value`.
 template <typename F> void for_each_token(std::string_view value, F each) {
   while (!value.empty()) {
     std::size_t comma = value.find(',');
-    std::string_view token = trim(value.substr(0, comma));
+    std::string_view token = trim_ows(value.substr(0, comma));
     if (!token.empty())
       each(token);
     if (comma == std::string_view::npos)

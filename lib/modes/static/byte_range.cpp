@@ -5,17 +5,11 @@
 #include <optional>
 #include <vector>
 
+#include "util/strings.hpp"
+
 namespace ofwatchdog::modes::static_files {
 
 namespace {
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
-    text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t'))
-    text.remove_suffix(1);
-  return text;
-}
 
 // A non-negative decimal that fits in 63 bits (the original parsed an int64), or nothing.
 std::optional<std::uint64_t> parse_position(std::string_view text) {
@@ -55,15 +49,15 @@ RangeRequest parse_range(std::string_view header, std::uint64_t size) {
   std::string_view rest = header.substr(kUnit.size());
   while (true) {
     std::size_t comma = rest.find(',');
-    std::string_view item = trim(rest.substr(0, comma));
+    std::string_view item = trim_ows(rest.substr(0, comma));
     if (!item.empty()) {
       std::size_t dash = item.find('-');
       if (dash == std::string_view::npos) {
         result.kind = RangeRequest::Kind::invalid;
         return result;
       }
-      std::string_view start_text = trim(item.substr(0, dash));
-      std::string_view end_text = trim(item.substr(dash + 1));
+      std::string_view start_text = trim_ows(item.substr(0, dash));
+      std::string_view end_text = trim_ows(item.substr(dash + 1));
       if (start_text.empty()) {
         // A suffix: the last n bytes.
         std::optional<std::uint64_t> n = parse_position(end_text);

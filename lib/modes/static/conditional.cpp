@@ -115,20 +115,12 @@ std::optional<std::time_t> parse_asctime(std::string_view text) {
   return std::nullopt;
 }
 
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
-    text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t'))
-    text.remove_suffix(1);
-  return text;
-}
-
 // True when a comma-separated entity-tag list contains `*`. No ETag is ever generated, so no
 // other member can match.
 bool lists_any(std::string_view list) {
   while (true) {
     std::size_t comma = list.find(',');
-    if (trim(list.substr(0, comma)) == "*")
+    if (trim_ows(list.substr(0, comma)) == "*")
       return true;
     if (comma == std::string_view::npos)
       return false;
@@ -199,7 +191,7 @@ ConditionalOutcome evaluate_conditions(std::string_view method, const HeaderList
   // If-Range with a date matches only that exact second; an entity tag never matches.
   if (is_get_or_head(method) && header(headers, "Range") != nullptr) {
     if (const std::string* if_range = header(headers, "If-Range")) {
-      std::optional<std::time_t> date = parse_http_date(trim(*if_range));
+      std::optional<std::time_t> date = parse_http_date(trim_ows(*if_range));
       outcome.range_allowed = date && mtime && *date == *mtime;
     }
   }

@@ -138,3 +138,72 @@ TEST_CASE("bare LF line ends and obsolete versions", "[http][parser]") {
   REQUIRE(t.requests.size() == 1);
   CHECK(t.requests[0].version_minor == 0);
 }
+
+namespace {
+std::string chunked_request(const std::string& body) {
+  return "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + body;
+}
+} // namespace
+
+TEST_CASE("transfer codings other than one chunked are refused before the head is handed out",
+          "[http][parser]") {
+  using E = RequestParser::Error;
+  auto t = run("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\nabc");
+  CHECK(t.error == E::not_implemented);
+  CHECK(t.requests.empty());
+  CHECK(run("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n").error ==
+        E::not_implemented);
+  CHECK(run("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: ,chunked\r\n\r\n").error ==
+        E::bad_request);
+  CHECK(run("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n").error ==
+        E::bad_request);
+  CHECK(run("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nTransfer-Encoding: identity"
+            "\r\n\r\nx")
+            .error == E::bad_request);
+}
+
+TEST_CASE("obs-fold and bare LF in a head are refused, in any split", "[http][parser]") {
+  using E = RequestParser::Error;
+  for (std::size_t step : {std::size_t{1}, std::size_t{3}, std::size_t{1} << 20}) {
+    CHECK(run("GET / HTTP/1.1\r\nHost: x\r\nX: a\r\n b\r\n\r\n", step).error == E::bad_request);
+    CHECK(run("GET / HTTP/1.1\r\nHost: x\r\n\n", step).error == E::bad_request);
+    CHECK(run("GET / HTTP/1.1\r\nHost: x\r\n\r\n", step).error == E::none);
+  }
+}
+
+TEST_CASE("chunk framing faults are found in the body", "[http][parser]") {
+  using E = RequestParser::Error;
+  for (std::size_t step : {std::size_t{1}, std::size_t{1} << 20}) {
+    auto big = run(chunked_request("8000000000000000\r\n"), step);
+    CHECK(big.error == E::bad_request);
+    CHECK(joined(big.events) == "head error");
+    CHECK(run(chunked_request("3\r\nabc\r\n0\r\n\n"), step).error == E::bad_request);
+    CHECK(run(chunked_request("3\r\nabc\r\n0\r\nX: 1\r\n 2\r\n\r\n"), step).error ==
+          E::bad_request);
+    CHECK(run(chunked_request("3\r\nabc\r\n0\r\nX: 1\r\n\r\n"), step).error == E::none);
+  }
+  CHECK(run(chunked_request("7fffffffffffffff\r\n")).error == E::none);
+}
+
+TEST_CASE("chunk extensions are capped per request, not per chunk", "[http][parser]") {
+  using E = RequestParser::Error;
+  const std::size_t cap = RequestParser::kMaxChunkExtensionBytes;
+  std::string at_cap = "1;" + std::string(cap - 1, 'e') + "\r\nx\r\n0\r\n\r\n";
+  CHECK(run(chunked_request(at_cap)).error == E::none);
+  std::string pieces;
+  for (int i = 0; i < 17; ++i) pieces += "1;" + std::string(1023, 'e') + "\r\nx\r\n";
+  CHECK(run(chunked_request(pieces + "0\r\n\r\n")).error == E::bad_request);
+  // Each message has its own budget.
+  CHECK(joined(run(chunked_request(at_cap) + chunked_request(at_cap)).events) ==
+        "head end head end");
+}
+
+TEST_CASE("a trailer section over the header limit is too large", "[http][parser]") {
+  using E = RequestParser::Error;
+  std::string trailers;
+  for (int i = 0; i < 20; ++i) trailers += "X-T: " + std::string(100, 't') + "\r\n";
+  CHECK(run(chunked_request("0\r\n" + trailers + "\r\n"), 1 << 20, 1000).error ==
+        E::header_too_large);
+  CHECK(run(chunked_request("0\r\n" + trailers + "\r\n"), 7, 1000).error == E::header_too_large);
+  CHECK(run(chunked_request("0\r\n" + trailers + "\r\n"), 1 << 20, 4000).error == E::none);
+}

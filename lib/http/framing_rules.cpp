@@ -1,0 +1,71 @@
+#include "http/framing_rules.hpp"
+
+#include "util/strings.hpp"
+
+namespace ofwatchdog::http {
+
+CodingVerdict judge_transfer_coding(const HeaderList& headers) {
+  bool present = false;
+  int chunked = 0;
+  bool unsupported = false;
+  for (const Header& h : headers) {
+    if (!iequals(h.name, "Transfer-Encoding"))
+      continue;
+    present = true;
+    std::string_view rest = h.value;
+    while (true) {
+      std::size_t comma = rest.find(',');
+      std::string_view item = trim_ows(rest.substr(0, comma));
+      // RFC 9110 §5.6.1 asks recipients to skip empty list members, but a peer that does not
+      // would see a different coding list; refusing them costs no real client anything.
+      if (item.empty())
+        return CodingVerdict::malformed;
+      if (iequals(item, "chunked")) {
+        ++chunked;
+      } else {
+        // Parameters (`chunked;q=1`) and every other coding land here: none can be undone.
+        unsupported = true;
+      }
+      if (comma == std::string_view::npos)
+        break;
+      rest.remove_prefix(comma + 1);
+    }
+  }
+  if (!present)
+    return CodingVerdict::none;
+  // RFC 9112 §6.1: chunked must not be applied twice.
+  if (chunked > 1)
+    return CodingVerdict::malformed;
+  if (unsupported)
+    return CodingVerdict::unsupported;
+  return CodingVerdict::chunked;
+}
+
+void LineDiscipline::begin_head() {
+  previous_ = '\n';
+  first_line_ = true;
+}
+
+void LineDiscipline::begin_trailers() {
+  previous_ = '\n';
+  first_line_ = false;
+}
+
+std::string_view LineDiscipline::scan(std::string_view bytes) {
+  for (char c : bytes) {
+    if (previous_ == '\r' && c != '\n')
+      return "CR not followed by LF";
+    if (c == '\n' && previous_ != '\r')
+      return "LF without CR";
+    if (previous_ == '\n') {
+      if (!first_line_ && (c == ' ' || c == '\t'))
+        return "obs-fold (a line starting with whitespace)";
+    }
+    if (c == '\n')
+      first_line_ = false;
+    previous_ = c;
+  }
+  return {};
+}
+
+} // namespace ofwatchdog::http
