@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include "http/content_sniff.hpp"
+
 #include "log/format.hpp"
 #include "modes/body_limit.hpp"
 #include "modes/exec_timeout.hpp"
@@ -277,6 +279,32 @@ void HttpProxyExchange::on_response_head(upstream::UpstreamResponse& response) {
     // message seen before is not the end of the client's side, whose own on_body_end follows.
     body_ended_ = false;
   }
+  if (needs_sniffing(response)) {
+    // The type comes from the first body bytes, as Go's server picks it at the first write.
+    held_head_ = std::move(head);
+    return;
+  }
+  exchange_->send_head(std::move(head));
+}
+
+bool HttpProxyExchange::needs_sniffing(const upstream::UpstreamResponse& response) const {
+  if (tunnel_ || find_header(response.headers, "Content-Type") != nullptr)
+    return false;
+  if (response.status < 200 || response.status == 204 || response.status == 304)
+    return false; // no body may follow
+  if (exchange_->request().method == "HEAD")
+    return false;
+  return !(response.content_length && *response.content_length == 0);
+}
+
+void HttpProxyExchange::send_held_head(std::string_view first_bytes) {
+  if (!held_head_)
+    return;
+  ResponseHead head = std::move(*held_head_);
+  held_head_.reset();
+  // Go sniffs only when there is something to sniff: an empty body gets no Content-Type.
+  if (!first_bytes.empty())
+    set_header(head.headers, "Content-Type", std::string(http::sniff_content_type(first_bytes)));
   exchange_->send_head(std::move(head));
 }
 
@@ -284,6 +312,7 @@ void HttpProxyExchange::on_response_body(std::string_view data) {
   Entry entry(this);
   if (!response_open_)
     return;
+  send_held_head(data);
   if (!exchange_->send_body(data) && !upstream_paused_ && connection_ != nullptr) {
     upstream_paused_ = true;
     connection_->pause_reading();
@@ -302,6 +331,7 @@ void HttpProxyExchange::on_response_end() {
   Entry entry(this);
   if (response_open_) {
     response_open_ = false;
+    send_held_head({});
     // A body the client is still sending is no longer wanted; the connection gives up on it.
     exchange_->set_handler(nullptr);
     exchange_->finish();
@@ -338,6 +368,7 @@ void HttpProxyExchange::on_failure(const std::string& cause) {
   context_.log->info(fmt::format("Error copying response body: {}", cause));
   if (response_open_) {
     response_open_ = false;
+    send_held_head({}); // so the client sees the status, then a body cut short
     exchange_->abort();
   }
   complete();
@@ -357,6 +388,7 @@ void HttpProxyExchange::on_timeout() {
   context_.log->info(fmt::format("Error copying response body: {}", upstream::kDeadlineText));
   if (response_open_) {
     response_open_ = false;
+    send_held_head({});
     exchange_->abort();
   }
   complete();

@@ -32,6 +32,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_set>
 
@@ -101,6 +102,10 @@ private:
   // UpstreamConnection::Listener
   void on_connected(const std::string& error) override;
   void on_response_head(upstream::UpstreamResponse& response) override;
+  // An upstream response without Content-Type gets one sniffed from its first body bytes
+  // (modes.md §1.4), so its head waits for them (or for the end of an empty body).
+  bool needs_sniffing(const upstream::UpstreamResponse& response) const;
+  void send_held_head(std::string_view first_bytes);
   void on_response_body(std::string_view data) override;
   void on_response_end() override;
   void on_failure(const std::string& cause) override;
@@ -139,6 +144,7 @@ private:
   int closes_pending_ = 0;
   int depth_ = 0;
   bool response_open_ = true; // false once the exchange is answered or cancelled
+  std::optional<ResponseHead> held_head_; // waiting for the first body bytes to be sniffed
   bool completed_ = false;
 };
 

@@ -364,3 +364,31 @@ def test_max_body_size_refuses_a_declared_body_before_the_upstream(start_watchdo
     assert harness.request(wd.port, "GET", "/connections").body == b"1"
     # Exactly at the limit passes.
     assert echo(harness.request(wd.port, "POST", "/echo", body=b"z" * 16))["body"] == "z" * 16
+
+
+@pytest.mark.parametrize("body,chunked,expected", [
+    (b"<html><body>hi</body></html>", False, "text/html; charset=utf-8"),
+    (b"  <!DOCTYPE html>", True, "text/html; charset=utf-8"),
+    (b"plain words", False, "text/plain; charset=utf-8"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00", True, "image/png"),
+    (b"%PDF-1.4 ...", False, "application/pdf"),
+    (b"\x00\x01\x02binary", False, "application/octet-stream"),
+])
+def test_a_response_without_content_type_is_sniffed(start_watchdog, body, chunked, expected):
+    wd = start_http(start_watchdog)
+    resp = harness.request(wd.port, "GET", f"/untyped?hex={body.hex()}&chunked={int(chunked)}")
+    assert resp.status == 200
+    assert resp.body == body
+    assert resp.header_all("Content-Type") == [expected]
+
+
+def test_no_content_type_is_invented_for_an_empty_body_or_a_typed_one(start_watchdog):
+    wd = start_http(start_watchdog)
+    for path in ("/untyped", "/untyped?chunked=1", "/untyped?status=204"):
+        resp = harness.request(wd.port, "GET", path)
+        assert resp.status in (200, 204) and resp.body == b""
+        assert resp.header("Content-Type") is None, path
+    head = harness.request(wd.port, "HEAD", f"/untyped?hex={b'<html>'.hex()}")
+    assert head.header("Content-Type") is None
+    typed = harness.request(wd.port, "GET", "/chunked")
+    assert typed.header_all("Content-Type") == ["text/plain"]

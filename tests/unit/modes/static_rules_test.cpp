@@ -60,20 +60,11 @@ TEST_CASE("static MIME table: the original's built-in types, case-insensitively"
   CHECK_FALSE(content_type_for_name("dir.html/file"));
 }
 
-TEST_CASE("static sniffing: HTML, UTF-8 text, everything else binary", "[static]") {
+TEST_CASE("static sniffing uses the original's rules for unknown extensions", "[static]") {
+  // The full table is tested in tests/unit/http/test_content_sniff.cpp.
   CHECK(sniff_content_type("  <!DOCTYPE html><p>") == "text/html; charset=utf-8");
-  CHECK(sniff_content_type("<HTML>") == "text/html; charset=utf-8");
-  CHECK(sniff_content_type("<htmlx>") == "text/plain; charset=utf-8");
-  CHECK(sniff_content_type("") == "text/plain; charset=utf-8");
-  CHECK(sniff_content_type("hello\nwörld\t\r\n") == "text/plain; charset=utf-8");
   CHECK(sniff_content_type(std::string_view("a\0b", 3)) == "application/octet-stream");
-  CHECK(sniff_content_type("\x01\x02") == "application/octet-stream");
-  CHECK(sniff_content_type("\xff\xfe") == "application/octet-stream");
-  CHECK(sniff_content_type("\xc0\xaf") == "application/octet-stream"); // overlong '/'
-  // A character cut off by the 512-byte window is not held against the text.
-  std::string text(511, 'a');
-  text += "\xc3\xa9";
-  CHECK(sniff_content_type(text) == "text/plain; charset=utf-8");
+  CHECK(sniff_content_type("hello\nw\xc3\xb6rld\t\r\n") == "text/plain; charset=utf-8");
 }
 
 TEST_CASE("static ranges: single ranges", "[static]") {
