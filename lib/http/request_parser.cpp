@@ -248,6 +248,9 @@ int RequestParser::on_header_value_complete() {
     value_.clear();
     return 0;
   }
+  if (request_.headers.size() >= kMaxHeaderCount) {
+    return fail(Error::header_too_large, "more than 10000 header fields");
+  }
   request_.headers.push_back(Header{std::move(field_), std::move(value_)});
   field_.clear();
   value_.clear();

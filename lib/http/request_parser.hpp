@@ -70,6 +70,9 @@ public:
   // nothing we use; Node caps them the same way since CVE-2024-22019, to bound the work an
   // endless extension costs).
   static constexpr std::size_t kMaxChunkExtensionBytes = 16 * 1024;
+  // Header fields allowed in one head. The byte limit alone would let 1 MiB of tiny fields
+  // (`a:b`) cost over ten times that in memory per connection; no client needs this many.
+  static constexpr std::size_t kMaxHeaderCount = 10000;
   // The largest chunk size accepted: no body is larger, and sizes past it are where parsers
   // disagree about overflow.
   static constexpr std::uint64_t kMaxChunkSize = (std::uint64_t{1} << 63) - 1;

@@ -207,3 +207,15 @@ TEST_CASE("a trailer section over the header limit is too large", "[http][parser
   CHECK(run(chunked_request("0\r\n" + trailers + "\r\n"), 7, 1000).error == E::header_too_large);
   CHECK(run(chunked_request("0\r\n" + trailers + "\r\n"), 1 << 20, 4000).error == E::none);
 }
+
+TEST_CASE("a head with too many fields is too large, even under the byte limit",
+          "[http][parser]") {
+  using E = RequestParser::Error;
+  auto head = [](std::size_t fields) {
+    std::string out = "GET / HTTP/1.1\r\nHost: x\r\n";
+    for (std::size_t i = 1; i < fields; ++i) out += "a:b\r\n";
+    return out + "\r\n";
+  };
+  CHECK(run(head(RequestParser::kMaxHeaderCount)).error == E::none);
+  CHECK(run(head(RequestParser::kMaxHeaderCount + 1)).error == E::header_too_large);
+}
