@@ -1,61 +1,9 @@
 #include "http/request_parser.hpp"
 
+#include "util/field_syntax.hpp"
 #include "util/llhttp_callbacks.hpp"
 
 namespace ofwatchdog::http {
-
-namespace {
-// RFC 9110 token characters. llhttp built without its compile-time strict mode lets some others
-// (such as a space) into header names, which Go's server refuses, so the names are checked here.
-bool is_token_char(unsigned char c) {
-  if (c >= 'a' && c <= 'z')
-    return true;
-  if (c >= 'A' && c <= 'Z')
-    return true;
-  if (c >= '0' && c <= '9')
-    return true;
-  switch (c) {
-  case '!':
-  case '#':
-  case '$':
-  case '%':
-  case '&':
-  case '\'':
-  case '*':
-  case '+':
-  case '-':
-  case '.':
-  case '^':
-  case '_':
-  case '`':
-  case '|':
-  case '~':
-    return true;
-  default:
-    return false;
-  }
-}
-
-bool valid_field_name(std::string_view name) {
-  if (name.empty())
-    return false;
-  for (char c : name) {
-    if (!is_token_char(static_cast<unsigned char>(c)))
-      return false;
-  }
-  return true;
-}
-
-// Control characters other than tab are not allowed in a field value.
-bool valid_field_value(std::string_view value) {
-  for (char c : value) {
-    auto byte = static_cast<unsigned char>(c);
-    if ((byte < 0x20 && byte != '\t') || byte == 0x7f)
-      return false;
-  }
-  return true;
-}
-} // namespace
 
 const llhttp_settings_t& RequestParser::settings() {
   static const llhttp_settings_t kSettings = [] {

@@ -1,6 +1,7 @@
 // The upstream response parser; see response_parser.hpp.
 #include "upstream/response_parser.hpp"
 
+#include "util/field_syntax.hpp"
 #include "util/llhttp_callbacks.hpp"
 
 #include <fmt/format.h>
@@ -135,6 +136,12 @@ int ResponseParser::on_header_value(const char* at, std::size_t length) {
 int ResponseParser::on_header_value_complete() {
   while (!value_.empty() && (value_.back() == ' ' || value_.back() == '\t'))
     value_.pop_back();
+  // A NUL or a lone CR relayed to the client could end a header line there for some clients
+  // (response splitting); Go's client refuses such a response too.
+  if (!valid_field_name(field_) || !valid_field_value(value_)) {
+    error_text_ = "malformed MIME header line";
+    return HPE_USER;
+  }
   response_.headers.push_back(Header{std::move(field_), std::move(value_)});
   field_.clear();
   value_.clear();

@@ -93,3 +93,16 @@ TEST_CASE("response parser: strict about framing, and a 101 ends HTTP") {
   std::string big = "HTTP/1.1 200 OK\r\nX-Long: " + std::string(100, 'a') + "\r\n\r\n";
   CHECK(small.feed(big.data(), big.size()).status == ResponseParser::Status::error);
 }
+
+TEST_CASE("response parser: a field the client could split on is an error, not relayed") {
+  for (std::string field : {std::string("X-A: a\0b", 8), std::string("X-A: a\rb"),
+                            std::string("Bad Name: x"), std::string("X-A: \x7f")}) {
+    Recorder rec;
+    ResponseParser p(rec, 1 << 20);
+    p.begin("GET");
+    std::string wire = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n" + field + "\r\n\r\n";
+    CHECK(p.feed(wire.data(), wire.size()).status == ResponseParser::Status::error);
+    CHECK(rec.heads == 0);
+    CHECK_FALSE(p.error_text().empty());
+  }
+}
