@@ -237,6 +237,11 @@ int RequestParser::on_headers_complete() {
 }
 
 int RequestParser::on_body(const char* at, std::size_t length) {
+  // llhttp closes an open body span at the end of every execute, also one fed no bytes (as the
+  // connection does when a paused body is resumed with nothing new read). An empty piece
+  // tells a handler nothing, and one that pauses on every piece would spin on them.
+  if (length == 0)
+    return 0;
   if (body_sink_) {
     body_sink_(std::string_view(at, length));
   }

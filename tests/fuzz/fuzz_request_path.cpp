@@ -83,9 +83,6 @@ constexpr long kMaxBusyTurns = 1'000'000;
 constexpr std::uint64_t kCloseDeadlineMs = 5000;
 constexpr std::string_view kIdHeader = "X-Fuzz-Id";
 
-// Whether the fake mode pauses on empty body pieces too (see FakeHandler::on_body).
-const bool pause_on_empty_body = std::getenv("FUZZ_PAUSE_ON_EMPTY_BODY") != nullptr;
-
 // Events anywhere (client, server, fake mode) count as progress; no progress for a while means
 // the server waits for the client.
 std::uint64_t progress = 0;
@@ -202,6 +199,11 @@ public:
 
   void on_body(std::string_view data) override {
     heard("on_body");
+    if (data.empty()) {
+      // Nothing to say, and a handler that pauses on every piece would spin on them
+      // (corpus/request_path/empty-body-piece-spin).
+      violated("an empty body piece");
+    }
     if (body_ends_ > 0 && exchange_->status() != 101) {
       violated("body bytes after on_body_end outside a tunnel");
     }
@@ -221,12 +223,6 @@ public:
       end_by_abort();
       return;
     case Behaviour::pause_and_resume:
-      // The server hands out an empty piece each time the body is resumed with nothing new
-      // read; pausing on those as well makes server and handler spin without end (reported,
-      // reproducer in tests/fuzz/reproducers/). Set FUZZ_PAUSE_ON_EMPTY_BODY=1 to see it.
-      if (data.empty() && !pause_on_empty_body) {
-        return;
-      }
       exchange_->pause_body();
       deferred_.push([this] { exchange_->resume_body(); });
       return;

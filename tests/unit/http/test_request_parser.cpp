@@ -219,3 +219,19 @@ TEST_CASE("a head with too many fields is too large, even under the byte limit",
   CHECK(run(head(RequestParser::kMaxHeaderCount)).error == E::none);
   CHECK(run(head(RequestParser::kMaxHeaderCount + 1)).error == E::header_too_large);
 }
+
+TEST_CASE("resuming a body with no new bytes hands out no empty piece", "[http][parser]") {
+  RequestParser parser(1 << 20);
+  int pieces = 0;
+  parser.set_body_sink([&](std::string_view data) {
+    CHECK_FALSE(data.empty());
+    ++pieces;
+  });
+  std::string head = "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n\r\nhello";
+  auto r = parser.feed(head.data(), head.size());
+  REQUIRE(r.status == RequestParser::Status::head_done);
+  std::size_t pos = r.consumed;
+  parser.feed(head.data() + pos, head.size() - pos);
+  for (int i = 0; i < 3; ++i) parser.feed(head.data() + head.size(), 0);
+  CHECK(pieces == 1);
+}
