@@ -10,8 +10,13 @@ rerun with the same seeds changes nothing.
 
 import hashlib
 import pathlib
+import sys
 
 CORPUS = pathlib.Path(__file__).resolve().parent / "corpus"
+# The integration tests' table of hostile framings (framing_cases.py) seeds the request path
+# too, so every refused and accepted shape there is a starting point here.
+sys.path.insert(0, str(CORPUS.parent.parent / "integration"))
+import framing_cases  # noqa: E402
 
 
 def get(path, version="HTTP/1.1", extra=""):
@@ -213,6 +218,8 @@ def write(target, inputs):
 
 def main():
     requests = TEST_REQUESTS + HOSTILE_REQUESTS
+    requests += [raw for raw, _, _ in framing_cases.REFUSED.values()]
+    requests += list(framing_cases.ACCEPTED.values())
     requests += [with_behaviour(r, b) for r in BEHAVIOUR_REQUESTS for b in range(BEHAVIOURS)]
     write("request_path", requests)
     write("upstream_response", responses())
