@@ -6,6 +6,7 @@ error lasts: the watchdog must pause accepting instead, without losing the clien
 the backlog, and resume once descriptors are available again.
 """
 
+import contextlib
 import os
 import resource
 import time
@@ -20,62 +21,55 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def post(body):
-    return (f"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {len(body)}\r\n\r\n"
-            .encode() + body)
+@contextlib.contextmanager
+def client_waiting_without_descriptors(wd, body):
+    """Lowers the watchdog's soft RLIMIT_NOFILE below every descriptor it holds, so that
+    neither libuv's spare nor anything else can be opened and accept() fails whatever libuv
+    tries; then connects a client that sends `body`. The limit comes first, so that the client
+    cannot be accepted before it. Yields the client and a function that restores the limit
+    (it is restored on exit at the latest)."""
+    limits = resource.prlimit(wd.proc.pid, resource.RLIMIT_NOFILE)
+    resource.prlimit(wd.proc.pid, resource.RLIMIT_NOFILE, (3, limits[1]))
+
+    def restore():
+        if wd.proc.poll() is None:
+            resource.prlimit(wd.proc.pid, resource.RLIMIT_NOFILE, limits)
+
+    client = None
+    try:
+        client = harness.RawConnection(wd.port)
+        client.send(f"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {len(body)}\r\n\r\n"
+                    .encode() + body)
+        time.sleep(0.2)
+        yield client, restore
+    finally:
+        restore()
+        if client is not None:
+            client.close()
 
 
 def test_no_busy_loop_and_no_lost_client_while_descriptors_are_exhausted(start_watchdog):
     wd = start_watchdog({"fprocess": "cat"})
-    pid = wd.proc.pid
-    soft, hard = resource.prlimit(pid, resource.RLIMIT_NOFILE)
-    # Below every descriptor the watchdog holds: neither libuv's spare nor anything else can be
-    # opened, so accept() fails whatever libuv tries. The limit comes first, so that the client
-    # below cannot be accepted before it.
-    resource.prlimit(pid, resource.RLIMIT_NOFILE, (3, hard))
-    client = None
-    try:
-        try:
-            client = harness.RawConnection(wd.port)
-            client.send(post(b"waited"))
-            time.sleep(0.2)
-            before = cpu_seconds(pid)
-            time.sleep(1.0)
-            spent = cpu_seconds(pid) - before
-        finally:
-            resource.prlimit(pid, resource.RLIMIT_NOFILE, (soft, hard))
-        # A busy loop burns a whole second here; the pause costs a few timer wake-ups.
+    with client_waiting_without_descriptors(wd, b"waited") as (client, restore_limit):
+        before = cpu_seconds(wd.proc.pid)
+        time.sleep(1.0)
+        spent = cpu_seconds(wd.proc.pid) - before
+        # A busy loop burns most of that second; the pause costs a few timer wake-ups.
         assert spent < 0.1
         harness.report("cpu_seconds_per_second_at_accept_emfile", f"{spent:.2f}")
-        # The client waited in the backlog and is served once descriptors are back (the
-        # retry interval is at most 1 s).
+        restore_limit()
+        # The client waited in the backlog and is served once descriptors are back (the retry
+        # interval is at most 1 s).
         response = client.read_response(timeout=5)
         assert response.status == 200
         assert response.body == b"waited"
-    finally:
-        if client is not None:
-            client.close()
     assert harness.request(wd.port, "GET", "/_/health").status == 200
 
 
 def test_sigterm_while_accepting_is_paused_exits_cleanly(start_watchdog):
     wd = start_watchdog({"fprocess": "cat", "healthcheck_interval": "0s", "write_timeout": "2s"})
-    pid = wd.proc.pid
-    soft, hard = resource.prlimit(pid, resource.RLIMIT_NOFILE)
-    resource.prlimit(pid, resource.RLIMIT_NOFILE, (3, hard))
-    client = None
-    try:
-        try:
-            client = harness.RawConnection(wd.port)
-            client.send(post(b"never served"))
-            time.sleep(0.3)
-            # The shutdown, with accepting paused, must close the retry timer and the copy of
-            # the listening socket, or the loop never ends.
-            wd.signal()
-            assert wd.wait_exit(timeout=10) == 0
-        finally:
-            if wd.proc.poll() is None:
-                resource.prlimit(pid, resource.RLIMIT_NOFILE, (soft, hard))
-    finally:
-        if client is not None:
-            client.close()
+    with client_waiting_without_descriptors(wd, b"never served"):
+        # The shutdown, with accepting paused, must close the retry timer and the copy of the
+        # listening socket, or the loop never ends.
+        wd.signal()
+        assert wd.wait_exit(timeout=10) == 0
