@@ -11,6 +11,8 @@ import os
 import resource
 import time
 
+import pytest
+
 import harness
 
 
@@ -66,6 +68,8 @@ def test_no_busy_loop_and_no_lost_client_while_descriptors_are_exhausted(start_w
     assert harness.request(wd.port, "GET", "/_/health").status == 200
 
 
+@pytest.mark.skipif(harness.SANITIZED, reason="the leak check at exit needs descriptors the "
+                    "limit denies, and aborts")
 def test_sigterm_while_accepting_is_paused_exits_cleanly(start_watchdog):
     wd = start_watchdog({"fprocess": "cat", "healthcheck_interval": "0s", "write_timeout": "2s"})
     with client_waiting_without_descriptors(wd, b"never served"):
