@@ -51,7 +51,10 @@ def fixture(name):
 class WatchdogProcess:
     """One running of-watchdog; its stderr and stdout are collected line by line."""
 
-    def __init__(self, env, tmpdir, args=(), wait_ready=True, extra_env_base=None, binary=None):
+    def __init__(self, env, tmpdir, args=(), wait_ready=True, extra_env_base=None, binary=None,
+                 popen_options=None):
+        """`popen_options` are passed on to subprocess.Popen (e.g. `preexec_fn` to set resource
+        limits, `user` to drop privileges)."""
         base = dict(extra_env_base if extra_env_base is not None else os.environ)
         # The suite's own variables must not leak into the watchdog's configuration.
         for key in list(base):
@@ -67,7 +70,7 @@ class WatchdogProcess:
         self._cond = threading.Condition()
         self.proc = subprocess.Popen(
             [binary or BIN, *args], env=base, stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, **(popen_options or {}))
         self._readers = [
             threading.Thread(target=self._pump, args=(self.proc.stderr, self._lines), daemon=True),
             threading.Thread(target=self._pump, args=(self.proc.stdout, self._out_lines), daemon=True),
@@ -243,8 +246,11 @@ class RawConnection:
         left = deadline - time.monotonic()
         if left <= 0:
             raise TimeoutError("response did not arrive in time")
-        r, _, _ = select.select([self.sock], [], [], left)
-        if not r:
+        # poll, not select: a client holding thousands of sockets has descriptors above
+        # FD_SETSIZE.
+        poller = select.poll()
+        poller.register(self.sock, select.POLLIN)
+        if not poller.poll(max(int(left * 1000), 1)):
             raise TimeoutError("response did not arrive in time")
         chunk = self.sock.recv(65536)
         if not chunk:
