@@ -17,15 +17,13 @@ namespace ofwatchdog {
 
 using Duration = std::chrono::nanoseconds;
 
-enum class Mode { streaming, serializing, http, static_files, inproc, wasm };
-
-// The name the original uses for a mode in `mode=` and in the `Watchdog mode:` log line.
-std::string_view mode_name(Mode mode);
-
 enum class LogFormat { text, json };
 
 struct Config {
-  Mode mode = Mode::streaming;
+  // The name of the mode (`mode=`): an entry of the ModeRegistry the configuration was loaded
+  // with (mode_registry.hpp). The original's names: streaming, serializing, http, static,
+  // inproc, wasm.
+  std::string mode = "streaming";
 
   // `fprocess` (or `function_process`) exactly as given; printed quoted at start-up.
   std::string fprocess;
@@ -84,7 +82,8 @@ struct ConfigResult {
   const ConfigError& error() const { return std::get<ConfigError>(value); }
 };
 
-// Builds a Config from "NAME=value" entries (the shape of `environ`).
+// Builds a Config from "NAME=value" entries (the shape of `environ`), with the built-in modes
+// (mode_registry.hpp has the form that takes an embedder's modes).
 ConfigResult load_config(const std::vector<std::string>& environment);
 
 // Parses a timeout value the way the original does: a non-negative integer is seconds,

@@ -16,11 +16,15 @@
 namespace ofwatchdog {
 
 class WatchdogImpl;
+class ModeRegistry;
 
 class Watchdog {
 public:
-  // Uses the mode named by `config.mode`.
+  // Uses the built-in mode named by `config.mode`.
   explicit Watchdog(Config config);
+  // Uses the entry of `modes` named by `config.mode` (mode_registry.hpp); the strategy is
+  // made here, so `modes` need not outlive the constructor.
+  Watchdog(Config config, const ModeRegistry& modes);
   // Uses `mode` whatever `config.mode` says.
   Watchdog(Config config, std::unique_ptr<ModeStrategy> mode);
   ~Watchdog();

@@ -12,26 +12,9 @@
 #include "config/values.hpp"
 #include "log/format.hpp"
 #include "ofwatchdog/config.hpp"
+#include "ofwatchdog/mode_registry.hpp"
 
 namespace ofwatchdog {
-
-std::string_view mode_name(Mode mode) {
-  switch (mode) {
-  case Mode::streaming:
-    return "streaming";
-  case Mode::serializing:
-    return "serializing";
-  case Mode::http:
-    return "http";
-  case Mode::static_files:
-    return "static";
-  case Mode::inproc:
-    return "inproc";
-  case Mode::wasm:
-    return "wasm";
-  }
-  return "unknown";
-}
 
 namespace {
 
@@ -96,26 +79,25 @@ ConfigError error(std::string_view variable, std::string message, int exit_code 
   return ConfigError{std::string(variable), std::move(message), exit_code};
 }
 
-Check read_mode(const Environment& env, Config& c) {
+Check read_mode(const Environment& env, Config& c, const ModeRegistry& modes) {
   std::string_view value = env.get("mode").value_or("");
   if (value.empty())
     return std::nullopt; // an empty mode is the default, as in the original
-  for (Mode m : {Mode::streaming, Mode::serializing, Mode::http, Mode::static_files, Mode::inproc,
-                 Mode::wasm}) {
-    if (value == mode_name(m)) {
-      c.mode = m;
-      return std::nullopt;
-    }
+  if (modes.find(value) != nullptr) {
+    c.mode = std::string(value);
+    return std::nullopt;
   }
   // The original panics here with exit status 2; we keep the status and say why in words.
   if (value == "afterburn")
     return error("mode",
                  "watchdog mode \"afterburn\" in variable mode is no longer supported (use http)",
                  2);
+  std::string expected;
+  for (const std::string& name : modes.names())
+    expected += (expected.empty() ? "" : ", ") + name;
   return error("mode",
-               fmt::format("unknown watchdog mode {} in variable mode (expected one of streaming, "
-                           "serializing, http, static, inproc, wasm)",
-                           go_quote(value)),
+               fmt::format("unknown watchdog mode {} in variable mode (expected one of {})",
+                           go_quote(value), expected),
                2);
 }
 
@@ -229,11 +211,7 @@ Check read_timeouts(const Environment& env, Config& c) {
   return std::nullopt;
 }
 
-bool needs_fprocess(Mode mode) {
-  return mode != Mode::static_files && mode != Mode::inproc && mode != Mode::wasm;
-}
-
-Check read_fprocess(const Environment& env, Config& c) {
+Check read_fprocess(const Environment& env, Config& c, const ModeDescriptor* mode) {
   std::optional<Found> found = first_set(env, {"function_process", "fprocess"});
   if (found)
     c.fprocess = std::string(found->value);
@@ -245,7 +223,7 @@ Check read_fprocess(const Environment& env, Config& c) {
                                "non-empty JSON array of strings",
                                go_quote(c.fprocess), found->name));
     c.fprocess_argv = std::move(*argv);
-  } else if (needs_fprocess(c.mode)) {
+  } else if (mode == nullptr || mode->runs_fprocess) {
     return error(found ? found->name : "fprocess",
                  "provide a \"function_process\" or \"fprocess\" environmental variable for your "
                  "function");
@@ -253,25 +231,13 @@ Check read_fprocess(const Environment& env, Config& c) {
   return std::nullopt;
 }
 
-Check check_mode_requirements(const Environment& env, Config& c) {
-  std::optional<Found> upstream = first_set(env, {"http_upstream_url", "upstream_url"});
-  if (upstream)
+// The variables the built-in modes share with the original's Config; their checks belong to
+// the modes (lib/modes/builtin_modes.cpp), which run them through ModeDescriptor::configure.
+void read_mode_values(const Environment& env, Config& c) {
+  if (std::optional<Found> upstream = first_set(env, {"http_upstream_url", "upstream_url"}))
     c.upstream_url = std::string(upstream->value);
-  if (c.mode == Mode::http) {
-    constexpr std::string_view kNeedUrl =
-        "For \"mode=http\" you must specify a valid URL for \"http_upstream_url\"";
-    if (c.upstream_url.empty())
-      return error(upstream ? upstream->name : "http_upstream_url", std::string(kNeedUrl));
-    if (std::optional<std::string> why = config::upstream_url_problem(c.upstream_url))
-      return error(upstream->name, fmt::format("{}, error: {} in {}: {}", kNeedUrl,
-                                               go_quote(c.upstream_url), upstream->name, *why));
-  }
-  if (std::optional<std::string_view> path = env.get("static_path")) {
+  if (std::optional<std::string_view> path = env.get("static_path"))
     c.static_path = std::string(*path);
-    if (c.mode == Mode::static_files && c.static_path.empty())
-      return error("static_path", "For mode=static you must specify the \"static_path\" to serve");
-  }
-  return std::nullopt;
 }
 
 // Values that never stop start-up: a bad boolean is just false (or the default).
@@ -307,18 +273,30 @@ void read_plain_values(const Environment& env, Config& c) {
 
 } // namespace
 
-ConfigResult load_config(const std::vector<std::string>& environment) {
+ConfigResult load_config(const std::vector<std::string>& environment, const ModeRegistry& modes) {
   ConfigResult result{Config{}, {}};
   Environment env(environment, result.warnings);
   Config& c = result.config();
 
   // The order of the checks is part of the contract: the first failure is the one reported.
-  for (auto step : {read_mode, read_ports_and_limits, read_log_format, read_log_buffer_size,
-                    read_timeouts, read_fprocess, check_mode_requirements}) {
-    if (Check failure = step(env, c)) {
-      result.value = std::move(*failure);
-      return result;
+  Check failure = read_mode(env, c, modes);
+  const ModeDescriptor* mode = modes.find(c.mode);
+  for (auto step : {read_ports_and_limits, read_log_format, read_log_buffer_size, read_timeouts}) {
+    if (!failure)
+      failure = step(env, c);
+  }
+  if (!failure)
+    failure = read_fprocess(env, c, mode);
+  if (!failure) {
+    read_mode_values(env, c);
+    if (mode != nullptr && mode->configure) {
+      VariableLookup lookup = [&env](std::string_view name) { return env.get(name); };
+      failure = mode->configure(lookup, c);
     }
+  }
+  if (failure) {
+    result.value = std::move(*failure);
+    return result;
   }
   read_plain_values(env, c);
   c.environment = env.entries();

@@ -5,11 +5,13 @@
 
 namespace ofwatchdog {
 
-Watchdog::Watchdog(Config config)
-    : impl_(std::make_unique<WatchdogImpl>(std::move(config), nullptr)) {}
+Watchdog::Watchdog(Config config) : Watchdog(std::move(config), ModeRegistry::builtin()) {}
+
+Watchdog::Watchdog(Config config, const ModeRegistry& modes)
+    : impl_(std::make_unique<WatchdogImpl>(std::move(config), nullptr, &modes)) {}
 
 Watchdog::Watchdog(Config config, std::unique_ptr<ModeStrategy> mode)
-    : impl_(std::make_unique<WatchdogImpl>(std::move(config), std::move(mode))) {}
+    : impl_(std::make_unique<WatchdogImpl>(std::move(config), std::move(mode), nullptr)) {}
 
 Watchdog::~Watchdog() = default;
 

@@ -12,7 +12,7 @@
 #include "lifecycle/probe_endpoints.hpp"
 #include "log/format.hpp"
 #include "metrics/metrics_endpoint.hpp"
-#include "modes/mode_factory.hpp"
+#include "ofwatchdog/mode_registry.hpp"
 
 namespace ofwatchdog {
 
@@ -36,15 +36,21 @@ std::uint64_t millis(Duration d) {
 
 } // namespace
 
-WatchdogImpl::WatchdogImpl(Config config, std::unique_ptr<ModeStrategy> mode)
+WatchdogImpl::WatchdogImpl(Config config, std::unique_ptr<ModeStrategy> mode,
+                           const ModeRegistry* modes)
     : config_(std::move(config)), log_(config_.log_format, config_.prefix_logs),
       mode_(std::move(mode)), lock_(config_.lock_file_path()), limiter_(config_.max_inflight) {
   if (!mode_) {
-    auto made = modes::make_mode(config_);
-    if (auto* error = std::get_if<std::string>(&made))
-      mode_error_ = *error;
-    else
-      mode_ = std::move(std::get<std::unique_ptr<ModeStrategy>>(made));
+    const ModeDescriptor* entry = modes != nullptr ? modes->find(config_.mode) : nullptr;
+    if (entry == nullptr || !entry->create) {
+      mode_error_ = fmt::format("mode={} is not available in this build", config_.mode);
+    } else {
+      ModeCreation made = entry->create(config_);
+      if (auto* error = std::get_if<std::string>(&made))
+        mode_error_ = *error;
+      else
+        mode_ = std::move(std::get<std::unique_ptr<ModeStrategy>>(made));
+    }
   }
   uv_loop_init(&loop_);
   loop_.data = this;
@@ -146,7 +152,7 @@ int WatchdogImpl::start() {
   if (int code = mode_->start(context_); code != 0)
     return code;
 
-  log_.info(fmt::format("Watchdog mode: {}\tfprocess: {}", mode_name(config_.mode),
+  log_.info(fmt::format("Watchdog mode: {}\tfprocess: {}", config_.mode,
                         go_quote(config_.fprocess)));
 
   // A lock file left by an earlier run would report us healthy before we listen.

@@ -14,13 +14,15 @@
 #include "metrics/function_metrics.hpp"
 #include "ofwatchdog/config.hpp"
 #include "ofwatchdog/log.hpp"
+#include "ofwatchdog/mode_registry.hpp"
 #include "ofwatchdog/mode_strategy.hpp"
 
 namespace ofwatchdog {
 
 class WatchdogImpl {
 public:
-  WatchdogImpl(Config config, std::unique_ptr<ModeStrategy> mode);
+  // With no `mode`, the strategy is made from the entry of `modes` named by `config.mode`.
+  WatchdogImpl(Config config, std::unique_ptr<ModeStrategy> mode, const ModeRegistry* modes);
   ~WatchdogImpl();
 
   int run();

@@ -41,7 +41,7 @@ struct Harness {
     err = std::tmpfile();
     out = std::tmpfile();
     log = std::make_unique<Logger>(LogFormat::text, false, err, out);
-    config.mode = Mode::http;
+    config.mode = "http";
     config.exec_timeout = std::chrono::seconds(10);
     context.loop = loop.get();
     context.config = &config;

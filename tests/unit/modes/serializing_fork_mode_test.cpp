@@ -28,7 +28,7 @@ struct Harness {
     err = std::tmpfile();
     out = std::tmpfile();
     log = std::make_unique<Logger>(LogFormat::text, false, err, out);
-    config.mode = Mode::serializing;
+    config.mode = "serializing";
     config.fprocess_argv = std::move(argv);
     config.environment = {"PATH=/usr/bin:/bin"};
     config.content_type = "text/x-test";
