@@ -20,11 +20,15 @@ WorkLink::WorkLink(Request req, Watermarks marks, LoopInbox& inbox)
       inbox_(inbox) {}
 
 bool WorkLink::set_head(ResponseHead head) {
-  std::lock_guard lock(mutex_);
-  if (head_set_)
-    return false;
-  head_set_ = true;
-  head_ = std::move(head);
+  {
+    std::lock_guard lock(mutex_);
+    if (head_set_)
+      return false;
+    head_set_ = true;
+    head_ = std::move(head);
+  }
+  // The head goes out on its own, so a client sees the status while the job computes a body.
+  wake();
   return true;
 }
 

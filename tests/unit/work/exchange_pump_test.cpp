@@ -368,3 +368,24 @@ TEST_CASE("a job that stops reading early lets the rest of the body drain", "[wo
   CHECK(exchange->body == std::string(10, 'b'));
   exchange->close();
 }
+
+TEST_CASE("a head goes out before the worker writes any body", "[work][pump]") {
+  TestLoop loop;
+  WorkBench bench(loop);
+  auto exchange = std::make_shared<FakeExchange>(loop.get(), make_request("GET", "/"));
+  std::promise<void> body_allowed;
+  std::future<void> allowed = body_allowed.get_future();
+  bench.start(exchange, [&](WorkContext& work) {
+    work.send_head({202, {}, std::nullopt});
+    allowed.wait_for(std::chrono::seconds(10));
+    work.send_body("later");
+  });
+  loop.run_until([&] { return exchange->head.has_value(); });
+  CHECK(exchange->head->status == 202);
+  CHECK(exchange->body.empty());
+  body_allowed.set_value();
+  loop.run_until([&] { return bench.outcome.has_value(); });
+  CHECK(exchange->body == "later");
+  CHECK(exchange->finished);
+  exchange->close();
+}
