@@ -98,8 +98,9 @@ struct WorkOutcome {
   Kind kind = Kind::finished;
   std::string error;
   CancelReason reason = CancelReason::shutdown;
-  // Whether a head had reached the exchange. When it had not, a failed or cancelled request is
-  // still open: the `done` callback answers it (e.g. 500 with `error`).
+  // Whether a head had reached the exchange. When it had not, a failed request, or one
+  // cancelled by `stop`, is still open (`Exchange::done()` is false): the `done` callback
+  // answers it (e.g. 500 with `error`). One whose exchange was cancelled is over already.
   bool response_started = false;
 };
 using WorkDone = std::function<void(const WorkOutcome&)>;
