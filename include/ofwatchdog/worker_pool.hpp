@@ -1,0 +1,138 @@
+#pragma once
+// Work off the loop: a request served by blocking code on a thread of its own, with the
+// watchdog's loop doing all the I/O.
+//
+// A `WorkerPool` owns N threads (not libuv's shared threadpool, which file I/O uses). `submit`
+// binds an `Exchange` to a job: the job runs on a worker and sees the request through a
+// `WorkContext`, whose blocking calls move bytes through bounded channels that the loop feeds
+// from and drains into the exchange. A slow client blocks the job in `send_body`; a body not yet
+// arrived blocks it in `read_body`. A timeout, a vanished client or `stop` cancels the request:
+// a blocked call returns `WorkStatus::cancelled` at once.
+//
+// The threading rule: no thread but the loop's touches an `Exchange`. The job never sees one.
+//
+//   auto pool = ofwatchdog::make_worker_pool(loop, logger, {.threads = 4});
+//   pool->submit(exchange, [](ofwatchdog::WorkContext& work) {
+//     work.send_head({200, {{"Content-Type", "application/octet-stream"}}, std::nullopt});
+//     char buf[65536];
+//     for (;;) {
+//       auto got = work.read_body(buf, sizeof buf);
+//       if (got.status != ofwatchdog::WorkStatus::ok) break;   // end, or cancelled
+//       if (work.send_body({buf, got.size}) != ofwatchdog::WorkStatus::ok) break;
+//     }
+//   });                        // returning normally finishes the response
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "ofwatchdog/exchange.hpp"
+#include "ofwatchdog/log.hpp"
+
+struct uv_loop_s;
+
+namespace ofwatchdog {
+
+enum class WorkStatus {
+  ok,        // the bytes were read or taken
+  end,       // read_body only: the whole body has been read
+  cancelled, // the request is cancelled (or the job failed): stop and return
+};
+
+struct WorkRead {
+  WorkStatus status = WorkStatus::ok;
+  std::size_t size = 0; // bytes placed in the buffer; 0 unless status is ok
+};
+
+// The request as a job sees it, on its worker thread. Only the worker running the job may call
+// these methods; they are not for the loop.
+class WorkContext {
+public:
+  virtual ~WorkContext() = default;
+
+  // A copy of the request head, taken on the loop when the job was submitted.
+  virtual const Request& request() const = 0;
+
+  // Blocks until some body bytes have arrived (at most `capacity` are copied), the body ended,
+  // or the request is cancelled.
+  virtual WorkRead read_body(char* buffer, std::size_t capacity) = 0;
+
+  // Sets the response's status and headers. Only the first call counts; `send_body` without
+  // one sends `200` with no headers.
+  virtual void send_head(ResponseHead head) = 0;
+  // Copies `data` into the response, blocking while the client is behind.
+  virtual WorkStatus send_body(std::string_view data) = 0;
+  // Gives up on the request: unsent output is dropped; the client gets a 500 with `message`
+  // when no response had started (see `WorkOutcome`), an aborted response otherwise. Later
+  // calls return `WorkStatus::cancelled`.
+  virtual void fail(std::string message) = 0;
+
+  // Whether the request is cancelled, and why (nullopt while it is not).
+  virtual bool cancelled() const = 0;
+  virtual std::optional<CancelReason> cancel_reason() const = 0;
+  // Calls `interrupt` when the request is cancelled (at once if it already is), e.g. to stop
+  // guest code that never calls back into the context. It runs on the thread that cancels,
+  // which is the loop thread for every cancellation the watchdog makes, so it must be quick
+  // and thread-safe, and must not call back into this context.
+  virtual void on_cancel(std::function<void()> interrupt) = 0;
+
+  // Log lines, written on the loop through the watchdog's Logger in the order a job wrote them:
+  // one of the watchdog's own lines, or a line of the function's output ("stderr"/"stdout").
+  virtual void log(std::string_view line) = 0;
+  virtual void relay(std::string_view stream, std::string_view line) = 0;
+};
+
+// A job: returning normally finishes the response; a thrown exception is a failure as `fail`.
+using WorkJob = std::function<void(WorkContext&)>;
+
+// How a job ended, reported on the loop once its thread is done with the request.
+struct WorkOutcome {
+  enum class Kind {
+    finished,  // the job returned and the response was finished
+    failed,    // the job called `fail` or threw; `error` says why
+    cancelled, // the request was cancelled; `reason` says why
+  };
+  Kind kind = Kind::finished;
+  std::string error;
+  CancelReason reason = CancelReason::shutdown;
+  // Whether a head had reached the exchange. When it had not, a failed request, or one
+  // cancelled by `stop`, is still open (`Exchange::done()` is false): the `done` callback
+  // answers it (e.g. 500 with `error`). One whose exchange was cancelled is over already.
+  bool response_started = false;
+};
+using WorkDone = std::function<void(const WorkOutcome&)>;
+
+struct WorkerPoolOptions {
+  unsigned threads = 0;                // 0: one per core
+  std::size_t queue_limit = 0;         // jobs waiting for a free thread; 0: 64 per thread
+  std::size_t high_water = 256 * 1024; // bytes buffered per direction before the producer waits
+  std::size_t low_water = 64 * 1024;   // bytes buffered at which a waiting producer goes on
+};
+
+class WorkerPool {
+public:
+  virtual ~WorkerPool() = default;
+
+  // Loop thread. Queues `job` for `exchange` and becomes the exchange's handler. Returns false,
+  // touching nothing, when the pool is stopping or `queue_limit` jobs already wait: the caller
+  // answers the request itself (e.g. 503). `done` runs on the loop when the job's thread is done
+  // with the request and the exchange is no longer used; without it a failed request that had
+  // not started its response gets a 500 with the error, and a cancelled one is aborted. `done`
+  // must not throw.
+  virtual bool submit(std::shared_ptr<Exchange> exchange, WorkJob job, WorkDone done = {}) = 0;
+
+  // Loop thread. Refuses new jobs, cancels every request still in the pool
+  // (`CancelReason::shutdown`), lets the running jobs return, and calls `done` on the loop once
+  // every thread is joined. The loop is not blocked meanwhile. The pool may be destroyed from
+  // `done` on; it must not be destroyed before.
+  virtual void stop(std::function<void()> done) = 0;
+};
+
+// Starts `options.threads` threads. Call on the loop thread; `log` must outlive the pool.
+std::unique_ptr<WorkerPool> make_worker_pool(uv_loop_s* loop, Logger& log,
+                                             WorkerPoolOptions options = {});
+
+} // namespace ofwatchdog

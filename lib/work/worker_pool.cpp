@@ -1,0 +1,178 @@
+// The WorkerPool behind make_worker_pool: threads of its own, a bounded queue of jobs, and one
+// inbox through which workers reach the loop (wakeups for pumps, log lines, thread exits).
+#include "ofwatchdog/worker_pool.hpp"
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "work/exchange_pump.hpp"
+#include "work/loop_inbox.hpp"
+#include "work/loop_log.hpp"
+#include "work/loop_thread.hpp"
+#include "work/work_link.hpp"
+#include "work/worker_context.hpp"
+
+namespace ofwatchdog {
+
+namespace {
+
+using work::WorkLink;
+
+class ThreadWorkerPool final : public WorkerPool {
+public:
+  ThreadWorkerPool(uv_loop_t* loop, Logger& log, const WorkerPoolOptions& options)
+      : inbox_(loop), log_(inbox_, log) {
+    unsigned threads = options.threads;
+    if (threads == 0)
+      threads = std::max(1u, std::thread::hardware_concurrency());
+    queue_limit_ = options.queue_limit != 0 ? options.queue_limit : 64 * std::size_t{threads};
+    marks_.high = options.high_water;
+    marks_.low = std::min(options.low_water, options.high_water);
+    threads_.reserve(threads);
+    for (unsigned i = 0; i < threads; ++i)
+      threads_.emplace_back([this] { work(); });
+  }
+
+  ~ThreadWorkerPool() override {
+    if (!stopped_) {
+      // Destroying running threads would std::terminate; destroying the inbox with its handle
+      // open would corrupt the loop. Either is a caller's broken promise: say so and stop.
+      std::fputs("WorkerPool destroyed before stop's done\n", stderr);
+      std::abort();
+    }
+  }
+
+  bool submit(std::shared_ptr<Exchange> exchange, WorkJob job, WorkDone done) override {
+    loop_thread_.check("WorkerPool::submit");
+    if (stopping_)
+      return false;
+    {
+      std::lock_guard lock(mutex_);
+      if (queue_.size() >= queue_limit_)
+        return false;
+    }
+    std::shared_ptr<WorkLink> link = WorkLink::create(exchange->request(), marks_, inbox_);
+    WorkLink* key = link.get();
+    live_.emplace(key, link);
+    work::ExchangePump::start(
+        exchange, link,
+        [this, key, exchange, user_done = std::move(done)](const WorkOutcome& outcome) {
+          live_.erase(key);
+          if (user_done)
+            user_done(outcome);
+          else
+            work::answer_unfinished(*exchange, outcome);
+          finish_stop_when_idle();
+        });
+    {
+      std::lock_guard lock(mutex_);
+      queue_.push_back({std::move(link), std::move(job)});
+    }
+    queued_.notify_one();
+    return true;
+  }
+
+  void stop(std::function<void()> done) override {
+    loop_thread_.check("WorkerPool::stop");
+    if (stopping_)
+      return;
+    stopping_ = true;
+    stop_done_ = std::move(done);
+    {
+      std::lock_guard lock(mutex_);
+      closing_ = true;
+    }
+    queued_.notify_all();
+    // Every request still here is cancelled: blocked workers wake, queued jobs are skipped.
+    // A pump may end (and leave live_) while being shut down, so go over a copy.
+    std::vector<std::shared_ptr<WorkLink>> links;
+    for (auto& [key, link] : live_)
+      links.push_back(link);
+    for (auto& link : links)
+      if (link->pump != nullptr)
+        link->pump->shut_down();
+    finish_stop_when_idle();
+  }
+
+private:
+  struct Task {
+    std::shared_ptr<WorkLink> link;
+    WorkJob job;
+  };
+
+  // Worker thread.
+  void work() {
+    for (;;) {
+      Task task;
+      {
+        std::unique_lock lock(mutex_);
+        queued_.wait(lock, [this] { return closing_ || !queue_.empty(); });
+        // Jobs still queued at stop are run anyway: their tokens are tripped, so run_job ends
+        // them at once and their pumps hear of it.
+        if (queue_.empty())
+          break;
+        task = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      work::run_job(task.link, task.job, log_);
+    }
+    // The thread's last act. Its exit is counted on the loop, which joins it only when all have
+    // posted: by then each has left this function, so join waits only for the thread to end.
+    inbox_.post([this] {
+      ++exited_;
+      finish_stop_when_idle();
+    });
+  }
+
+  // Loop thread: once stopping, every thread has exited and every pump has ended, joins the
+  // threads and closes the inbox; `done` follows from its close callback.
+  void finish_stop_when_idle() {
+    if (!stopping_ || stop_finishing_ || exited_ < threads_.size() || !live_.empty())
+      return;
+    stop_finishing_ = true;
+    for (auto& thread : threads_)
+      thread.join();
+    inbox_.close([this] {
+      stopped_ = true;
+      auto done = std::move(stop_done_);
+      if (done)
+        done();
+    });
+  }
+
+  work::LoopThread loop_thread_;
+  work::LoopInbox inbox_;
+  work::LoopLog log_;
+  work::Watermarks marks_;
+  std::size_t queue_limit_ = 0;
+  std::vector<std::thread> threads_;
+
+  std::mutex mutex_;
+  std::condition_variable queued_;
+  std::deque<Task> queue_; // guarded by mutex_
+  bool closing_ = false;   // guarded by mutex_
+
+  // Loop thread only.
+  std::unordered_map<WorkLink*, std::shared_ptr<WorkLink>> live_;
+  bool stopping_ = false;
+  bool stop_finishing_ = false;
+  bool stopped_ = false;
+  std::size_t exited_ = 0;
+  std::function<void()> stop_done_;
+};
+
+} // namespace
+
+std::unique_ptr<WorkerPool> make_worker_pool(uv_loop_s* loop, Logger& log,
+                                             WorkerPoolOptions options) {
+  return std::make_unique<ThreadWorkerPool>(loop, log, options);
+}
+
+} // namespace ofwatchdog

@@ -1,0 +1,125 @@
+// WorkerPool through its public interface: jobs run on its threads, stop waits for them without
+// blocking the loop, and what cannot be taken is refused cleanly.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <thread>
+
+#include "../modes/fake_exchange.hpp"
+#include "../process/test_loop.hpp"
+#include "ofwatchdog/worker_pool.hpp"
+#include "work_bench.hpp"
+
+namespace {
+
+using namespace ofwatchdog;
+using ofwatchdog::testing::FakeExchange;
+using ofwatchdog::testing::make_request;
+using ofwatchdog::testing::PoolBench;
+using ofwatchdog::testing::TestLoop;
+
+// A job that says it started and then holds its thread until released, ignoring cancellation
+// the way guest code that does not call back would.
+struct HeldJob {
+  std::promise<void> started;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<bool> ended{false};
+
+  WorkJob job() {
+    return [this](WorkContext&) {
+      started.set_value();
+      released.wait_for(std::chrono::seconds(20));
+      ended = true;
+    };
+  }
+};
+
+} // namespace
+
+TEST_CASE("stop waits for a running job and calls done on the loop", "[work][pool]") {
+  TestLoop loop;
+  PoolBench bench(loop, {.threads = 1});
+  auto& pool = bench.pool;
+  auto exchange = std::make_shared<FakeExchange>(loop.get(), make_request("GET", "/"));
+  HeldJob held;
+  std::future<void> started = held.started.get_future();
+  REQUIRE(pool->submit(exchange, held.job()));
+  REQUIRE(started.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+
+  bool stopped = false;
+  bool ended_at_done = false;
+  std::thread::id done_on;
+  pool->stop([&] {
+    stopped = true;
+    ended_at_done = held.ended;
+    done_on = std::this_thread::get_id();
+  });
+  // Stopping refuses new work at once.
+  auto late = std::make_shared<FakeExchange>(loop.get(), make_request("GET", "/late"));
+  CHECK_FALSE(pool->submit(late, [](WorkContext&) {}));
+  CHECK_FALSE(late->done());
+  // The loop goes on turning while the job holds its thread.
+  for (int i = 0; i < 20; ++i)
+    uv_run(loop.get(), UV_RUN_NOWAIT);
+  CHECK_FALSE(stopped);
+
+  held.release.set_value();
+  loop.run_until([&] { return stopped; });
+  CHECK(ended_at_done);
+  CHECK(done_on == std::this_thread::get_id());
+  // The job was cancelled by the stop before it had answered: the pool answered for it.
+  REQUIRE(exchange->head);
+  CHECK(exchange->head->status == 503);
+  pool.reset();
+  exchange->close();
+  late->close();
+}
+
+TEST_CASE("a full queue refuses a job without touching its exchange", "[work][pool]") {
+  TestLoop loop;
+  PoolBench bench(loop, {.threads = 1, .queue_limit = 1});
+  auto& pool = bench.pool;
+  HeldJob held;
+  std::future<void> started = held.started.get_future();
+  auto first = std::make_shared<FakeExchange>(loop.get(), make_request("GET", "/1"));
+  auto second = std::make_shared<FakeExchange>(loop.get(), make_request("GET", "/2"));
+  auto third = std::make_shared<FakeExchange>(loop.get(), make_request("GET", "/3"));
+  int outcomes = 0;
+  auto count = [&](const WorkOutcome& o) {
+    CHECK(o.kind == WorkOutcome::Kind::finished);
+    ++outcomes;
+  };
+  REQUIRE(pool->submit(first, held.job(), count));
+  REQUIRE(started.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+  REQUIRE(pool->submit(
+      second, [](WorkContext& work) { work.send_body("second"); }, count));
+  CHECK_FALSE(pool->submit(
+      third, [](WorkContext&) {}, count));
+  CHECK_FALSE(third->done());
+
+  held.release.set_value();
+  loop.run_until([&] { return outcomes == 2; });
+  CHECK(first->finished);
+  CHECK(second->body == "second");
+  bench.stop();
+  for (auto* ex : {first.get(), second.get(), third.get()})
+    ex->close();
+}
+
+TEST_CASE("a throwing job gets a 500 from the pool", "[work][pool]") {
+  TestLoop loop;
+  PoolBench bench(loop, {.threads = 2});
+  auto& pool = bench.pool;
+  auto exchange = std::make_shared<FakeExchange>(loop.get(), make_request("POST", "/"));
+  exchange->set_body("ignored");
+  REQUIRE(pool->submit(exchange, [](WorkContext&) { throw std::runtime_error("no module"); }));
+  loop.run_until([&] { return exchange->done(); });
+  REQUIRE(exchange->head);
+  CHECK(exchange->head->status == 500);
+  CHECK(exchange->body == "no module");
+  bench.stop();
+  exchange->close();
+}
