@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "log/format.hpp"
+#include "modes/access_line.hpp"
 #include "util/strings.hpp"
 
 namespace ofwatchdog::modes {
@@ -13,28 +14,10 @@ DeadlineExchange::DeadlineExchange(std::shared_ptr<Exchange> inner, Duration tim
                                    bool log_callid)
     : ForwardingExchange(std::move(inner)), log_(log), log_callid_(log_callid),
       started_ns_(uv_hrtime()) {
-  if (timeout <= Duration::zero())
-    return;
-  timer_ = new uv_timer_t;
-  uv_timer_init(loop(), timer_);
-  timer_->data = this;
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(timeout).count();
-  uv_timer_start(
-      timer_,
-      [](uv_timer_t* t) {
-        if (t->data)
-          static_cast<DeadlineExchange*>(t->data)->on_deadline();
-      },
-      static_cast<std::uint64_t>(ms > 0 ? ms : 1), 0);
+  deadline_.start(loop(), timeout, [this] { on_deadline(); });
 }
 
-DeadlineExchange::~DeadlineExchange() {
-  if (timer_) {
-    timer_->data = nullptr;
-    uv_close(reinterpret_cast<uv_handle_t*>(timer_),
-             [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
-  }
-}
+DeadlineExchange::~DeadlineExchange() = default;
 
 void DeadlineExchange::send_head(ResponseHead head) {
   if (!ended_)
@@ -88,21 +71,16 @@ void DeadlineExchange::end() {
   if (ended_)
     return;
   ended_ = true;
-  if (timer_)
-    uv_timer_stop(timer_);
-  const Request& req = request();
-  const std::string* agent = req.header("User-Agent");
-  if (agent && agent->rfind("kube-probe", 0) == 0)
-    return;
-  const std::string* call_id = req.header("X-Call-Id");
+  deadline_.stop();
+  const std::string* call_id = request().header("X-Call-Id");
   std::string code = std::to_string(status() != 0 ? status() : 200);
-  log_.access({.method = req.method,
-               .uri = req.target,
-               .status = code,
-               .bytes = static_cast<std::int64_t>(body_bytes_sent()),
-               .seconds = static_cast<double>(uv_hrtime() - started_ns_) / 1e9,
-               .call_id = call_id ? std::string_view(*call_id) : std::string_view(),
-               .with_call_id = log_callid_});
+  AccessRecord record;
+  record.status = code;
+  record.bytes = static_cast<std::int64_t>(body_bytes_sent());
+  record.seconds = static_cast<double>(uv_hrtime() - started_ns_) / 1e9;
+  record.call_id = call_id ? std::string_view(*call_id) : std::string_view();
+  record.with_call_id = log_callid_;
+  log_access_line(log_, request(), record);
 }
 
 } // namespace ofwatchdog::modes

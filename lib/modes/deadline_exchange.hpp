@@ -8,6 +8,7 @@
 
 #include <uv.h>
 
+#include "modes/exec_deadline.hpp"
 #include "ofwatchdog/log.hpp"
 #include "util/forwarding_exchange.hpp"
 
@@ -35,7 +36,7 @@ private:
   Logger& log_;
   bool log_callid_;
   std::uint64_t started_ns_;
-  uv_timer_t* timer_ = nullptr; // freed in its close callback, which may run after us
+  ExecDeadline deadline_;
   bool ended_ = false;
 };
 

@@ -27,27 +27,17 @@ constexpr std::size_t kStdinPiece = 256 * 1024;
 } // namespace
 
 void ForkExchange::start(const ModeContext& context, std::shared_ptr<Exchange> exchange,
-                         std::shared_ptr<ForkRegistry> registry, OutputPolicy policy) {
+                         std::shared_ptr<JobRegistry> registry, OutputPolicy policy) {
   auto* self = new ForkExchange(context, std::move(exchange), std::move(registry), policy);
   Entry entry(self);
   self->run();
 }
 
 ForkExchange::ForkExchange(const ModeContext& context, std::shared_ptr<Exchange> exchange,
-                           std::shared_ptr<ForkRegistry> registry, OutputPolicy policy)
-    : context_(context), exchange_(std::move(exchange)), registry_(std::move(registry)),
-      policy_(policy), started_ns_(uv_hrtime()) {
-  registry_->live.insert(this);
-}
+                           std::shared_ptr<JobRegistry> registry, OutputPolicy policy)
+    : RequestJob(context, std::move(exchange), std::move(registry)), policy_(policy) {}
 
-ForkExchange::~ForkExchange() {
-  registry_->live.erase(this);
-  if (registry_->live.empty() && registry_->on_empty) {
-    std::function<void()> on_empty = std::move(registry_->on_empty);
-    registry_->on_empty = nullptr;
-    on_empty();
-  }
-}
+ForkExchange::~ForkExchange() = default;
 
 void ForkExchange::run() {
   const Config& config = *context_.config;
@@ -55,25 +45,19 @@ void ForkExchange::run() {
 
   // A body declared larger than max_body_size is refused before anything starts, and before
   // the handler is set, so a client waiting for `100 Continue` gets the 413 instead.
-  if (request.content_length && over_body_limit(config, *request.content_length)) {
-    refusal_ = Refusal{413, body_too_large_text(config)};
-    complete();
+  if (refuse_declared_body_over_limit())
     return;
-  }
   // Headers the server accepted (up to 1 MiB) may still not fit into execve: that is the
   // client's doing, so it gets a 4xx that says why rather than a failed spawn.
   environment_ = process::build_cgi_environment(config.environment, request);
   if (auto fault = process::exec_limit_fault(config.fprocess_argv, environment_,
                                              process::exec_block_limit())) {
-    refusal_ = Refusal{431, fmt::format("Request Header Fields Too Large: {}", *fault)};
-    complete();
+    on_refused(431, fmt::format("Request Header Fields Too Large: {}", *fault));
     return;
   }
 
   // The clock runs from handler entry, not from the start of the process.
-  timeout_ = effective_exec_timeout(config.exec_timeout, request.header("X-Timeout"));
-  if (timeout_ > Duration::zero())
-    start_timer(timeout_);
+  start_deadline();
 
   if (policy_ == OutputPolicy::collect) {
     // The whole body is read first; the function starts at its end, in on_body_end (at once,
@@ -116,24 +100,19 @@ bool ForkExchange::spawn_function() {
   return true;
 }
 
-void ForkExchange::start_timer(Duration timeout) {
-  uv_timer_init(context_.loop, &timer_);
-  timer_.data = this;
-  timer_open_ = true;
-  auto ms = std::chrono::ceil<std::chrono::milliseconds>(timeout).count();
-  uv_timer_start(
-      &timer_,
-      [](uv_timer_t* timer) {
-        auto* self = static_cast<ForkExchange*>(timer->data);
-        Entry entry(self);
-        self->on_timeout();
-      },
-      static_cast<std::uint64_t>(ms), 0);
+void ForkExchange::on_refused(int status, const std::string& text) {
+  refusal_ = Refusal{status, text};
+  complete();
+}
+
+void ForkExchange::on_deadline() {
+  Entry entry(this);
+  on_timeout();
 }
 
 void ForkExchange::on_timeout() {
   timed_out_ = true;
-  kill_and_abandon(fmt::format("exec timeout of {} expired", go_duration(timeout_)));
+  kill_and_abandon(fmt::format("exec timeout of {} expired", go_duration(deadline())));
 }
 
 void ForkExchange::shut_down() {
@@ -170,9 +149,9 @@ void ForkExchange::on_body(std::string_view data) {
     if (completed_ || child_ != nullptr || data.empty())
       return;
     body_bytes_ += data.size();
-    if (over_body_limit(*context_.config, body_bytes_)) {
+    if (body_over_limit(body_bytes_)) {
       body_.clear();
-      refusal_ = Refusal{413, body_too_large_text(*context_.config)};
+      refusal_ = Refusal{413, body_too_large_text()};
       complete();
       return;
     }
@@ -307,15 +286,7 @@ void ForkExchange::release() {
   abandon_body_splice();
   close_splice(output_splice_);
   splice_responder_ = nullptr;
-  if (timer_open_) {
-    timer_open_ = false;
-    ++closes_pending_;
-    uv_close(reinterpret_cast<uv_handle_t*>(&timer_), [](uv_handle_t* handle) {
-      auto* self = static_cast<ForkExchange*>(handle->data);
-      Entry entry(self);
-      --self->closes_pending_;
-    });
-  }
+  stop_deadline();
   if (child_ != nullptr) {
     ++closes_pending_;
     child_->release([this] {

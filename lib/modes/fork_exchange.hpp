@@ -54,6 +54,7 @@
 #include "ofwatchdog/exchange.hpp"
 #include "util/call_depth_guard.hpp"
 #include "ofwatchdog/mode_strategy.hpp"
+#include "ofwatchdog/request_job.hpp"
 #include "process/child_process.hpp"
 #include "process/output_relay.hpp"
 
@@ -67,20 +68,14 @@ enum class OutputPolicy {
   collect, // whole body first, stdout collected and sent with Content-Length at the end
 };
 
-// The exchanges of one mode that are still alive, so `stop` can end them and wait for them.
-struct ForkRegistry {
-  std::unordered_set<ForkExchange*> live;
-  std::function<void()> on_empty; // set by stop(); run when the last one is gone
-};
-
-class ForkExchange final : public ExchangeHandler, private process::OutputSink {
+class ForkExchange final : public RequestJob, private process::OutputSink {
 public:
   // Serves `exchange`; everything after this happens in callbacks.
   static void start(const ModeContext& context, std::shared_ptr<Exchange> exchange,
-                    std::shared_ptr<ForkRegistry> registry, OutputPolicy policy);
+                    std::shared_ptr<JobRegistry> registry, OutputPolicy policy);
 
   // The watchdog is stopping: kill the function and finish as soon as it is reaped.
-  void shut_down();
+  void shut_down() override;
 
   // ExchangeHandler: the request body and the client side.
   void on_body(std::string_view data) override;
@@ -94,15 +89,18 @@ private:
   friend class CallDepthGuard<ForkExchange>;
 
   ForkExchange(const ModeContext& context, std::shared_ptr<Exchange> exchange,
-               std::shared_ptr<ForkRegistry> registry, OutputPolicy policy);
-  ~ForkExchange();
+               std::shared_ptr<JobRegistry> registry, OutputPolicy policy);
+  ~ForkExchange() override;
+
+  // RequestJob: a 413 or 431 is this request's whole answer; the deadline kills the function.
+  void on_refused(int status, const std::string& text) override;
+  void on_deadline() override;
 
   void run();
   // Starts the function and its pipes; on failure completes the request and returns false.
   bool spawn_function();
   // Collect policy: moves buffered body pieces into the stdin pipe while it has room.
   void feed_stdin();
-  void start_timer(Duration timeout);
   void on_timeout();
   void on_exit(const process::ExitStatus& status);
   void on_stdin_written(int status);
@@ -141,13 +139,8 @@ private:
   void on_output(std::string_view data) override;
   void on_output_end(int status) override;
 
-  ModeContext context_;
-  std::shared_ptr<Exchange> exchange_;
-  std::shared_ptr<ForkRegistry> registry_;
   OutputPolicy policy_;
-  std::uint64_t started_ns_;
   std::optional<std::uint64_t> exited_ns_;
-  Duration timeout_{0};
 
   process::ChildProcess* child_ = nullptr;
   std::optional<process::OutputRelay> relay_;
@@ -180,8 +173,6 @@ private:
   bool output_splice_active_ = false;
   bool output_splice_off_ = false; // this exchange cannot splice its output
 
-  uv_timer_t timer_{};
-  bool timer_open_ = false;
   int closes_pending_ = 0;
   int depth_ = 0;
 

@@ -19,11 +19,6 @@ constexpr std::string_view kErrorContentType = "text/plain; charset=utf-8";
 // The original's wording when the function is stopped for a reason other than its own failure.
 constexpr std::string_view kCanceledText = "context canceled";
 
-bool is_kube_probe(const Request& request) {
-  const std::string* agent = request.header("User-Agent");
-  return agent != nullptr && agent->rfind("kube-probe", 0) == 0;
-}
-
 } // namespace
 
 void ForkExchange::kill_and_abandon(std::string_view why) {
@@ -80,7 +75,7 @@ void ForkExchange::complete() {
 void ForkExchange::respond_refusal() {
   if (response_open_) {
     response_open_ = false;
-    send_refusal(*exchange_, refusal_->status, refusal_->text);
+    send_refusal(refusal_->status, refusal_->text);
   }
   log_request(std::to_string(refusal_->status), refusal_->text);
 }
@@ -130,7 +125,7 @@ void ForkExchange::respond(const std::string& error) {
 void ForkExchange::respond_collected(const std::string& error) {
   response_open_ = false;
   std::uint64_t end_ns = exited_ns_.value_or(uv_hrtime());
-  std::string duration = fmt::format("{:.6f}", static_cast<double>(end_ns - started_ns_) / 1e9);
+  std::string duration = fmt::format("{:.6f}", static_cast<double>(end_ns - started_ns()) / 1e9);
   if (error.empty()) {
     exchange_->send_head(ResponseHead{200,
                                       {{"Content-Type", context_.config->content_type},
@@ -201,17 +196,12 @@ void ForkExchange::on_output_file_sent(int status) {
 void ForkExchange::log_request(std::string_view status, const std::string& error) {
   if (!error.empty())
     context_.log->info(error);
-  const Request& request = exchange_->request();
-  if (is_kube_probe(request))
-    return;
   AccessRecord record;
-  record.method = request.method;
-  record.uri = request.target;
   record.status = status;
   // Bytes still going out from the output file count as sent, as copied ones do.
   record.bytes = static_cast<std::int64_t>(exchange_->body_bytes_sent() + output_file_bytes_);
-  record.seconds = static_cast<double>(uv_hrtime() - started_ns_) / 1e9;
-  context_.log->access(record);
+  record.seconds = seconds_since_start();
+  log_access(record);
 }
 
 } // namespace ofwatchdog::modes

@@ -7,7 +7,7 @@
 namespace ofwatchdog::modes {
 
 ForkMode::ForkMode(OutputPolicy policy)
-    : policy_(policy), registry_(std::make_shared<ForkRegistry>()) {}
+    : policy_(policy), registry_(std::make_shared<JobRegistry>()) {}
 
 ForkMode::~ForkMode() = default;
 
@@ -23,18 +23,6 @@ void ForkMode::handle(std::shared_ptr<Exchange> exchange) {
   ForkExchange::start(context_, std::move(exchange), registry_, policy_);
 }
 
-void ForkMode::stop(std::function<void()> done) {
-  if (registry_->live.empty()) {
-    done();
-    return;
-  }
-  registry_->on_empty = std::move(done);
-  // shut_down may finish an exchange (and so change the set) at once.
-  std::vector<ForkExchange*> live(registry_->live.begin(), registry_->live.end());
-  for (ForkExchange* exchange : live) {
-    if (registry_->live.count(exchange) != 0)
-      exchange->shut_down();
-  }
-}
+void ForkMode::stop(std::function<void()> done) { registry_->stop_all(std::move(done)); }
 
 } // namespace ofwatchdog::modes

@@ -22,7 +22,7 @@ public:
 
 private:
   OutputPolicy policy_;
-  std::shared_ptr<ForkRegistry> registry_;
+  std::shared_ptr<JobRegistry> registry_;
 };
 
 } // namespace ofwatchdog::modes

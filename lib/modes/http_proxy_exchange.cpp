@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "http/content_sniff.hpp"
+#include "http/status_text.hpp"
 
 #include "log/format.hpp"
 #include "modes/body_limit.hpp"
@@ -16,11 +17,6 @@ namespace ofwatchdog::modes {
 namespace {
 
 using upstream::BodyFraming;
-
-bool is_kube_probe(const Request& request) {
-  const std::string* agent = request.header("User-Agent");
-  return agent != nullptr && agent->rfind("kube-probe", 0) == 0;
-}
 
 bool names_stream_type(const std::string* value) {
   if (value == nullptr)
@@ -49,7 +45,7 @@ void set_header(HeaderList& headers, std::string_view name, std::string value) {
 
 void HttpProxyExchange::start(const ModeContext& context, upstream::UpstreamPool& pool,
                               std::shared_ptr<Exchange> exchange,
-                              std::shared_ptr<ProxyRegistry> registry) {
+                              std::shared_ptr<JobRegistry> registry) {
   auto* self = new HttpProxyExchange(context, pool, std::move(exchange), std::move(registry));
   Entry entry(self);
   self->run();
@@ -57,24 +53,10 @@ void HttpProxyExchange::start(const ModeContext& context, upstream::UpstreamPool
 
 HttpProxyExchange::HttpProxyExchange(const ModeContext& context, upstream::UpstreamPool& pool,
                                      std::shared_ptr<Exchange> exchange,
-                                     std::shared_ptr<ProxyRegistry> registry)
-    : context_(context), pool_(pool), exchange_(std::move(exchange)),
-      registry_(std::move(registry)), started_ns_(uv_hrtime()) {
-  registry_->live.insert(this);
-}
+                                     std::shared_ptr<JobRegistry> registry)
+    : RequestJob(context, std::move(exchange), std::move(registry)), pool_(pool) {}
 
-HttpProxyExchange::~HttpProxyExchange() {
-  registry_->live.erase(this);
-  if (registry_->live.empty() && registry_->on_empty) {
-    std::function<void()> on_empty = std::move(registry_->on_empty);
-    registry_->on_empty = nullptr;
-    on_empty();
-  }
-}
-
-double HttpProxyExchange::seconds_since_start() const {
-  return static_cast<double>(uv_hrtime() - started_ns_) / 1e9;
-}
+HttpProxyExchange::~HttpProxyExchange() = default;
 
 void HttpProxyExchange::run() {
   const Config& config = *context_.config;
@@ -83,26 +65,10 @@ void HttpProxyExchange::run() {
 
   // max_body_size: a declared body over the limit is refused before anything goes upstream, and
   // before the handler is set, so a client waiting for `100 Continue` gets the 413 instead.
-  if (request.content_length && over_body_limit(config, *request.content_length)) {
-    refuse_too_large();
+  if (refuse_declared_body_over_limit())
     return;
-  }
 
-  timeout_ = effective_exec_timeout(config.exec_timeout, request.header("X-Timeout"));
-  if (timeout_ > Duration::zero()) {
-    uv_timer_init(context_.loop, &timer_);
-    timer_.data = this;
-    timer_open_ = true;
-    auto ms = std::chrono::ceil<std::chrono::milliseconds>(timeout_).count();
-    uv_timer_start(
-        &timer_,
-        [](uv_timer_t* timer) {
-          auto* self = static_cast<HttpProxyExchange*>(timer->data);
-          Entry entry(self);
-          self->on_timeout();
-        },
-        static_cast<std::uint64_t>(ms), 0);
-  }
+  start_deadline();
 
   const std::string* upgrade = request.header("Upgrade");
   stream_request_ = names_stream_type(request.header("Accept")) ||
@@ -190,8 +156,8 @@ void HttpProxyExchange::on_body(std::string_view data) {
     // for a chunked body, by max_body_size when it is set. Without buffering the body is only
     // held here until the connection is up, and the client is paused meanwhile.
     body_.append(data);
-    if (buffering_ && over_body_limit(*context_.config, body_.size()))
-      refuse_too_large();
+    if (buffering_ && body_over_limit(body_.size()))
+      on_refused(413, body_too_large_text());
     return;
   }
   send_body_piece(data);
@@ -258,8 +224,8 @@ void HttpProxyExchange::on_response_head(upstream::UpstreamResponse& response) {
   tunnel_ = response.switching_protocols;
   stream_ = stream_request_ || tunnel_ ||
             names_stream_type(find_header(response.headers, "Content-Type"));
-  if (stream_ && timer_open_)
-    uv_timer_stop(&timer_); // decision B6b: a stream is bounded only until its headers
+  if (stream_)
+    stop_deadline(); // decision B6b: a stream is bounded only until its headers
   status_line_ = status_line(response.status, response.reason);
   declared_length_ =
       response.content_length ? static_cast<std::int64_t>(*response.content_length) : -1;
@@ -378,7 +344,7 @@ void HttpProxyExchange::on_timeout() {
   if (completed_)
     return;
   std::string killed =
-      fmt::format("Upstream HTTP killed due to exec_timeout: {}", go_duration(timeout_));
+      fmt::format("Upstream HTTP killed due to exec_timeout: {}", go_duration(deadline()));
   drop_connection();
   if (!response_started_) {
     fail_before_headers(504, std::string(upstream::kDeadlineText), true);
@@ -399,7 +365,7 @@ void HttpProxyExchange::fail_before_headers(int status, const std::string& cause
   if (timed_out) {
     // Divergence B8: the timeout that applied, which X-Timeout may have shortened.
     context_.log->info(
-        fmt::format("Upstream HTTP killed due to exec_timeout: {}", go_duration(timeout_)));
+        fmt::format("Upstream HTTP killed due to exec_timeout: {}", go_duration(deadline())));
   }
   header_seconds_ = seconds_since_start();
   status_line_ = status_line(status, status == 504 ? "Gateway Timeout" : "Bad Gateway");
@@ -418,16 +384,20 @@ void HttpProxyExchange::fail_before_headers(int status, const std::string& cause
   complete();
 }
 
-void HttpProxyExchange::refuse_too_large() {
-  std::string text = body_too_large_text(*context_.config);
+void HttpProxyExchange::on_deadline() {
+  Entry entry(this);
+  on_timeout();
+}
+
+void HttpProxyExchange::on_refused(int status, const std::string& text) {
   context_.log->info(text);
   body_.clear();
   header_seconds_ = seconds_since_start();
-  status_line_ = status_line(413, "Request Entity Too Large");
+  status_line_ = status_line(status, http::status_text(status));
   declared_length_ = static_cast<std::int64_t>(text.size());
   if (response_open_) {
     response_open_ = false;
-    send_body_too_large(*exchange_, text);
+    send_refusal(status, text);
   }
   complete();
 }
@@ -478,37 +448,27 @@ void HttpProxyExchange::complete() {
   if (completed_)
     return;
   completed_ = true;
-  log_access();
+  write_access_line();
   release();
 }
 
-void HttpProxyExchange::log_access() {
+void HttpProxyExchange::write_access_line() {
   const Request& request = exchange_->request();
-  if (status_line_.empty() || is_kube_probe(request))
+  if (status_line_.empty())
     return;
   AccessRecord record;
-  record.method = request.method;
-  record.uri = request.target;
   record.status = status_line_;
   record.bytes = declared_length_;
   record.seconds = header_seconds_;
   const std::string* call_id = request.header("X-Call-Id");
   record.call_id = call_id != nullptr && !call_id->empty() ? std::string_view(*call_id) : "none";
   record.with_call_id = context_.config->log_callid;
-  context_.log->access(record);
+  log_access(record);
 }
 
 void HttpProxyExchange::release() {
   drop_connection();
-  if (timer_open_) {
-    timer_open_ = false;
-    ++closes_pending_;
-    uv_close(reinterpret_cast<uv_handle_t*>(&timer_), [](uv_handle_t* handle) {
-      auto* self = static_cast<HttpProxyExchange*>(handle->data);
-      Entry entry(self);
-      --self->closes_pending_;
-    });
-  }
+  stop_deadline();
   if (exchange_ && !exchange_->done())
     exchange_->set_handler(nullptr);
   exchange_.reset();

@@ -41,6 +41,7 @@
 #include "ofwatchdog/exchange.hpp"
 #include "util/call_depth_guard.hpp"
 #include "ofwatchdog/mode_strategy.hpp"
+#include "ofwatchdog/request_job.hpp"
 #include "upstream/proxy_headers.hpp"
 #include "upstream/upstream_connection.hpp"
 #include "upstream/upstream_pool.hpp"
@@ -49,22 +50,16 @@ namespace ofwatchdog::modes {
 
 class HttpProxyExchange;
 
-// The exchanges of the mode that are still alive, so `stop` can end them and wait for them.
-struct ProxyRegistry {
-  std::unordered_set<HttpProxyExchange*> live;
-  std::function<void()> on_empty; // set by stop(); run when the last one is gone
-};
-
-class HttpProxyExchange final : public ExchangeHandler,
+class HttpProxyExchange final : public RequestJob,
                                 private upstream::UpstreamConnection::Listener {
 public:
   // Serves `exchange`; everything after this happens in callbacks. `pool` must outlive every
   // exchange (the mode waits for the registry to empty before it goes).
   static void start(const ModeContext& context, upstream::UpstreamPool& pool,
-                    std::shared_ptr<Exchange> exchange, std::shared_ptr<ProxyRegistry> registry);
+                    std::shared_ptr<Exchange> exchange, std::shared_ptr<JobRegistry> registry);
 
   // The watchdog is stopping: end the exchange now.
-  void shut_down();
+  void shut_down() override;
 
   // ExchangeHandler: the client side.
   void on_body(std::string_view data) override;
@@ -78,8 +73,12 @@ private:
   friend class CallDepthGuard<HttpProxyExchange>;
 
   HttpProxyExchange(const ModeContext& context, upstream::UpstreamPool& pool,
-                    std::shared_ptr<Exchange> exchange, std::shared_ptr<ProxyRegistry> registry);
+                    std::shared_ptr<Exchange> exchange, std::shared_ptr<JobRegistry> registry);
   ~HttpProxyExchange() override;
+
+  // RequestJob: the 413 (declared, or a buffered body past the limit) and the exec deadline.
+  void on_refused(int status, const std::string& text) override;
+  void on_deadline() override;
 
   void run();
   void connect_upstream(bool allow_reuse);
@@ -89,15 +88,12 @@ private:
   bool can_retry(const upstream::UpstreamConnection& failed) const;
   void on_timeout();
   void fail_before_headers(int status, const std::string& cause, bool timed_out);
-  // The 413 for a body over max_body_size (declared, or buffered past the limit).
-  void refuse_too_large();
   void drop_connection();
   void log_upstream_error(std::string_view cause);
   void complete();
-  void log_access();
+  void write_access_line();
   void release();
   void destroy_if_finished();
-  double seconds_since_start() const;
 
   // UpstreamConnection::Listener
   void on_connected(const std::string& error) override;
@@ -111,12 +107,7 @@ private:
   void on_failure(const std::string& cause) override;
   void on_write_drained() override;
 
-  ModeContext context_;
   upstream::UpstreamPool& pool_;
-  std::shared_ptr<Exchange> exchange_;
-  std::shared_ptr<ProxyRegistry> registry_;
-  std::uint64_t started_ns_;
-  Duration timeout_{0};
   std::string url_text_; // for log lines
 
   upstream::BodyFraming framing_;
@@ -139,8 +130,6 @@ private:
   std::int64_t declared_length_ = -1;
   double header_seconds_ = 0;
 
-  uv_timer_t timer_{};
-  bool timer_open_ = false;
   int closes_pending_ = 0;
   int depth_ = 0;
   bool response_open_ = true; // false once the exchange is answered or cancelled

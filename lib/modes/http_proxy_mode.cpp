@@ -22,7 +22,7 @@ std::string join_args(const std::vector<std::string>& argv) {
 }
 } // namespace
 
-HttpProxyMode::HttpProxyMode() : registry_(std::make_shared<ProxyRegistry>()) {}
+HttpProxyMode::HttpProxyMode() : registry_(std::make_shared<JobRegistry>()) {}
 
 HttpProxyMode::~HttpProxyMode() = default;
 
@@ -103,20 +103,12 @@ void HttpProxyMode::stop(std::function<void()> done) {
         static_cast<std::uint64_t>(ms), 0);
   }
 
-  if (registry_->live.empty()) {
+  registry_->stop_all([this] {
     exchanges_done_ = true;
-  } else {
-    registry_->on_empty = [this] {
-      exchanges_done_ = true;
+    if (stop_all_returned_)
       maybe_stopped();
-    };
-    // shut_down may finish an exchange (and so change the set) at once.
-    std::vector<HttpProxyExchange*> live(registry_->live.begin(), registry_->live.end());
-    for (HttpProxyExchange* exchange : live) {
-      if (registry_->live.count(exchange) != 0)
-        exchange->shut_down();
-    }
-  }
+  });
+  stop_all_returned_ = true;
   maybe_stopped();
 }
 

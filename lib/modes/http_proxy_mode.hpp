@@ -47,7 +47,7 @@ private:
   void on_grace_expired();
   void maybe_stopped();
 
-  std::shared_ptr<ProxyRegistry> registry_;
+  std::shared_ptr<JobRegistry> registry_;
   std::unique_ptr<upstream::UpstreamPool> pool_;
   process::ChildProcess* child_ = nullptr;
   std::optional<process::OutputRelay> stdout_relay_;
@@ -56,6 +56,7 @@ private:
   uv_timer_t grace_timer_{};
   bool grace_timer_open_ = false;
   bool stopping_ = false;
+  bool stop_all_returned_ = false; // registry_->stop_all has returned (its callback may be later)
   bool exchanges_done_ = false;
   bool release_pending_ = false; // the child's handles are closing
   std::function<void()> stop_done_;

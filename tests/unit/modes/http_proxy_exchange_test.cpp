@@ -73,14 +73,14 @@ struct Harness {
   std::shared_ptr<FakeExchange> serve_and_wait(Request request, std::string body = {},
                                                std::size_t piece = 64 * 1024) {
     auto ex = serve(std::move(request), std::move(body), piece);
-    loop.run_until([&] { return ex->done() && registry->live.empty(); });
+    loop.run_until([&] { return ex->done() && registry->empty(); });
     return ex;
   }
 
   // Ends everything and checks that every handle closes.
   void finish() {
     pool->shut_down();
-    loop.run_until([&] { return registry->live.empty(); });
+    loop.run_until([&] { return registry->empty(); });
     upstream.stop();
     for (auto& ex : exchanges)
       ex->close();
@@ -97,7 +97,7 @@ struct Harness {
   Config config;
   ModeContext context;
   std::unique_ptr<upstream::UpstreamPool> pool;
-  std::shared_ptr<modes::ProxyRegistry> registry = std::make_shared<modes::ProxyRegistry>();
+  std::shared_ptr<JobRegistry> registry = std::make_shared<JobRegistry>();
   std::vector<std::shared_ptr<FakeExchange>> exchanges;
 };
 
@@ -357,7 +357,7 @@ TEST_CASE("http proxy: a 101 becomes a tunnel both ways", "[http_proxy]") {
   CHECK(contains(got, "\r\nUpgrade: websocket\r\n"));
 
   ex->continue_body("from-client");
-  h.loop.run_until([&] { return ex->done() && h.registry->live.empty(); });
+  h.loop.run_until([&] { return ex->done() && h.registry->empty(); });
   CHECK(ex->finished);
   CHECK(ex->body == "from-upstream bye");
   CHECK(h.upstream.received(0).substr(got.size()) == "from-client");
@@ -437,7 +437,7 @@ TEST_CASE("http proxy: a slow client pauses the upstream and gets every byte", "
   ex->set_slow_client(256 * 1024);
   h.exchanges.push_back(ex);
   modes::HttpProxyExchange::start(h.context, *h.pool, ex, h.registry);
-  h.loop.run_until([&] { return ex->done() && h.registry->live.empty(); });
+  h.loop.run_until([&] { return ex->done() && h.registry->empty(); });
   CHECK(ex->finished);
   CHECK(ex->stops > 0);
   CHECK(ex->body.size() == big.size());
@@ -451,7 +451,7 @@ TEST_CASE("http proxy: a client that leaves closes the upstream connection", "[h
   auto ex = h.serve(make_request("GET", "/"));
   h.loop.run_until([&] { return ex->body == "half"; });
   ex->cancel(CancelReason::client_closed);
-  h.loop.run_until([&] { return h.registry->live.empty() && h.upstream.closed() == 1; });
+  h.loop.run_until([&] { return h.registry->empty() && h.upstream.closed() == 1; });
   CHECK(h.pool->idle_count() == 0);
   h.finish();
   CHECK(contains(h.logged(), "Upstream HTTP request error: Get \"" + h.upstream.url() +
@@ -489,7 +489,7 @@ TEST_CASE("http proxy: a buffered chunked body is refused once it passes max_bod
   ex->hold_body_open(); // the 413 must not wait for the end of the body
   h.exchanges.push_back(ex);
   modes::HttpProxyExchange::start(h.context, *h.pool, ex, h.registry);
-  h.loop.run_until([&] { return ex->done() && h.registry->live.empty(); });
+  h.loop.run_until([&] { return ex->done() && h.registry->empty(); });
   REQUIRE(ex->head);
   CHECK(ex->head->status == 413);
   CHECK(h.pool->opened() == 0);
