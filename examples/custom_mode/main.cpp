@@ -46,7 +46,7 @@ public:
 
   void run() {
     if (refuse_declared_body_over_limit())
-      return end();
+      return; // on_refused has answered and ended the job
     start_deadline();
     exchange_->set_handler(this);
   }
