@@ -99,4 +99,8 @@ std::optional<Duration> parse_go_duration(std::string_view text);
 // Returns nothing when a JSON array is malformed.
 std::optional<std::vector<std::string>> split_fprocess(std::string_view fprocess);
 
+// Go's strconv.ParseBool, which the original uses for its boolean flags (`-version=false`) and
+// some variables; nothing when the text is none of 1 t T TRUE true True 0 f F FALSE false False.
+std::optional<bool> parse_go_bool(std::string_view text);
+
 } // namespace ofwatchdog
