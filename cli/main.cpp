@@ -16,7 +16,6 @@
 
 #include <fmt/format.h>
 
-#include "config/values.hpp"
 #include "ofwatchdog/config.hpp"
 #include "ofwatchdog/log.hpp"
 #include "ofwatchdog/watchdog.hpp"
@@ -91,7 +90,7 @@ FlagResult parse_flags(int argc, char** argv) {
     }
     if (!value) {
       *target = true;
-    } else if (std::optional<bool> b = ofwatchdog::config::parse_go_bool(*value)) {
+    } else if (std::optional<bool> b = ofwatchdog::parse_go_bool(*value)) {
       *target = *b;
     } else {
       return fail(fmt::format("invalid boolean value \"{}\" for -{}: expected true or false",

@@ -13,13 +13,15 @@
 #include <variant>
 #include <vector>
 
+#include "ofwatchdog/export.hpp"
+
 namespace ofwatchdog {
 
 using Duration = std::chrono::nanoseconds;
 
 enum class LogFormat { text, json };
 
-struct Config {
+struct OFWATCHDOG_API Config {
   // The name of the mode (`mode=`): an entry of the ModeRegistry the configuration was loaded
   // with (mode_registry.hpp). The original's names: streaming, serializing, http, static,
   // inproc, wasm.
@@ -65,13 +67,13 @@ struct Config {
   std::string lock_file_path() const { return tmpdir + "/.lock"; }
 };
 
-struct ConfigError {
+struct OFWATCHDOG_API ConfigError {
   std::string variable; // the variable at fault, empty when the error is not about one
   std::string message;  // the whole text printed after "Error loading config: "
   int exit_code = 1;
 };
 
-struct ConfigResult {
+struct OFWATCHDOG_API ConfigResult {
   std::variant<Config, ConfigError> value;
   // Lines to log before anything else, e.g. "Bad environment: <entry>".
   std::vector<std::string> warnings;
@@ -84,18 +86,22 @@ struct ConfigResult {
 
 // Builds a Config from "NAME=value" entries (the shape of `environ`), with the built-in modes
 // (mode_registry.hpp has the form that takes an embedder's modes).
-ConfigResult load_config(const std::vector<std::string>& environment);
+OFWATCHDOG_API ConfigResult load_config(const std::vector<std::string>& environment);
 
 // Parses a timeout value the way the original does: a non-negative integer is seconds,
 // otherwise a Go duration string (`1m30s`, `-5s`, `300ms`, `1.5h`, `0`). Returns nothing when
 // neither applies, so the caller can fall back.
-std::optional<Duration> parse_duration(std::string_view text);
+OFWATCHDOG_API std::optional<Duration> parse_duration(std::string_view text);
 
 // Parses only a Go duration string (no bare integers), as `X-Timeout` is read.
-std::optional<Duration> parse_go_duration(std::string_view text);
+OFWATCHDOG_API std::optional<Duration> parse_go_duration(std::string_view text);
 
 // Splits `fprocess` into argv: on single spaces, or as a JSON array when it starts with `[`.
 // Returns nothing when a JSON array is malformed.
-std::optional<std::vector<std::string>> split_fprocess(std::string_view fprocess);
+OFWATCHDOG_API std::optional<std::vector<std::string>> split_fprocess(std::string_view fprocess);
+
+// Go's strconv.ParseBool, which the original uses for its boolean flags (`-version=false`) and
+// some variables; nothing when the text is none of 1 t T TRUE true True 0 f F FALSE false False.
+OFWATCHDOG_API std::optional<bool> parse_go_bool(std::string_view text);
 
 } // namespace ofwatchdog

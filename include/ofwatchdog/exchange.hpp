@@ -32,20 +32,22 @@
 #include <string_view>
 #include <vector>
 
+#include "ofwatchdog/export.hpp"
+
 struct uv_loop_s;
 
 namespace ofwatchdog {
 
-struct Header {
+struct OFWATCHDOG_API Header {
   std::string name;
   std::string value;
 };
 using HeaderList = std::vector<Header>;
 
 // Case-insensitive lookup of the first header with this name, or nullptr.
-const std::string* find_header(const HeaderList& headers, std::string_view name);
+OFWATCHDOG_API const std::string* find_header(const HeaderList& headers, std::string_view name);
 
-struct Request {
+struct OFWATCHDOG_API Request {
   std::string method;     // as sent, e.g. "GET"
   std::string target;     // the raw request-target, e.g. "/a%20b?x=1"
   std::string path;       // the percent-decoded path, e.g. "/a b"
@@ -61,7 +63,7 @@ struct Request {
   bool has_body() const { return chunked || (content_length && *content_length > 0); }
 };
 
-struct ResponseHead {
+struct OFWATCHDOG_API ResponseHead {
   int status = 200;
   HeaderList headers;
   // The body's length when known before it is sent. Without it the body is streamed:
@@ -78,10 +80,10 @@ enum class CancelReason {
   exec_timeout,  // an in-process handler ran past `exec_timeout` (or the request's X-Timeout)
 };
 
-std::string_view cancel_reason_text(CancelReason reason);
+OFWATCHDOG_API std::string_view cancel_reason_text(CancelReason reason);
 
 // Implemented by whoever serves a request; called by the exchange on the loop thread.
-class ExchangeHandler {
+class OFWATCHDOG_API ExchangeHandler {
 public:
   virtual ~ExchangeHandler() = default;
 
@@ -96,7 +98,7 @@ public:
   virtual void on_cancel(CancelReason reason) = 0;
 };
 
-class Exchange {
+class OFWATCHDOG_API Exchange {
 public:
   virtual ~Exchange() = default;
 

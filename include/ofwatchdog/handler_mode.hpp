@@ -32,6 +32,7 @@
 #include <memory>
 
 #include "ofwatchdog/exchange.hpp"
+#include "ofwatchdog/export.hpp"
 #include "ofwatchdog/mode_strategy.hpp"
 
 namespace ofwatchdog {
@@ -39,6 +40,6 @@ namespace ofwatchdog {
 using RequestHandler = std::function<void(std::shared_ptr<Exchange>)>;
 
 // A ModeStrategy that hands each request to `handler`. Pass it to `Watchdog(config, mode)`.
-std::unique_ptr<ModeStrategy> make_handler_mode(RequestHandler handler);
+OFWATCHDOG_API std::unique_ptr<ModeStrategy> make_handler_mode(RequestHandler handler);
 
 } // namespace ofwatchdog

@@ -12,10 +12,11 @@
 #include <string_view>
 
 #include "ofwatchdog/config.hpp"
+#include "ofwatchdog/export.hpp"
 
 namespace ofwatchdog {
 
-struct AccessRecord {
+struct OFWATCHDOG_API AccessRecord {
   std::string_view method;
   std::string_view uri;
   std::string_view status; // "200", or an upstream status line such as "200 OK"
@@ -26,7 +27,7 @@ struct AccessRecord {
   bool with_call_id = false;
 };
 
-class Logger {
+class OFWATCHDOG_API Logger {
 public:
   Logger(LogFormat format, bool prefix_logs, std::FILE* err = stderr, std::FILE* out = stdout);
   ~Logger();

@@ -22,6 +22,7 @@
 #include <variant>
 #include <vector>
 
+#include "ofwatchdog/export.hpp"
 #include "ofwatchdog/config.hpp"
 #include "ofwatchdog/mode_strategy.hpp"
 
@@ -34,7 +35,7 @@ using VariableLookup = std::function<std::optional<std::string_view>(std::string
 // A mode's strategy, or the reason it cannot be made (start-up stops and logs it).
 using ModeCreation = std::variant<std::unique_ptr<ModeStrategy>, std::string>;
 
-struct ModeDescriptor {
+struct OFWATCHDOG_API ModeDescriptor {
   // The value of `mode=` that selects it, and the name in the `Watchdog mode:` line.
   std::string name;
   // Start-up stops without `fprocess` (or `function_process`) when true.
@@ -48,7 +49,7 @@ struct ModeDescriptor {
   std::function<ModeCreation(const Config& config)> create;
 };
 
-class ModeRegistry {
+class OFWATCHDOG_API ModeRegistry {
 public:
   // No modes at all.
   ModeRegistry() = default;
@@ -66,6 +67,7 @@ private:
 };
 
 // load_config (config.hpp) with the modes of `modes` instead of the built-in ones.
-ConfigResult load_config(const std::vector<std::string>& environment, const ModeRegistry& modes);
+OFWATCHDOG_API ConfigResult load_config(const std::vector<std::string>& environment,
+                                          const ModeRegistry& modes);
 
 } // namespace ofwatchdog

@@ -12,6 +12,7 @@
 
 #include "ofwatchdog/config.hpp"
 #include "ofwatchdog/exchange.hpp"
+#include "ofwatchdog/export.hpp"
 #include "ofwatchdog/log.hpp"
 
 struct uv_loop_s;
@@ -19,7 +20,7 @@ struct uv_loop_s;
 namespace ofwatchdog {
 
 // What the watchdog lends a mode for its lifetime.
-struct ModeContext {
+struct OFWATCHDOG_API ModeContext {
   uv_loop_s* loop = nullptr;
   const Config* config = nullptr;
   Logger* log = nullptr;
@@ -28,7 +29,7 @@ struct ModeContext {
   std::function<void(int exit_code, std::string_view message)> fatal;
 };
 
-class ModeStrategy {
+class OFWATCHDOG_API ModeStrategy {
 public:
   virtual ~ModeStrategy() = default;
 

@@ -42,6 +42,7 @@
 #include <string_view>
 #include <unordered_set>
 
+#include "ofwatchdog/export.hpp"
 #include "ofwatchdog/exchange.hpp"
 #include "ofwatchdog/log.hpp"
 #include "ofwatchdog/mode_strategy.hpp"
@@ -55,7 +56,7 @@ class ExecDeadline;
 }
 
 // The live jobs of one mode.
-class JobRegistry {
+class OFWATCHDOG_API JobRegistry {
 public:
   JobRegistry() = default;
   JobRegistry(const JobRegistry&) = delete;
@@ -77,7 +78,7 @@ private:
   std::function<void()> on_empty_;
 };
 
-class RequestJob : public ExchangeHandler {
+class OFWATCHDOG_API RequestJob : public ExchangeHandler {
 public:
   RequestJob(const RequestJob&) = delete;
   RequestJob& operator=(const RequestJob&) = delete;

@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "ofwatchdog/config.hpp"
+#include "ofwatchdog/export.hpp"
 #include "ofwatchdog/mode_strategy.hpp"
 
 namespace ofwatchdog {
@@ -18,7 +19,7 @@ namespace ofwatchdog {
 class WatchdogImpl;
 class ModeRegistry;
 
-class Watchdog {
+class OFWATCHDOG_API Watchdog {
 public:
   // Uses the built-in mode named by `config.mode`.
   explicit Watchdog(Config config);
@@ -42,8 +43,9 @@ private:
   std::unique_ptr<WatchdogImpl> impl_;
 };
 
-// The version and commit printed by `-version`, set at build time.
-const char* version();
-const char* git_sha();
+// The version and commit printed by `-version`, set when the library was built: the version is
+// the OFWATCHDOG_VERSION of ofwatchdog/version.hpp at that time.
+OFWATCHDOG_API const char* version();
+OFWATCHDOG_API const char* git_sha();
 
 } // namespace ofwatchdog

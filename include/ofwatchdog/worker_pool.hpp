@@ -29,6 +29,7 @@
 #include <string>
 #include <string_view>
 
+#include "ofwatchdog/export.hpp"
 #include "ofwatchdog/exchange.hpp"
 #include "ofwatchdog/log.hpp"
 
@@ -42,14 +43,14 @@ enum class WorkStatus {
   cancelled, // the request is cancelled (or the job failed): stop and return
 };
 
-struct WorkRead {
+struct OFWATCHDOG_API WorkRead {
   WorkStatus status = WorkStatus::ok;
   std::size_t size = 0; // bytes placed in the buffer; 0 unless status is ok
 };
 
 // The request as a job sees it, on its worker thread. Only the worker running the job may call
 // these methods; they are not for the loop.
-class WorkContext {
+class OFWATCHDOG_API WorkContext {
 public:
   virtual ~WorkContext() = default;
 
@@ -89,7 +90,7 @@ public:
 using WorkJob = std::function<void(WorkContext&)>;
 
 // How a job ended, reported on the loop once its thread is done with the request.
-struct WorkOutcome {
+struct OFWATCHDOG_API WorkOutcome {
   enum class Kind {
     finished,  // the job returned and the response was finished
     failed,    // the job called `fail` or threw; `error` says why
@@ -105,14 +106,14 @@ struct WorkOutcome {
 };
 using WorkDone = std::function<void(const WorkOutcome&)>;
 
-struct WorkerPoolOptions {
+struct OFWATCHDOG_API WorkerPoolOptions {
   unsigned threads = 0;                // 0: one per core
   std::size_t queue_limit = 0;         // jobs waiting for a free thread; 0: 64 per thread
   std::size_t high_water = 256 * 1024; // bytes buffered per direction before the producer waits
   std::size_t low_water = 64 * 1024;   // bytes buffered at which a waiting producer goes on
 };
 
-class WorkerPool {
+class OFWATCHDOG_API WorkerPool {
 public:
   virtual ~WorkerPool() = default;
 
@@ -132,7 +133,7 @@ public:
 };
 
 // Starts `options.threads` threads. Call on the loop thread; `log` must outlive the pool.
-std::unique_ptr<WorkerPool> make_worker_pool(uv_loop_s* loop, Logger& log,
+OFWATCHDOG_API std::unique_ptr<WorkerPool> make_worker_pool(uv_loop_s* loop, Logger& log,
                                              WorkerPoolOptions options = {});
 
 } // namespace ofwatchdog

@@ -249,12 +249,12 @@ void read_plain_values(const Environment& env, Config& c) {
   c.suppress_lock = strict("suppress_lock");
 
   if (std::optional<std::string_view> v = env.get("prefix_logs"))
-    c.prefix_logs = config::parse_go_bool(*v).value_or(c.prefix_logs);
+    c.prefix_logs = parse_go_bool(*v).value_or(c.prefix_logs);
 
   // The original reads `log_callid` while its README says `log_call_id`; we read both, and the
   // name the code used wins.
   if (std::optional<Found> v = first_set(env, {"log_callid", "log_call_id"}))
-    c.log_callid = v->value == "1" || config::parse_go_bool(v->value).value_or(false);
+    c.log_callid = v->value == "1" || parse_go_bool(v->value).value_or(false);
 
   if (std::optional<std::string_view> v = env.get("content_type"))
     c.content_type = std::string(*v);

@@ -4,6 +4,8 @@
 #include <cctype>
 #include <limits>
 
+#include "ofwatchdog/config.hpp"
+
 namespace ofwatchdog::config {
 
 IntResult parse_atoi(std::string_view text) {
@@ -44,16 +46,6 @@ std::optional<std::int64_t> parse_go_int(std::string_view text) {
 
 bool parse_strict_bool(std::string_view text) {
   return text == "true" || text == "1";
-}
-
-std::optional<bool> parse_go_bool(std::string_view text) {
-  for (std::string_view t : {"1", "t", "T", "TRUE", "true", "True"})
-    if (text == t)
-      return true;
-  for (std::string_view f : {"0", "f", "F", "FALSE", "false", "False"})
-    if (text == f)
-      return false;
-  return std::nullopt;
 }
 
 namespace {
@@ -153,3 +145,17 @@ std::optional<std::string> upstream_url_problem(std::string_view url) {
 }
 
 } // namespace ofwatchdog::config
+
+namespace ofwatchdog {
+
+std::optional<bool> parse_go_bool(std::string_view text) {
+  for (std::string_view t : {"1", "t", "T", "TRUE", "true", "True"})
+    if (text == t)
+      return true;
+  for (std::string_view f : {"0", "f", "F", "FALSE", "false", "False"})
+    if (text == f)
+      return false;
+  return std::nullopt;
+}
+
+} // namespace ofwatchdog

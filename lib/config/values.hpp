@@ -1,6 +1,7 @@
 #pragma once
-// The value parsers of the original's configuration: Go's strconv.Atoi and ParseBool, the strict
-// booleans, and the upstream URL check. Pure functions, unit-tested in tests/unit/config/.
+// The value parsers of the original's configuration: Go's strconv.Atoi, the strict booleans, and
+// the upstream URL check. Pure functions, unit-tested in tests/unit/config/. Go's ParseBool is
+// defined here too but declared in ofwatchdog/config.hpp, since the command line uses it.
 
 #include <cstdint>
 #include <optional>
@@ -24,10 +25,6 @@ std::optional<std::int64_t> parse_go_int(std::string_view text);
 
 // The strict booleans: exactly "true" or "1" is true, anything else false (case-sensitive).
 bool parse_strict_bool(std::string_view text);
-
-// Go's strconv.ParseBool; nothing when the text is none of 1 t T TRUE true True 0 f F FALSE
-// false False.
-std::optional<bool> parse_go_bool(std::string_view text);
 
 // Checks that `url` has the shape http://host[:port][/path]. Returns why it does not, or nothing
 // when it does.

@@ -2,6 +2,7 @@
 #include "ofwatchdog/watchdog.hpp"
 
 #include "lifecycle/watchdog_impl.hpp"
+#include "ofwatchdog/version.hpp"
 
 namespace ofwatchdog {
 

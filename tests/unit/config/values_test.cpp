@@ -1,9 +1,12 @@
-// The integer and boolean parsers and the upstream URL check (lib/config/values.hpp).
+// The integer and boolean parsers and the upstream URL check (lib/config/values.hpp; Go's
+// ParseBool is declared in ofwatchdog/config.hpp).
 #include <catch2/catch.hpp>
 
 #include "config/values.hpp"
+#include "ofwatchdog/config.hpp"
 
 using namespace ofwatchdog::config;
+using ofwatchdog::parse_go_bool;
 
 TEST_CASE("parse_atoi reads Go's strconv.Atoi syntax", "[config][values]") {
   CHECK(parse_atoi("0").value == 0);
