@@ -34,19 +34,6 @@ bool html_tag(std::string_view data, std::string_view tag) {
   return after == ' ' || after == '>';
 }
 
-// A pattern where `mask` says which bits of each byte count (`pattern` and `mask` have the
-// same length).
-bool masked(std::string_view data, std::string_view pattern, std::string_view mask) {
-  if (data.size() < pattern.size())
-    return false;
-  for (std::size_t i = 0; i < pattern.size(); ++i) {
-    if ((static_cast<unsigned char>(data[i]) & static_cast<unsigned char>(mask[i])) !=
-        static_cast<unsigned char>(pattern[i]))
-      return false;
-  }
-  return true;
-}
-
 bool starts_with(std::string_view data, std::string_view prefix) {
   return data.substr(0, prefix.size()) == prefix;
 }
@@ -80,11 +67,6 @@ bool text(std::string_view data) {
   return true;
 }
 
-struct Exact {
-  std::string_view prefix;
-  std::string_view type;
-};
-
 using namespace std::string_view_literals;
 
 constexpr std::array kHtmlTags = {
@@ -107,55 +89,74 @@ constexpr std::array kHtmlTags = {
     "<!--"sv,
 };
 
-// In the table's order: the first match wins.
-constexpr std::array kExactBeforeBoms = {
-    Exact{"%PDF-"sv, "application/pdf"sv},
-    Exact{"%!PS-Adobe-"sv, "application/postscript"sv},
+// How a signature is recognised.
+enum class Match {
+  prefix, // the data starts with `pattern`
+  bom,    // a byte-order mark: `pattern`, in data of at least four bytes
+  riff,   // a container: `pattern` (its tag), any four bytes of length, then `form`
+  mp4,    // an ISO base media file naming an mp4 brand (see mp4 above)
+  eot,    // embedded OpenType: `LP` at offset 34, whatever comes before
 };
 
-constexpr std::array kExactAfterBoms = {
-    Exact{"\x00\x00\x01\x00"sv, "image/x-icon"sv},
-    Exact{"\x00\x00\x02\x00"sv, "image/x-icon"sv},
-    Exact{"BM"sv, "image/bmp"sv},
-    Exact{"GIF87a"sv, "image/gif"sv},
-    Exact{"GIF89a"sv, "image/gif"sv},
+struct Signature {
+  Match match;
+  std::string_view pattern;
+  std::string_view form;
+  std::string_view type;
 };
 
-constexpr std::array kExactImages = {
-    Exact{"\x89PNG\x0D\x0A\x1A\x0A"sv, "image/png"sv},
-    Exact{"\xFF\xD8\xFF"sv, "image/jpeg"sv},
+// Every signature after the HTML tags and XML, in the order of the original's table: the first
+// that matches wins.
+constexpr std::array kSignatures = {
+    Signature{Match::prefix, "%PDF-"sv, {}, "application/pdf"sv},
+    Signature{Match::prefix, "%!PS-Adobe-"sv, {}, "application/postscript"sv},
+    Signature{Match::bom, "\xFE\xFF"sv, {}, "text/plain; charset=utf-16be"sv},
+    Signature{Match::bom, "\xFF\xFE"sv, {}, "text/plain; charset=utf-16le"sv},
+    Signature{Match::bom, "\xEF\xBB\xBF"sv, {}, "text/plain; charset=utf-8"sv},
+    Signature{Match::prefix, "\x00\x00\x01\x00"sv, {}, "image/x-icon"sv},
+    Signature{Match::prefix, "\x00\x00\x02\x00"sv, {}, "image/x-icon"sv},
+    Signature{Match::prefix, "BM"sv, {}, "image/bmp"sv},
+    Signature{Match::prefix, "GIF87a"sv, {}, "image/gif"sv},
+    Signature{Match::prefix, "GIF89a"sv, {}, "image/gif"sv},
+    Signature{Match::riff, "RIFF"sv, "WEBPVP"sv, "image/webp"sv},
+    Signature{Match::prefix, "\x89PNG\x0D\x0A\x1A\x0A"sv, {}, "image/png"sv},
+    Signature{Match::prefix, "\xFF\xD8\xFF"sv, {}, "image/jpeg"sv},
+    Signature{Match::riff, "FORM"sv, "AIFF"sv, "audio/aiff"sv},
+    Signature{Match::prefix, "ID3"sv, {}, "audio/mpeg"sv},
+    Signature{Match::prefix, "OggS\x00"sv, {}, "application/ogg"sv},
+    Signature{Match::prefix, "MThd\x00\x00\x00\x06"sv, {}, "audio/midi"sv},
+    Signature{Match::riff, "RIFF"sv, "AVI "sv, "video/avi"sv},
+    Signature{Match::riff, "RIFF"sv, "WAVE"sv, "audio/wave"sv},
+    Signature{Match::mp4, {}, {}, "video/mp4"sv},
+    Signature{Match::prefix, "\x1A\x45\xDF\xA3"sv, {}, "video/webm"sv},
+    Signature{Match::eot, {}, {}, "application/vnd.ms-fontobject"sv},
+    Signature{Match::prefix, "\x00\x01\x00\x00"sv, {}, "font/ttf"sv},
+    Signature{Match::prefix, "OTTO"sv, {}, "font/otf"sv},
+    Signature{Match::prefix, "ttcf"sv, {}, "font/collection"sv},
+    Signature{Match::prefix, "wOFF"sv, {}, "font/woff"sv},
+    Signature{Match::prefix, "wOF2"sv, {}, "font/woff2"sv},
+    Signature{Match::prefix, "\x1F\x8B\x08"sv, {}, "application/x-gzip"sv},
+    Signature{Match::prefix, "PK\x03\x04"sv, {}, "application/zip"sv},
+    Signature{Match::prefix, "Rar!\x1A\x07\x00"sv, {}, "application/x-rar-compressed"sv},
+    Signature{Match::prefix, "Rar!\x1A\x07\x01\x00"sv, {}, "application/x-rar-compressed"sv},
+    Signature{Match::prefix, "\x00\x61\x73\x6D"sv, {}, "application/wasm"sv},
 };
 
-constexpr std::array kExactMediaAndArchives = {
-    Exact{"\x1A\x45\xDF\xA3"sv, "video/webm"sv},
-};
-
-constexpr std::array kExactFontsAndArchives = {
-    Exact{"\x00\x01\x00\x00"sv, "font/ttf"sv},
-    Exact{"OTTO"sv, "font/otf"sv},
-    Exact{"ttcf"sv, "font/collection"sv},
-    Exact{"wOFF"sv, "font/woff"sv},
-    Exact{"wOF2"sv, "font/woff2"sv},
-    Exact{"\x1F\x8B\x08"sv, "application/x-gzip"sv},
-    Exact{"PK\x03\x04"sv, "application/zip"sv},
-    Exact{"Rar!\x1A\x07\x00"sv, "application/x-rar-compressed"sv},
-    Exact{"Rar!\x1A\x07\x01\x00"sv, "application/x-rar-compressed"sv},
-    Exact{"\x00\x61\x73\x6D"sv, "application/wasm"sv},
-};
-
-template <std::size_t N>
-std::string_view first_exact(std::string_view data, const std::array<Exact, N>& table) {
-  for (const Exact& e : table) {
-    if (starts_with(data, e.prefix))
-      return e.type;
+bool matches(std::string_view data, const Signature& signature) {
+  switch (signature.match) {
+  case Match::prefix:
+    return starts_with(data, signature.pattern);
+  case Match::bom:
+    return data.size() >= 4 && starts_with(data, signature.pattern);
+  case Match::riff:
+    return data.size() >= 8 + signature.form.size() && starts_with(data, signature.pattern) &&
+           data.substr(8, signature.form.size()) == signature.form;
+  case Match::mp4:
+    return mp4(data);
+  case Match::eot:
+    return data.size() >= 36 && data.substr(34, 2) == "LP";
   }
-  return {};
-}
-
-// Four bytes of RIFF-style container: the tag, any length, then the form type.
-bool riff(std::string_view data, std::string_view tag, std::string_view form) {
-  return data.size() >= 8 + form.size() && starts_with(data, tag) &&
-         data.substr(8, form.size()) == form;
+  return false;
 }
 
 } // namespace
@@ -169,41 +170,10 @@ std::string_view sniff_content_type(std::string_view data) {
   }
   if (starts_with(skip_space(data), "<?xml"))
     return "text/xml; charset=utf-8";
-  if (auto type = first_exact(data, kExactBeforeBoms); !type.empty())
-    return type;
-  if (masked(data, "\xFE\xFF\x00\x00"sv, "\xFF\xFF\x00\x00"sv))
-    return "text/plain; charset=utf-16be";
-  if (masked(data, "\xFF\xFE\x00\x00"sv, "\xFF\xFF\x00\x00"sv))
-    return "text/plain; charset=utf-16le";
-  if (masked(data, "\xEF\xBB\xBF\x00"sv, "\xFF\xFF\xFF\x00"sv))
-    return "text/plain; charset=utf-8";
-  if (auto type = first_exact(data, kExactAfterBoms); !type.empty())
-    return type;
-  if (riff(data, "RIFF", "WEBPVP"))
-    return "image/webp";
-  if (auto type = first_exact(data, kExactImages); !type.empty())
-    return type;
-  if (riff(data, "FORM", "AIFF"))
-    return "audio/aiff";
-  if (starts_with(data, "ID3"))
-    return "audio/mpeg";
-  if (starts_with(data, "OggS\x00"sv))
-    return "application/ogg";
-  if (starts_with(data, "MThd\x00\x00\x00\x06"sv))
-    return "audio/midi";
-  if (riff(data, "RIFF", "AVI "))
-    return "video/avi";
-  if (riff(data, "RIFF", "WAVE"))
-    return "audio/wave";
-  if (mp4(data))
-    return "video/mp4";
-  if (auto type = first_exact(data, kExactMediaAndArchives); !type.empty())
-    return type;
-  // Embedded OpenType: only the two bytes at offset 34 count.
-  if (data.size() >= 36 && data.substr(34, 2) == "LP")
-    return "application/vnd.ms-fontobject";
-  if (auto type = first_exact(data, kExactFontsAndArchives); !type.empty())
-    return type;
+  for (const Signature& signature : kSignatures) {
+    if (matches(data, signature))
+      return signature.type;
+  }
   if (text(data))
     return "text/plain; charset=utf-8";
   return "application/octet-stream";
