@@ -21,9 +21,5 @@ std::string body_too_large_text(const Config& config);
 // is left of the body is the server's to discard, or to close the connection on.
 void send_refusal(Exchange& exchange, int status, const std::string& text);
 
-// The 413 for a body over max_body_size.
-inline void send_body_too_large(Exchange& exchange, const std::string& text) {
-  send_refusal(exchange, 413, text);
-}
 
 } // namespace ofwatchdog::modes

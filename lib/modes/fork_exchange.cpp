@@ -151,8 +151,7 @@ void ForkExchange::on_body(std::string_view data) {
     body_bytes_ += data.size();
     if (body_over_limit(body_bytes_)) {
       body_.clear();
-      refusal_ = Refusal{413, body_too_large_text()};
-      complete();
+      on_refused(413, body_too_large_text());
       return;
     }
     body_.append(data);
