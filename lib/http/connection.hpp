@@ -139,6 +139,9 @@ private:
   void on_body_parse_error(std::string_view status);
   // Writes a protocol-error answer (request_checks.hpp) and closes once it is out.
   void answer_and_close(std::string_view status);
+  // The request is over and answered: nothing more of it is read, and the connection closes
+  // once the queued response is out.
+  void close_once_answered();
   void on_body_bytes(std::string_view data);
   bool step_tunnel();
   void start_exchange(Request request);

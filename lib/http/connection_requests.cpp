@@ -143,10 +143,7 @@ void Connection::on_head() {
   }
   std::optional<ServerAnswer> answer = check_request(request);
   if (answer && answer->raw) {
-    out_.write(raw_error_response(answer->raw_text));
-    close_after_response_ = true;
-    response_done_ = true;
-    phase_ = Phase::complete;
+    answer_and_close(answer->raw_text);
     return;
   }
   start_exchange(std::move(request));
@@ -222,12 +219,7 @@ void Connection::on_body_parse_error(std::string_view status) {
   bool started = exchange_ && exchange_->head_sent();
   server_.log_refusal(remote_, status, parser_.error_reason());
   if (answered) {
-    // The response was already complete: let it go out, then close.
-    discard_body_ = false;
-    close_after_response_ = true;
-    phase_ = Phase::complete;
-    read_deadline_ = 0;
-    pump();
+    close_once_answered(); // the response was already complete: let it go out, then close
     return;
   }
   cancel_exchange(CancelReason::bad_request);
@@ -240,6 +232,10 @@ void Connection::on_body_parse_error(std::string_view status) {
 
 void Connection::answer_and_close(std::string_view status) {
   out_.write(raw_error_response(status));
+  close_once_answered();
+}
+
+void Connection::close_once_answered() {
   close_after_response_ = true;
   response_done_ = true;
   discard_body_ = false;
