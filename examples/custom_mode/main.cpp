@@ -7,6 +7,9 @@
 //
 //   POST /anything          the body, reversed
 //   X-Delay-Ms: <n>         waits n ms first (at most reverse_max_delay_ms, default 10000)
+//
+// It also offers every built-in mode behind a wrapper exchange, as `mode=tagged-<name>`
+// (tagged_mode.hpp).
 
 #include <algorithm>
 #include <charconv>
@@ -20,6 +23,8 @@
 #include <ofwatchdog/mode_registry.hpp>
 #include <ofwatchdog/request_job.hpp>
 #include <ofwatchdog/watchdog.hpp>
+
+#include "tagged_mode.hpp"
 
 extern char** environ;
 
@@ -176,6 +181,8 @@ ModeDescriptor reverse_mode() {
 
 int main() {
   ModeRegistry modes = ModeRegistry::builtin();
+  for (const std::string& name : ModeRegistry::builtin().names())
+    modes.add(tagged(*modes.find(name)));
   modes.add(reverse_mode());
   std::vector<std::string> environment{"mode=reverse"}; // the process's own mode= wins
   for (char** e = environ; *e != nullptr; ++e)

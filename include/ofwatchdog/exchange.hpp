@@ -26,6 +26,7 @@
 //   };
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -125,6 +126,53 @@ public:
   // Ends the response so the client can tell it is incomplete: if no head was sent yet, the
   // connection is closed with nothing; otherwise without the terminating chunk, then closed.
   virtual void abort() = 0;
+
+  // --- Bodies the kernel moves ---------------------------------------------------------
+  // Besides the bytes `send_body` copies, a response body can come from a file or a pipe, and
+  // a request body can go straight into a pipe, without passing through user space (sendfile
+  // and splice). Each call returns false when this exchange cannot do it now, and then nothing
+  // has happened: the caller goes on with the ordinary calls. So they are always safe to try.
+  // The defaults here return false; the server's exchanges implement them; an exchange that
+  // wraps another (ForwardingExchange) passes them through, so a wrapper keeps the fast paths.
+  //
+  // A transfer that was accepted ends with its `TransferDone`, never inside the call that
+  // started it: `status` 0 when it completed, a negative libuv error otherwise, and `moved` the
+  // bytes it moved. It is not called when the exchange ends first (cancellation, or the
+  // handler's own `abort`), nor when the client's side failed: the exchange is then cancelled
+  // with `client_closed` instead, as for a failed write.
+  using TransferDone = std::function<void(int status, std::uint64_t moved)>;
+  // What `send_file` reports when the kernel cannot send from this file: `moved` bytes went
+  // out, and the caller sends the rest itself (send_body) from `offset + moved`.
+  static constexpr int kTransferUnsupported = -38; // UV_ENOSYS
+
+  // The next `length` (> 0) body bytes from `fd` at `offset`. Needs a sent head with a
+  // Content-Length that still allows `length` bytes, a response with a body, and no other
+  // transfer running. Until `done`, the caller must not call `send_body` or `finish` (`abort`
+  // cancels the transfer). `fd` is duplicated: the caller may close it whenever it likes.
+  // Status UV_EOF: the file is shorter than `offset + length`.
+  virtual bool send_file(int fd, std::uint64_t offset, std::uint64_t length, TransferDone done) {
+    (void)fd, (void)offset, (void)length, (void)done;
+    return false;
+  }
+  // The rest of the response body from `pipe_fd` until it ends. Needs a sent head without a
+  // Content-Length (the body is chunked, or ends with the connection) and nothing of the body
+  // still queued: false while earlier bytes are being written, so try again after them. Until
+  // `done`, the caller must not read the pipe, nor call `send_body` or `finish`. Status 0: the
+  // pipe ended and its bytes are on the wire (`finish` follows); negative: reading the pipe
+  // failed, and the caller should `abort`.
+  virtual bool splice_from(int pipe_fd, TransferDone done) {
+    (void)pipe_fd, (void)done;
+    return false;
+  }
+  // The rest of the request body into `pipe_fd`, instead of `on_body` / `on_body_end`: for a
+  // Content-Length body, after `set_handler`; what was already delivered stays delivered. If the pipe stops taking bytes (its reader closed it), the rest of
+  // the body is read and dropped so that the client can get its answer; status 0 either way.
+  // `fd` is duplicated; the caller closes its own once `done` has run (the reader then sees the
+  // end of its input).
+  virtual bool splice_body_to(int pipe_fd, TransferDone done) {
+    (void)pipe_fd, (void)done;
+    return false;
+  }
 
   virtual bool head_sent() const = 0;
   // Status sent with the head, 0 before the head is sent.

@@ -240,7 +240,7 @@ void Connection::start_pending_file() {
   if (rc != 0) {
     // Out of descriptors, most likely: the mode sends the file the ordinary way instead.
     auto exchange = exchange_;
-    exchange->file_finished(FileResponder::kFileUnsupported);
+    exchange->file_finished(Exchange::kTransferUnsupported);
   }
 }
 
@@ -253,7 +253,7 @@ void Connection::on_file_done(int status) {
   }
   if (exchange_) {
     auto exchange = exchange_;
-    exchange->file_finished(status == FileSender::kUnsupported ? FileResponder::kFileUnsupported
+    exchange->file_finished(status == FileSender::kUnsupported ? Exchange::kTransferUnsupported
                                                                : status);
   }
   pump();

@@ -17,7 +17,7 @@
 // while it wants them), a peer half-close ends that body, no timeout applies, and the connection
 // closes once the exchange ends.
 //
-// A file body (FileResponder::send_file) waits until the write queue is empty, then goes to the
+// A file body (Exchange::send_file) waits until the write queue is empty, then goes to the
 // socket through the connection's FileSender, created on the first file body and counted as one
 // more handle to close. Only one writer touches the socket at a time: the write queue is idle
 // while a file transfer runs, and the exchange may not send more until the transfer is over.
@@ -76,10 +76,19 @@ public:
   void send_file(uv_file fd, std::uint64_t offset, std::uint64_t length);
   // Drops the pending or running transfer; nothing more is reported for it.
   void cancel_file();
-  // Spliced bodies (splice_responder.hpp; connection_splice.cpp). While a body is taken the
-  // socket is neither read nor parsed; `taken_body_ended(0)` ends the message as if the parser
-  // had seen all of it.
-  std::optional<SpliceResponder::TakenBody> take_body();
+  // Spliced bodies (connection_splice.cpp). `take_body` hands over the rest of a Content-Length
+  // body: the connection stops reading and parsing the socket, gives the bytes it had already
+  // read, and the taker moves exactly `remaining` more from the socket, so a pipelined next
+  // request stays in it. Nothing when it cannot be taken: not a Content-Length body, one small
+  // enough to be dropped cheaply should the response end first (kMaxDiscard), a tunnel, or a
+  // closing connection. `taken_body_ended(0)` ends the message as if the parser had seen all of
+  // it; an error is handled as a failed read (the exchange is cancelled on the next turn).
+  struct TakenBody {
+    int socket = -1;             // the connection's descriptor; duplicate it, never close it
+    std::string_view buffered;   // body bytes already read; valid until the next loop turn
+    std::uint64_t remaining = 0; // body bytes still in the socket, after `buffered`
+  };
+  std::optional<TakenBody> take_body();
   void taken_body_ended(int status);
   // The socket, once the write queue is idle (it is flushed first); -1 while bytes are queued.
   int splice_output_socket();

@@ -1,5 +1,5 @@
-// Connection: request and response bodies spliced around the parser and the write queue; see
-// splice_responder.hpp.
+// Connection: request and response bodies spliced around the parser and the write queue, for
+// the exchange's splice_from / splice_body_to (server_exchange_splice.cpp).
 
 #include "http/connection.hpp"
 
@@ -7,7 +7,7 @@
 
 namespace ofwatchdog::http {
 
-std::optional<SpliceResponder::TakenBody> Connection::take_body() {
+std::optional<Connection::TakenBody> Connection::take_body() {
   if (closing_ || lingering_ || peer_eof_ || body_taken_ || discard_body_ ||
       phase_ != Phase::body || !exchange_ || exchange_->tunnel() || parser_.upgrade() ||
       !parser_.head_complete()) {
@@ -26,7 +26,7 @@ std::optional<SpliceResponder::TakenBody> Connection::take_body() {
     return std::nullopt;
   }
   std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(unparsed(), remaining));
-  SpliceResponder::TakenBody body{socket, std::string_view(inbuf_.data() + inpos_, take),
+  TakenBody body{socket, std::string_view(inbuf_.data() + inpos_, take),
                                   remaining - take};
   inpos_ += take;
   body_taken_ = true;

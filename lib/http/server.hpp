@@ -54,10 +54,11 @@
 //   * no read, write or idle timeout applies any more (the mode bounds the tunnel). `drain`
 //     treats a tunnel as busy, so it waits until the tunnel ends or `close()` cuts it
 //     (CancelReason::shutdown).
-// - File bodies: the exchanges handed out are also `http::FileResponder`s (file_responder.hpp,
-//   internal). A mode may have the connection send a file range as the rest of a Content-Length
-//   body with sendfile(2): after the head is flushed, under the same write_timeout,
-//   cancellation and drain rules, and with keep-alive afterwards.
+// - Kernel-moved bodies (Exchange::send_file, splice_from, splice_body_to): a file range as the
+//   rest of a Content-Length body (sendfile, after the head is flushed), a pipe as the rest of a
+//   streamed body, a Content-Length request body into a pipe (splice). They run under the same
+//   read and write timeouts, cancellation and drain rules as the ordinary calls, and the
+//   connection carries the next request afterwards as usual.
 // - `idle_timeout` <= 0 keeps idle keep-alive connections; Go uses `read_timeout` for it, so the
 //   watchdog passes that.
 

@@ -20,6 +20,11 @@ ServerExchangeImpl::ServerExchangeImpl(Connection* connection, Request request,
     : connection_(connection), loop_(connection->loop()), request_(std::move(request)),
       expects_continue_(expects_continue), upgrade_request_(upgrade_request) {}
 
+ServerExchangeImpl::~ServerExchangeImpl() {
+  stop_output_splice();
+  stop_body_splice();
+}
+
 void ServerExchangeImpl::set_handler(ExchangeHandler* handler) {
   if (done_) {
     return;
@@ -93,7 +98,7 @@ bool ServerExchangeImpl::send_body(std::string_view data) {
   if (done_ || connection_ == nullptr) {
     return true;
   }
-  if (file_running_ || output_spliced_) {
+  if (file_running_ || output_splice_) {
     // These bytes would overtake the file's or the splice's: the caller broke the rule.
     std::abort();
   }
@@ -136,6 +141,7 @@ void ServerExchangeImpl::finish() {
   }
   if (connection_ == nullptr) {
     mark_done();
+    stop_body_splice();
     return;
   }
   if (!head_sent_) {
@@ -154,6 +160,8 @@ void ServerExchangeImpl::finish() {
   Connection* connection = connection_;
   mark_done();
   connection->response_ended(complete);
+  // After the response's end, so the connection closes once it is written, not at once.
+  stop_body_splice();
 }
 
 void ServerExchangeImpl::abort() {
@@ -164,6 +172,7 @@ void ServerExchangeImpl::abort() {
   bool head_was_sent = head_sent_;
   mark_done();
   if (connection == nullptr) {
+    stop_body_splice();
     return;
   }
   if (framing_.tunnel) {
@@ -175,24 +184,26 @@ void ServerExchangeImpl::abort() {
   } else {
     connection->abort_now();
   }
+  stop_body_splice();
 }
 
 bool ServerExchangeImpl::can_send_file() const {
-  return !done_ && connection_ != nullptr && head_sent_ && !file_running_ &&
+  return !done_ && connection_ != nullptr && head_sent_ && !file_running_ && !output_splice_ &&
          framing_.body_allowed && framing_.content_length.has_value() && !framing_.chunked &&
          !framing_.tunnel && !framing_.close_delimited;
 }
 
-void ServerExchangeImpl::send_file(uv_file fd, std::uint64_t offset, std::uint64_t length,
-                                   FileDone done) {
+bool ServerExchangeImpl::send_file(int fd, std::uint64_t offset, std::uint64_t length,
+                                   TransferDone done) {
   // Only raw bytes inside a Content-Length can go straight from the file: no framing to add.
   if (!can_send_file() || length == 0 || length > *framing_.content_length - framed_bytes_) {
-    std::abort();
+    return false;
   }
   file_running_ = true;
   file_sent_ = 0;
   file_done_ = std::move(done);
   connection_->send_file(fd, offset, length);
+  return true;
 }
 
 void ServerExchangeImpl::file_progress(std::uint64_t bytes) {
@@ -206,7 +217,7 @@ void ServerExchangeImpl::file_finished(int status) {
     return;
   }
   file_running_ = false;
-  FileDone done = std::move(file_done_);
+  TransferDone done = std::move(file_done_);
   file_done_ = nullptr;
   if (!done_ && done) {
     done(status, file_sent_);
@@ -251,6 +262,8 @@ void ServerExchangeImpl::cancel(CancelReason reason) {
   done_ = true;
   file_running_ = false; // the connection has dropped the transfer already
   file_done_ = nullptr;
+  stop_output_splice();
+  stop_body_splice();
   if (handler != nullptr) {
     handler->on_cancel(reason);
   }
@@ -269,6 +282,7 @@ void ServerExchangeImpl::mark_done() {
       connection_->cancel_file();
     }
   }
+  stop_output_splice();
   auto callbacks = std::move(done_callbacks_);
   done_callbacks_.clear();
   for (auto& callback : callbacks) {

@@ -9,15 +9,16 @@
 // sent with the handler's Connection/Upgrade headers, send_body writes raw bytes, and the
 // connection feeds the client's raw bytes to the handler as body (see server.hpp).
 //
-// It is also a FileResponder (file_responder.hpp): the static mode can have the connection send
-// a file range as the body with sendfile.
+// It implements the kernel-moved bodies of the Exchange contract: `send_file` through the
+// connection's FileSender (sendfile on the thread pool), and `splice_from` / `splice_body_to`
+// with a BodySplice of its own between the socket and the caller's pipe
+// (server_exchange_splice.cpp).
 
 #include <cstdint>
 #include <functional>
 #include <vector>
 
-#include "http/file_responder.hpp"
-#include "http/splice_responder.hpp"
+#include "http/body_splice.hpp"
 #include "http/response_writer.hpp"
 #include "http/server.hpp"
 
@@ -25,12 +26,11 @@ namespace ofwatchdog::http {
 
 class Connection;
 
-class ServerExchangeImpl final : public ServerExchange,
-                                 public FileResponder,
-                                 public SpliceResponder {
+class ServerExchangeImpl final : public ServerExchange {
 public:
   ServerExchangeImpl(Connection* connection, Request request, bool expects_continue,
                      bool upgrade_request);
+  ~ServerExchangeImpl() override;
 
   // Exchange
   const Request& request() const override { return request_; }
@@ -48,15 +48,10 @@ public:
   bool done() const override { return done_; }
   // ServerExchange
   void on_done(std::function<void(const Exchange&)> callback) override;
-  // FileResponder
-  bool can_send_file() const override;
-  void send_file(uv_file fd, std::uint64_t offset, std::uint64_t length, FileDone done) override;
-  // SpliceResponder (server_exchange_splice.cpp)
-  std::optional<TakenBody> take_body() override;
-  void body_taken_end(int status) override;
-  int begin_output_splice(bool& chunked) override;
-  void output_spliced(std::uint64_t bytes) override;
-  void output_splice_end(int status) override;
+  // Kernel-moved bodies (server_exchange_splice.cpp for the two splices)
+  bool send_file(int fd, std::uint64_t offset, std::uint64_t length, TransferDone done) override;
+  bool splice_from(int pipe_fd, TransferDone done) override;
+  bool splice_body_to(int pipe_fd, TransferDone done) override;
 
   // --- the connection's side -------------------------------------------------------------
   // The connection should parse body bytes for this exchange now.
@@ -82,6 +77,13 @@ public:
 
 private:
   void mark_done();
+  bool can_send_file() const;
+  void on_output_splice_done(int status);
+  void on_body_splice_done(int status);
+  // Stops a splice that is still running (the exchange ended first) and frees it once closed.
+  void stop_output_splice();
+  void stop_body_splice();
+  static void retire(std::unique_ptr<BodySplice> splice);
 
   Connection* connection_;
   uv_loop_s* loop_;
@@ -100,12 +102,17 @@ private:
   std::uint64_t body_bytes_ = 0;
   std::uint64_t framed_bytes_ = 0; // body bytes actually put on the wire
   Framing framing_;
-  bool file_running_ = false; // send_file was called and its FileDone has not run
+  bool file_running_ = false; // send_file was called and its TransferDone has not run
   std::uint64_t file_sent_ = 0;
-  bool body_taken_ = false;    // take_body handed the body out and body_taken_end has not run
-  bool output_spliced_ = false; // begin_output_splice succeeded and output_splice_end has not run
-  bool output_torn_ = false;    // a spliced body was abandoned, maybe inside a chunk
-  FileDone file_done_;
+  TransferDone file_done_;
+  // A splice runs while its pointer is set; its TransferDone is the caller's.
+  std::unique_ptr<BodySplice> output_splice_;
+  std::uint64_t output_spliced_ = 0;
+  TransferDone output_done_;
+  std::unique_ptr<BodySplice> body_splice_;
+  std::uint64_t body_spliced_ = 0;
+  TransferDone body_done_;
+  bool output_torn_ = false;    // a spliced body was stopped, maybe inside a chunk
   std::vector<std::function<void(const Exchange&)>> done_callbacks_;
 };
 

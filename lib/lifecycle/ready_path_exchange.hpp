@@ -6,7 +6,7 @@
 #include <memory>
 #include <string>
 
-#include "util/forwarding_exchange.hpp"
+#include "ofwatchdog/forwarding_exchange.hpp"
 
 namespace ofwatchdog::lifecycle {
 

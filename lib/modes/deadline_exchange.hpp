@@ -10,7 +10,7 @@
 
 #include "modes/exec_deadline.hpp"
 #include "ofwatchdog/log.hpp"
-#include "util/forwarding_exchange.hpp"
+#include "ofwatchdog/forwarding_exchange.hpp"
 
 namespace ofwatchdog::modes {
 

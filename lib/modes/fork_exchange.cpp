@@ -281,10 +281,6 @@ void ForkExchange::on_writable() {
 }
 
 void ForkExchange::release() {
-  abandon_output_splice();
-  abandon_body_splice();
-  close_splice(output_splice_);
-  splice_responder_ = nullptr;
   stop_deadline();
   if (child_ != nullptr) {
     ++closes_pending_;

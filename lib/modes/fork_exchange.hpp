@@ -47,8 +47,6 @@
 
 #include <uv.h>
 
-#include "http/body_splice.hpp"
-#include "http/splice_responder.hpp"
 #include "modes/byte_queue.hpp"
 #include "modes/static/file_body.hpp"
 #include "ofwatchdog/exchange.hpp"
@@ -124,16 +122,11 @@ private:
 
   // Streaming policy, fork_exchange_splice.cpp: a large Content-Length body goes from the
   // socket into stdin, and stdout into the socket, with splice(2) when the exchange allows it.
+  // A running splice ends with the exchange (finish, abort or cancellation) at the latest.
   void try_splice_body();
   void maybe_splice_output();
   void on_body_splice_done(int status);
   void on_output_splice_done(int status);
-  // Ends the output splice (the response is then cut short); the body splice goes on, dropping
-  // the body once stdin is gone, until `release`.
-  void abandon_output_splice();
-  // Stops the body splice; the connection learns the body ended early.
-  void abandon_body_splice();
-  void close_splice(std::unique_ptr<http::BodySplice>& splice);
 
   // process::OutputSink, for stdout.
   void on_output(std::string_view data) override;
@@ -165,13 +158,8 @@ private:
   std::optional<static_files::FileBody> output_body_;
   std::uint64_t output_file_bytes_ = 0;
 
-  http::SpliceResponder* splice_responder_ = nullptr; // valid while exchange_ is set
-  std::unique_ptr<http::BodySplice> body_splice_;     // running or finished, not yet closed
-  std::unique_ptr<http::BodySplice> output_splice_;
-  std::vector<std::unique_ptr<http::BodySplice>> closed_splices_; // freed with this object
-  bool body_splice_active_ = false;
-  bool output_splice_active_ = false;
-  bool output_splice_off_ = false; // this exchange cannot splice its output
+  bool body_splice_active_ = false;   // the exchange is splicing the body into stdin
+  bool output_splice_active_ = false; // the exchange is splicing stdout into the socket
 
   int closes_pending_ = 0;
   int depth_ = 0;

@@ -30,11 +30,9 @@ void ForkExchange::kill_and_abandon(std::string_view why) {
     complete();
     return;
   }
-  abandon_output_splice();
-  // A cancelled exchange's connection is closing: its body is no longer read. Otherwise the
-  // splice goes on (dropping the body once the function is gone) until the answer is sent.
-  if (!response_open_)
-    abandon_body_splice();
+  // A running splice goes on until the answer ends the exchange: the output's is then cut
+  // short (the answer is an error after output began), and the body's keeps dropping the body
+  // once the function is gone, so the client can get that answer.
   if (child_ != nullptr) {
     if (!killed_) {
       killed_ = true;

@@ -1,8 +1,7 @@
 // ForkExchange, streaming policy: the request and response bodies moved with splice(2) between
-// the client socket and the function's pipes, so a big body never enters user space. See
-// http/splice_responder.hpp for what the connection guarantees and http/body_splice.hpp for the
-// transfer itself. Everything falls back to the ordinary path (on_body / on_output) when a
-// precondition does not hold.
+// the client socket and the function's pipes, so a big body never enters user space. The
+// exchange does the moving (Exchange::splice_body_to and splice_from); this file decides when
+// to ask. Everything stays on the ordinary path (on_body / on_output) when the exchange says no.
 
 #include <fmt/format.h>
 
@@ -39,45 +38,19 @@ void ForkExchange::try_splice_body() {
   if (policy_ != OutputPolicy::stream || splice_disabled() || child_ == nullptr || completed_ ||
       stdin_done_)
     return;
-  splice_responder_ = dynamic_cast<http::SpliceResponder*>(exchange_.get());
-  if (splice_responder_ == nullptr)
-    return;
   int stdin_fd = child_->pipe_fd(process::Stdio::in);
   if (stdin_fd < 0)
     return;
-  std::optional<http::SpliceResponder::TakenBody> taken = splice_responder_->take_body();
-  if (!taken)
-    return;
-  http::BodySplice::Options options;
-  options.source = taken->socket;
-  options.sink = stdin_fd;
-  options.prefix.assign(taken->buffered);
-  options.length = taken->remaining + taken->buffered.size();
-  // A function that stops reading stdin still gets its answer sent; the body is read and
-  // dropped meanwhile, as on the ordinary path (decision C7).
-  options.drain_on_sink_error = true;
-  body_splice_ = std::make_unique<http::BodySplice>(context_.loop);
-  body_splice_active_ = true;
-  int rc = body_splice_->start(std::move(options), [](std::uint64_t) {}, [this](int status) {
+  body_splice_active_ = exchange_->splice_body_to(stdin_fd, [this](int status, std::uint64_t) {
     Entry entry(this);
     on_body_splice_done(status);
   });
-  if (rc != 0) {
-    // The connection has handed the body over and cannot take it back: as a failed read.
-    context_.log->info(fmt::format("Cannot splice the request body: {}", uv_strerror(rc)));
-    on_body_splice_done(rc);
-  }
 }
 
-void ForkExchange::on_body_splice_done(int status) {
-  if (!body_splice_active_)
-    return;
+void ForkExchange::on_body_splice_done(int) {
   body_splice_active_ = false;
-  if (splice_responder_ != nullptr)
-    splice_responder_->body_taken_end(status); // an error cancels the exchange next turn
-  // Our duplicate of stdin is closed with the splice, and libuv's once its writes are done (it
-  // has none): the function then sees the end of its input.
-  close_splice(body_splice_);
+  // The exchange has closed its duplicate of stdin, and libuv closes ours once its writes are
+  // done (it has none): the function then sees the end of its input.
   if (!stdin_done_ && child_ != nullptr) {
     stdin_done_ = true;
     child_->close_stdin();
@@ -85,100 +58,37 @@ void ForkExchange::on_body_splice_done(int status) {
 }
 
 void ForkExchange::maybe_splice_output() {
-  if (output_splice_off_ || output_splice_ || policy_ != OutputPolicy::stream ||
-      splice_disabled() || !output_splice_enabled() || child_ == nullptr || !response_open_ ||
-      stdout_done_)
+  if (output_splice_active_ || policy_ != OutputPolicy::stream || splice_disabled() ||
+      !output_splice_enabled() || child_ == nullptr || !response_open_ || stdout_done_)
     return;
   // Small answers stay on the ordinary path: setting a splice up costs a dozen system calls,
   // which only pays off for a large output.
   if (exchange_->body_bytes_sent() < kSpliceOutputAfter)
     return;
-  if (splice_responder_ == nullptr)
-    splice_responder_ = dynamic_cast<http::SpliceResponder*>(exchange_.get());
   int stdout_fd = child_->pipe_fd(process::Stdio::out);
-  if (splice_responder_ == nullptr || stdout_fd < 0) {
-    output_splice_off_ = true;
+  if (stdout_fd < 0)
     return;
-  }
-  bool chunked = false;
-  int socket = splice_responder_->begin_output_splice(chunked);
-  if (socket < 0)
+  bool started = exchange_->splice_from(stdout_fd, [this](int status, std::uint64_t) {
+    Entry entry(this);
+    on_output_splice_done(status);
+  });
+  if (!started)
     return; // bytes still queued, or no streamed body: the ordinary path goes on
-  child_->pause_output(process::Stdio::out);
-  http::BodySplice::Options options;
-  options.source = stdout_fd;
-  options.sink = socket;
-  options.chunked = chunked;
-  output_splice_ = std::make_unique<http::BodySplice>(context_.loop);
+  // The exchange reads the pipe now; ours must not take bytes from it meanwhile.
   output_splice_active_ = true;
-  int rc = output_splice_->start(
-      std::move(options),
-      [this](std::uint64_t bytes) {
-        if (splice_responder_ != nullptr)
-          splice_responder_->output_spliced(bytes);
-      },
-      [this](int status) {
-        Entry entry(this);
-        on_output_splice_done(status);
-      });
-  if (rc != 0) {
-    output_splice_active_ = false;
-    output_splice_off_ = true;
-    splice_responder_->output_splice_end(0); // nothing was written
-    close_splice(output_splice_);
-    if (!stdout_paused_)
-      child_->resume_output(process::Stdio::out);
-  }
+  child_->pause_output(process::Stdio::out);
 }
 
 void ForkExchange::on_output_splice_done(int status) {
-  if (!output_splice_active_)
-    return;
   output_splice_active_ = false;
-  bool sink_failed = output_splice_->sink_failed();
-  if (status < 0 && !sink_failed) {
-    // Reading the pipe failed: the body may be cut inside a chunk.
+  // Reading the pipe failed: the exchange can only cut the body short now, which the answer
+  // (finish) does. A failure on the client's side never comes here: it cancels the exchange.
+  if (status < 0)
     context_.log->info(fmt::format("Error reading stdout: {}", uv_strerror(status)));
-    status = UV_ECANCELED;
-  }
-  if (splice_responder_ != nullptr)
-    splice_responder_->output_splice_end(status);
-  close_splice(output_splice_);
   stdout_done_ = true;
   if (child_ != nullptr)
     child_->close_pipe(process::Stdio::out);
   maybe_complete();
-}
-
-void ForkExchange::abandon_output_splice() {
-  if (!output_splice_active_)
-    return;
-  output_splice_active_ = false;
-  if (splice_responder_ != nullptr)
-    splice_responder_->output_splice_end(UV_ECANCELED);
-  close_splice(output_splice_);
-}
-
-void ForkExchange::abandon_body_splice() {
-  if (body_splice_active_) {
-    body_splice_active_ = false;
-    if (splice_responder_ != nullptr)
-      splice_responder_->body_taken_end(UV_ECANCELED);
-  }
-  close_splice(body_splice_);
-}
-
-void ForkExchange::close_splice(std::unique_ptr<http::BodySplice>& splice) {
-  if (!splice)
-    return;
-  ++closes_pending_;
-  http::BodySplice* raw = splice.get();
-  // Kept until this object goes: its close callback may come later than the exchange's end.
-  closed_splices_.push_back(std::move(splice));
-  raw->close([this] {
-    Entry entry(this);
-    --closes_pending_;
-  });
 }
 
 } // namespace ofwatchdog::modes

@@ -4,8 +4,6 @@
 #include <algorithm>
 #include <string_view>
 
-#include "http/file_responder.hpp"
-
 namespace ofwatchdog::modes::static_files {
 
 FileBody::FileBody(uv_loop_t* loop, Exchange& exchange, uv_file fd, std::uint64_t offset,
@@ -23,13 +21,9 @@ void FileBody::start() {
 bool FileBody::try_send_file() {
   if (remaining_ <= kChunkBytes)
     return false; // see the header: one read and one write are cheaper
-  auto* files = dynamic_cast<http::FileResponder*>(&exchange_);
-  if (files == nullptr || !files->can_send_file())
-    return false;
-  sending_ = true;
-  files->send_file(fd_, offset_, remaining_,
-                   [this](int status, std::uint64_t sent) { on_file_sent(status, sent); });
-  return true;
+  sending_ = exchange_.send_file(
+      fd_, offset_, remaining_, [this](int status, std::uint64_t sent) { on_file_sent(status, sent); });
+  return sending_;
 }
 
 void FileBody::on_file_sent(int status, std::uint64_t sent) {
@@ -40,7 +34,7 @@ void FileBody::on_file_sent(int status, std::uint64_t sent) {
     end(UV_ECANCELED);
     return;
   }
-  if (status == http::FileResponder::kFileUnsupported) {
+  if (status == Exchange::kTransferUnsupported) {
     read_next(); // the rest the ordinary way
     return;
   }

@@ -2,11 +2,12 @@
 // Sends a byte range of an open file as an exchange's response body.
 //
 // Two ways, chosen in `start`:
-// - Zero-copy: when the exchange is the server's own (it offers http::FileResponder) and the
-//   range is longer than kChunkBytes, the connection moves the bytes with sendfile(2) once the
-//   head is written; they never enter user space, and nothing is held here but the callback.
+// - Zero-copy: when the range is longer than kChunkBytes and the exchange accepts
+//   `Exchange::send_file` (the server's exchanges do, and so does any wrapper of them), the
+//   connection moves the bytes with sendfile(2) once the head is written; they never enter user
+//   space, and nothing is held here but the callback.
 // - Reading: otherwise, and as the fallback when sendfile cannot be used for the file (the
-//   connection reports kFileUnsupported; reading goes on from the first unsent byte). A chunk is
+//   exchange reports kTransferUnsupported; reading goes on from the first unsent byte). A chunk is
 //   read (uv_fs_read, on libuv's thread pool), handed to `send_body`, and the next read starts
 //   only when the exchange has room again (`send_body` returned true, or `on_writable` came). At
 //   most one chunk is held.

@@ -11,7 +11,6 @@
 
 #include "../process/test_loop.hpp"
 #include "fake_exchange.hpp"
-#include "http/file_responder.hpp"
 #include "modes/static_file_mode.hpp"
 #include "ofwatchdog/log.hpp"
 #include "../test_files.hpp"
@@ -89,17 +88,19 @@ struct Harness {
   std::vector<std::shared_ptr<FakeExchange>> exchanges;
 };
 
-// A fake that also offers FileResponder, as the server's exchanges do. The test plays the
+// A fake that also takes send_file, as the server's exchanges do. The test plays the
 // connection: it "sends" part of the range itself (pread) and then reports the outcome.
-class FileFake : public FakeExchange, public http::FileResponder {
+class FileFake : public FakeExchange {
 public:
   using FakeExchange::FakeExchange;
-  bool can_send_file() const override { return head_sent() && !done() && !file_done; }
-  void send_file(uv_file fd, std::uint64_t offset, std::uint64_t length, FileDone done) override {
+  bool send_file(int fd, std::uint64_t offset, std::uint64_t length, TransferDone on_sent) override {
+    if (!head_sent() || done() || file_done)
+      return false;
     file_fd = fd;
     file_offset = offset;
     file_length = length;
-    file_done = std::move(done);
+    file_done = std::move(on_sent);
+    return true;
   }
   // Appends `count` bytes of the file as if sent, then reports `status`.
   void complete(int status, std::uint64_t count) {
@@ -107,14 +108,14 @@ public:
     REQUIRE(::pread(file_fd, bytes.data(), count, static_cast<off_t>(file_offset)) ==
             static_cast<ssize_t>(count));
     body += bytes;
-    FileDone done = std::move(file_done);
+    TransferDone done = std::move(file_done);
     file_done = nullptr;
     done(status, count);
   }
   uv_file file_fd = -1;
   std::uint64_t file_offset = 0;
   std::uint64_t file_length = 0;
-  FileDone file_done;
+  TransferDone file_done;
 };
 
 } // namespace
@@ -145,7 +146,7 @@ TEST_CASE("static mode: a large range goes to the server's sendfile, small ones 
   SECTION("sendfile unsupported after a part: the rest is read from where it stopped") {
     auto ex = h.serve<FileFake>(make_request("GET", "/big.csv"));
     h.loop.run_until([&] { return ex->file_done != nullptr; });
-    ex->complete(http::FileResponder::kFileUnsupported, 12345);
+    ex->complete(Exchange::kTransferUnsupported, 12345);
     h.loop.run_until([&] { return ex->done(); });
     CHECK(ex->finished);
     CHECK(ex->body == content);

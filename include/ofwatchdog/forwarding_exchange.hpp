@@ -1,15 +1,19 @@
 #pragma once
 // An Exchange that wraps another one: every call goes through to the inner exchange, and the
 // inner exchange's events come back through this object to the handler set on it. Subclasses
-// override the few calls or events they change (a different request, a deadline, ...).
+// override the few calls or events they change (a different request, a deadline, a header
+// added to every response, ...). The kernel-moved bodies (send_file, splice_from,
+// splice_body_to) go through too, so a mode behind a wrapper keeps its fast paths; a subclass
+// that must see every body byte overrides them to return false.
 
 #include <memory>
 
 #include "ofwatchdog/exchange.hpp"
+#include "ofwatchdog/export.hpp"
 
 namespace ofwatchdog {
 
-class ForwardingExchange : public Exchange, protected ExchangeHandler {
+class OFWATCHDOG_API ForwardingExchange : public Exchange, protected ExchangeHandler {
 public:
   explicit ForwardingExchange(std::shared_ptr<Exchange> inner) : inner_(std::move(inner)) {}
   // The inner exchange may outlive us: it must not call back into a destroyed handler.
@@ -30,6 +34,15 @@ public:
   bool send_body(std::string_view data) override { return inner_->send_body(data); }
   void finish() override { inner_->finish(); }
   void abort() override { inner_->abort(); }
+  bool send_file(int fd, std::uint64_t offset, std::uint64_t length, TransferDone done) override {
+    return inner_->send_file(fd, offset, length, std::move(done));
+  }
+  bool splice_from(int pipe_fd, TransferDone done) override {
+    return inner_->splice_from(pipe_fd, std::move(done));
+  }
+  bool splice_body_to(int pipe_fd, TransferDone done) override {
+    return inner_->splice_body_to(pipe_fd, std::move(done));
+  }
   bool head_sent() const override { return inner_->head_sent(); }
   int status() const override { return inner_->status(); }
   std::uint64_t body_bytes_sent() const override { return inner_->body_bytes_sent(); }
