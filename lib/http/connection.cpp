@@ -113,7 +113,7 @@ void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf
 }
 
 void Connection::handle_data(const char* data, std::size_t len) {
-  if (closing_ || lingering_) {
+  if (life_ != Life::serving) {
     return; // the last response is out; input is only read so the close stays clean
   }
   if (phase_ == Phase::waiting) {
@@ -136,7 +136,7 @@ void Connection::handle_data(const char* data, std::size_t len) {
 
 void Connection::handle_eof() {
   peer_eof_ = true;
-  if (lingering_) {
+  if (life_ == Life::lingering) {
     close_now();
     return;
   }
@@ -147,7 +147,7 @@ void Connection::handle_eof() {
     // on_body_end, and the other direction stays open until the exchange ends. A body-less
     // request is moved into the tunnel phase first if the loop has not done it yet.
     pump();
-    if (closing_ || phase_ == Phase::tunnel || phase_ == Phase::complete) {
+    if (life_ == Life::closing || phase_ == Phase::tunnel || phase_ == Phase::complete) {
       return;
     }
   }
@@ -167,10 +167,11 @@ void Connection::handle_eof() {
 }
 
 void Connection::update_reading() {
-  if (closing_) {
+  if (life_ == Life::closing) {
     return;
   }
-  bool want = !peer_eof_ && !body_taken_ && (lingering_ || unparsed() < kReadAhead);
+  bool want =
+      !peer_eof_ && !body_taken_ && (life_ == Life::lingering || unparsed() < kReadAhead);
   auto* stream = reinterpret_cast<uv_stream_t*>(&tcp_);
   if (want && !reading_) {
     if (uv_read_start(stream, &Connection::on_alloc, &Connection::on_read) == 0) {
@@ -185,7 +186,7 @@ void Connection::update_reading() {
 // --- writing ----------------------------------------------------------------------------------
 
 void Connection::handle_written(int status) {
-  if (closing_) {
+  if (life_ == Life::closing) {
     return;
   }
   if (status < 0) {
@@ -211,7 +212,7 @@ void Connection::send_file(uv_file fd, std::uint64_t offset, std::uint64_t lengt
 }
 
 void Connection::start_pending_file() {
-  if (!pending_file_ || !out_.idle() || closing_ || !exchange_) {
+  if (!pending_file_ || !out_.idle() || life_ == Life::closing || !exchange_) {
     return;
   }
   PendingFile file = *pending_file_;
@@ -275,7 +276,7 @@ void Connection::file_sender_closed() {
 // --- timers and deferred work -------------------------------------------------------------
 
 void Connection::request_flush() {
-  if (!closing_) {
+  if (life_ != Life::closing) {
     // Prepare handles run just before the loop waits for events, after every callback of this
     // turn, so whatever the exchange queues during the turn leaves in one write.
     uv_prepare_start(&flush_, &Connection::on_flush);
@@ -288,7 +289,7 @@ void Connection::on_flush(uv_prepare_t* prepare) {
 }
 
 void Connection::schedule() {
-  if (!closing_) {
+  if (life_ != Life::closing) {
     uv_idle_start(&idle_, &Connection::on_idle);
   }
 }
@@ -305,7 +306,7 @@ void Connection::on_idle(uv_idle_t* idle) {
 }
 
 void Connection::update_timer() {
-  if (closing_) {
+  if (life_ == Life::closing) {
     return;
   }
   std::uint64_t next = 0;
@@ -399,10 +400,10 @@ void Connection::cancel_exchange(CancelReason reason) {
 }
 
 void Connection::begin_graceful_close() {
-  if (lingering_ || closing_) {
+  if (life_ != Life::serving) {
     return;
   }
-  lingering_ = true;
+  life_ = Life::lingering;
   read_deadline_ = write_deadline_ = idle_deadline_ = 0;
   linger_deadline_ = uv_now(server_.loop()) + kLingerMs;
   inbuf_.clear();
@@ -424,11 +425,11 @@ void Connection::on_shutdown(uv_shutdown_t* req, int status) {
 }
 
 void Connection::close_now() {
-  if (closing_) {
+  if (life_ == Life::closing) {
     return;
   }
   cancel_exchange(CancelReason::client_closed);
-  closing_ = true;
+  life_ = Life::closing;
   out_.discard_pending();
   if (open_handles_ == 0) {
     // accept() never initialised the handles.

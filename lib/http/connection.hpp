@@ -57,7 +57,7 @@ public:
   uv_loop_t* loop() const;
   std::string_view date() const;
   WriteQueue& out() { return out_; }
-  bool closing() const { return closing_; }
+  bool closing() const { return life_ == Life::closing; }
   // True when this response will be the last on the connection (so it says Connection: close).
   bool last_response() const { return close_after_response_ || draining_; }
   void close_after_response() { close_after_response_ = true; }
@@ -189,8 +189,11 @@ private:
   bool peer_eof_ = false;
   bool tunnel_end_delivered_ = false;
   bool write_failed_ = false;
-  bool lingering_ = false;
-  bool closing_ = false;
+  // Serving requests; then, after the last response, lingering (half-closed, reading and
+  // dropping what the client still sends, kLingerMs at most) unless it can close at once; then
+  // closing (the handles are closing and nothing more happens). Never back.
+  enum class Life : std::uint8_t { serving, lingering, closing };
+  Life life_ = Life::serving;
   bool processing_ = false;
   bool reprocess_ = false;
   bool body_taken_ = false; // a spliced request body owns the socket's input

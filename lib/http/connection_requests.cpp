@@ -19,11 +19,11 @@ void Connection::pump() {
   start_pending_file();
   do {
     reprocess_ = false;
-    while (!closing_ && !lingering_ && step()) {
+    while (life_ == Life::serving && step()) {
     }
-  } while (reprocess_ && !closing_ && !lingering_);
+  } while (reprocess_ && life_ == Life::serving);
   processing_ = false;
-  if (!closing_) {
+  if (life_ != Life::closing) {
     update_reading();
     update_timer();
   }
@@ -245,13 +245,13 @@ void Connection::close_once_answered() {
 }
 
 void Connection::body_interest_changed() {
-  if (!closing_) {
+  if (life_ != Life::closing) {
     schedule();
   }
 }
 
 void Connection::response_ended(bool reusable) {
-  if (closing_) {
+  if (life_ == Life::closing) {
     return;
   }
   response_done_ = true;

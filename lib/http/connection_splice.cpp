@@ -8,7 +8,7 @@
 namespace ofwatchdog::http {
 
 std::optional<Connection::TakenBody> Connection::take_body() {
-  if (closing_ || lingering_ || peer_eof_ || body_taken_ || discard_body_ ||
+  if (life_ != Life::serving || peer_eof_ || body_taken_ || discard_body_ ||
       phase_ != Phase::body || !exchange_ || exchange_->tunnel() || parser_.upgrade() ||
       !parser_.head_complete()) {
     return std::nullopt;
@@ -39,7 +39,7 @@ void Connection::taken_body_ended(int status) {
     return;
   }
   body_taken_ = false;
-  if (closing_) {
+  if (life_ == Life::closing) {
     return;
   }
   if (phase_ == Phase::body) {
@@ -58,12 +58,12 @@ void Connection::taken_body_ended(int status) {
 }
 
 int Connection::splice_output_socket() {
-  if (closing_ || lingering_ || pending_file_) {
+  if (life_ != Life::serving || pending_file_) {
     return -1;
   }
   if (!out_.idle()) {
     out_.flush();
-    if (closing_ || !out_.idle()) {
+    if (life_ == Life::closing || !out_.idle()) {
       return -1;
     }
   }
@@ -75,7 +75,7 @@ int Connection::splice_output_socket() {
 }
 
 void Connection::splice_failed() {
-  if (!closing_) {
+  if (life_ != Life::closing) {
     write_failed_ = true;
     schedule();
   }

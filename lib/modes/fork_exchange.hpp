@@ -1,9 +1,11 @@
 #pragma once
 // One request of a forking mode: the function's process, its pipes, the stderr relay and the
-// exec timeout, tied to the HTTP exchange it answers. Two policies share this machinery:
-// `OutputPolicy::stream` (the streaming mode, modes.md §3 with decisions C1, C2, C5-C9, B9) and
-// `OutputPolicy::collect` (the serializing mode, modes.md §4 with C3-C5, C7, C9; described at
-// the end of this comment).
+// exec timeout, tied to the HTTP exchange it answers. Two kinds share this machinery, each its
+// own type: StreamingForkExchange (the streaming mode, modes.md §3 with decisions C1, C2,
+// C5-C9, B9; streaming_fork_exchange.hpp) and CollectingForkExchange (the serializing mode,
+// modes.md §4 with C3-C5, C7, C9; collecting_fork_exchange.hpp), described below. This base owns
+// the process, its exit, stderr, the kill, the failure text, refusals and the access line; the
+// kinds own what they do with the body and the output.
 //
 // Streaming flow. The CGI environment is built and the exec-timeout clock starts at once; the function is
 // spawned in its own process group. The request body is written to its stdin as it arrives
@@ -47,8 +49,6 @@
 
 #include <uv.h>
 
-#include "modes/byte_queue.hpp"
-#include "modes/static/file_body.hpp"
 #include "ofwatchdog/exchange.hpp"
 #include "util/call_depth_guard.hpp"
 #include "ofwatchdog/mode_strategy.hpp"
@@ -58,121 +58,114 @@
 
 namespace ofwatchdog::modes {
 
-class ForkExchange;
+// The type of a failure's 500: its body is the error text, not the function's output.
+inline constexpr std::string_view kFunctionErrorContentType = "text/plain; charset=utf-8";
 
-// What a forking mode does with the request body and the function's stdout.
+// Body bytes waiting in the stdin pipe's queue above which no more are offered: streaming pauses
+// the request body there, collecting stops feeding its held body, so the body is not held twice.
+inline constexpr std::size_t kStdinHighWater = 64 * 1024;
+
+// Which kind of request a forking mode serves.
 enum class OutputPolicy {
-  stream,  // body to stdin as it arrives, stdout to the client as it is read
-  collect, // whole body first, stdout collected and sent with Content-Length at the end
+  stream,  // StreamingForkExchange: body to stdin as it arrives, stdout to the client as read
+  collect, // CollectingForkExchange: whole body first, output sent with Content-Length at the end
 };
 
-class ForkExchange final : public RequestJob, private process::OutputSink {
+class ForkExchange : public RequestJob, private process::OutputSink {
 public:
-  // Serves `exchange`; everything after this happens in callbacks.
+  // Serves `exchange` with the kind `policy` names; everything after this happens in callbacks.
   static void start(const ModeContext& context, std::shared_ptr<Exchange> exchange,
                     std::shared_ptr<JobRegistry> registry, OutputPolicy policy);
 
   // The watchdog is stopping: kill the function and finish as soon as it is reaped.
   void shut_down() override;
-
-  // ExchangeHandler: the request body and the client side.
-  void on_body(std::string_view data) override;
-  void on_body_end() override;
-  void on_writable() override;
   void on_cancel(CancelReason reason) override;
 
-private:
+protected:
   // Every entry point holds one: see util/call_depth_guard.hpp.
   using Entry = CallDepthGuard<ForkExchange>;
   friend class CallDepthGuard<ForkExchange>;
 
   ForkExchange(const ModeContext& context, std::shared_ptr<Exchange> exchange,
-               std::shared_ptr<JobRegistry> registry, OutputPolicy policy);
+               std::shared_ptr<JobRegistry> registry);
   ~ForkExchange() override;
 
-  // RequestJob: a 413 or 431 is this request's whole answer; the deadline kills the function.
-  void on_refused(int status, const std::string& text) override;
-  void on_deadline() override;
+  // --- what each kind does -------------------------------------------------------------------
+  // After the common checks passed and the deadline started: start the function, or the body.
+  virtual void begin() = 0;
+  // stdin has room again (a queued write completed).
+  virtual void on_stdin_room() = 0;
+  // stdin is gone (closed, or the function left it): drop what was held for it.
+  virtual void on_stdin_gone() {}
+  // A piece of the function's stdout, while the response is open.
+  virtual void take_output(std::string_view data) = 0;
+  // The answer, once the function is over (`error` empty on success), while the response is
+  // open. It ends the exchange, or starts a transfer that ends it (`answer_in_flight`).
+  virtual void answer(const std::string& error) = 0;
+  // The answer is still being sent after `complete`: the exchange stays held until it is.
+  virtual bool answer_in_flight() const { return false; }
+  // Body bytes of the answer not yet counted by the exchange but sure to go (for the log).
+  virtual std::uint64_t bytes_in_flight() const { return 0; }
 
-  void run();
+  // --- the machinery the kinds use ------------------------------------------------------------
   // Starts the function and its pipes; on failure completes the request and returns false.
   bool spawn_function();
-  // Collect policy: moves buffered body pieces into the stdin pipe while it has room.
-  void feed_stdin();
-  void on_timeout();
-  void on_exit(const process::ExitStatus& status);
-  void on_stdin_written(int status);
   void stop_feeding_stdin();
   void kill_and_abandon(std::string_view why);
   void maybe_complete();
   void complete();
+  void log_request(std::string_view status, const std::string& error);
+  // The held exchange, the deadline and the process go; called by `complete`.
+  void release();
+
+  // Monotonic time of the function's exit, once it has exited.
+  std::optional<std::uint64_t> exited_ns_;
+  process::ChildProcess* child_ = nullptr;
+  // The function's environment, built (and checked) when the request arrives.
+  std::vector<std::string> environment_;
+  // Why the function never ran: its start failed, or (collecting) the deadline passed or the
+  // request ended while the body was still being read.
+  std::string spawn_error_;
+  int closes_pending_ = 0;
+
+  bool response_open_ = true; // false once the exchange is cancelled or answered
+  bool stdin_done_ = false; // no more body goes to stdin (closed, or the function left it)
+  bool stdout_done_ = false;
+  bool completed_ = false;
+
+  // RequestJob: a 413 or 431 is this request's whole answer.
+  void on_refused(int status, const std::string& text) override;
+
+private:
+  // RequestJob: the deadline kills the function.
+  void on_deadline() override;
+
+  void run();
+  void on_timeout();
+  void on_exit(const process::ExitStatus& status);
+  void on_stdin_written(int status);
   std::string failure_text() const;
-  void respond(const std::string& error);
-  void respond_collected(const std::string& error);
-  // Collect policy: sends the output's in-memory file as the rest of the body, if it has one
-  // worth it; returns false when the caller must copy the rest itself.
-  bool send_output_file();
-  void on_output_file_sent(int status);
   // The answer to a request refused before its function could run (the 413 for a body over
   // max_body_size, the 431 for headers that cannot become its environment), and its log line.
   void respond_refusal();
-  void log_request(std::string_view status, const std::string& error);
-  void release();
   void destroy_if_finished();
-
-  // Streaming policy, fork_exchange_splice.cpp: a large Content-Length body goes from the
-  // socket into stdin, and stdout into the socket, with splice(2) when the exchange allows it.
-  // A running splice ends with the exchange (finish, abort or cancellation) at the latest.
-  void try_splice_body();
-  void maybe_splice_output();
-  void on_body_splice_done(int status);
-  void on_output_splice_done(int status);
 
   // process::OutputSink, for stdout.
   void on_output(std::string_view data) override;
   void on_output_end(int status) override;
 
-  OutputPolicy policy_;
-  std::optional<std::uint64_t> exited_ns_;
-
-  process::ChildProcess* child_ = nullptr;
   std::optional<process::OutputRelay> relay_;
-  // Why the function never ran: its start failed, or (collect policy) the deadline passed or
-  // the request ended while the body was still being read.
-  std::string spawn_error_;
-  // Collect policy: the body still to be written to stdin, and the output read so far, in
-  // mapped blocks that go back to the system as they are consumed (see byte_queue.hpp).
-  ByteQueue body_;
-  std::uint64_t body_bytes_ = 0; // collect policy: body bytes received so far
   // Set when the request is refused instead of served; the function never runs.
   struct Refusal {
     int status;
     std::string text;
   };
   std::optional<Refusal> refusal_;
-  // The function's environment, built (and checked) when the request arrives.
-  std::vector<std::string> environment_;
-  ByteQueue output_;
   std::optional<process::ExitStatus> exit_status_;
-  // Collect policy: the output's file on its way to the client, and its length (for the log).
-  std::optional<static_files::FileBody> output_body_;
-  std::uint64_t output_file_bytes_ = 0;
-
-  bool body_splice_active_ = false;   // the exchange is splicing the body into stdin
-  bool output_splice_active_ = false; // the exchange is splicing stdout into the socket
-
-  int closes_pending_ = 0;
   int depth_ = 0;
-
-  bool response_open_ = true; // false once the exchange is cancelled or answered
-  bool body_paused_ = false;
-  bool stdin_done_ = false; // no more body goes to stdin (closed, or the function left it)
-  bool stdout_paused_ = false;
-  bool stdout_done_ = false;
   bool stderr_done_ = false;
   bool timed_out_ = false;
   bool killed_ = false;
-  bool completed_ = false;
 };
 
 } // namespace ofwatchdog::modes

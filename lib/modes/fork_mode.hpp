@@ -1,6 +1,6 @@
 #pragma once
-// The forking modes' strategy: one process per request, served by a ForkExchange with the
-// mode's OutputPolicy. StreamingForkMode and SerializingForkMode only pick the policy.
+// The forking modes' strategy: one process per request, served by the ForkExchange kind the
+// mode's OutputPolicy names. StreamingForkMode and SerializingForkMode only pick it.
 
 #include <functional>
 #include <memory>

@@ -169,7 +169,7 @@ void HttpProxyExchange::on_body(std::string_view data) {
 }
 
 void HttpProxyExchange::send_body_piece(std::string_view data) {
-  if (framing_.kind == BodyFraming::Kind::chunked && !tunnel_) {
+  if (framing_.kind == BodyFraming::Kind::chunked && reply_ != Reply::tunnel) {
     char size_line[24];
     auto end = fmt::format_to(size_line, "{:x}\r\n", data.size());
     connection_->write({std::string_view(size_line, static_cast<std::size_t>(end - size_line)),
@@ -197,7 +197,7 @@ void HttpProxyExchange::on_body_end() {
 }
 
 void HttpProxyExchange::end_request_body() {
-  if (tunnel_) {
+  if (reply_ == Reply::tunnel) {
     // The client finished its side of the tunnel.
     connection_->shutdown_write();
     return;
@@ -219,12 +219,11 @@ void HttpProxyExchange::on_write_drained() {
 
 void HttpProxyExchange::on_response_head(upstream::UpstreamResponse& response) {
   Entry entry(this);
-  response_started_ = true;
+  reply_ = response.switching_protocols ? Reply::tunnel : Reply::message;
   header_seconds_ = seconds_since_start();
-  tunnel_ = response.switching_protocols;
-  stream_ = stream_request_ || tunnel_ ||
-            names_stream_type(find_header(response.headers, "Content-Type"));
-  if (stream_)
+  bool stream = stream_request_ || reply_ == Reply::tunnel ||
+                names_stream_type(find_header(response.headers, "Content-Type"));
+  if (stream)
     stop_deadline(); // decision B6b: a stream is bounded only until its headers
   status_line_ = status_line(response.status, response.reason);
   declared_length_ =
@@ -237,10 +236,10 @@ void HttpProxyExchange::on_response_head(upstream::UpstreamResponse& response) {
     return;
   ResponseHead head;
   head.status = response.status;
-  head.headers = upstream::response_headers_for_client(response.headers, tunnel_);
+  head.headers = upstream::response_headers_for_client(response.headers, reply_ == Reply::tunnel);
   set_header(head.headers, "X-Duration-Seconds", fmt::format("{:f}", header_seconds_));
   head.content_length = response.content_length;
-  if (tunnel_) {
+  if (reply_ == Reply::tunnel) {
     // After a 101 the client's body is the tunnel (see http/server.hpp): an end of the request
     // message seen before is not the end of the client's side, whose own on_body_end follows.
     body_ended_ = false;
@@ -254,7 +253,7 @@ void HttpProxyExchange::on_response_head(upstream::UpstreamResponse& response) {
 }
 
 bool HttpProxyExchange::needs_sniffing(const upstream::UpstreamResponse& response) const {
-  if (tunnel_ || find_header(response.headers, "Content-Type") != nullptr)
+  if (reply_ == Reply::tunnel || find_header(response.headers, "Content-Type") != nullptr)
     return false;
   if (response.status < 200 || response.status == 204 || response.status == 304)
     return false; // no body may follow
@@ -319,7 +318,7 @@ bool HttpProxyExchange::can_retry(const upstream::UpstreamConnection& failed) co
 
 void HttpProxyExchange::on_failure(const std::string& cause) {
   Entry entry(this);
-  bool retry = connection_ != nullptr && !response_started_ && can_retry(*connection_);
+  bool retry = connection_ != nullptr && reply_ == Reply::none && can_retry(*connection_);
   drop_connection();
   if (retry && response_open_) {
     // The upstream closed the idle connection as it was reused: nothing was processed.
@@ -327,7 +326,7 @@ void HttpProxyExchange::on_failure(const std::string& cause) {
     connect_upstream(false);
     return;
   }
-  if (!response_started_) {
+  if (reply_ == Reply::none) {
     fail_before_headers(502, cause, false);
     return;
   }
@@ -346,7 +345,7 @@ void HttpProxyExchange::on_timeout() {
   std::string killed =
       fmt::format("Upstream HTTP killed due to exec_timeout: {}", go_duration(deadline()));
   drop_connection();
-  if (!response_started_) {
+  if (reply_ == Reply::none) {
     fail_before_headers(504, std::string(upstream::kDeadlineText), true);
     return;
   }

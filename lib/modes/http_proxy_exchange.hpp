@@ -123,9 +123,10 @@ private:
   bool client_paused_ = false;
   bool upstream_paused_ = false;
 
-  bool response_started_ = false;
-  bool stream_ = false;
-  bool tunnel_ = false;
+  // What the upstream has answered: nothing yet (a failure can still be retried or become a
+  // 502), a response message, or a 101 that made the exchange a tunnel (raw bytes both ways).
+  enum class Reply : std::uint8_t { none, message, tunnel };
+  Reply reply_ = Reply::none;
   std::string status_line_; // for the access line; empty until a response exists
   std::int64_t declared_length_ = -1;
   double header_seconds_ = 0;

@@ -1,11 +1,11 @@
-// ForkExchange, streaming policy: the request and response bodies moved with splice(2) between
+// StreamingForkExchange: the request and response bodies moved with splice(2) between
 // the client socket and the function's pipes, so a big body never enters user space. The
 // exchange does the moving (Exchange::splice_body_to and splice_from); this file decides when
 // to ask. Everything stays on the ordinary path (on_body / on_output) when the exchange says no.
 
 #include <fmt/format.h>
 
-#include "modes/fork_exchange.hpp"
+#include "modes/streaming_fork_exchange.hpp"
 #include "util/env_switch.hpp"
 
 namespace ofwatchdog::modes {
@@ -34,21 +34,20 @@ constexpr std::uint64_t kSpliceOutputAfter = 64 * 1024;
 
 } // namespace
 
-void ForkExchange::try_splice_body() {
-  if (policy_ != OutputPolicy::stream || splice_disabled() || child_ == nullptr || completed_ ||
-      stdin_done_)
+void StreamingForkExchange::try_splice_body() {
+  if (splice_disabled() || child_ == nullptr || completed_ || stdin_done_)
     return;
   int stdin_fd = child_->pipe_fd(process::Stdio::in);
   if (stdin_fd < 0)
     return;
-  body_splice_active_ = exchange_->splice_body_to(stdin_fd, [this](int status, std::uint64_t) {
+  // When it says no, the body comes through on_body as usual.
+  exchange_->splice_body_to(stdin_fd, [this](int, std::uint64_t) {
     Entry entry(this);
-    on_body_splice_done(status);
+    on_body_splice_done();
   });
 }
 
-void ForkExchange::on_body_splice_done(int) {
-  body_splice_active_ = false;
+void StreamingForkExchange::on_body_splice_done() {
   // The exchange has closed its duplicate of stdin, and libuv closes ours once its writes are
   // done (it has none): the function then sees the end of its input.
   if (!stdin_done_ && child_ != nullptr) {
@@ -57,9 +56,9 @@ void ForkExchange::on_body_splice_done(int) {
   }
 }
 
-void ForkExchange::maybe_splice_output() {
-  if (output_splice_active_ || policy_ != OutputPolicy::stream || splice_disabled() ||
-      !output_splice_enabled() || child_ == nullptr || !response_open_ || stdout_done_)
+void StreamingForkExchange::maybe_splice_output() {
+  if (output_splice_active_ || splice_disabled() || !output_splice_enabled() ||
+      child_ == nullptr || !response_open_ || stdout_done_)
     return;
   // Small answers stay on the ordinary path: setting a splice up costs a dozen system calls,
   // which only pays off for a large output.
@@ -79,7 +78,7 @@ void ForkExchange::maybe_splice_output() {
   child_->pause_output(process::Stdio::out);
 }
 
-void ForkExchange::on_output_splice_done(int status) {
+void StreamingForkExchange::on_output_splice_done(int status) {
   output_splice_active_ = false;
   // Reading the pipe failed: the exchange can only cut the body short now, which the answer
   // (finish) does. A failure on the client's side never comes here: it cancels the exchange.
