@@ -111,6 +111,16 @@ struct OFWATCHDOG_API WorkerPoolOptions {
   std::size_t queue_limit = 0;         // jobs waiting for a free thread; 0: 64 per thread
   std::size_t high_water = 256 * 1024; // bytes buffered per direction before the producer waits
   std::size_t low_water = 64 * 1024;   // bytes buffered at which a waiting producer goes on
+  // Run on each worker thread before its first job and after its last (e.g. an engine's
+  // per-thread signal stack and memory). They must not throw.
+  std::function<void()> on_thread_start = nullptr;
+  std::function<void()> on_thread_exit = nullptr;
+};
+
+struct OFWATCHDOG_API WorkerPoolStats {
+  unsigned threads = 0;    // the size asked for (set_threads), which running threads approach
+  unsigned busy = 0;       // threads running a job
+  std::size_t queued = 0;  // jobs waiting for a thread
 };
 
 class OFWATCHDOG_API WorkerPool {
@@ -123,7 +133,15 @@ public:
   // with the request and the exchange is no longer used; without it a failed request that had
   // not started its response gets a 500 with the error, and a cancelled one is aborted. `done`
   // must not throw.
+  // A request cancelled while its job still waits (its client left, a deadline passed) leaves
+  // the queue at once: `done` comes then, not when a thread frees up.
   virtual bool submit(std::shared_ptr<Exchange> exchange, WorkJob job, WorkDone done = {}) = 0;
+
+  // Loop thread. Resizes the pool to `threads` (at least 1): new threads start at once; above
+  // it, idle threads leave at once and busy ones once their job returns.
+  virtual void set_threads(unsigned threads) = 0;
+  // Loop thread. The pool's size and load now.
+  virtual WorkerPoolStats stats() const = 0;
 
   // Loop thread. Refuses new jobs, cancels every request still in the pool
   // (`CancelReason::shutdown`), lets the running jobs return, and calls `done` on the loop once

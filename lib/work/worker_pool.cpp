@@ -28,16 +28,15 @@ using work::WorkLink;
 class ThreadWorkerPool final : public WorkerPool {
 public:
   ThreadWorkerPool(uv_loop_t* loop, Logger& log, const WorkerPoolOptions& options)
-      : inbox_(loop), log_(inbox_, log) {
+      : inbox_(loop), log_(inbox_, log), on_thread_start_(options.on_thread_start),
+        on_thread_exit_(options.on_thread_exit) {
     unsigned threads = options.threads;
     if (threads == 0)
       threads = std::max(1u, std::thread::hardware_concurrency());
     queue_limit_ = options.queue_limit != 0 ? options.queue_limit : 64 * std::size_t{threads};
     marks_.high = options.high_water;
     marks_.low = std::min(options.low_water, options.high_water);
-    threads_.reserve(threads);
-    for (unsigned i = 0; i < threads; ++i)
-      threads_.emplace_back([this] { work(); });
+    set_threads(threads);
   }
 
   ~ThreadWorkerPool() override {
@@ -61,6 +60,9 @@ public:
     std::shared_ptr<WorkLink> link = WorkLink::create(exchange->request(), marks_, inbox_);
     WorkLink* key = link.get();
     live_.emplace(key, link);
+    // A request cancelled while it waits leaves the queue at once; its pump then hears that
+    // the work is over. (The hook runs on the tripping thread, with no lock held.)
+    link->token.on_trip([this, key] { withdraw(key); });
     work::ExchangePump::start(
         exchange, link,
         [this, key, exchange, user_done = std::move(done)](const WorkOutcome& outcome) {
@@ -77,6 +79,34 @@ public:
     }
     queued_.notify_one();
     return true;
+  }
+
+  void set_threads(unsigned threads) override {
+    loop_thread_.check("WorkerPool::set_threads");
+    if (stopping_)
+      return;
+    threads = std::max(threads, 1u);
+    unsigned start = 0;
+    {
+      std::lock_guard lock(mutex_);
+      target_ = threads;
+      // Threads that are leaving still count until they have left, so a quick shrink and grow
+      // does not overshoot; the ones already on their way out are replaced.
+      if (running_ < target_)
+        start = target_ - running_;
+      running_ += start;
+    }
+    queued_.notify_all(); // idle threads above the new size leave
+    for (unsigned i = 0; i < start; ++i) {
+      std::uint64_t id = next_thread_id_++;
+      threads_.emplace(id, std::thread([this, id] { work(id); }));
+    }
+  }
+
+  WorkerPoolStats stats() const override {
+    loop_thread_.check("WorkerPool::stats");
+    std::lock_guard lock(mutex_);
+    return WorkerPoolStats{target_, busy_, queue_.size()};
   }
 
   void stop(std::function<void()> done) override {
@@ -107,38 +137,68 @@ private:
     WorkJob job;
   };
 
+  // Any thread (a token's hook): takes the request's job out of the queue if no thread has
+  // taken it yet, and ends its work, so its pump can answer now.
+  void withdraw(WorkLink* key) {
+    std::shared_ptr<WorkLink> link;
+    {
+      std::lock_guard lock(mutex_);
+      auto it = std::find_if(queue_.begin(), queue_.end(),
+                             [key](const Task& task) { return task.link.get() == key; });
+      if (it == queue_.end())
+        return; // a thread has it: run_job sees the token
+      link = std::move(it->link);
+      queue_.erase(it);
+    }
+    link->end_work();
+  }
+
   // Worker thread.
-  void work() {
+  void work(std::uint64_t id) {
+    if (on_thread_start_)
+      on_thread_start_();
     for (;;) {
       Task task;
       {
         std::unique_lock lock(mutex_);
-        queued_.wait(lock, [this] { return closing_ || !queue_.empty(); });
+        queued_.wait(lock,
+                     [this] { return closing_ || !queue_.empty() || running_ > target_; });
+        if (!closing_ && running_ > target_) {
+          --running_; // the pool shrank: this thread leaves
+          break;
+        }
         // Jobs still queued at stop are run anyway: their tokens are tripped, so run_job ends
         // them at once and their pumps hear of it.
         if (queue_.empty())
           break;
         task = std::move(queue_.front());
         queue_.pop_front();
+        ++busy_;
       }
       work::run_job(task.link, task.job, log_);
+      std::lock_guard lock(mutex_);
+      --busy_;
     }
-    // The thread's last act. Its exit is counted on the loop, which joins it only when all have
-    // posted: by then each has left this function, so join waits only for the thread to end.
-    inbox_.post([this] {
-      ++exited_;
+    if (on_thread_exit_)
+      on_thread_exit_();
+    // The thread's last act: the loop joins it once it has posted this, so the join waits only
+    // for the thread to end.
+    inbox_.post([this, id] {
+      auto it = threads_.find(id);
+      if (it != threads_.end()) {
+        it->second.join();
+        threads_.erase(it);
+      }
       finish_stop_when_idle();
     });
   }
 
-  // Loop thread: once stopping, every thread has exited and every pump has ended, joins the
-  // threads and closes the inbox; `done` follows from its close callback.
+  // Loop thread: once stopping, every thread has exited and every pump has ended, closes the
+  // inbox; `done` follows from its close callback.
   void finish_stop_when_idle() {
-    if (!stopping_ || stop_finishing_ || exited_ < threads_.size() || !live_.empty())
+    if (!stopping_ || stop_finishing_ || !threads_.empty() || !live_.empty())
       return;
     stop_finishing_ = true;
-    for (auto& thread : threads_)
-      thread.join();
     inbox_.close([this] {
       stopped_ = true;
       auto done = std::move(stop_done_);
@@ -152,19 +212,24 @@ private:
   work::LoopLog log_;
   work::Watermarks marks_;
   std::size_t queue_limit_ = 0;
-  std::vector<std::thread> threads_;
+  std::function<void()> on_thread_start_;
+  std::function<void()> on_thread_exit_;
 
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::condition_variable queued_;
   std::deque<Task> queue_; // guarded by mutex_
   bool closing_ = false;   // guarded by mutex_
+  unsigned target_ = 0;    // guarded by mutex_: the size asked for
+  unsigned running_ = 0;   // guarded by mutex_: threads started and not leaving
+  unsigned busy_ = 0;      // guarded by mutex_
 
   // Loop thread only.
+  std::unordered_map<std::uint64_t, std::thread> threads_; // not joined yet
+  std::uint64_t next_thread_id_ = 0;
   std::unordered_map<WorkLink*, std::shared_ptr<WorkLink>> live_;
   bool stopping_ = false;
   bool stop_finishing_ = false;
   bool stopped_ = false;
-  std::size_t exited_ = 0;
   std::function<void()> stop_done_;
 };
 

@@ -123,3 +123,84 @@ TEST_CASE("a throwing job gets a 500 from the pool", "[work][pool]") {
   bench.stop();
   exchange->close();
 }
+
+TEST_CASE("a request cancelled while it waits leaves the queue at once", "[work][pool]") {
+  TestLoop loop;
+  PoolBench bench(loop, {.threads = 1, .queue_limit = 4});
+  auto& pool = bench.pool;
+  HeldJob held;
+  std::future<void> started = held.started.get_future();
+  auto first = std::make_shared<FakeExchange>(loop.get(), make_request("GET", "/1"));
+  auto waiting = std::make_shared<FakeExchange>(loop.get(), make_request("GET", "/2"));
+  REQUIRE(pool->submit(first, held.job()));
+  REQUIRE(started.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+  std::optional<WorkOutcome> outcome;
+  std::atomic<bool> ran{false};
+  REQUIRE(pool->submit(
+      waiting, [&](WorkContext&) { ran = true; }, [&](const WorkOutcome& o) { outcome = o; }));
+  CHECK(pool->stats().queued == 1);
+
+  // The only thread is still held: the outcome can only come from the queue giving it up.
+  waiting->cancel(CancelReason::exec_timeout);
+  loop.run_until([&] { return outcome.has_value(); });
+  CHECK(outcome->kind == WorkOutcome::Kind::cancelled);
+  CHECK(outcome->reason == CancelReason::exec_timeout);
+  CHECK(pool->stats().queued == 0);
+  CHECK(pool->stats().busy == 1);
+
+  held.release.set_value();
+  loop.run_until([&] { return first->done(); });
+  bench.stop();
+  CHECK_FALSE(ran);
+  first->close();
+  waiting->close();
+}
+
+TEST_CASE("the pool grows at once and shrinks as its threads become idle", "[work][pool]") {
+  TestLoop loop;
+  std::atomic<int> thread_starts{0};
+  std::atomic<int> thread_exits{0};
+  PoolBench bench(loop, {.threads = 1,
+                         .queue_limit = 16,
+                         .on_thread_start = [&] { ++thread_starts; },
+                         .on_thread_exit = [&] { ++thread_exits; }});
+  auto& pool = bench.pool;
+  // Three jobs held at once need three threads.
+  pool->set_threads(3);
+  CHECK(pool->stats().threads == 3);
+  std::vector<std::unique_ptr<HeldJob>> held;
+  std::vector<std::shared_ptr<FakeExchange>> exchanges;
+  for (int i = 0; i < 3; ++i) {
+    held.push_back(std::make_unique<HeldJob>());
+    exchanges.push_back(std::make_shared<FakeExchange>(loop.get(), make_request("GET", "/")));
+  }
+  std::vector<std::future<void>> started;
+  for (int i = 0; i < 3; ++i) {
+    started.push_back(held[i]->started.get_future());
+    REQUIRE(pool->submit(exchanges[i], held[i]->job()));
+  }
+  for (auto& s : started)
+    REQUIRE(s.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+  CHECK(pool->stats().busy == 3);
+  CHECK(thread_starts == 3);
+
+  // Shrinking to one: no busy thread is taken away; two leave as their jobs end.
+  pool->set_threads(1);
+  CHECK(pool->stats().threads == 1);
+  CHECK(pool->stats().busy == 3);
+  CHECK(thread_exits == 0);
+  for (auto& h : held)
+    h->release.set_value();
+  loop.run_until([&] { return thread_exits == 2; });
+  // The one left still serves.
+  auto after = std::make_shared<FakeExchange>(loop.get(), make_request("GET", "/after"));
+  REQUIRE(pool->submit(after, [](WorkContext& work) { work.send_body("still here"); }));
+  loop.run_until([&] { return after->done(); });
+  CHECK(after->body == "still here");
+  bench.stop();
+  CHECK(thread_exits == 3);
+  CHECK(thread_starts == 3);
+  for (auto& ex : exchanges)
+    ex->close();
+  after->close();
+}
