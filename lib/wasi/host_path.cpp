@@ -111,8 +111,12 @@ Host::Errno Host::path_open(const GuestView& memory, std::uint32_t dirfd,
   std::optional<std::uint32_t> number = descriptors_.free_number();
   if (!number)
     return Errno::mfile;
-  bool changes = creates || truncates || (fdflags & abi::kFdflagAppend) != 0 ||
-                 (rights_base & rights_of::kFileChanges) != 0;
+  // Write rights and O_APPEND mean nothing for a directory, which nothing writes: with
+  // O_DIRECTORY they change nothing (opendir may ask for every right it could inherit).
+  bool wants_directory = (oflags & abi::kOflagDirectory) != 0;
+  bool changes = creates || truncates ||
+                 (!wants_directory && ((fdflags & abi::kFdflagAppend) != 0 ||
+                                       (rights_base & rights_of::kFileChanges) != 0));
 
   Descriptor opened;
   opened.rights_inheriting = rights_inheriting & directory->rights_inheriting;
