@@ -3,9 +3,9 @@
 // clocks, standard streams and files.
 //
 // The engine forwards every import call to `call` (host_call.hpp). Arguments of i32 parameters
-// are taken as their low 32 bits, so an engine may widen them either way. Functions not listed
-// in host_dispatch.cpp answer ENOSYS. Errors the guest causes are WASI errno values, never a
-// crash: every guest range is checked first (guest_view.hpp), descriptors are bounded
+// are taken as their low 32 bits, so an engine may widen them either way. Functions host.cpp
+// does not dispatch answer ENOSYS. Errors the guest causes are WASI errno values, never a crash:
+// every guest range is checked first (guest_view.hpp), descriptors are bounded
 // (descriptor_table.hpp) and paths too (kMaxPathBytes).
 //
 // Choices where preview1 leaves room (docs/wasi-host.md):
