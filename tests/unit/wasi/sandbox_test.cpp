@@ -1,0 +1,46 @@
+// Sandbox on its own: opening the two layers, and emptying scratch however deep it goes.
+#include "wasi_fixture.hpp"
+
+#include <fstream>
+
+using namespace ofwatchdog::wasi;
+using namespace ofwatchdog::wasi::testing;
+
+TEST_CASE("Sandbox::open creates scratch, empties what is left in it, and allows no data",
+          "[wasi][sandbox]") {
+  SandboxTree tree(false);
+  REQUIRE(::mkdir(tree.scratch.c_str(), 0700) == 0);
+  ofwatchdog::testing::write_file(tree.scratch + "/stale", "from a crash");
+  std::unique_ptr<Sandbox> sandbox = tree.open();
+  CHECK(sandbox->data_fd() < 0);
+  CHECK_FALSE(sandbox->has_data_entry("anything"));
+  CHECK_FALSE(tree.scratch_has("stale"));
+}
+
+TEST_CASE("Sandbox::open names the directory it cannot make", "[wasi][sandbox]") {
+  SandboxTree tree;
+  std::string error;
+  CHECK(Sandbox::open({tree.data, tree.dir.base + "/missing/scratch"}, error) == nullptr);
+  CHECK(error.find("/missing/scratch") != std::string::npos);
+}
+
+TEST_CASE("Sandbox::reset empties scratch at any depth and leaves data alone", "[wasi][sandbox]") {
+  SandboxTree tree;
+  std::unique_ptr<Sandbox> sandbox = tree.open();
+  CHECK(sandbox->has_data_entry("hello.txt"));
+  CHECK(sandbox->has_data_entry("escape")); // a link counts as itself
+  std::string path = tree.scratch;
+  for (int i = 0; i < 50; ++i) {
+    path += "/d";
+    REQUIRE(::mkdir(path.c_str(), 0755) == 0);
+    ofwatchdog::testing::write_file(path + "/f", "x");
+  }
+  ofwatchdog::testing::write_file(tree.scratch + "/top", "x");
+  REQUIRE(::mkdir((tree.scratch + "/empty").c_str(), 0755) == 0);
+  CHECK(sandbox->reset());
+  CHECK_FALSE(tree.scratch_has("d"));
+  CHECK_FALSE(tree.scratch_has("top"));
+  CHECK_FALSE(tree.scratch_has("empty"));
+  CHECK(::access((tree.data + "/hello.txt").c_str(), F_OK) == 0);
+  CHECK(sandbox->reset()); // already empty
+}
