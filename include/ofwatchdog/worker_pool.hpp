@@ -22,6 +22,7 @@
 //     }
 //   });                        // returning normally finishes the response
 
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -43,6 +44,13 @@ enum class WorkStatus {
   cancelled, // the request is cancelled (or the job failed): stop and return
 };
 
+// How `WorkContext::wait` ended.
+enum class WorkWait {
+  ready,     // the body is ready (only when waiting for it)
+  timed_out, // the deadline passed
+  cancelled, // the request is cancelled
+};
+
 struct OFWATCHDOG_API WorkRead {
   WorkStatus status = WorkStatus::ok;
   std::size_t size = 0; // bytes placed in the buffer; 0 unless status is ok
@@ -60,6 +68,13 @@ public:
   // Blocks until some body bytes have arrived (at most `capacity` are copied), the body ended,
   // or the request is cancelled.
   virtual WorkRead read_body(char* buffer, std::size_t capacity) = 0;
+
+  // Whether `read_body` would return at once: bytes arrived, the body ended, or the request
+  // is cancelled.
+  virtual bool body_ready() const = 0;
+  // Blocks until `deadline`, or (with `for_body`) until `body_ready`, or until the request is
+  // cancelled: a guest's sleep or poll that a timeout must still cut short.
+  virtual WorkWait wait(bool for_body, std::chrono::steady_clock::time_point deadline) = 0;
 
   // Sets the response's status and headers. Only the first call counts; `send_body` without
   // one sends `200` with no headers.

@@ -79,6 +79,25 @@ void ByteChannel::close_write() {
     wake_loop();
 }
 
+bool ByteChannel::readable() const {
+  std::lock_guard lock(mutex_);
+  return buffered_ > 0 || ended_ || cancelled_ || reader_gone_;
+}
+
+ByteChannel::Status ByteChannel::wait(bool for_data,
+                                      std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock lock(mutex_);
+  auto done = [&] {
+    return cancelled_ || reader_gone_ || (for_data && (buffered_ > 0 || ended_));
+  };
+  ++blocked_;
+  bool woke = readable_.wait_until(lock, deadline, done);
+  --blocked_;
+  if (cancelled_ || reader_gone_)
+    return Status::cancelled;
+  return woke ? Status::ok : Status::empty;
+}
+
 ByteChannel::ReadResult ByteChannel::read(char* buffer, std::size_t capacity) {
   bool wake = false;
   std::size_t n = 0;

@@ -16,6 +16,7 @@
 // `cancel` fails the stream both ways: blocked calls return at once, later ones return
 // `cancelled`, and buffered bytes are dropped.
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -59,6 +60,12 @@ public:
 
   // Worker: blocks until bytes (at most `capacity`), the end, or cancellation.
   ReadResult read(char* buffer, std::size_t capacity);
+  // Worker: whether `read` would return at once (bytes, the end, or the stream failed).
+  bool readable() const;
+  // Worker: blocks until `deadline`, or (with `for_data`) until `readable`, or until the stream
+  // fails. ok: readable (only with `for_data`), empty: the deadline passed,
+  // cancelled: the stream failed. Nothing is read. The loop's `cancel` ends the wait at once.
+  Status wait(bool for_data, std::chrono::steady_clock::time_point deadline);
   // Loop: moves the oldest buffered piece into `out` (replacing its contents).
   Status pull(std::string& out);
   // Reader: nothing more will be read. Buffered bytes are dropped, later pushes are dropped and

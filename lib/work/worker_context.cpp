@@ -16,6 +16,19 @@ WorkRead WorkerContext::read_body(char* buffer, std::size_t capacity) {
   }
 }
 
+WorkWait WorkerContext::wait(bool for_body, std::chrono::steady_clock::time_point deadline) {
+  if (cancelled())
+    return WorkWait::cancelled;
+  switch (link_.input.wait(for_body, deadline)) {
+  case ByteChannel::Status::ok:
+    return WorkWait::ready;
+  case ByteChannel::Status::empty:
+    return WorkWait::timed_out;
+  default:
+    return WorkWait::cancelled;
+  }
+}
+
 WorkStatus WorkerContext::send_body(std::string_view data) {
   // Every body byte has a head before it in the link, so the pump never has to guess one.
   if (!link_.head_set())

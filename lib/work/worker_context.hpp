@@ -15,6 +15,8 @@ public:
 
   const Request& request() const override { return link_.request; }
   WorkRead read_body(char* buffer, std::size_t capacity) override;
+  bool body_ready() const override { return link_.input.readable(); }
+  WorkWait wait(bool for_body, std::chrono::steady_clock::time_point deadline) override;
   void send_head(ResponseHead head) override { link_.set_head(std::move(head)); }
   WorkStatus send_body(std::string_view data) override;
   void fail(std::string message) override { link_.fail(std::move(message)); }

@@ -115,3 +115,37 @@ TEST_CASE("a reader that leaves releases a blocked writer", "[work][channel]") {
   CHECK(result == static_cast<int>(Status::cancelled));
   CHECK(channel.buffered() == 0);
 }
+
+TEST_CASE("wait ends at its deadline, when data comes, and when the stream fails",
+          "[work][channel]") {
+  using Clock = std::chrono::steady_clock;
+  ByteChannel channel(Watermarks{100, 40}, nullptr);
+  // Nothing comes: a short deadline passes, with or without interest in data.
+  CHECK(channel.wait(true, Clock::now() + std::chrono::milliseconds(5)) == Status::empty);
+  CHECK(channel.wait(false, Clock::now() + std::chrono::milliseconds(5)) == Status::empty);
+  CHECK_FALSE(channel.readable());
+
+  SECTION("data wakes a waiter that wants it") {
+    std::atomic<int> result{-1};
+    std::thread worker(
+        [&] { result = static_cast<int>(channel.wait(true, Clock::now() + std::chrono::hours(1))); });
+    REQUIRE(eventually([&] { return channel.worker_blocked(); }));
+    channel.push("x");
+    worker.join();
+    CHECK(result == static_cast<int>(Status::ok));
+    CHECK(channel.readable());
+    // Data does not end a wait that only sleeps.
+    CHECK(channel.wait(false, Clock::now() + std::chrono::milliseconds(5)) == Status::empty);
+  }
+  SECTION("cancel wakes a sleeper") {
+    std::atomic<int> result{-1};
+    std::thread worker([&] {
+      result = static_cast<int>(channel.wait(false, Clock::now() + std::chrono::hours(1)));
+    });
+    REQUIRE(eventually([&] { return channel.worker_blocked(); }));
+    channel.cancel();
+    worker.join();
+    CHECK(result == static_cast<int>(Status::cancelled));
+    CHECK(channel.readable());
+  }
+}
