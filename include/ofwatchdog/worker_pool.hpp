@@ -130,6 +130,9 @@ struct OFWATCHDOG_API WorkerPoolOptions {
   // per-thread signal stack and memory). They must not throw.
   std::function<void()> on_thread_start = nullptr;
   std::function<void()> on_thread_exit = nullptr;
+  // Starts a thread running `body` and returns the call that joins it, for threads an engine
+  // must prepare itself (its own stack with a known guard region, say). Empty: std::thread.
+  std::function<std::function<void()>(std::function<void()> body)> start_thread = nullptr;
 };
 
 struct OFWATCHDOG_API WorkerPoolStats {

@@ -29,7 +29,7 @@ class ThreadWorkerPool final : public WorkerPool {
 public:
   ThreadWorkerPool(uv_loop_t* loop, Logger& log, const WorkerPoolOptions& options)
       : inbox_(loop), log_(inbox_, log), on_thread_start_(options.on_thread_start),
-        on_thread_exit_(options.on_thread_exit) {
+        on_thread_exit_(options.on_thread_exit), start_thread_(options.start_thread) {
     unsigned threads = options.threads;
     if (threads == 0)
       threads = std::max(1u, std::thread::hardware_concurrency());
@@ -99,7 +99,13 @@ public:
     queued_.notify_all(); // idle threads above the new size leave
     for (unsigned i = 0; i < start; ++i) {
       std::uint64_t id = next_thread_id_++;
-      threads_.emplace(id, std::thread([this, id] { work(id); }));
+      auto body = [this, id] { work(id); };
+      if (start_thread_) {
+        threads_.emplace(id, start_thread_(body));
+      } else {
+        auto thread = std::make_shared<std::thread>(body);
+        threads_.emplace(id, [thread] { thread->join(); });
+      }
     }
   }
 
@@ -186,7 +192,7 @@ private:
     inbox_.post([this, id] {
       auto it = threads_.find(id);
       if (it != threads_.end()) {
-        it->second.join();
+        it->second(); // joins
         threads_.erase(it);
       }
       finish_stop_when_idle();
@@ -214,6 +220,7 @@ private:
   std::size_t queue_limit_ = 0;
   std::function<void()> on_thread_start_;
   std::function<void()> on_thread_exit_;
+  std::function<std::function<void()>(std::function<void()>)> start_thread_;
 
   mutable std::mutex mutex_;
   std::condition_variable queued_;
@@ -224,7 +231,8 @@ private:
   unsigned busy_ = 0;      // guarded by mutex_
 
   // Loop thread only.
-  std::unordered_map<std::uint64_t, std::thread> threads_; // not joined yet
+  // Each thread's join, until it has left and been joined.
+  std::unordered_map<std::uint64_t, std::function<void()>> threads_;
   std::uint64_t next_thread_id_ = 0;
   std::unordered_map<WorkLink*, std::shared_ptr<WorkLink>> live_;
   bool stopping_ = false;

@@ -160,10 +160,17 @@ TEST_CASE("the pool grows at once and shrinks as its threads become idle", "[wor
   TestLoop loop;
   std::atomic<int> thread_starts{0};
   std::atomic<int> thread_exits{0};
+  std::atomic<int> started_by_starter{0};
   PoolBench bench(loop, {.threads = 1,
                          .queue_limit = 16,
                          .on_thread_start = [&] { ++thread_starts; },
-                         .on_thread_exit = [&] { ++thread_exits; }});
+                         .on_thread_exit = [&] { ++thread_exits; },
+                         // The pool's threads can come from the caller (an engine's own).
+                         .start_thread = [&](std::function<void()> body) -> std::function<void()> {
+                           ++started_by_starter;
+                           auto thread = std::make_shared<std::thread>(std::move(body));
+                           return [thread] { thread->join(); };
+                         }});
   auto& pool = bench.pool;
   // Three jobs held at once need three threads.
   pool->set_threads(3);
@@ -200,6 +207,7 @@ TEST_CASE("the pool grows at once and shrinks as its threads become idle", "[wor
   bench.stop();
   CHECK(thread_exits == 3);
   CHECK(thread_starts == 3);
+  CHECK(started_by_starter == 3);
   for (auto& ex : exchanges)
     ex->close();
   after->close();
