@@ -1,0 +1,226 @@
+#include "wasm/compile_module.hpp"
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <system_error>
+
+#include <fmt/format.h>
+
+#include "wasm/data_extraction.hpp"
+#include "wasm/glue_source.hpp"
+#include "wasm/module_abi.h"
+#include "wasm/module_check.hpp"
+#include "wasm/sha256.hpp"
+#include "wasm/tool_run.hpp"
+
+namespace ofwatchdog::wasm {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The name given to wasm2c (-n): every generated symbol starts with Z_ofw.
+constexpr std::string_view kModuleName = "ofw";
+
+// Flags the engine's safety depends on; not optional.
+const std::vector<std::string> kRequiredFlags = {
+    "-fPIC",
+    "-shared",
+    "-fvisibility=hidden",
+    "-fstack-clash-protection",
+    "-DNDEBUG",
+    "-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=1",
+    "-DWASM_RT_USE_STACK_DEPTH_COUNT=0",
+    "-w",
+};
+
+std::vector<std::string> split_words(std::string_view text) {
+  std::vector<std::string> words;
+  std::size_t at = 0;
+  while (at < text.size()) {
+    std::size_t end = text.find(' ', at);
+    if (end == std::string_view::npos) {
+      end = text.size();
+    }
+    if (end > at) {
+      words.emplace_back(text.substr(at, end - at));
+    }
+    at = end + 1;
+  }
+  return words;
+}
+
+std::vector<std::string> compiler_command(const CompileOptions& options) {
+  if (!options.compiler.empty()) {
+    return split_words(options.compiler);
+  }
+  const char* from_environment = std::getenv("CC");
+  if (from_environment != nullptr && *from_environment != '\0') {
+    return split_words(from_environment);
+  }
+  return {"cc"};
+}
+
+bool write_file(const fs::path& path, std::span<const std::uint8_t> bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(reinterpret_cast<const char*>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
+  return static_cast<bool>(out);
+}
+
+bool write_text(const fs::path& path, std::string_view text) {
+  return write_file(path, {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()});
+}
+
+std::string tool_failure(const std::string& tool, const ToolResult& result) {
+  std::string output = result.output;
+  if (output.size() > 4000) {
+    output = output.substr(0, 4000) + "\n...";
+  }
+  if (!result.started) {
+    return fmt::format("cannot run {}: {}", tool, output);
+  }
+  return fmt::format("{} failed (exit status {}): {}", tool, result.exit_status, output);
+}
+
+} // namespace
+
+std::optional<Toolchain> probe_toolchain(const CompileOptions& options, std::string* error) {
+  Toolchain toolchain;
+  toolchain.compiler = compiler_command(options);
+  ToolResult wasm2c = run_tool({options.wasm2c, "--version"});
+  if (!wasm2c.succeeded()) {
+    *error = tool_failure(options.wasm2c, wasm2c);
+    return std::nullopt;
+  }
+  std::vector<std::string> version_command = toolchain.compiler;
+  version_command.push_back("--version");
+  ToolResult compiler = run_tool(version_command);
+  if (!compiler.succeeded()) {
+    *error = tool_failure(toolchain.compiler.front(), compiler);
+    return std::nullopt;
+  }
+  std::string identity = fmt::format("abi {}\nwasm2c {}\n", OFW_WASM_ABI_VERSION, wasm2c.output);
+  for (const std::string& word : toolchain.compiler) {
+    identity += "compiler " + word + "\n";
+  }
+  identity += compiler.output;
+  for (const std::string& flag : options.flags) {
+    identity += "flag " + flag + "\n";
+  }
+  for (const std::string& flag : kRequiredFlags) {
+    identity += "required " + flag + "\n";
+  }
+  toolchain.key =
+      sha256_hex({reinterpret_cast<const std::uint8_t*>(identity.data()), identity.size()})
+          .substr(0, 16);
+  return toolchain;
+}
+
+CompileResult compile_module(std::span<const std::uint8_t> bytes, const std::string& cache_dir,
+                             const CompileOptions& options) {
+  CompileResult result;
+  auto inspected = inspect_module(bytes);
+  if (auto* error = std::get_if<std::string>(&inspected)) {
+    result.error = "invalid module: " + *error;
+    return result;
+  }
+  const InspectedModule& module = std::get<InspectedModule>(inspected);
+  result.sha256 = module.sha256;
+
+  std::string error;
+  auto toolchain = probe_toolchain(options, &error);
+  if (!toolchain) {
+    result.error = error;
+    return result;
+  }
+  std::error_code code;
+  fs::create_directories(cache_dir, code);
+  if (code) {
+    result.error =
+        fmt::format("cannot create the cache directory {}: {}", cache_dir, code.message());
+    return result;
+  }
+  fs::path object = fs::path(cache_dir) / (module.sha256 + "-" + toolchain->key + ".so");
+  result.object_path = object.string();
+  if (fs::exists(object, code)) {
+    result.from_cache = true;
+    return result;
+  }
+
+  auto started = std::chrono::steady_clock::now();
+  std::string pattern = (fs::path(cache_dir) / ".build-XXXXXX").string();
+  if (mkdtemp(pattern.data()) == nullptr) {
+    result.error =
+        fmt::format("cannot create a build directory in {}: {}", cache_dir, std::strerror(errno));
+    return result;
+  }
+  fs::path build = fs::absolute(pattern);
+  auto finish = [&](std::optional<std::string> failure) {
+    if (!options.keep_build_directory) {
+      fs::remove_all(build, code);
+    }
+    result.error = std::move(failure);
+    result.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    return result;
+  };
+
+  ExtractedData extracted = extract_active_data(bytes, module.info);
+  if (!write_file(build / "module.wasm", extracted.module) ||
+      !write_file(build / "image.bin", extracted.image.blob)) {
+    return finish(fmt::format("cannot write into {}", build.string()));
+  }
+  ToolResult converted =
+      run_tool({options.wasm2c, "module.wasm", "-n", std::string(kModuleName), "-o", "module.c"},
+               build.string());
+  if (!converted.succeeded()) {
+    return finish(tool_failure(options.wasm2c, converted));
+  }
+  GlueInput glue;
+  glue.module = &module;
+  glue.image = &extracted.image;
+  glue.wasm2c_source = "module.c";
+  glue.image_file = "image.bin";
+  glue.module_name = kModuleName;
+  if (!write_text(build / "glue.c", generate_glue(glue))) {
+    return finish(fmt::format("cannot write into {}", build.string()));
+  }
+  std::vector<std::string> command = toolchain->compiler;
+  command.insert(command.end(), options.flags.begin(), options.flags.end());
+  command.insert(command.end(), kRequiredFlags.begin(), kRequiredFlags.end());
+  for (const char* tail : {"-o", "module.so", "glue.c", "-lm"}) {
+    command.emplace_back(tail);
+  }
+  ToolResult compiled = run_tool(command, build.string());
+  if (!compiled.succeeded()) {
+    return finish(tool_failure(toolchain->compiler.front(), compiled));
+  }
+  fs::rename(build / "module.so", object, code);
+  if (code) {
+    return finish(
+        fmt::format("cannot move the compiled module to {}: {}", object.string(), code.message()));
+  }
+  return finish(std::nullopt);
+}
+
+CompileResult compile_module_file(const std::string& module_path, const std::string& cache_dir,
+                                  const CompileOptions& options) {
+  std::ifstream in(module_path, std::ios::binary);
+  if (!in) {
+    CompileResult result;
+    result.error = fmt::format("cannot open {}: {}", module_path, std::strerror(errno));
+    return result;
+  }
+  std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)),
+                                  std::istreambuf_iterator<char>());
+  CompileResult result = compile_module(bytes, cache_dir, options);
+  if (result.error) {
+    result.error = module_path + ": " + *result.error;
+  }
+  return result;
+}
+
+} // namespace ofwatchdog::wasm

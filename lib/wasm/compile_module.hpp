@@ -1,0 +1,55 @@
+#pragma once
+// The ahead-of-time compile driver behind `of-watchdog wasm-compile` and the aot engine:
+// module bytes in, a cached shared object out.
+//
+//   inspect (W1) -> take the active data out -> wasm2c -> glue -> cc -shared
+//   -> <cache>/<sha256>-<toolchain key>.so
+//
+// The key covers everything that changes the object: wasm2c's version, the compiler and its
+// --version text, the flags, and the glue ABI version. Each compile works in its own temporary
+// directory inside the cache and renames the finished object into place, so concurrent
+// compiles of one module never leave a partial file: the last rename wins, with equal content.
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace ofwatchdog::wasm {
+
+struct CompileOptions {
+  // Empty: $CC (split on spaces, e.g. "ccache gcc"), or "cc".
+  std::string compiler;
+  // Optimisation and other free flags. What safety needs (-fPIC -shared, the guard-page
+  // memory checks, no stack-depth counting, -fstack-clash-protection, hidden symbols) is always
+  // added.
+  std::vector<std::string> flags = {"-O1"};
+  std::string wasm2c = "wasm2c";
+  // Keep the temporary directory (wasm2c's output, the glue) for debugging.
+  bool keep_build_directory = false;
+};
+
+struct Toolchain {
+  std::vector<std::string> compiler; // the command, split
+  std::string key;                   // 16 hex digits
+};
+
+// Runs `wasm2c --version` and the compiler's `--version`; the error says which tool failed.
+std::optional<Toolchain> probe_toolchain(const CompileOptions& options, std::string* error);
+
+struct CompileResult {
+  std::optional<std::string> error; // set on failure: invalid module or a tool's failure
+  std::string object_path;          // <cache>/<sha256>-<key>.so
+  std::string sha256;
+  bool from_cache = false; // the object was there already
+  double seconds = 0;      // wall time of wasm2c + cc (0 from the cache)
+};
+
+CompileResult compile_module(std::span<const std::uint8_t> module, const std::string& cache_dir,
+                             const CompileOptions& options = {});
+// Reads the file first; the error names it.
+CompileResult compile_module_file(const std::string& module_path, const std::string& cache_dir,
+                                  const CompileOptions& options = {});
+
+} // namespace ofwatchdog::wasm

@@ -1,0 +1,61 @@
+#pragma once
+// One worker's engine: runs a compiled module's _start once per call, each time in a fresh
+// instance (W2), in the worker's one memory slot, and leaves the slot clean for the next call.
+//
+//   GuestThread worker([&] {
+//     InstanceRunner runner;
+//     for (each request) {
+//       RunControl control;            // the loop may call control.interrupt()
+//       RunOutcome outcome = runner.run(module, host, {.max_memory_bytes = limit}, &control);
+//     }
+//   });
+//
+// Everything ends in the outcome: a trap, proc_exit, an interruption. Nothing a guest does
+// throws or crashes the process; a fault outside guest code still does (guest_signals.hpp).
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "wasi/host_call.hpp"
+#include "wasm/compiled_module.hpp"
+#include "wasm/guest_state.hpp"
+#include "wasm/memory_slot.hpp"
+#include "wasm/run_control.hpp"
+#include "wasm/run_outcome.hpp"
+
+namespace ofwatchdog::wasm {
+
+struct RunLimits {
+  // W8: memory.grow past this fails in the guest (-1); an initial memory above it is a
+  // memory_limit failure.
+  std::uint64_t max_memory_bytes = 256u << 20;
+};
+
+class InstanceRunner {
+public:
+  InstanceRunner();
+  ~InstanceRunner();
+  InstanceRunner(const InstanceRunner&) = delete;
+  InstanceRunner& operator=(const InstanceRunner&) = delete;
+
+  // Runs on the GuestThread this runner belongs to (aborts elsewhere); one run at a time.
+  RunOutcome run(const CompiledModule& module, wasi::HostCalls& host, const RunLimits& limits,
+                 RunControl* control = nullptr);
+
+  const MemorySlot& slot() const { return slot_; }
+
+private:
+  void reserve_instance(const ofw_module_v1& module);
+  void apply_image(const ofw_module_v1& module);
+
+  MemorySlot slot_;
+  void* instance_ = nullptr;
+  std::size_t instance_bytes_ = 0;
+  std::size_t instance_align_ = 0;
+  // A member, not a local of run(): its fields change between sigsetjmp and the siglongjmp
+  // back, and only an object outside run()'s frame keeps them defined after the jump.
+  ActiveRun active_;
+};
+
+} // namespace ofwatchdog::wasm
