@@ -31,6 +31,12 @@ std::string clean_path(std::string_view path);
 // everything else becomes %XX (upper-case hex).
 std::string escape_path(std::string_view path);
 
+// Makes a still-encoded query safe to repeat in a `Location` header: bytes that may not appear
+// in a header value or a URI (controls, space, DEL and every byte above 0x7F) become %XX; the
+// rest, `%` included, stays as the client sent it. The parser lets such bytes through in the
+// request-target, so a redirect that copied them raw would be a malformed response.
+std::string escape_query(std::string_view query);
+
 // Escapes `<>&'"` for text placed inside an HTML attribute.
 std::string html_escape(std::string_view text);
 

@@ -105,7 +105,7 @@ std::optional<ServerAnswer> check_request(Request& request) {
   std::string location = escape_path(clean);
   if (parts.has_query && !parts.query.empty()) {
     location += "?";
-    location += parts.query;
+    location += escape_query(parts.query);
   }
   ServerAnswer answer;
   answer.head.status = 301;

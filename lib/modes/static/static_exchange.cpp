@@ -318,7 +318,7 @@ void StaticExchange::answer_text(int status, std::string_view text, HeaderList e
 void StaticExchange::answer_redirect(std::string location) {
   if (!request_.raw_query.empty()) {
     location += '?';
-    location += request_.raw_query;
+    location += http::escape_query(request_.raw_query);
   }
   answer_empty(301, {{"Location", std::move(location)}}, 0);
 }

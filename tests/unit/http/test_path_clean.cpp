@@ -67,5 +67,7 @@ TEST_CASE("escape_path and html_escape", "[http][path]") {
   CHECK(escape_path("/a-b_c.d~e$&+,:;=@") == "/a-b_c.d~e$&+,:;=@");
   CHECK(escape_path("/?#%") == "/%3F%23%25");
   CHECK(escape_path("/\xC3\xA9") == "/%C3%A9");
+  CHECK(escape_query("a=1&b=%41+c") == "a=1&b=%41+c");
+  CHECK(escape_query("a b\x0c\x7f\x80\xff") == "a%20b%0C%7F%80%FF");
   CHECK(html_escape("/a?b=1&c=<\"'>") == "/a?b=1&amp;c=&lt;&#34;&#39;&gt;");
 }
