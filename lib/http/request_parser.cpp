@@ -214,6 +214,13 @@ int RequestParser::on_headers_complete() {
     request_.content_length = parser_.content_length;
   }
   request_.chunked = (parser_.flags & F_CHUNKED) != 0;
+  // A CONNECT request has no content (RFC 9110 9.3.6): what follows its head is the tunnel,
+  // which llhttp hands over unparsed. A length or a coding on one would make the server and a
+  // mode disagree on where a body ends, so it is refused (a zero length says nothing).
+  if (parser_.method == HTTP_CONNECT &&
+      (request_.chunked || (request_.content_length && *request_.content_length > 0))) {
+    return fail(Error::bad_request, "a CONNECT request with a body");
+  }
   CodingVerdict coding = judge_transfer_coding(request_.headers);
   if (coding != CodingVerdict::none) {
     // Each of these would let two peers disagree on where the body ends.

@@ -115,6 +115,12 @@ TEST_CASE("malformed requests are errors", "[http][parser]") {
   CHECK(kind("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n") ==
         E::bad_request);
   CHECK(kind("GARBAGE\r\n\r\n") == E::bad_request);
+  // A CONNECT has no content: a length or a coding on one is refused, a zero length is not.
+  CHECK(kind("CONNECT h:1 HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nxy") ==
+        E::bad_request);
+  CHECK(kind("CONNECT h:1 HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n") ==
+        E::bad_request);
+  CHECK(kind("CONNECT h:1 HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n") == E::none);
   CHECK(kind("GET / HTTP/1.1\r\nBad Header: x\r\n\r\n") == E::bad_request);
 }
 
