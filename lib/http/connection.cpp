@@ -285,7 +285,14 @@ void Connection::request_flush() {
 
 void Connection::on_flush(uv_prepare_t* prepare) {
   uv_prepare_stop(prepare);
-  owner(prepare)->out_.flush();
+  Connection* self = owner(prepare);
+  self->out_.flush();
+  // A flush asked for while this one ran (the socket took everything, and the writable
+  // callback that followed queued more) is due at the next prepare phase, which comes only
+  // after the loop has polled; with no write in flight nothing would end that poll, and the
+  // response would stall until some timer fired. An idle handle keeps the poll from sleeping.
+  if (uv_is_active(reinterpret_cast<uv_handle_t*>(prepare)))
+    self->schedule();
 }
 
 void Connection::schedule() {

@@ -7,9 +7,13 @@ namespace ofwatchdog::work {
 
 namespace {
 
-// Small writes are appended to the last piece instead of making a piece each, so that a worker
-// writing a line at a time does not cost the loop one send_body per line.
-constexpr std::size_t kCoalesceBelow = 16 * 1024;
+// Writes are appended to the last piece while it stays within this size, instead of making a
+// piece each: the bytes are copied once either way, and the loop then sends few large pieces.
+// A worker writing a line at a time does not cost one send_body per line, and one writing
+// 64 KiB at a time does not cost one chunk per 64 KiB: with TCP_NODELAY every send ends in a
+// push, and each push can leave a small segment behind a full one, which on loopback makes the
+// receiver's buffer accounting overflow and drop (the sender then backs off for seconds).
+constexpr std::size_t kLargestPiece = 256 * 1024;
 
 } // namespace
 
@@ -53,7 +57,7 @@ bool ByteChannel::push(std::string_view data) {
 }
 
 bool ByteChannel::append_locked(std::string_view data) {
-  if (!pieces_.empty() && pieces_.back().size() < kCoalesceBelow)
+  if (!pieces_.empty() && pieces_.back().size() + data.size() <= kLargestPiece)
     pieces_.back().append(data);
   else
     pieces_.emplace_back(data);
