@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "ofwatchdog/config.hpp"
@@ -47,6 +48,18 @@ public:
   // Called after the drain, before the loop ends; `done` must be called (possibly later, on
   // the loop) when the mode has released everything it holds on the loop.
   virtual void stop(std::function<void()> done) { done(); }
+
+  // The mode's own series for `/metrics` on the metrics port, appended to the watchdog's in the
+  // Prometheus text format (0.0.4), e.g. a pool's size and queue. Called on the loop thread
+  // at each scrape.
+  virtual void append_metrics(std::string& text) const { (void)text; }
+  // A request to the metrics port for a path other than `/metrics`: the mode may answer it
+  // (mode=wasm's `/scale-reader` and `/scale-updater`) and return true. The metrics port is
+  // never routed by a gateway, so it is the place for endpoints meant for the platform only.
+  virtual bool handle_control(const std::shared_ptr<Exchange>& exchange) {
+    (void)exchange;
+    return false;
+  }
 
 protected:
   ModeContext context_;

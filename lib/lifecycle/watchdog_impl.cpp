@@ -161,7 +161,7 @@ int WatchdogImpl::start() {
 
   metrics_server_ = std::make_unique<http::Server>(
       &loop_, http::ServerLimits{kMetricsTimeout, kMetricsTimeout, kMetricsTimeout},
-      [this](std::shared_ptr<http::ServerExchange> ex) { metrics::serve_metrics(ex, metrics_); });
+      [this](std::shared_ptr<http::ServerExchange> ex) { serve_metrics_port(std::move(ex)); });
   if (int err = metrics_server_->listen(config_.metrics_port); err != 0) {
     log_.info(fmt::format("metrics error ListenAndServe: listen tcp :{}: {}", config_.metrics_port,
                           uv_strerror(err)));
@@ -228,6 +228,28 @@ bool WatchdogImpl::healthy() const {
 
 void WatchdogImpl::serve_health(http::ServerExchange& exchange) {
   lifecycle::answer_health(exchange, healthy());
+}
+
+void WatchdogImpl::serve_metrics_port(std::shared_ptr<http::ServerExchange> exchange) {
+  const std::string& path = exchange->request().path;
+  if (path == "/metrics") {
+    metrics::serve_metrics(exchange, metrics_, [this](std::string& text) {
+      if (mode_)
+        mode_->append_metrics(text);
+    });
+    return;
+  }
+  if (mode_ && mode_->handle_control(exchange))
+    return;
+  if (path == "/scale-reader" || path == "/scale-updater") {
+    // What the fork answers outside wasm mode (where its updater also crashed).
+    constexpr std::string_view kNoFunction = "function not exist";
+    exchange->send_head({400, {{"Content-Type", "text/plain; charset=utf-8"}}, kNoFunction.size()});
+    exchange->send_body(kNoFunction);
+    exchange->finish();
+    return;
+  }
+  metrics::answer_not_found(*exchange);
 }
 
 void WatchdogImpl::serve_ready(std::shared_ptr<http::ServerExchange> exchange) {

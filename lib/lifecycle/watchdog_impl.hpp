@@ -36,6 +36,9 @@ private:
   void serve_function(std::shared_ptr<http::ServerExchange> exchange);
   void serve_health(http::ServerExchange& exchange);
   void serve_ready(std::shared_ptr<http::ServerExchange> exchange);
+  // The metrics port: /metrics, then what the mode serves there, then the fork's replica paths
+  // outside the mode that has them (W9), then 404.
+  void serve_metrics_port(std::shared_ptr<http::ServerExchange> exchange);
   bool healthy() const;
 
   // Shutdown, in order: begin_shutdown (signal) -> after healthcheck_interval begin_drain ->

@@ -30,16 +30,23 @@ void send_whole(Exchange& exchange, int status, HeaderList headers, std::string_
 
 } // namespace
 
-void serve_metrics(const std::shared_ptr<Exchange>& exchange, const FunctionMetrics& metrics) {
+void serve_metrics(const std::shared_ptr<Exchange>& exchange, const FunctionMetrics& metrics,
+                   const std::function<void(std::string&)>& append) {
   if (exchange->done()) {
     return;
   }
   if (exchange->request().path == kMetricsPath) {
     std::string text = metrics.render();
+    if (append)
+      append(text);
     send_whole(*exchange, 200, {{"Content-Type", std::string(kMetricsContentType)}}, text);
     return;
   }
-  send_whole(*exchange, 404,
+  answer_not_found(*exchange);
+}
+
+void answer_not_found(Exchange& exchange) {
+  send_whole(exchange, 404,
              {{"Content-Type", "text/plain; charset=utf-8"}, {"X-Content-Type-Options", "nosniff"}},
              kNotFoundBody);
 }
