@@ -7,6 +7,7 @@
 #include "modes/serializing_fork_mode.hpp"
 #include "modes/static_file_mode.hpp"
 #include "modes/streaming_fork_mode.hpp"
+#include "modes/wasm/wasm_mode.hpp"
 #include "ofwatchdog/mode_registry.hpp"
 
 namespace ofwatchdog {
@@ -65,8 +66,9 @@ ModeRegistry ModeRegistry::builtin() {
                return refuse("mode=inproc needs a handler linked into the program: use the "
                              "library's make_handler_mode() with Watchdog(config, mode)");
              }});
-  modes.add({"wasm", false, nullptr,
-             [](const Config&) { return refuse("mode=wasm is not available in this build"); }});
+  // fprocess names the module; its absence is reported by the mode's own check (W1).
+  modes.add({"wasm", false, check_wasm_variables,
+             [](const Config&) -> ModeCreation { return make_wasm_mode(); }});
   return modes;
 }
 

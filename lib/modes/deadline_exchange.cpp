@@ -19,24 +19,29 @@ DeadlineExchange::DeadlineExchange(std::shared_ptr<Exchange> inner, Duration tim
 
 DeadlineExchange::~DeadlineExchange() = default;
 
+void DeadlineExchange::set_timeout_answer(std::string text, std::string log_line) {
+  timeout_text_ = std::move(text);
+  timeout_log_line_ = std::move(log_line);
+}
+
 void DeadlineExchange::send_head(ResponseHead head) {
-  if (!ended_)
+  if (!ended_ && !answering_)
     ForwardingExchange::send_head(std::move(head));
 }
 
 bool DeadlineExchange::send_body(std::string_view data) {
-  return ended_ ? false : ForwardingExchange::send_body(data);
+  return ended_ || answering_ ? false : ForwardingExchange::send_body(data);
 }
 
 void DeadlineExchange::finish() {
-  if (ended_)
+  if (ended_ || answering_)
     return;
   ForwardingExchange::finish();
   end();
 }
 
 void DeadlineExchange::abort() {
-  if (ended_)
+  if (ended_ || answering_)
     return;
   ForwardingExchange::abort();
   end();
@@ -53,17 +58,28 @@ void DeadlineExchange::on_deadline() {
   // The handler may drop its reference when it is cancelled; we go on using ourselves below.
   std::shared_ptr<DeadlineExchange> self = shared_from_this();
   // Tell the handler first, while it may still stop its own work, then answer for it.
+  answering_ = true;
   ForwardingExchange::on_cancel(CancelReason::exec_timeout);
   Exchange& real = inner();
   if (real.head_sent()) {
     real.abort();
-  } else {
+  } else if (timeout_text_.empty()) {
     real.send_head({504, {{"X-OpenFaaS-Internal", "of-watchdog"}}, 0});
     real.finish();
+  } else {
+    real.send_head({504,
+                    {{"Content-Type", "text/plain; charset=utf-8"},
+                     {"X-OpenFaaS-Internal", "of-watchdog"}},
+                    timeout_text_.size()});
+    real.send_body(timeout_text_);
+    real.finish();
   }
-  log_.info(fmt::format("Handler killed due to exec_timeout after {:.4f}s: {} {}",
-                        static_cast<double>(uv_hrtime() - started_ns_) / 1e9, request().method,
-                        request().target));
+  if (!timeout_log_line_.empty())
+    log_.info(timeout_log_line_);
+  else
+    log_.info(fmt::format("Handler killed due to exec_timeout after {:.4f}s: {} {}",
+                          static_cast<double>(uv_hrtime() - started_ns_) / 1e9, request().method,
+                          request().target));
   end();
 }
 

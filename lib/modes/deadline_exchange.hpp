@@ -5,6 +5,7 @@
 // does with the exchange afterwards is ignored.
 
 #include <memory>
+#include <string>
 
 #include <uv.h>
 
@@ -25,7 +26,11 @@ public:
   bool send_body(std::string_view data) override;
   void finish() override;
   void abort() override;
-  bool done() const override { return ended_ || ForwardingExchange::done(); }
+  bool done() const override { return ended_ || answering_ || ForwardingExchange::done(); }
+
+  // The 504 carries `text` as a text/plain body (mode=wasm names the timeout, W6) and the log
+  // says `log_line` instead of the in-process handler's line. Default: an empty 504.
+  void set_timeout_answer(std::string text, std::string log_line);
 
 private:
   void on_cancel(CancelReason reason) override;
@@ -38,6 +43,11 @@ private:
   std::uint64_t started_ns_;
   ExecDeadline deadline_;
   bool ended_ = false;
+  // Set while the handler hears of the timeout: what it does with the exchange then (a pool's
+  // worker may finish and answer at once) is ignored, since the 504 is ours to send.
+  bool answering_ = false;
+  std::string timeout_text_;
+  std::string timeout_log_line_;
 };
 
 } // namespace ofwatchdog::modes

@@ -99,9 +99,10 @@ public:
   std::optional<std::string_view> read_number() {
     std::size_t begin = pos_;
     take('-');
+    std::size_t digits = pos_;
     if (!take_digits())
       return fail_at(begin);
-    if (text_[pos_ - 1] == '0' && pos_ - begin > (text_[begin] == '-' ? 2u : 1u))
+    if (text_[digits] == '0' && pos_ - digits > 1)
       return fail_at(begin); // a leading zero
     if (take('.') && !take_digits())
       return fail_at(begin);

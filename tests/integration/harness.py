@@ -5,6 +5,7 @@ The watchdog is started with `port=0` and `metrics_port=0` and the bound ports a
 start-up log (`Listening on port: N`, `Metrics listening on port: N`).
 """
 
+import hashlib
 import os
 import re
 import select
@@ -359,6 +360,62 @@ class RawConnection:
     def close(self):
         self.sock.close()
 
+
+
+def receive_chunked_hashed(conn, deadline):
+    """Reads a chunked 200 off `conn` (a RawConnection), hashing its body without keeping it:
+    returns (sha256 object, body bytes). For bodies of gigabytes."""
+    head = conn._read_until(b"\r\n\r\n", deadline)
+    assert head.startswith(b"HTTP/1.1 200"), head
+    assert b"transfer-encoding: chunked" in head.lower(), head
+    got = hashlib.sha256()
+    received = 0
+    buf = bytearray(conn.buf)
+    conn.buf = b""
+    while True:
+        # One chunk: "<hex size>\r\n<data>\r\n"; read more until it is complete.
+        while True:
+            eol = buf.find(b"\r\n")
+            if eol >= 0:
+                size = int(bytes(buf[:eol]).split(b";")[0], 16)
+                if len(buf) >= eol + 2 + size + 2:
+                    break
+            assert time.monotonic() < deadline, "timed out receiving"
+            chunk = conn.sock.recv(1 << 20)
+            assert chunk, "connection closed early"
+            buf += chunk
+        if size == 0:
+            return got, received
+        got.update(memoryview(buf)[eol + 2:eol + 2 + size])
+        received += size
+        del buf[:eol + 2 + size + 2]
+
+
+def echo_through(conn, total, deadline):
+    """POSTs `total` bytes of a rotating pattern on `conn` from a thread while reading the
+    chunked 200 that echoes them; returns (sha256 sent, sha256 received, bytes received)."""
+    block = bytes((i * 31 + i // 251) & 0xFF for i in range(1 << 20))
+    sent = hashlib.sha256()
+    errors = []
+
+    def send():
+        try:
+            conn.send(f"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: {total}\r\n\r\n".encode())
+            for i in range(total // len(block)):
+                piece = block[i % 256:] + block[:i % 256]
+                sent.update(piece)
+                conn.sock.sendall(piece)
+        except OSError as e:  # pragma: no cover - reported by the assertion below
+            errors.append(e)
+
+    sender = threading.Thread(target=send, daemon=True)
+    sender.start()
+    try:
+        got, received = receive_chunked_hashed(conn, deadline)
+    finally:
+        sender.join(max(deadline - time.monotonic(), 1))
+    assert not errors, errors
+    return sent, got, received
 
 def request(port, method="GET", path="/", headers=None, body=b"", timeout=DEFAULT_WAIT):
     """One request on a fresh connection with Connection: close; returns a Response."""

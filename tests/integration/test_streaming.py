@@ -1,7 +1,6 @@
 """Streaming mode (the default) against the real binary: modes.md §3 with decisions C1, C2,
 C5-C9, B9 and D1/D2. Every wait is bounded; functions come from tests/fixtures/."""
 
-import hashlib
 import os
 import re
 import threading
@@ -239,54 +238,11 @@ def test_one_gibibyte_through_cat_in_bounded_memory(start_watchdog):
     wd = start_watchdog({"fprocess": "cat", "read_timeout": "120s", "write_timeout": "120s",
                          "exec_timeout": "120s"})
     total = 1 << 30
-    block = bytes((i * 31 + i // 251) & 0xFF for i in range(1 << 20))
-    sent_hash = hashlib.sha256()
     c = RawConnection(wd.port, timeout=120)
-    errors = []
-
-    def send():
-        try:
-            c.send(f"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: {total}\r\n\r\n".encode())
-            for i in range(total // len(block)):
-                k = i % 256
-                piece = block[k:] + block[:k]
-                sent_hash.update(piece)
-                c.sock.sendall(piece)
-        except OSError as e:  # pragma: no cover - reported below
-            errors.append(e)
-
-    sender = threading.Thread(target=send, daemon=True)
-    sender.start()
-    deadline = time.monotonic() + 120
     try:
-        head = c._read_until(b"\r\n\r\n", deadline)
-        assert head.startswith(b"HTTP/1.1 200"), head
-        got = hashlib.sha256()
-        received = 0
-        buf = bytearray(c.buf)
-        c.buf = b""
-        while True:
-            # One chunk: "<hex size>\r\n<data>\r\n"; read more until it is complete.
-            while True:
-                eol = buf.find(b"\r\n")
-                if eol >= 0:
-                    size = int(bytes(buf[:eol]).split(b";")[0], 16)
-                    if len(buf) >= eol + 2 + size + 2:
-                        break
-                left = deadline - time.monotonic()
-                assert left > 0, "timed out receiving"
-                chunk = c.sock.recv(1 << 20)
-                assert chunk, "connection closed early"
-                buf += chunk
-            if size == 0:
-                break
-            got.update(memoryview(buf)[eol + 2:eol + 2 + size])
-            received += size
-            del buf[:eol + 2 + size + 2]
+        sent_hash, got, received = harness.echo_through(c, total, time.monotonic() + 120)
     finally:
-        sender.join(120)
         c.close()
-    assert not errors
     assert received == total
     assert got.hexdigest() == sent_hash.hexdigest()
     if not harness.SANITIZED:  # ASan's quarantine makes RSS meaningless

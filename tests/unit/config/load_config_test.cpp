@@ -65,7 +65,7 @@ TEST_CASE("every mode is read by its exact name", "[config]") {
   CHECK(ok({"fprocess=cat", "mode=http", "upstream_url=http://127.0.0.1:5000"}).mode == "http");
   CHECK(ok({"mode=static"}).mode == "static");
   CHECK(ok({"mode=inproc"}).mode == "inproc");
-  CHECK(ok({"mode=wasm"}).mode == "wasm");
+  CHECK(ok({"mode=wasm", "fprocess=echo.wasm"}).mode == "wasm");
   CHECK(ok({"fprocess=cat", "mode="}).mode == "streaming");
 }
 
@@ -302,6 +302,35 @@ TEST_CASE("fprocess is required except in static, inproc and wasm modes", "[conf
   CHECK(e.message == kMessage);
   CHECK(e.variable == "function_process");
   CHECK(ok({"mode=static"}).fprocess_argv.empty());
+  // mode=wasm needs its module, and says so in its own words.
+  auto wasm = fails({"mode=wasm"});
+  CHECK(wasm.variable == "fprocess");
+  CHECK(contains(wasm.message, "the module to run"));
+}
+
+TEST_CASE("mode=wasm's variables are checked at start-up, naming the variable", "[config]") {
+  Env base = {"mode=wasm", "fprocess=echo.wasm"};
+  auto with = [&](const std::string& entry) {
+    Env env = base;
+    env.push_back(entry);
+    return env;
+  };
+  for (const char* bad : {"wasm_instances=0", "wasm_instances=65536", "wasm_instances=two",
+                          "wasm_queue=-1", "wasm_max_memory=1000", "wasm_max_memory=5Gi",
+                          "wasm_max_memory=12 MB", "wasm_engine=jit", "wasm_engine=interpreter",
+                          "wasm_env=A=B"}) {
+    INFO(bad);
+    std::string entry = bad;
+    auto e = fails(with(entry));
+    CHECK(e.variable == entry.substr(0, entry.find('=')));
+    CHECK(e.exit_code == 1);
+  }
+  for (const char* good : {"wasm_instances=1", "wasm_instances=65535", "wasm_queue=0",
+                           "wasm_max_memory=65536", "wasm_max_memory=64Mi", "wasm_engine=aot",
+                           "wasm_engine=auto", "wasm_env=HOME, PATH"}) {
+    INFO(good);
+    CHECK(ok(with(good)).mode == "wasm");
+  }
 }
 
 TEST_CASE("a malformed JSON fprocess is refused, naming the variable", "[config]") {

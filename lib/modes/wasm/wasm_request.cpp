@@ -1,0 +1,106 @@
+#include "modes/wasm/wasm_request.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "modes/wasm/work_stdio.hpp"
+#include "process/cgi_env.hpp"
+#include "wasi/host.hpp"
+#include "wasi/sandbox.hpp"
+#include "wasm/instance_runner.hpp"
+
+namespace ofwatchdog::modes {
+
+namespace {
+
+// What a worker keeps between its requests: the memory slot (in the runner) and the sandbox
+// whose scratch layer is this worker's own.
+struct WorkerEngine {
+  wasm::InstanceRunner runner;
+  std::unique_ptr<wasi::Sandbox> sandbox;
+};
+
+thread_local std::unique_ptr<WorkerEngine> t_engine;
+std::atomic<unsigned> g_next_scratch{0};
+
+// The calling worker's engine, made on its first request; nullptr with `error` set when its
+// sandbox cannot be opened.
+WorkerEngine* worker_engine(const WasmRequestSetup& setup, std::string& error) {
+  if (!t_engine) {
+    auto engine = std::make_unique<WorkerEngine>();
+    wasi::SandboxSetup sandbox;
+    sandbox.data_dir = setup.settings->data_dir;
+    sandbox.scratch_dir = fmt::format("{}/{}", setup.scratch_root, g_next_scratch++);
+    engine->sandbox = wasi::Sandbox::open(sandbox, error);
+    if (!engine->sandbox)
+      return nullptr;
+    t_engine = std::move(engine);
+  }
+  return t_engine.get();
+}
+
+} // namespace
+
+void release_wasm_worker() {
+  t_engine.reset();
+}
+
+void run_wasm_request(const WasmRequestSetup& setup, WorkContext& work) {
+  auto started = std::chrono::steady_clock::now();
+  const WasmSettings& settings = *setup.settings;
+  std::string error;
+  WorkerEngine* engine = worker_engine(setup, error);
+  if (engine == nullptr) {
+    work.fail(error);
+    return;
+  }
+  if (!engine->sandbox->reset()) {
+    work.fail("cannot empty the sandbox's scratch directory");
+    return;
+  }
+
+  wasi::HostSetup host_setup;
+  host_setup.args.push_back(settings.module_name);
+  host_setup.args.insert(host_setup.args.end(), settings.args.begin(), settings.args.end());
+  host_setup.environ = process::build_cgi_environment(settings.passed_environment, work.request());
+  WorkStdio stdio(work, setup.content_type, setup.log_buffer_size);
+
+  // Shared with the cancellation hook, which may run after this request is over.
+  auto control = std::make_shared<wasm::RunControl>();
+  work.on_cancel([control] { control->interrupt(); });
+  if (setup.write_debug)
+    work.log(fmt::format("Running {} (slot of worker {})", settings.module_name,
+                         static_cast<const void*>(engine)));
+  wasm::RunOutcome outcome;
+  {
+    wasi::Host host(std::move(host_setup), stdio, *engine->sandbox);
+    outcome = engine->runner.run(*setup.module, host, {settings.max_memory}, control.get());
+  }
+  stdio.finish_stderr();
+  if (work.cancelled())
+    return; // a timeout (504 from the loop), a client gone, or the watchdog stopping
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (setup.write_debug)
+    work.log(fmt::format("Took {:f} secs", seconds));
+  if (outcome.succeeded()) {
+    if (!stdio.streaming()) {
+      std::string& held = stdio.held();
+      work.send_head({200,
+                      {{"Content-Type", setup.content_type},
+                       {"X-Duration-Seconds", fmt::format("{:f}", seconds)}},
+                      held.size()});
+      work.send_body(held);
+    }
+    return;
+  }
+  std::string text = outcome.error_text();
+  // Logged as the fork modes log a function's failure; after the response began, the client
+  // sees only the abort.
+  work.log(stdio.streaming() ? fmt::format("{} (after the response began)", text) : text);
+  work.fail(text);
+}
+
+} // namespace ofwatchdog::modes

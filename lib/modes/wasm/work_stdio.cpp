@@ -1,0 +1,65 @@
+#include "modes/wasm/work_stdio.hpp"
+
+#include <fmt/format.h>
+
+namespace ofwatchdog::modes {
+
+WorkStdio::WorkStdio(WorkContext& work, std::string content_type, std::int64_t max_line)
+    : work_(work), content_type_(std::move(content_type)),
+      stderr_lines_(
+          max_line, [this](std::string_view line) { work_.relay("stderr", line); },
+          [this, max_line] {
+            work_.log(fmt::format("Warning: the function's stderr has a line longer than "
+                                  "log_buffer_size ({} bytes); long lines are logged in pieces "
+                                  "of that size",
+                                  max_line));
+          }) {}
+
+wasi::Stdio::ReadResult WorkStdio::read_stdin(std::span<std::uint8_t> buffer) {
+  WorkRead got = work_.read_body(reinterpret_cast<char*>(buffer.data()), buffer.size());
+  switch (got.status) {
+  case WorkStatus::ok:
+    return {Status::ok, got.size};
+  case WorkStatus::end:
+    return {Status::end, 0};
+  default:
+    return {Status::interrupted, 0};
+  }
+}
+
+wasi::Stdio::Status WorkStdio::write_stdout(std::span<const std::uint8_t> bytes) {
+  std::string_view data(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  stdout_bytes_ += data.size();
+  if (!streaming_) {
+    if (held_.size() + data.size() <= kHeldOutputBytes) {
+      held_.append(data);
+      return work_.cancelled() ? Status::interrupted : Status::ok;
+    }
+    // Too much to hold: the response starts now, without a length, and the held part goes first.
+    streaming_ = true;
+    work_.send_head({200, {{"Content-Type", content_type_}}, std::nullopt});
+    std::string first = std::move(held_);
+    held_.clear();
+    if (!first.empty() && work_.send_body(first) != WorkStatus::ok)
+      return Status::interrupted;
+  }
+  return work_.send_body(data) == WorkStatus::ok ? Status::ok : Status::interrupted;
+}
+
+wasi::Stdio::Status WorkStdio::write_stderr(std::span<const std::uint8_t> bytes) {
+  stderr_lines_.feed(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  return work_.cancelled() ? Status::interrupted : Status::ok;
+}
+
+wasi::Stdio::WaitResult WorkStdio::wait(bool want_stdin, Deadline deadline) {
+  switch (work_.wait(want_stdin, deadline)) {
+  case WorkWait::ready:
+    return WaitResult::stdin_ready;
+  case WorkWait::timed_out:
+    return WaitResult::timed_out;
+  default:
+    return WaitResult::interrupted;
+  }
+}
+
+} // namespace ofwatchdog::modes
