@@ -101,7 +101,9 @@ void trap(wasm_rt_trap_t trap) {
 // Function types, shared by all modules: call_indirect compares these indices.
 struct FuncTypeRegistry {
   std::mutex mutex;
-  std::vector<std::vector<wasm_rt_type_t>> types; // params, results, then the count of params
+  // Params, results, then the count of params: plain numbers, since a count is no value of
+  // the enum.
+  std::vector<std::vector<std::uint32_t>> types;
 };
 FuncTypeRegistry& func_types() {
   static FuncTypeRegistry registry;
@@ -111,8 +113,11 @@ FuncTypeRegistry& func_types() {
 // Called by a module's init_module, when it is loaded, not during a run.
 std::uint32_t register_func_type(std::uint32_t params, std::uint32_t results,
                                  const wasm_rt_type_t* types) {
-  std::vector<wasm_rt_type_t> key(types, types + params + results);
-  key.push_back(static_cast<wasm_rt_type_t>(params));
+  std::vector<std::uint32_t> key;
+  key.reserve(params + results + 1);
+  for (std::uint32_t i = 0; i < params + results; ++i)
+    key.push_back(static_cast<std::uint32_t>(types[i]));
+  key.push_back(params);
   FuncTypeRegistry& registry = func_types();
   std::lock_guard lock(registry.mutex);
   for (std::size_t i = 0; i < registry.types.size(); ++i) {

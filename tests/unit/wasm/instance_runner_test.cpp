@@ -264,8 +264,23 @@ TEST_CASE("two workers trap independently at the same time", "[wasm][run][trap]"
   CHECK(wrong == 0);
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+#define OFW_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define OFW_SANITIZED 1
+#endif
+#endif
+
 TEST_CASE("a fault outside guest code still kills the process with SIGSEGV",
           "[wasm][run][signals]") {
+#ifdef OFW_SANITIZED
+  // The sanitizers catch the null store first (UBSan reports and exits, ASan's SEGV handler
+  // reports and exits), so the child never dies of the signal: what is checked here is the
+  // plain build's behaviour.
+  WARN("skipped under the sanitizers, which handle SIGSEGV themselves");
+  return;
+#endif
   const CompiledModule& echo = compiled("echo");
   auto dies_of_segv = [&](bool inside_host_call) {
     fflush(nullptr);
