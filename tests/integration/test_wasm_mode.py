@@ -398,10 +398,13 @@ def test_ten_thousand_requests_without_growth(start_watchdog, wasm_root, cache_d
     rss1, fds1, threads1, maps1 = sample()
     c.close()
     harness.report("wasm 10,000 requests: RSS growth KiB", rss1 - rss0)
+    harness.report("wasm 10,000 requests: mappings before/after", f"{maps0}/{maps1}")
     assert fds1 == fds0
     assert threads1 == threads0
-    assert maps1 == maps0
+    # ASan's allocator maps new regions as its quarantine fills: mappings and RSS say nothing of
+    # the watchdog's own there.
     if not harness.SANITIZED:
+        assert maps1 == maps0
         assert rss1 - rss0 < 2048, f"RSS grew {rss1 - rss0} KiB"
 
 
