@@ -13,12 +13,13 @@ std::string body_too_large_text(const Config& config) {
   return fmt::format("Request body too large: the limit is {} bytes", config.max_body_size);
 }
 
-void send_refusal(Exchange& exchange, int status, const std::string& text) {
+void send_refusal(Exchange& exchange, int status, const std::string& text, HeaderList extra) {
   exchange.set_handler(nullptr);
-  exchange.send_head(ResponseHead{
-      status,
-      {{"Content-Type", "text/plain; charset=utf-8"}, {"X-OpenFaaS-Internal", "of-watchdog"}},
-      text.size()});
+  HeaderList headers{{"Content-Type", "text/plain; charset=utf-8"},
+                     {"X-OpenFaaS-Internal", "of-watchdog"}};
+  for (Header& header : extra)
+    headers.push_back(std::move(header));
+  exchange.send_head(ResponseHead{status, std::move(headers), text.size()});
   exchange.send_body(text);
   exchange.finish();
 }

@@ -19,7 +19,8 @@ std::string body_too_large_text(const Config& config);
 // Answers `exchange` with a refusal made by the watchdog itself, such as the 413 (text/plain,
 // `X-OpenFaaS-Internal: of-watchdog`, `text` as the body), and detaches its handler first: what
 // is left of the body is the server's to discard, or to close the connection on.
-void send_refusal(Exchange& exchange, int status, const std::string& text);
+// `extra` headers follow those two (mode=wasm's 429 adds `Retry-After`).
+void send_refusal(Exchange& exchange, int status, const std::string& text, HeaderList extra = {});
 
 
 } // namespace ofwatchdog::modes

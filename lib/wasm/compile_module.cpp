@@ -125,6 +125,7 @@ CompileResult compile_module(std::span<const std::uint8_t> bytes, const std::str
   auto inspected = inspect_module(bytes);
   if (auto* error = std::get_if<std::string>(&inspected)) {
     result.error = "invalid module: " + *error;
+    result.invalid_module = true;
     return result;
   }
   const InspectedModule& module = std::get<InspectedModule>(inspected);
@@ -221,6 +222,20 @@ CompileResult compile_module_file(const std::string& module_path, const std::str
     result.error = module_path + ": " + *result.error;
   }
   return result;
+}
+
+std::string find_compiled_module(const std::string& cache_dir, std::string_view sha256) {
+  // The names compile_module gives its objects: <sha256>-<toolchain key>.so.
+  std::string prefix = std::string(sha256) + "-";
+  std::string found;
+  std::error_code code;
+  for (const auto& entry : fs::directory_iterator(cache_dir, code)) {
+    std::string name = entry.path().filename().string();
+    if (name.size() > prefix.size() + 3 && name.compare(0, prefix.size(), prefix) == 0 &&
+        name.compare(name.size() - 3, 3, ".so") == 0)
+      found = entry.path().string();
+  }
+  return found;
 }
 
 } // namespace ofwatchdog::wasm

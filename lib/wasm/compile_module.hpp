@@ -14,6 +14,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ofwatchdog::wasm {
@@ -40,6 +41,7 @@ std::optional<Toolchain> probe_toolchain(const CompileOptions& options, std::str
 
 struct CompileResult {
   std::optional<std::string> error; // set on failure: invalid module or a tool's failure
+  bool invalid_module = false;      // the failure is the module's (W1), not the toolchain's
   std::string object_path;          // <cache>/<sha256>-<key>.so
   std::string sha256;
   bool from_cache = false; // the object was there already
@@ -51,5 +53,9 @@ CompileResult compile_module(std::span<const std::uint8_t> module, const std::st
 // Reads the file first; the error names it.
 CompileResult compile_module_file(const std::string& module_path, const std::string& cache_dir,
                                   const CompileOptions& options = {});
+
+// An object of the cache built from the module `sha256` by any toolchain, or empty: what a
+// runtime image without a compiler serves once its build ran `of-watchdog wasm-compile`.
+std::string find_compiled_module(const std::string& cache_dir, std::string_view sha256);
 
 } // namespace ofwatchdog::wasm

@@ -1,7 +1,8 @@
 #include "modes/wasm/wasm_mode.hpp"
 
-#include <dirent.h>
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <stdlib.h>
 
 #include <chrono>
@@ -11,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "log/format.hpp"
+#include "modes/body_limit.hpp"
 #include "modes/deadline_exchange.hpp"
 #include "modes/exec_timeout.hpp"
 #include "modes/wasm/scale_endpoints.hpp"
@@ -28,26 +30,8 @@ namespace {
 
 using modes::WasmSettings;
 
-// A cache entry for the module's sha256 built by any toolchain: what an image that has no
-// compiler serves (`of-watchdog wasm-compile` ran in its build).
-std::string find_cached_object(const std::string& cache_dir, const std::string& sha256) {
-  std::string found;
-  std::error_code code;
-  for (const auto& entry : std::filesystem::directory_iterator(cache_dir, code)) {
-    std::string name = entry.path().filename().string();
-    if (name.size() > sha256.size() + 4 && name.compare(0, sha256.size() + 1, sha256 + "-") == 0 &&
-        name.compare(name.size() - 3, 3, ".so") == 0)
-      found = entry.path().string();
-  }
-  return found;
-}
-
 class WasmMode final : public ModeStrategy {
 public:
-  ~WasmMode() override {
-    // The pool is stopped (stop's done) before the watchdog lets the mode go.
-  }
-
   int start(ModeContext& context) override {
     context_ = context;
     // A client that resets its connection must not kill the watchdog mid-write.
@@ -96,15 +80,9 @@ public:
     WorkerPoolStats load = pool_->stats();
     if (load.busy + load.queued >= load.threads + settings_.queue) {
       metrics_.count_refused();
-      static constexpr std::string_view kFull = "Too many requests: every wasm instance is busy "
-                                                "and the queue is full";
-      exchange->send_head({429,
-                           {{"Content-Type", "text/plain; charset=utf-8"},
-                            {"Retry-After", "1"},
-                            {"X-OpenFaaS-Internal", "of-watchdog"}},
-                           kFull.size()});
-      exchange->send_body(kFull);
-      exchange->finish();
+      modes::send_refusal(*exchange, 429,
+                          "Too many requests: every wasm instance is busy and the queue is full",
+                          {{"Retry-After", "1"}});
       return;
     }
     const Config& config = *context_.config;
@@ -173,9 +151,11 @@ private:
                           ? "from the cache"
                           : fmt::format("compiled in {:.2f}s", compiled.seconds);
     if (compiled.error) {
-      bool invalid = compiled.sha256.empty() ||
-                     compiled.error->find("invalid module") != std::string::npos;
-      object = invalid ? std::string() : find_cached_object(settings_.cache_dir, compiled.sha256);
+      // A module that could not be read has no sha256 either; only a toolchain failure may be
+      // made up for by an object compiled elsewhere.
+      bool invalid = compiled.invalid_module || compiled.sha256.empty();
+      object = invalid ? std::string()
+                       : wasm::find_compiled_module(settings_.cache_dir, compiled.sha256);
       if (object.empty()) {
         log.info(fmt::format("wasm: {}", *compiled.error));
         if (!invalid)
