@@ -16,6 +16,30 @@ Host::~Host() {
   sandbox_.reset();
 }
 
+bool implements(Function function) {
+  switch (function) {
+  // The functions Host::call answers with ENOSYS: keep in step with its default case (the unit
+  // tests call every function of the list and compare).
+  case Function::fd_advise:
+  case Function::fd_allocate:
+  case Function::fd_fdstat_set_rights:
+  case Function::fd_filestat_set_times:
+  case Function::path_filestat_set_times:
+  case Function::path_link:
+  case Function::path_readlink:
+  case Function::path_symlink:
+  case Function::proc_raise:
+  case Function::sock_accept:
+  case Function::sock_recv:
+  case Function::sock_send:
+  case Function::sock_shutdown:
+  case Function::count_:
+    return false;
+  default:
+    return true;
+  }
+}
+
 HostResult Host::call(Function function, const std::uint64_t* args, GuestMemory memory) {
   GuestView view(memory);
   // i32 parameters arrive widened; only their low 32 bits are the guest's value.

@@ -34,6 +34,11 @@ namespace ofwatchdog::wasi {
 
 constexpr std::uint32_t kMaxPathBytes = 4096;
 
+// Whether Host::call gives `function` a real implementation; the others answer ENOSYS. The mode
+// names a module's imports of those once at start-up (W1), so a module that relies on one is
+// not a mystery at its first call.
+bool implements(Function function);
+
 struct HostSetup {
   std::vector<std::string> args;    // argv[0] is the module's name
   std::vector<std::string> environ; // "NAME=value" each

@@ -17,6 +17,8 @@
 #include <string_view>
 #include <vector>
 
+#include "wasi/host_call.hpp"
+
 namespace ofwatchdog::wasm {
 
 struct CompileOptions {
@@ -46,6 +48,9 @@ struct CompileResult {
   std::string sha256;
   bool from_cache = false; // the object was there already
   double seconds = 0;      // wall time of wasm2c + cc (0 from the cache)
+  // The WASI function behind each function import, in import order (set for a valid module,
+  // whatever the toolchain did): what the module may call.
+  std::vector<wasi::Function> wasi_imports;
 };
 
 CompileResult compile_module(std::span<const std::uint8_t> module, const std::string& cache_dir,

@@ -7,9 +7,11 @@
 
 #include <chrono>
 #include <filesystem>
+#include <set>
 #include <string>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "log/format.hpp"
 #include "modes/body_limit.hpp"
@@ -20,9 +22,11 @@
 #include "modes/wasm/wasm_request.hpp"
 #include "modes/wasm/wasm_settings.hpp"
 #include "ofwatchdog/worker_pool.hpp"
+#include "wasi/host.hpp"
 #include "wasm/compile_module.hpp"
 #include "wasm/compiled_module.hpp"
 #include "wasm/guest_thread.hpp"
+#include "wasm/wasi_signatures.hpp"
 
 namespace ofwatchdog {
 
@@ -179,7 +183,22 @@ private:
                          "memory limit {} bytes",
                          settings_.module_path, compiled.sha256, how, settings_.instances,
                          settings_.queue, settings_.max_memory));
+    log_unprovided_imports(compiled.wasi_imports);
     return true;
+  }
+
+  // W1: the module links, and each of these calls answers ENOSYS; said once, here.
+  void log_unprovided_imports(const std::vector<wasi::Function>& imports) {
+    std::set<std::string_view> names;
+    for (wasi::Function function : imports)
+      if (!wasi::implements(function))
+        names.insert(wasm::wasi_signatures()[static_cast<std::size_t>(function)].name);
+    if (names.empty())
+      return;
+    context_.log->info(fmt::format(
+        "wasm module {} imports WASI functions this host does not provide (each call answers "
+        "ENOSYS): {}",
+        settings_.module_path, fmt::join(names, ", ")));
   }
 
   WasmSettings settings_;

@@ -110,14 +110,23 @@ TEST_CASE("proc_exit ends the guest with its status; sched_yield succeeds", "[wa
   CHECK(call(*c.host, c.guest, Function::sched_yield, {}) == Errno::success);
 }
 
-TEST_CASE("functions the host leaves out answer ENOSYS", "[wasi][host]") {
-  ProcessCase c;
-  for (Function function :
-       {Function::fd_advise, Function::fd_allocate, Function::path_link, Function::path_symlink,
-        Function::path_readlink, Function::proc_raise, Function::sock_accept, Function::sock_recv,
-        Function::sock_send, Function::sock_shutdown, Function::fd_filestat_set_times,
-        Function::fd_fdstat_set_rights, Function::path_filestat_set_times})
-    CHECK(call(*c.host, c.guest, function, {3, 0, 0, 0, 0, 0, 0}) == Errno::nosys);
+TEST_CASE("functions the host leaves out answer ENOSYS, and implements() names exactly those",
+          "[wasi][host]") {
+  int left_out = 0;
+  for (std::uint32_t index = 0; index < kFunctionCount; ++index) {
+    auto function = static_cast<Function>(index);
+    INFO("function index " << index);
+    // A host of its own per call: some calls (fd_close, fd_renumber) change the descriptors.
+    ProcessCase c;
+    HostResult result = raw_call(*c.host, c.guest, function, {3, 0, 0, 0, 0, 0, 0});
+    bool nosys = result.kind == HostResult::Kind::returned &&
+                 static_cast<Errno>(result.value) == Errno::nosys;
+    CHECK(nosys == !implements(function));
+    left_out += nosys ? 1 : 0;
+  }
+  // fd_advise, fd_allocate, the set_rights/set_times family, links, symlinks, proc_raise and
+  // the four socket calls.
+  CHECK(left_out == 13);
 }
 
 TEST_CASE("i32 arguments count only their low 32 bits, whichever way they were widened",
