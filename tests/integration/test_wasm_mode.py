@@ -1,9 +1,10 @@
 """mode=wasm against the real binary: decisions W1-W8 and W11 (docs/wasm-mode.md).
 
 The module is tests/fixtures/wasm_mode/tool.c, built for wasm32-wasi; an `X-Action` header
-picks what it does. The engine's hand-written edge-case modules (tests/fixtures/wasm/) serve
-the start-up refusals and the stack-exhaustion trap. Every watchdog of this file shares one
-module cache, so each module is compiled once."""
+picks what it does. tests/fixtures/wasm_mode/rust_tool.rs, built by rustc, picks the same way
+and shows that a module of Rust's std is served alike. The engine's hand-written edge-case
+modules (tests/fixtures/wasm/) serve the start-up refusals and the stack-exhaustion trap. Every
+watchdog of this file shares one module cache, so each module is compiled once."""
 
 import hashlib
 import os
@@ -21,6 +22,7 @@ from harness import RawConnection, request, wait_until
 TS = r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d "
 DURATION = re.compile(r"^\d+\.\d{6}$")
 TOOL = os.path.join(harness.FIXTURES_BUILD, "wasm_mode", "tool.wasm")
+RUST_TOOL = os.path.join(harness.FIXTURES_BUILD, "wasm_mode", "rust_tool.wasm")
 ENGINE_FIXTURES = os.environ.get("OFWATCHDOG_WASM_FIXTURES", "")
 
 
@@ -153,6 +155,76 @@ def test_exit_status_and_traps_are_500_with_text(start_watchdog, wasm_root, cach
     wd.wait_for_log(TS + r"POST /fn\?q=1 - 500 - ContentLength: 13B")
     # The watchdog is still serving.
     assert act(wd, "echo", body=b"alive").body == b"alive"
+
+
+@pytest.mark.parametrize("action,text", [
+    ("overflow", b"wasm trap: integer overflow"),
+    ("badconv", b"wasm trap: invalid conversion to integer"),
+    # The spec names the two failures of a truncation apart: NaN has no integer value, 1e10
+    # has one that does not fit.
+    ("badconv:big", b"wasm trap: integer overflow"),
+    ("badcall", b"wasm trap: indirect call type mismatch"),
+])
+def test_arithmetic_conversion_and_indirect_call_traps(start_watchdog, wasm_root, cache_dir,
+                                                       action, text):
+    # One instance, so the request after the trap runs on the worker and memory slot it hit.
+    wd = start_wasm(start_watchdog, wasm_root, cache_dir, wasm_instances=1)
+    r = act(wd, action)
+    assert (r.status, r.body) == (500, text)
+    assert r.header("Content-Type") == "text/plain; charset=utf-8"
+    wd.wait_for_log(TS + re.escape(text.decode()) + "$")
+    assert act(wd, "echo", body=b"after " + action.encode()).body == b"after " + action.encode()
+
+
+@pytest.fixture
+def rust_root(tmp_path):
+    """<root>/bin/rust_tool.wasm, the module of tests/fixtures/wasm_mode/rust_tool.rs."""
+    root = tmp_path / "rust_root"
+    (root / "bin").mkdir(parents=True)
+    shutil.copy(RUST_TOOL, root / "bin" / "rust_tool.wasm")
+    return root
+
+
+def test_rust_module_echoes_bodies_larger_than_its_memory(start_watchdog, rust_root, cache_dir):
+    # The module starts with 17 pages (1.06 MiB): an 8 MiB body passes through a 2 MiB memory only
+    # if both the module and the host stream it.
+    wd = start_wasm(start_watchdog, rust_root, cache_dir, fprocess="rust_tool.wasm",
+                    wasm_max_memory="2Mi")
+    empty = request(wd.port, "POST", "/", body=b"")
+    assert (empty.status, empty.body) == (200, b"")
+    assert empty.header("Content-Length") == "0"
+    body = os.urandom(8 << 20)
+    r = request(wd.port, "POST", "/", body=body, timeout=60)
+    assert r.status == 200
+    assert len(r.body) == len(body)
+    assert hashlib.sha256(r.body).hexdigest() == hashlib.sha256(body).hexdigest()
+
+
+def test_rust_module_environment_and_exit_status(start_watchdog, rust_root, cache_dir):
+    wd = start_wasm(start_watchdog, rust_root, cache_dir, fprocess="rust_tool.wasm")
+    r = request(wd.port, "GET", "/some/path?a=b&c", headers={"X-Action": "report:0"})
+    assert r.status == 200
+    assert r.body == b"Http_Method=GET\nHttp_Path=/some/path\nHttp_Query=a=b&c\n"
+    # A non-zero status throws the output away; the stderr line still reaches the log. Without
+    # a query string there is no Http_Query at all, as in the fork modes.
+    r = request(wd.port, "PUT", "/other", headers={"X-Action": "report:7"})
+    assert (r.status, r.body) == (500, b"exit status 7")
+    wd.wait_for_log(TS + r"stderr: rust_tool exits with 7: Http_Method=PUT Http_Path=/other "
+                    r"Http_Query=\(unset\)$")
+    wd.wait_for_log(TS + r"exit status 7$")
+
+
+def test_rust_panic_is_an_unreachable_trap(start_watchdog, rust_root, cache_dir):
+    # One instance, so the request after the panic runs on the worker that trapped.
+    wd = start_wasm(start_watchdog, rust_root, cache_dir, fprocess="rust_tool.wasm",
+                    wasm_instances=1)
+    r = request(wd.port, "POST", "/", headers={"X-Action": "panic:now"})
+    assert (r.status, r.body) == (500, b"wasm trap: unreachable")
+    assert r.header("Content-Type") == "text/plain; charset=utf-8"
+    wd.wait_for_log(TS + r"stderr: thread 'main' panicked at 'asked to panic with \"now\"'")
+    wd.wait_for_log(TS + r"wasm trap: unreachable$")
+    r = request(wd.port, "POST", "/", body=b"after the panic")
+    assert (r.status, r.body) == (200, b"after the panic")
 
 
 def test_call_stack_exhaustion_is_a_trap(start_watchdog, tmp_path, cache_dir):
