@@ -131,6 +131,8 @@ Host::Errno Host::path_open(const GuestView& memory, std::uint32_t dirfd,
   } else {
     if (resolved.layer == Layer::data && changes)
       return Errno::rofs;
+    if (changes)
+      sandbox_.note_change();
     OpenResult host =
         open_beneath(resolved.base, resolved.path,
                      host_open_flags(lookup_flags, oflags, rights_base, fdflags), kCreatedFileMode);
@@ -201,6 +203,7 @@ Host::Errno Host::path_create_directory(const GuestView& memory, std::uint32_t d
   ParentAndName target = open_parent(resolved);
   if (target.error != Errno::success)
     return target.error;
+  sandbox_.note_change();
   if (::mkdirat(target.parent.get(), target.name.c_str(), kCreatedDirectoryMode) != 0)
     return to_wasi_errno(errno);
   return Errno::success;
@@ -250,6 +253,7 @@ Host::Errno Host::path_rename(const GuestView& memory, std::uint32_t old_dirfd,
   ParentAndName target = open_parent(to);
   if (target.error != Errno::success)
     return target.error;
+  sandbox_.note_change();
   if (::renameat(source.parent.get(), source.name.c_str(), target.parent.get(),
                  target.name.c_str()) != 0)
     return to_wasi_errno(errno);

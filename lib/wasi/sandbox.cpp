@@ -100,6 +100,8 @@ bool Sandbox::has_data_entry(std::string_view name) const {
 }
 
 bool Sandbox::reset() {
+  if (!changed_)
+    return true;
   OwnedFd current(::openat(scratch_.get(), ".", kDirectoryOpenFlags));
   if (!current.valid())
     return false;
@@ -116,8 +118,10 @@ bool Sandbox::reset() {
     case Sweep::emptied:
       break;
     }
-    if (depth == 0)
+    if (depth == 0) {
+      changed_ = false;
       return true;
+    }
     // Back up one level; sweeping the parent again removes the directory just emptied. Scratch
     // holds no symlinks (the guest cannot make any), so `..` is the directory we came from.
     OwnedFd parent(::openat(current.get(), "..", kDirectoryOpenFlags));

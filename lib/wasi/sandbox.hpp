@@ -4,7 +4,8 @@
 //
 // Two host directories, two layers:
 //   data    <wasm_root>/data/<module>/ (may be absent): shared by every slot, never written.
-//   scratch a directory of this slot's own, emptied by `reset()` before and after each request.
+//   scratch a directory of this slot's own, emptied by `reset()` before and after each request
+//           in which the guest may have created something.
 //
 // The first component of a path taken from the guest's `/` picks the layer: a name the data
 // directory holds is in the data layer, with everything below it; any other name is in the
@@ -52,8 +53,15 @@ public:
   // as itself, unfollowed.
   bool has_data_entry(std::string_view name) const;
 
+  // Called by the host before any call that may create an entry in the scratch layer (an open
+  // that creates or changes a file, mkdir, rename). Only the guest creates there, so until the
+  // next such call the directory stays as reset left it.
+  void note_change() { changed_ = true; }
+
   // Removes everything in the scratch directory, at any depth, holding at most two descriptors
-  // at a time. False when something could not be removed.
+  // at a time, when a change was noted since the last reset that succeeded (listing an empty
+  // directory costs a dozen system calls, a large part of a small request). False when
+  // something could not be removed.
   bool reset();
 
 private:
@@ -61,6 +69,8 @@ private:
 
   OwnedFd data_;
   OwnedFd scratch_;
+  // True from the start: what an earlier process left behind is swept by open().
+  bool changed_ = true;
 };
 
 } // namespace ofwatchdog::wasi

@@ -158,6 +158,25 @@ TEST_CASE("a scratch file is created, written, read back, and gone after the req
   CHECK(c.open("out.txt", 0, kReadRights, fd) == Errno::noent);
 }
 
+TEST_CASE("each call that creates in scratch alone is enough for it to be swept",
+          "[wasi][host][files][scratch]") {
+  FilesCase c;
+  auto how = GENERATE(as<std::string>{}, "open-create", "mkdir", "open-for-writing-fails");
+  INFO(how);
+  std::uint32_t fd = 0;
+  if (how == "open-create") {
+    REQUIRE(c.open("made", abi::kOflagCreat, kWriteRights, fd) == Errno::success);
+  } else if (how == "mkdir") {
+    REQUIRE(c.path_call(Function::path_create_directory, "made") == Errno::success);
+  } else {
+    // Nothing is created by a failed open; the sweep that follows finds nothing either.
+    CHECK(c.open("absent/made", abi::kOflagCreat, kWriteRights, fd) == Errno::noent);
+  }
+  CHECK(c.tree.scratch_has("made") == (how != "open-for-writing-fails"));
+  c.host.reset(); // the request ends
+  CHECK_FALSE(c.tree.scratch_has("made"));
+}
+
 TEST_CASE("scratch files can be truncated, appended to, renamed and removed",
           "[wasi][host][files][scratch]") {
   FilesCase c;

@@ -37,10 +37,24 @@ TEST_CASE("Sandbox::reset empties scratch at any depth and leaves data alone", "
   }
   ofwatchdog::testing::write_file(tree.scratch + "/top", "x");
   REQUIRE(::mkdir((tree.scratch + "/empty").c_str(), 0755) == 0);
+  sandbox->note_change(); // what the host does before each call that may create
   CHECK(sandbox->reset());
   CHECK_FALSE(tree.scratch_has("d"));
   CHECK_FALSE(tree.scratch_has("top"));
   CHECK_FALSE(tree.scratch_has("empty"));
   CHECK(::access((tree.data + "/hello.txt").c_str(), F_OK) == 0);
   CHECK(sandbox->reset()); // already empty
+}
+
+TEST_CASE("Sandbox::reset lists nothing until a change is noted", "[wasi][sandbox]") {
+  SandboxTree tree;
+  std::unique_ptr<Sandbox> sandbox = tree.open();
+  // Only the host creates in scratch, and it notes each call first; a file put there behind
+  // its back shows that an unnoted reset did not look.
+  ofwatchdog::testing::write_file(tree.scratch + "/unnoted", "x");
+  CHECK(sandbox->reset());
+  CHECK(tree.scratch_has("unnoted"));
+  sandbox->note_change();
+  CHECK(sandbox->reset());
+  CHECK_FALSE(tree.scratch_has("unnoted"));
 }
