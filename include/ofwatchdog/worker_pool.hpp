@@ -133,6 +133,12 @@ struct OFWATCHDOG_API WorkerPoolOptions {
   // Starts a thread running `body` and returns the call that joins it, for threads an engine
   // must prepare itself (its own stack with a known guard region, say). Empty: std::thread.
   std::function<std::function<void()>(std::function<void()> body)> start_thread = nullptr;
+  // How long a thread that finished a job keeps looking for the next one before it sleeps.
+  // Waking a sleeping thread costs tens of microseconds on a virtual machine (and the CPU it
+  // left may have gone idle); a thread that is still looking takes the next job at once. It
+  // spends CPU only while jobs come that fast, and a resize or a stop ends it. 0 (the default)
+  // never spins; use it only with two or more CPUs, or the spinner delays what it waits for.
+  std::chrono::microseconds spin{0};
 };
 
 struct OFWATCHDOG_API WorkerPoolStats {

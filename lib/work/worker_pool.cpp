@@ -3,6 +3,8 @@
 #include "ofwatchdog/worker_pool.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
@@ -29,7 +31,8 @@ class ThreadWorkerPool final : public WorkerPool {
 public:
   ThreadWorkerPool(uv_loop_t* loop, Logger& log, const WorkerPoolOptions& options)
       : inbox_(loop), log_(inbox_, log), on_thread_start_(options.on_thread_start),
-        on_thread_exit_(options.on_thread_exit), start_thread_(options.start_thread) {
+        on_thread_exit_(options.on_thread_exit), start_thread_(options.start_thread),
+        spin_(options.spin) {
     unsigned threads = options.threads;
     if (threads == 0)
       threads = std::max(1u, std::thread::hardware_concurrency());
@@ -73,11 +76,17 @@ public:
             work::answer_unfinished(*exchange, outcome);
           finish_stop_when_idle();
         });
+    bool wake = false;
     {
       std::lock_guard lock(mutex_);
       queue_.push_back({std::move(link), std::move(job)});
+      queued_count_.store(queue_.size(), std::memory_order_relaxed);
+      // A spinning thread takes the job without a wake-up; it checks the queue under this lock
+      // before it sleeps, so the job cannot be missed.
+      wake = spinning_ == 0;
     }
-    queued_.notify_one();
+    if (wake)
+      queued_.notify_one();
     return true;
   }
 
@@ -96,6 +105,7 @@ public:
         start = target_ - running_;
       running_ += start;
     }
+    spin_generation_.fetch_add(1, std::memory_order_relaxed);
     queued_.notify_all(); // idle threads above the new size leave
     for (unsigned i = 0; i < start; ++i) {
       std::uint64_t id = next_thread_id_++;
@@ -125,6 +135,7 @@ public:
       std::lock_guard lock(mutex_);
       closing_ = true;
     }
+    spin_generation_.fetch_add(1, std::memory_order_relaxed);
     queued_.notify_all();
     // Every request still here is cancelled: blocked workers wake, queued jobs are skipped.
     // A pump may end (and leave live_) while being shut down, so go over a copy.
@@ -155,6 +166,7 @@ private:
         return; // a thread has it: run_job sees the token
       link = std::move(it->link);
       queue_.erase(it);
+      queued_count_.store(queue_.size(), std::memory_order_relaxed);
     }
     link->end_work();
   }
@@ -167,6 +179,8 @@ private:
       Task task;
       {
         std::unique_lock lock(mutex_);
+        if (spin_.count() > 0 && queue_.empty() && !closing_ && running_ <= target_)
+          spin_for_job(lock);
         queued_.wait(lock,
                      [this] { return closing_ || !queue_.empty() || running_ > target_; });
         if (!closing_ && running_ > target_) {
@@ -179,6 +193,7 @@ private:
           break;
         task = std::move(queue_.front());
         queue_.pop_front();
+        queued_count_.store(queue_.size(), std::memory_order_relaxed);
         ++busy_;
       }
       work::run_job(task.link, task.job, log_);
@@ -197,6 +212,23 @@ private:
       }
       finish_stop_when_idle();
     });
+  }
+
+  // Worker thread, with `lock` held on entry and on return: polls the queue without the lock
+  // for up to `spin_`, or until a resize or a stop, which the wait after it then sees.
+  void spin_for_job(std::unique_lock<std::mutex>& lock) {
+    ++spinning_;
+    unsigned generation = spin_generation_.load(std::memory_order_relaxed);
+    lock.unlock();
+    auto until = std::chrono::steady_clock::now() + spin_;
+    while (queued_count_.load(std::memory_order_relaxed) == 0 &&
+           spin_generation_.load(std::memory_order_relaxed) == generation &&
+           std::chrono::steady_clock::now() < until) {
+      // Lets the loop thread or a client on this CPU run first; alone, it returns at once.
+      std::this_thread::yield();
+    }
+    lock.lock();
+    --spinning_;
   }
 
   // Loop thread: once stopping, every thread has exited and every pump has ended, closes the
@@ -221,6 +253,7 @@ private:
   std::function<void()> on_thread_start_;
   std::function<void()> on_thread_exit_;
   std::function<std::function<void()>(std::function<void()>)> start_thread_;
+  std::chrono::microseconds spin_;
 
   mutable std::mutex mutex_;
   std::condition_variable queued_;
@@ -229,6 +262,11 @@ private:
   unsigned target_ = 0;    // guarded by mutex_: the size asked for
   unsigned running_ = 0;   // guarded by mutex_: threads started and not leaving
   unsigned busy_ = 0;      // guarded by mutex_
+  unsigned spinning_ = 0;  // guarded by mutex_: threads in spin_for_job
+  // queue_.size() as of the last change, read by spinning threads without the lock.
+  std::atomic<std::size_t> queued_count_{0};
+  // Bumped by a resize and a stop: a spinning thread stops spinning and looks under the lock.
+  std::atomic<unsigned> spin_generation_{0};
 
   // Loop thread only.
   // Each thread's join, until it has left and been joined.

@@ -34,6 +34,8 @@ namespace {
 
 using modes::WasmSettings;
 
+constexpr std::chrono::microseconds kSpin{200};
+
 class WasmMode final : public ModeStrategy {
 public:
   int start(ModeContext& context) override {
@@ -67,6 +69,11 @@ public:
     // The mode counts its queue itself (W7: wasm_queue may be 0); the pool never refuses.
     options.queue_limit = settings_.queue + modes::kMaxWasmInstances + 1;
     options.on_thread_exit = [] { modes::release_wasm_worker(); };
+    // With a CPU to spare, a worker and the loop poll briefly for each other instead of paying
+    // two wake-ups per request (see WorkerPoolOptions::spin); on one CPU a spinner would only
+    // delay the thread it waits for.
+    if (modes::usable_cpus() >= 2)
+      options.spin = kSpin;
     options.start_thread = [](std::function<void()> body) {
       auto thread = std::make_shared<wasm::GuestThread>(std::move(body));
       return std::function<void()>([thread] { thread->join(); });

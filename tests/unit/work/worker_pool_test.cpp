@@ -212,3 +212,38 @@ TEST_CASE("the pool grows at once and shrinks as its threads become idle", "[wor
     ex->close();
   after->close();
 }
+
+TEST_CASE("spinning threads lose no job, and still shrink and stop", "[work][pool][spin]") {
+  TestLoop loop;
+  std::atomic<int> thread_exits{0};
+  // A spin of 2 us ends while jobs arrive, so submits meet threads at every point of giving
+  // up; one of a minute never ends by itself, so shrinking and stopping must end it.
+  auto spin = GENERATE(std::chrono::microseconds(2), std::chrono::microseconds(60'000'000));
+  INFO("spin " << spin.count() << " us");
+  PoolBench bench(loop, {.threads = 2,
+                         .queue_limit = 16,
+                         .on_thread_exit = [&] { ++thread_exits; },
+                         .spin = spin});
+  auto& pool = bench.pool;
+  int ran = 0;
+  std::vector<std::shared_ptr<FakeExchange>> exchanges;
+  for (int i = 0; i < 2000; ++i) {
+    auto exchange = std::make_shared<FakeExchange>(loop.get(), make_request("GET", "/"));
+    exchanges.push_back(exchange);
+    REQUIRE(pool->submit(exchange, [](WorkContext& work) { work.send_body("x"); }));
+    loop.run_until([&] { return exchange->done(); });
+    ran += exchange->body == "x" ? 1 : 0;
+  }
+  CHECK(ran == 2000);
+  if (spin.count() > 1000) {
+    // Both threads spin now. A shrink wakes the extra one out of its spin.
+    pool->set_threads(1);
+    loop.run_until([&] { return thread_exits == 1; });
+  }
+  auto started = std::chrono::steady_clock::now();
+  bench.stop();
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(5));
+  CHECK(thread_exits == 2);
+  for (auto& exchange : exchanges)
+    exchange->close();
+}
