@@ -238,6 +238,26 @@ def test_call_stack_exhaustion_is_a_trap(start_watchdog, tmp_path, cache_dir):
         assert (r.status, r.body) == (500, b"wasm trap: call stack exhausted")
 
 
+def test_unprovided_wasi_imports_logged_once_and_answer_enosys(start_watchdog, tmp_path,
+                                                               cache_dir, wasm_root):
+    root = tmp_path / "root"
+    (root / "bin").mkdir(parents=True)
+    shutil.copy(os.path.join(ENGINE_FIXTURES, "unprovided_imports.wasm"),
+                root / "bin" / "lacking.wasm")
+    wd = start_watchdog({"mode": "wasm", "fprocess": "lacking.wasm", "wasm_root": str(root),
+                         "wasm_cache": cache_dir})
+    line = "does not provide (each call answers ENOSYS): fd_advise, sock_accept"
+    assert sum(line in entry for entry in wd.lines()) == 1
+    for _ in range(2):  # the call answers ENOSYS (52), which the module exits with
+        r = request(wd.port, "POST", "/")
+        assert (r.status, r.body) == (500, b"exit status 52")
+    assert sum(line in entry for entry in wd.lines()) == 1
+    # A module importing only what the host provides gets no such line.
+    tool = start_wasm(start_watchdog, wasm_root, cache_dir)
+    assert act(tool, "echo", body=b"x").body == b"x"
+    assert not any("does not provide" in entry for entry in tool.lines())
+
+
 def test_infinite_loop_stopped_at_exec_timeout_and_worker_reused(start_watchdog, wasm_root,
                                                                   cache_dir):
     wd = start_wasm(start_watchdog, wasm_root, cache_dir, wasm_instances=1, exec_timeout="1s")
