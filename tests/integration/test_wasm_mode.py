@@ -116,6 +116,29 @@ def test_arguments_and_environment(start_watchdog, wasm_root, cache_dir):
     assert "SECRET" not in env and "mode" not in env and "PATH" not in env
 
 
+def test_relative_wasm_root_and_a_module_named_by_path(start_watchdog, wasm_root, tmp_path,
+                                                       cache_dir):
+    # A relative wasm_root is made absolute at start-up, against the directory the watchdog
+    # was started in; the module and its data are found through it.
+    wd = start_watchdog({"mode": "wasm", "fprocess": "tool.wasm",
+                         "wasm_root": os.path.relpath(wasm_root, tmp_path),
+                         "wasm_cache": cache_dir}, popen_options={"cwd": str(tmp_path)})
+    wd.wait_for_log(TS + r"wasm module " + re.escape(str(wasm_root / "bin" / "tool.wasm")) +
+                    r" sha256 ")
+    assert act(wd, "read:greeting.txt").body == b"hello from data\n"
+    # A first token with '/' is a path: the module need not be under <wasm_root>/bin, its
+    # last component is argv[0] and names its data directory.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    shutil.copy(TOOL, elsewhere / "other.wasm")
+    (wasm_root / "data" / "other.wasm").mkdir()
+    (wasm_root / "data" / "other.wasm" / "own.txt").write_text("other's data\n")
+    wd = start_wasm(start_watchdog, wasm_root, cache_dir,
+                    fprocess=f"{elsewhere / 'other.wasm'} --x")
+    assert act(wd, "args").body == b"other.wasm\n--x\n"
+    assert act(wd, "read:own.txt").body == b"other's data\n"
+
+
 def test_files_data_read_only_scratch_fresh_no_escape(start_watchdog, wasm_root, cache_dir):
     wd = start_wasm(start_watchdog, wasm_root, cache_dir, wasm_instances=1)
     assert act(wd, "read:greeting.txt").body == b"hello from data\n"
