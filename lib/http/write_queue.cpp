@@ -1,37 +1,13 @@
 #include "http/write_queue.hpp"
 
-#include <sys/uio.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <climits>
 #include <memory>
+
+#include "util/stream_write.hpp"
 
 namespace ofwatchdog::http {
 
-namespace {
-
-// What the kernel takes at once, written around libuv, or UV_EAGAIN. libuv 1.44's uv_try_write
-// runs through uv_write with a request of its own and then drops the stream's POLLOUT interest
-// if it had none before; a uv_write queued right after it can then wait for an EPOLLOUT that is
-// never reported, and the response stalls until some other event (seen under sustained
-// backpressure, 1 in 4 streams of 1 GiB). Called only while libuv has nothing queued for the
-// stream, so the bytes keep their order. uv_buf_t is struct iovec on Unix.
-int write_now(uv_stream_t* stream, const uv_buf_t* bufs, std::size_t count) {
-  uv_os_fd_t fd = -1;
-  if (stream->write_queue_size != 0 || uv_fileno(reinterpret_cast<uv_handle_t*>(stream), &fd) != 0)
-    return UV_EAGAIN;
-  int iovcnt = static_cast<int>(std::min<std::size_t>(count, IOV_MAX));
-  ssize_t n;
-  do {
-    n = ::writev(fd, reinterpret_cast<const struct iovec*>(bufs), iovcnt);
-  } while (n < 0 && errno == EINTR);
-  if (n >= 0)
-    return static_cast<int>(std::min<ssize_t>(n, INT_MAX));
-  return errno == EAGAIN || errno == EWOULDBLOCK ? UV_EAGAIN : -errno;
-}
-
-} // namespace
+using util::write_now;
 
 // One uv_write and the buffers it points into; freed in its callback, which libuv runs even when
 // the stream is closed first (with UV_ECANCELED), so the owner is still alive then.

@@ -5,7 +5,7 @@
 // data and its CRLF leave in one go). Nothing is written at once: the owner is told that bytes
 // are pending and calls `flush` once the current loop turn's callbacks are over, so a head, its
 // body and the end of a chunked response leave in one writev. `flush` first tries the socket
-// directly (uv_try_write) and only queues a uv_write for what the kernel did not take; a response
+// directly (util::write_now) and only queues a uv_write for what the kernel did not take; a response
 // that fits the socket buffer therefore costs one syscall and no write request (libuv follows
 // every completed uv_write with an epoll_ctl). The owner decides how much it lets in: `queued()`
 // counts pending and in-flight bytes.

@@ -12,6 +12,8 @@
 #include <cstdlib>
 #include <unordered_map>
 
+#include "util/stream_write.hpp"
+
 namespace ofwatchdog::process {
 
 namespace {
@@ -336,7 +338,7 @@ int ChildProcess::write_stdin(std::string_view data) {
   // Most writes fit in the pipe at once; only the rest is copied and queued.
   if (writes_pending_ == 0) {
     uv_buf_t direct = uv_buf_init(const_cast<char*>(data.data()), data.size());
-    int n = uv_try_write(stream(Stdio::in), &direct, 1);
+    int n = util::write_now(stream(Stdio::in), &direct, 1);
     if (n >= 0)
       data.remove_prefix(static_cast<std::size_t>(n));
     else if (n != UV_EAGAIN)

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "upstream/upstream_error.hpp"
+#include "util/stream_write.hpp"
 
 namespace ofwatchdog::upstream {
 
@@ -160,7 +161,7 @@ void UpstreamConnection::write(std::initializer_list<std::string_view> pieces) {
       if (!piece.empty() && count < 4)
         bufs[count++] = uv_buf_init(const_cast<char*>(piece.data()), static_cast<unsigned>(piece.size()));
     }
-    int written = pieces.size() <= 4 ? uv_try_write(stream, bufs, count) : UV_EAGAIN;
+    int written = pieces.size() <= 4 ? util::write_now(stream, bufs, count) : UV_EAGAIN;
     if (written == static_cast<int>(total))
       return;
     if (written > 0) {
