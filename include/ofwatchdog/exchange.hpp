@@ -183,4 +183,15 @@ public:
   virtual bool done() const = 0;
 };
 
+// A whole response at once: the head with its Content-Length, the body (if any) in one piece,
+// the end. For the small answers a server or a mode makes itself (probes, refusals, metrics,
+// control endpoints), where send_body's backpressure does not matter: nothing follows.
+inline void send_whole_response(Exchange& exchange, int status, HeaderList headers,
+                                std::string_view body) {
+  exchange.send_head({status, std::move(headers), body.size()});
+  if (!body.empty())
+    exchange.send_body(body);
+  exchange.finish();
+}
+
 } // namespace ofwatchdog

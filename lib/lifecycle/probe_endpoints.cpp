@@ -6,14 +6,6 @@
 
 namespace ofwatchdog::lifecycle {
 
-void send_whole_response(Exchange& exchange, int status, HeaderList headers,
-                         std::string_view body) {
-  exchange.send_head({status, std::move(headers), body.size()});
-  if (!body.empty())
-    exchange.send_body(body);
-  exchange.finish();
-}
-
 void answer_health(Exchange& exchange, bool healthy) {
   // HEAD is refused too: the original's check is for GET only.
   if (exchange.request().method != "GET")

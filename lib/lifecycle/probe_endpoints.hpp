@@ -24,8 +24,4 @@ void delegate_ready(std::shared_ptr<Exchange> probe, const std::string& ready_pa
 // The limiter's 429 with the original's text and `X-OpenFaaS-Internal: faas-middleware`.
 void answer_limit_exceeded(Exchange& exchange, int limit);
 
-// A whole response in one go.
-void send_whole_response(Exchange& exchange, int status, HeaderList headers,
-                         std::string_view body);
-
 } // namespace ofwatchdog::lifecycle

@@ -16,18 +16,6 @@ constexpr std::string_view kMetricsContentType = "text/plain; version=0.0.4; cha
 // exact page; scrapers and probes have seen it for years, so we keep it byte for byte.
 constexpr std::string_view kNotFoundBody = "404 page not found\n";
 
-void send_whole(Exchange& exchange, int status, HeaderList headers, std::string_view body) {
-  ResponseHead head;
-  head.status = status;
-  head.headers = std::move(headers);
-  head.content_length = body.size();
-  exchange.send_head(std::move(head));
-  // The body is small and sent in one piece; send_body's backpressure signal does not matter
-  // because nothing more follows.
-  exchange.send_body(body);
-  exchange.finish();
-}
-
 } // namespace
 
 void serve_metrics(const std::shared_ptr<Exchange>& exchange, const FunctionMetrics& metrics,
@@ -39,16 +27,17 @@ void serve_metrics(const std::shared_ptr<Exchange>& exchange, const FunctionMetr
     std::string text = metrics.render();
     if (append)
       append(text);
-    send_whole(*exchange, 200, {{"Content-Type", std::string(kMetricsContentType)}}, text);
+    send_whole_response(*exchange, 200, {{"Content-Type", std::string(kMetricsContentType)}}, text);
     return;
   }
   answer_not_found(*exchange);
 }
 
 void answer_not_found(Exchange& exchange) {
-  send_whole(exchange, 404,
-             {{"Content-Type", "text/plain; charset=utf-8"}, {"X-Content-Type-Options", "nosniff"}},
-             kNotFoundBody);
+  send_whole_response(exchange, 404,
+                      {{"Content-Type", "text/plain; charset=utf-8"},
+                       {"X-Content-Type-Options", "nosniff"}},
+                      kNotFoundBody);
 }
 
 } // namespace ofwatchdog::metrics

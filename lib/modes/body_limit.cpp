@@ -19,9 +19,7 @@ void send_refusal(Exchange& exchange, int status, const std::string& text, Heade
                      {"X-OpenFaaS-Internal", "of-watchdog"}};
   for (Header& header : extra)
     headers.push_back(std::move(header));
-  exchange.send_head(ResponseHead{status, std::move(headers), text.size()});
-  exchange.send_body(text);
-  exchange.finish();
+  send_whole_response(exchange, status, std::move(headers), text);
 }
 
 } // namespace ofwatchdog::modes

@@ -11,9 +11,7 @@ void answer(Exchange& exchange, int status, std::string_view content_type, std::
   HeaderList headers = std::move(extra);
   if (!content_type.empty())
     headers.push_back({"Content-Type", std::string(content_type)});
-  exchange.send_head({status, std::move(headers), body.size()});
-  exchange.send_body(body);
-  exchange.finish();
+  send_whole_response(exchange, status, std::move(headers), body);
 }
 
 constexpr std::string_view kText = "text/plain; charset=utf-8";
