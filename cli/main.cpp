@@ -107,20 +107,10 @@ FlagResult parse_flags(int argc, char** argv) {
   return result;
 }
 
-// The last value of `name` among the entries, as load_config would read it.
-std::string_view env_value(const std::vector<std::string>& entries, std::string_view name) {
-  std::string_view found;
-  for (std::string_view entry : entries)
-    if (entry.size() > name.size() && entry.substr(0, name.size()) == name &&
-        entry[name.size()] == '=')
-      found = entry.substr(name.size() + 1);
-  return found;
-}
-
 // The exec probe: is the lock file there? Only "no such file" counts as missing; any other stat
 // failure (a permission problem, say) is no proof that the watchdog is down.
 int run_healthcheck(const std::vector<std::string>& environment) {
-  std::string_view tmpdir = env_value(environment, "TMPDIR");
+  std::string_view tmpdir = ofwatchdog::find_variable(environment, "TMPDIR").value_or("");
   std::string path = fmt::format("{}/.lock", tmpdir.empty() ? "/tmp" : tmpdir);
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0 && errno == ENOENT) {
@@ -133,7 +123,7 @@ int run_healthcheck(const std::vector<std::string>& environment) {
 // `wasm-compile MODULE [--cache DIR]`: 0 when the cache holds the compiled module.
 int wasm_compile(int argc, char** argv, const std::vector<std::string>& environment) {
   std::string module;
-  std::string cache(env_value(environment, "wasm_cache"));
+  std::string cache(ofwatchdog::find_variable(environment, "wasm_cache").value_or(""));
   for (int i = 2; i < argc; ++i) {
     std::string_view arg = argv[i];
     if ((arg == "--cache" || arg == "-cache") && i + 1 < argc) {
@@ -154,7 +144,7 @@ int wasm_compile(int argc, char** argv, const std::vector<std::string>& environm
     return 2;
   }
   if (cache.empty()) {
-    std::string_view root = env_value(environment, "wasm_root");
+    std::string_view root = ofwatchdog::find_variable(environment, "wasm_root").value_or("");
     cache = fmt::format("{}/cache", root.empty() ? "/wasm_root" : root);
   }
   ofwatchdog::WasmCompileResult result = ofwatchdog::compile_wasm_module(module, cache);
@@ -191,7 +181,7 @@ int main(int argc, char** argv) {
 
   // The first line of every start, in the format the configuration asks for (read directly,
   // since the configuration may not load).
-  auto format = env_value(environment, "log_format") == "json" ? ofwatchdog::LogFormat::json
+  auto format = ofwatchdog::find_variable(environment, "log_format") == "json" ? ofwatchdog::LogFormat::json
                                                                : ofwatchdog::LogFormat::text;
   ofwatchdog::Logger logger(format, true);
   logger.info(fmt::format("Version: {}\tSHA: {}", ofwatchdog::version(), ofwatchdog::git_sha()));

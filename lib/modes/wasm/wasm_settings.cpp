@@ -158,14 +158,8 @@ std::variant<WasmSettings, ConfigError> read_wasm_settings(const VariableLookup&
 }
 
 std::variant<WasmSettings, ConfigError> read_wasm_settings(const Config& config) {
-  auto lookup = [&config](std::string_view name) -> std::optional<std::string_view> {
-    std::optional<std::string_view> found;
-    for (const std::string& entry : config.environment) {
-      if (entry.size() > name.size() && entry[name.size()] == '=' &&
-          std::string_view(entry).substr(0, name.size()) == name)
-        found = std::string_view(entry).substr(name.size() + 1);
-    }
-    return found;
+  auto lookup = [&config](std::string_view name) {
+    return find_variable(config.environment, name);
   };
   return read_wasm_settings(lookup, config);
 }

@@ -407,3 +407,18 @@ TEST_CASE("max_body_size: bytes, 0 or unset for no limit, a bad value stops star
   CHECK(fails({"max_inflight=x", "max_body_size=x"}).variable == "max_inflight");
   CHECK(fails({"max_body_size=x", "port=8081", "log_buffer_size=x"}).variable == "max_body_size");
 }
+
+TEST_CASE("find_variable reads one variable by load_config's rule", "[config]") {
+  using ofwatchdog::find_variable;
+  Env env{"TMPDIR=/first", "TMPDIRX=/other", "EMPTY=", "TMPDIR=/last", "=stray", "NOEQUALS"};
+  CHECK(find_variable(env, "TMPDIR") == "/last"); // the last occurrence wins
+  CHECK(find_variable(env, "TMPDIRX") == "/other");
+  CHECK(find_variable(env, "EMPTY") == ""); // set but empty
+  CHECK_FALSE(find_variable(env, "TMP").has_value()); // a prefix is not a name
+  CHECK_FALSE(find_variable(env, "NOEQUALS").has_value());
+  CHECK_FALSE(find_variable(env, "MISSING").has_value());
+  // The same value load_config takes for a variable set twice.
+  Config config = ok({"fprocess=cat", "exec_timeout=1s", "exec_timeout=3s"});
+  CHECK(config.exec_timeout == 3s);
+  CHECK(find_variable({"exec_timeout=1s", "exec_timeout=3s"}, "exec_timeout") == "3s");
+}
