@@ -93,7 +93,8 @@ bool run_once(Slot& slot, const wasm::CompiledModule& module, const std::string&
   MemoryStdio stdio(input);
   wasi::Host host({{"echo.wasm"}, {"Http_Method=POST", "Http_Path=/"}}, stdio, *slot.sandbox);
   wasm::RunOutcome outcome = slot.runner.run(module, host, {});
-  return outcome.succeeded() && stdio.written() == input.size();
+  // The echo gives its input back; any other module must at least have written something.
+  return outcome.succeeded() && stdio.written() > 0;
 }
 
 } // namespace

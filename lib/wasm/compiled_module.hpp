@@ -8,6 +8,7 @@
 #include <string_view>
 #include <variant>
 
+#include "wasm/cow_image.hpp"
 #include "wasm/module_abi.h"
 
 namespace ofwatchdog::wasm {
@@ -29,14 +30,18 @@ public:
 
   const ofw_module_v1& descriptor() const { return *descriptor_; }
   std::string_view sha256() const { return descriptor_->sha256; }
+  // The initial memory as a copy-on-write image, for modules with much data; else nullptr and
+  // the segments are copied per instance.
+  const CowImage* image() const { return image_.get(); }
 
 private:
   CompiledModule(void* handle, const ofw_module_v1* descriptor)
-      : handle_(handle), descriptor_(descriptor) {}
+      : handle_(handle), descriptor_(descriptor), image_(CowImage::build(*descriptor)) {}
   static LoadResult bind(void* handle, ofw_wasm_entry_v1 entry, std::string_view expected_sha256);
 
   void* handle_; // from dlopen, or null
   const ofw_module_v1* descriptor_;
+  std::unique_ptr<CowImage> image_;
 };
 
 } // namespace ofwatchdog::wasm

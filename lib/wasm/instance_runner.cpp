@@ -58,6 +58,13 @@ RunOutcome InstanceRunner::run(const CompiledModule& module, wasi::HostCalls& ho
   }
   const ofw_module_v1& descriptor = module.descriptor();
   reserve_instance(descriptor);
+  // A module with much data brings its memory image; the slot keeps it mapped from one
+  // request to the next. If the kernel refuses the mapping, the segments are copied instead.
+  const CowImage* image = module.image();
+  if (!slot_.use_image(image)) {
+    image = nullptr;
+    slot_.use_image(nullptr);
+  }
   std::memset(instance_, 0, descriptor.instance_size);
 
   std::uint64_t max_pages = limits.max_memory_bytes / kWasmPageBytes;
@@ -77,7 +84,10 @@ RunOutcome InstanceRunner::run(const CompiledModule& module, wasi::HostCalls& ho
     enter_guest(*thread); // ends the run at once if it was interrupted before it began
     descriptor.instantiate(instance_, &active_);
     leave_guest(*thread);
-    apply_image(descriptor);
+    // The mapped image is the segments' content already; a memory too small for it is left to
+    // apply_image, whose bounds check traps as instantiation would.
+    if (image == nullptr || active_.memory == nullptr || image->bytes() > active_.memory->size)
+      apply_image(descriptor);
     enter_guest(*thread);
     descriptor.start(instance_);
     leave_guest(*thread);

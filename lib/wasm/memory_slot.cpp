@@ -45,13 +45,54 @@ bool MemorySlot::set_accessible(std::uint64_t bytes) {
   return true;
 }
 
+bool MemorySlot::use_image(const CowImage* image) {
+  std::uint64_t wanted = image != nullptr ? image->id() : 0;
+  if (wanted == image_id_)
+    return true;
+  if (!set_accessible(0))
+    return false;
+  if (image_bytes_ > 0) {
+    // The old image's range becomes reserved addresses again, zero on their next use.
+    void* back = mmap(base_, image_bytes_, PROT_NONE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+    if (back == MAP_FAILED) {
+      // The range would still show the old image; no instance may run here.
+      std::fprintf(stderr, "wasm: cannot unmap a memory image: %s\n", std::strerror(errno));
+      std::abort();
+    }
+    image_id_ = 0;
+    image_bytes_ = 0;
+  }
+  if (image == nullptr)
+    return true;
+  void* mapped =
+      mmap(base_, image->bytes(), PROT_NONE, MAP_PRIVATE | MAP_FIXED, image->fd(), 0);
+  if (mapped == MAP_FAILED) {
+    // MAP_FIXED may have replaced the reservation before failing: put it back.
+    void* back = mmap(base_, image->bytes(), PROT_NONE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+    if (back == MAP_FAILED)
+      std::abort();
+    return false;
+  }
+  image_id_ = image->id();
+  image_bytes_ = image->bytes();
+  return true;
+}
+
 void MemorySlot::reset() {
   // Memory only grows during a run, so everything it may have written is accessible now.
-  std::uint64_t clear = high_water_ < kResidentResetBytes ? high_water_ : kResidentResetBytes;
-  std::memset(base_, 0, clear);
-  if (high_water_ > clear) {
+  std::uint64_t image = image_bytes_ < high_water_ ? image_bytes_ : high_water_;
+  if (image > 0) {
+    // A private file mapping reads the file again once its copies are dropped.
+    madvise(base_, image, MADV_DONTNEED);
+  }
+  std::uint64_t rest = high_water_ - image;
+  std::uint64_t clear = rest < kResidentResetBytes ? rest : kResidentResetBytes;
+  std::memset(base_ + image, 0, clear);
+  if (rest > clear) {
     // The kernel gives zero pages on the next touch, and the worker's resident memory drops.
-    madvise(base_ + clear, high_water_ - clear, MADV_DONTNEED);
+    madvise(base_ + image + clear, rest - clear, MADV_DONTNEED);
   }
 }
 

@@ -6,10 +6,13 @@
 // base + (32-bit address) + (32-bit offset), so anything up to 8 GiB past the base must fault.
 // The reservation is that range, PROT_NONE and without swap reservation; only the memory's
 // current size is read/write. Its invariant between instances: the accessible part is all
-// zeros, so instantiation needs no clearing.
+// zeros, so instantiation needs no clearing, except [0, image bytes) when a module's memory
+// image (cow_image.hpp) is mapped there, which holds the image.
 
 #include <cstddef>
 #include <cstdint>
+
+#include "wasm/cow_image.hpp"
 
 namespace ofwatchdog::wasm {
 
@@ -35,7 +38,15 @@ public:
   bool set_accessible(std::uint64_t bytes);
   std::uint64_t accessible() const { return accessible_; }
 
-  // Zeroes everything an instance may have written (all it ever made accessible).
+  // Between instances: maps `image` copy-on-write at the base, or with nullptr gives the range
+  // back to plain zero pages; nothing when the slot holds that image already. Leaves nothing
+  // accessible when it changes anything. False (and no image) when the kernel refused.
+  bool use_image(const CowImage* image);
+  // The id of the image mapped (0: none).
+  std::uint64_t image_id() const { return image_id_; }
+
+  // Puts back everything an instance may have written (all it ever made accessible): the
+  // image's pages by dropping the private copies, the rest by zeroing.
   void reset();
 
 private:
@@ -44,6 +55,8 @@ private:
   // How much the current instance may have written: all that became accessible since the
   // last shrink. Equal to accessible_ except between a reset and the next instantiation.
   std::uint64_t high_water_ = 0;
+  std::uint64_t image_id_ = 0;
+  std::uint64_t image_bytes_ = 0;
 };
 
 } // namespace ofwatchdog::wasm
