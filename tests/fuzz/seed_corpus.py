@@ -3,13 +3,15 @@
 
 The requests are the raw bytes the integration tests send (tests/integration/test_http_protocol.py,
 test_http_mode.py, test_streaming.py), plus hostile framings a fuzzer would take long to find on
-its own. Run it after changing the seeds; it removes only the files it wrote before (named
+its own. The WASI host's seeds are short guest programs in fuzz_wasi_host.cpp's input encoding. Run it after changing the seeds; it removes only the files it wrote before (named
 seed-*), so crash reproducers added to a corpus stay. Files are named after their content, so a
 rerun with the same seeds changes nothing.
 """
 
 import hashlib
 import pathlib
+import re
+import struct
 import sys
 
 CORPUS = pathlib.Path(__file__).resolve().parent / "corpus"
@@ -205,6 +207,180 @@ CONFIGS = [
 ]
 
 
+# The WASI host (fuzz_wasi_host.cpp): a flags byte, the stdin bytes, then operations. Function
+# numbers and parameter counts come from the list the host dispatches on.
+WASI_DEF = CORPUS.parent.parent.parent / "lib" / "wasi" / "wasi_functions.def"
+WASI_PARAMS = {
+    m.group(1): len([p for p in m.group(2).split(",") if p.strip()])
+    for m in re.finditer(r"^WASI_FUNCTION\((\w+), \w+((?:, \w+)*)\)", WASI_DEF.read_text(),
+                         re.M)
+}
+WASI_INDEX = {name: i for i, name in enumerate(WASI_PARAMS)}
+POKE_BYTES = len(WASI_PARAMS)
+STDIN_OPEN, EARLY_WAKE, CANCEL_AT_3, BARE_PROCESS, EMPTY_MEMORY = 0x01, 0x02, 0x10, 0x20, 0xE0
+
+RIGHTS_READ = (1 << 1) | (1 << 2) | (1 << 5) | (1 << 14) | (1 << 21) | (1 << 27)
+RIGHTS_WRITE = RIGHTS_READ | (1 << 6) | (1 << 22)
+ALL_RIGHTS = (1 << 64) - 1
+CREAT, DIRECTORY, EXCL, TRUNC = 1, 2, 4, 8
+
+
+def value(v):
+    """The shortest encoding of `v` as next_value reads it: small, or raw 16, 32 or 64 bits."""
+    if v < 32:
+        return bytes([v])
+    if v < 1 << 16:
+        return bytes([0xA0]) + struct.pack("<H", v)
+    if v < 1 << 32:
+        return bytes([0xC0]) + struct.pack("<I", v)
+    return bytes([0xE0]) + struct.pack("<Q", v)
+
+
+class WasiProgram:
+    """A guest's calls, with what they point at written above the target's memory image."""
+
+    def __init__(self, flags=0, stdin=b""):
+        self.out = bytes([flags, len(stdin)]) + stdin
+        self.next = 0x8000
+
+    def put(self, data):
+        at = self.next
+        self.next = (self.next + len(data) + 7) & ~7
+        for i in range(0, len(data), 255):
+            piece = data[i:i + 255]
+            self.out += bytes([POKE_BYTES]) + struct.pack("<HB", at + i, len(piece)) + piece
+        return at
+
+    def room(self, size):
+        return self.put(bytes(size))
+
+    def iovecs(self, *ranges):
+        return self.put(b"".join(struct.pack("<II", at, size) for at, size in ranges))
+
+    def call(self, name, *args):
+        assert len(args) == WASI_PARAMS[name], name
+        self.out += bytes([WASI_INDEX[name]]) + b"".join(value(a) for a in args)
+        return self
+
+    def open(self, path, oflags=0, rights=RIGHTS_READ, dirfd=3, fdflags=0):
+        at = self.put(path)
+        return self.call("path_open", dirfd, 1, at, len(path), oflags, rights, ALL_RIGHTS, fdflags,
+                         self.room(4))
+
+    def write(self, fd, text):
+        at = self.put(text)
+        return self.call("fd_write", fd, self.iovecs((at, len(text))), 1, self.room(4))
+
+    def read(self, fd, size):
+        return self.call("fd_read", fd, self.iovecs((self.room(size), size)), 1, self.room(4))
+
+
+def subscription(userdata, tag, body):
+    return struct.pack("<QB7x", userdata, tag) + body.ljust(32, b"\0")
+
+
+def clock(userdata, clock_id, timeout, flags=0):
+    return subscription(userdata, 0, struct.pack("<I4xQQH6x", clock_id, timeout, 0, flags))
+
+
+def on_fd(userdata, tag, fd):
+    return subscription(userdata, tag, struct.pack("<I", fd))
+
+
+def wasi_programs():
+    programs = []
+
+    p = WasiProgram()
+    sizes = p.room(8)
+    p.call("args_sizes_get", sizes, sizes + 4).call("args_get", p.room(32), p.room(64))
+    p.call("environ_sizes_get", sizes, sizes + 4).call("environ_get", p.room(32), p.room(128))
+    p.write(1, b"args and environ read\n").call("fd_close", 1).write(1, b"closed")
+    programs.append(p)
+
+    p = WasiProgram(BARE_PROCESS)
+    sizes = p.room(8)
+    p.call("args_sizes_get", sizes, sizes + 4).call("environ_get", 0xFFFFFFFF, 65536)
+    programs.append(p)
+
+    # A data file read and closed; writing it is refused.
+    p = WasiProgram()
+    p.open(b"hello.txt").read(4, 64).call("fd_close", 4)
+    p.open(b"sub/inner.txt", rights=RIGHTS_WRITE).open(b"alias").read(4, 3).read(4, 64)
+    programs.append(p)
+
+    # A scratch file made, written, sought, read back and truncated.
+    p = WasiProgram()
+    p.open(b"out.txt", CREAT | TRUNC, RIGHTS_WRITE).write(4, b"scratch bytes")
+    p.call("fd_seek", 4, 2, 0, p.room(8)).call("fd_pread", 4, p.iovecs((p.room(16), 16)), 1, 0,
+                                                p.room(4))
+    p.call("fd_filestat_get", 4, p.room(64)).call("fd_filestat_set_size", 4, 1 << 20)
+    p.call("fd_pwrite", 4, p.iovecs((p.room(8), 8)), 1, 1 << 40, p.room(4)).call("fd_close", 4)
+    programs.append(p)
+
+    # Directories in scratch, a rename, and listings of the merged root and of a subdirectory.
+    p = WasiProgram()
+    d = p.put(b"d")
+    p.call("path_create_directory", 3, d, 1).open(b"d/f", CREAT, RIGHTS_WRITE).write(4, b"f")
+    old, new = p.put(b"d/f"), p.put(b"g")
+    p.call("path_rename", 3, old, 3, 3, new, 1)
+    buffer = p.room(1024)
+    p.call("fd_readdir", 3, buffer, 1024, 0, p.room(4))
+    p.call("fd_readdir", 3, buffer, 40, 1 << 63, p.room(4))
+    p.open(b"sub", DIRECTORY).call("fd_readdir", 5, buffer, 1024, 0, p.room(4))
+    p.call("path_unlink_file", 3, new, 1).call("path_remove_directory", 3, d, 1)
+    programs.append(p)
+
+    # Steps out of the sandbox and changes to the data layer.
+    p = WasiProgram()
+    for path in (b"escape", b"absolute", b"../outside/secret.txt", b"sub/../..", b"/hello.txt"):
+        p.open(path)
+        p.call("path_filestat_get", 3, 1, p.put(path), len(path), p.room(64))
+    hello = p.put(b"hello.txt")
+    p.call("path_unlink_file", 3, hello, 9).open(b"hello.txt", TRUNC).open(b"sub/x", CREAT)
+    programs.append(p)
+
+    # poll_oneoff: a clock already due, stdin with bytes, stdout; then stdin read dry.
+    p = WasiProgram(EARLY_WAKE, b"body")
+    subs = p.put(clock(1, 1, 1000) + on_fd(2, 1, 0) + on_fd(3, 2, 1))
+    p.call("poll_oneoff", subs, p.room(96), 3, p.room(4)).read(0, 2).read(0, 8).read(0, 8)
+    programs.append(p)
+
+    # poll_oneoff on an open stdin that never gets more: the request's deadline ends it.
+    p = WasiProgram(STDIN_OPEN | EARLY_WAKE * 3, b"x")
+    subs = p.put(on_fd(7, 1, 0) + clock(8, 0, 1 << 62, 1))
+    p.read(0, 4).call("poll_oneoff", subs, p.room(64), 2, p.room(4))
+    programs.append(p)
+
+    # A cancelled request: the third stream call is interrupted.
+    p = WasiProgram(CANCEL_AT_3, b"in")
+    p.write(1, b"a").write(2, b"b").read(0, 8)
+    programs.append(p)
+
+    # Descriptors themselves, the clocks, randomness, and the exit.
+    p = WasiProgram()
+    prestat = p.room(8)
+    p.call("fd_prestat_get", 3, prestat).call("fd_prestat_dir_name", 3, p.room(4), 1)
+    for fd in range(6):
+        p.call("fd_fdstat_get", fd, p.room(24))
+    p.open(b".", DIRECTORY).call("fd_renumber", 4, 3).call("fd_prestat_get", 3, prestat)
+    p.call("fd_fdstat_set_flags", 0, 4).read(0, 4)
+    p.call("clock_time_get", 0, 1, p.room(8)).call("clock_res_get", 3, p.room(8))
+    p.call("random_get", p.room(64), 64).call("sched_yield").call("proc_exit", 3)
+    p.call("fd_close", 0)
+    programs.append(p)
+
+    # Ranges on the edge of memory, and then a memory of no bytes at all.
+    for flags in (0, EMPTY_MEMORY):
+        p = WasiProgram(flags)
+        end = 65536
+        p.call("fd_write", 1, p.iovecs((end - 4, 4)), 1, end - 4)
+        p.call("fd_write", 1, p.iovecs((end - 4, 5)), 1, end - 8)
+        p.call("fd_write", 1, 0xFFFFFFF8, 1, 0).call("args_get", end - 3, end - 1)
+        p.call("random_get", end - 16, 17).call("poll_oneoff", end - 48, 0, 1, end - 4)
+        programs.append(p)
+    return [p.out for p in programs]
+
+
 def write(target, inputs):
     folder = CORPUS / target
     folder.mkdir(parents=True, exist_ok=True)
@@ -224,6 +400,7 @@ def main():
     write("request_path", requests)
     write("upstream_response", responses())
     write("config", CONFIGS)
+    write("wasi_host", wasi_programs())
 
 
 if __name__ == "__main__":
