@@ -16,17 +16,23 @@ namespace ofwatchdog::testing {
 class FakeExchange : public Exchange {
 public:
   FakeExchange(uv_loop_t* loop, Request request) : loop_(loop), request_(std::move(request)) {
-    uv_idle_init(loop_, &feeder_);
-    feeder_.data = this;
-    uv_timer_init(loop_, &writable_timer_);
-    writable_timer_.data = this;
+    uv_idle_init(loop_, &handles_->feeder);
+    handles_->feeder.data = this;
+    uv_timer_init(loop_, &handles_->writable_timer);
+    handles_->writable_timer.data = this;
   }
-  ~FakeExchange() override = default;
+  ~FakeExchange() override { close(); }
 
-  // Closes the fake's own handles; call before the loop's last run.
+  // Closes the fake's own handles (the destructor does too). Their memory is freed by the
+  // close callbacks, so a fake may be destroyed before the loop has run them.
   void close() {
-    uv_close(reinterpret_cast<uv_handle_t*>(&feeder_), nullptr);
-    uv_close(reinterpret_cast<uv_handle_t*>(&writable_timer_), nullptr);
+    if (closed_)
+      return;
+    closed_ = true;
+    handles_->feeder.data = handles_;
+    handles_->writable_timer.data = handles_;
+    uv_close(reinterpret_cast<uv_handle_t*>(&handles_->feeder), &Handles::closed);
+    uv_close(reinterpret_cast<uv_handle_t*>(&handles_->writable_timer), &Handles::closed);
   }
 
   // The body the handler receives once it is set, in pieces of at most `piece` bytes.
@@ -96,7 +102,7 @@ public:
     sent_ += data.size();
     if (window_ != 0 && sent_ >= window_) {
       ++stops;
-      uv_timer_start(&writable_timer_, &FakeExchange::writable_cb, writable_delay_ms_, 0);
+      uv_timer_start(&handles_->writable_timer, &FakeExchange::writable_cb, writable_delay_ms_, 0);
       return false;
     }
     return true;
@@ -133,7 +139,7 @@ public:
 private:
   void start_feeding() {
     if (handler_ != nullptr && !paused_ && !body_ended_)
-      uv_idle_start(&feeder_, &FakeExchange::feed_cb);
+      uv_idle_start(&handles_->feeder, &FakeExchange::feed_cb);
   }
 
   static void feed_cb(uv_idle_t* idle) {
@@ -168,8 +174,18 @@ private:
   uv_loop_t* loop_;
   Request request_;
   ExchangeHandler* handler_ = nullptr;
-  uv_idle_t feeder_{};
-  uv_timer_t writable_timer_{};
+  struct Handles {
+    uv_idle_t feeder{};
+    uv_timer_t writable_timer{};
+    int open = 2;
+    static void closed(uv_handle_t* handle) {
+      auto* self = static_cast<Handles*>(handle->data);
+      if (--self->open == 0)
+        delete self;
+    }
+  };
+  Handles* handles_ = new Handles;
+  bool closed_ = false;
   std::string body_;
   std::size_t piece_ = 64 * 1024;
   std::size_t offset_ = 0;

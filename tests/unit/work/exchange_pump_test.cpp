@@ -188,6 +188,8 @@ TEST_CASE("a worker echoes 256 MiB through the channels in constant memory", "[w
   CHECK(link->input.peak() <= marks.high + kPiece);
   CHECK(link->output.peak() <= marks.high);
   exchange->close();
+  // Runs the close callbacks while the handles' memory (the exchange) still exists.
+  uv_run(loop.get(), UV_RUN_NOWAIT);
 }
 
 TEST_CASE("the head a worker sets reaches the exchange before its body", "[work][pump]") {
