@@ -90,14 +90,14 @@ std::string tool_failure(const std::string& tool, const ToolResult& result) {
 std::optional<Toolchain> probe_toolchain(const CompileOptions& options, std::string* error) {
   Toolchain toolchain;
   toolchain.compiler = compiler_command(options);
-  ToolResult wasm2c = run_tool({options.wasm2c, "--version"});
+  ToolResult wasm2c = run_tool({options.wasm2c, "--version"}, {}, options.cancel);
   if (!wasm2c.succeeded()) {
     *error = tool_failure(options.wasm2c, wasm2c);
     return std::nullopt;
   }
   std::vector<std::string> version_command = toolchain.compiler;
   version_command.push_back("--version");
-  ToolResult compiler = run_tool(version_command);
+  ToolResult compiler = run_tool(version_command, {}, options.cancel);
   if (!compiler.succeeded()) {
     *error = tool_failure(toolchain.compiler.front(), compiler);
     return std::nullopt;
@@ -177,7 +177,7 @@ CompileResult compile_module(std::span<const std::uint8_t> bytes, const std::str
   }
   ToolResult converted =
       run_tool({options.wasm2c, "module.wasm", "-n", std::string(kModuleName), "-o", "module.c"},
-               build.string());
+               build.string(), options.cancel);
   if (!converted.succeeded()) {
     return finish(tool_failure(options.wasm2c, converted));
   }
@@ -196,7 +196,7 @@ CompileResult compile_module(std::span<const std::uint8_t> bytes, const std::str
   for (const char* tail : {"-o", "module.so", "glue.c", "-lm"}) {
     command.emplace_back(tail);
   }
-  ToolResult compiled = run_tool(command, build.string());
+  ToolResult compiled = run_tool(command, build.string(), options.cancel);
   if (!compiled.succeeded()) {
     return finish(tool_failure(toolchain->compiler.front(), compiled));
   }

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "wasi/host_call.hpp"
+#include "wasm/tool_run.hpp"
 
 namespace ofwatchdog::wasm {
 
@@ -31,6 +32,8 @@ struct CompileOptions {
   std::string wasm2c = "wasm2c";
   // Keep the temporary directory (wasm2c's output, the glue) for debugging.
   bool keep_build_directory = false;
+  // Another thread may stop the compile through this; it then fails.
+  ToolCancel* cancel = nullptr;
 };
 
 struct Toolchain {

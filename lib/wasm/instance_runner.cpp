@@ -67,12 +67,11 @@ RunOutcome InstanceRunner::run(const CompiledModule& module, wasi::HostCalls& ho
   }
   std::memset(instance_, 0, descriptor.instance_size);
 
-  std::uint64_t max_pages = limits.max_memory_bytes / kWasmPageBytes;
   active_.slot = &slot_;
   active_.host = &host;
   active_.control = control;
   active_.memory = nullptr;
-  active_.max_pages = static_cast<std::uint32_t>(max_pages < 65535 ? max_pages : 65535);
+  active_.max_pages = max_pages_of(limits);
   active_.outcome = RunOutcome{};
   active_.unwind_target = nullptr;
 

@@ -22,15 +22,10 @@
 #include "wasm/guest_state.hpp"
 #include "wasm/memory_slot.hpp"
 #include "wasm/run_control.hpp"
+#include "wasm/run_limits.hpp"
 #include "wasm/run_outcome.hpp"
 
 namespace ofwatchdog::wasm {
-
-struct RunLimits {
-  // W8: memory.grow past this fails in the guest (-1); an initial memory above it is a
-  // memory_limit failure.
-  std::uint64_t max_memory_bytes = 256u << 20;
-};
 
 class InstanceRunner {
 public:

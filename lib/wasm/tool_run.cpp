@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <spawn.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,8 +13,47 @@ extern char** environ;
 
 namespace ofwatchdog::wasm {
 
-ToolResult run_tool(const std::vector<std::string>& argv, const std::string& directory) {
+void ToolCancel::cancel() {
+  std::lock_guard lock(mutex_);
+  cancelled_ = true;
+  if (group_ > 0)
+    kill(-group_, SIGKILL);
+}
+
+bool ToolCancel::cancelled() const {
+  std::lock_guard lock(mutex_);
+  return cancelled_;
+}
+
+// run_tool's side of ToolCancel: it names the running group, which `cancel` kills.
+struct ToolCancelAccess {
+  // False when the compile was cancelled already: the tool must not start.
+  static bool may_start(ToolCancel* cancel) { return cancel == nullptr || !cancel->cancelled(); }
+  static void started(ToolCancel* cancel, pid_t group) {
+    if (cancel == nullptr)
+      return;
+    std::lock_guard lock(cancel->mutex_);
+    cancel->group_ = group;
+    if (cancel->cancelled_) // cancelled between may_start and the spawn
+      kill(-group, SIGKILL);
+  }
+  // Called once the tool has exited but before it is reaped, so its pid (the group's id)
+  // cannot have been reused when `cancel` kills it.
+  static void ended(ToolCancel* cancel) {
+    if (cancel == nullptr)
+      return;
+    std::lock_guard lock(cancel->mutex_);
+    cancel->group_ = 0;
+  }
+};
+
+ToolResult run_tool(const std::vector<std::string>& argv, const std::string& directory,
+                    ToolCancel* cancel) {
   ToolResult result;
+  if (!ToolCancelAccess::may_start(cancel)) {
+    result.output = "cancelled";
+    return result;
+  }
   int pipe_ends[2];
   if (pipe2(pipe_ends, O_CLOEXEC) != 0) {
     result.output = std::string("pipe: ") + std::strerror(errno);
@@ -32,8 +72,14 @@ ToolResult run_tool(const std::vector<std::string>& argv, const std::string& dir
     args.push_back(const_cast<char*>(arg.c_str()));
   }
   args.push_back(nullptr);
+  // A group of its own, so that a cancel reaches the compiler's own children (cc1, as, ld).
+  posix_spawnattr_t attributes;
+  posix_spawnattr_init(&attributes);
+  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setpgroup(&attributes, 0);
   pid_t pid = 0;
-  int error = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+  int error = posix_spawnp(&pid, args[0], &actions, &attributes, args.data(), environ);
+  posix_spawnattr_destroy(&attributes);
   posix_spawn_file_actions_destroy(&actions);
   close(pipe_ends[1]);
   if (error != 0) {
@@ -42,6 +88,7 @@ ToolResult run_tool(const std::vector<std::string>& argv, const std::string& dir
     return result;
   }
   result.started = true;
+  ToolCancelAccess::started(cancel, pid);
   char buffer[4096];
   while (true) {
     ssize_t got = read(pipe_ends[0], buffer, sizeof buffer);
@@ -52,6 +99,10 @@ ToolResult run_tool(const std::vector<std::string>& argv, const std::string& dir
     }
   }
   close(pipe_ends[0]);
+  siginfo_t exited{};
+  while (waitid(P_PID, static_cast<id_t>(pid), &exited, WEXITED | WNOWAIT) < 0 && errno == EINTR) {
+  }
+  ToolCancelAccess::ended(cancel);
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }

@@ -33,3 +33,5 @@ def start_watchdog(tmp_path):
 def pytest_configure(config):
     if not harness.BIN or not os.path.exists(harness.BIN):
         raise pytest.UsageError("set OFWATCHDOG_BIN to the of-watchdog binary (meson test does)")
+    config.addinivalue_line("markers", "aot_only: a mode=wasm test about the compiled engine "
+                                       "alone (test_wasm_mode.py)")

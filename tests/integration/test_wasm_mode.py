@@ -4,7 +4,10 @@ The module is tests/fixtures/wasm_mode/tool.c, built for wasm32-wasi; an `X-Acti
 picks what it does. tests/fixtures/wasm_mode/rust_tool.rs, built by rustc, picks the same way
 and shows that a module of Rust's std is served alike. The engine's hand-written edge-case
 modules (tests/fixtures/wasm/) serve the start-up refusals and the stack-exhaustion trap. Every
-watchdog of this file shares one module cache, so each module is compiled once."""
+watchdog of this file shares one module cache, so each module is compiled once.
+
+W12: every test runs on both engines, `aot` and `interpreter` (the `engine` fixture), except
+those marked `aot_only`, which are about compiling; test_wasm_engines.py covers `auto`."""
 
 import hashlib
 import os
@@ -24,6 +27,26 @@ DURATION = re.compile(r"^\d+\.\d{6}$")
 TOOL = os.path.join(harness.FIXTURES_BUILD, "wasm_mode", "tool.wasm")
 RUST_TOOL = os.path.join(harness.FIXTURES_BUILD, "wasm_mode", "rust_tool.wasm")
 ENGINE_FIXTURES = os.environ.get("OFWATCHDOG_WASM_FIXTURES", "")
+
+
+ENGINES = ["aot", "interpreter"]
+_engine = {"name": "aot"}
+
+
+def pytest_generate_tests(metafunc):
+    if metafunc.definition.get_closest_marker("aot_only") is None:
+        metafunc.parametrize("engine", ENGINES, indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def engine(request):
+    """The engine this test's watchdogs run on (wasm_engine)."""
+    _engine["name"] = getattr(request, "param", "aot")
+    return _engine["name"]
+
+
+def engine_name():
+    return _engine["name"]
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +72,7 @@ def wasm_root(tmp_path):
 
 def start_wasm(start_watchdog, root, cache, **env):
     settings = {"mode": "wasm", "fprocess": "tool.wasm", "wasm_root": str(root),
-                "wasm_cache": cache, "exec_timeout": "10s"}
+                "wasm_cache": cache, "exec_timeout": "10s", "wasm_engine": engine_name()}
     settings.update({k: str(v) for k, v in env.items()})
     return start_watchdog(settings)
 
@@ -65,7 +88,7 @@ def test_echo_of_empty_and_one_mebibyte_bodies(start_watchdog, wasm_root, cache_
     with open(TOOL, "rb") as f:
         sha = hashlib.sha256(f.read()).hexdigest()
     wd.wait_for_log(TS + r"wasm module " + re.escape(str(wasm_root / "bin" / "tool.wasm")) +
-                    r" sha256 " + sha + r": aot engine \(")
+                    r" sha256 " + sha + r": " + engine_name() + r" engine \(")
     wd.wait_for_log(TS + r'Watchdog mode: wasm\tfprocess: "tool.wasm"$')
     empty = request(wd.port, "POST", "/", body=b"")
     assert empty.status == 200 and empty.body == b""
@@ -122,7 +145,8 @@ def test_relative_wasm_root_and_a_module_named_by_path(start_watchdog, wasm_root
     # was started in; the module and its data are found through it.
     wd = start_watchdog({"mode": "wasm", "fprocess": "tool.wasm",
                          "wasm_root": os.path.relpath(wasm_root, tmp_path),
-                         "wasm_cache": cache_dir}, popen_options={"cwd": str(tmp_path)})
+                         "wasm_cache": cache_dir, "wasm_engine": engine_name()},
+                        popen_options={"cwd": str(tmp_path)})
     wd.wait_for_log(TS + r"wasm module " + re.escape(str(wasm_root / "bin" / "tool.wasm")) +
                     r" sha256 ")
     assert act(wd, "read:greeting.txt").body == b"hello from data\n"
@@ -255,7 +279,8 @@ def test_call_stack_exhaustion_is_a_trap(start_watchdog, tmp_path, cache_dir):
     (root / "bin").mkdir(parents=True)
     shutil.copy(os.path.join(ENGINE_FIXTURES, "stack_exhaustion.wasm"), root / "bin" / "deep.wasm")
     wd = start_watchdog({"mode": "wasm", "fprocess": "deep.wasm", "wasm_root": str(root),
-                         "wasm_cache": cache_dir, "wasm_instances": "1"})
+                         "wasm_cache": cache_dir, "wasm_instances": "1",
+                         "wasm_engine": engine_name()})
     for _ in range(2):  # the worker survives its stack's overflow
         r = request(wd.port, "POST", "/")
         assert (r.status, r.body) == (500, b"wasm trap: call stack exhausted")
@@ -268,7 +293,7 @@ def test_unprovided_wasi_imports_logged_once_and_answer_enosys(start_watchdog, t
     shutil.copy(os.path.join(ENGINE_FIXTURES, "unprovided_imports.wasm"),
                 root / "bin" / "lacking.wasm")
     wd = start_watchdog({"mode": "wasm", "fprocess": "lacking.wasm", "wasm_root": str(root),
-                         "wasm_cache": cache_dir})
+                         "wasm_cache": cache_dir, "wasm_engine": engine_name()})
     line = "does not provide (each call answers ENOSYS): fd_advise, sock_accept"
     assert sum(line in entry for entry in wd.lines()) == 1
     for _ in range(2):  # the call answers ENOSYS (52), which the module exits with
@@ -523,6 +548,7 @@ def test_ten_thousand_requests_without_growth(start_watchdog, wasm_root, cache_d
         assert rss1 - rss0 < 2048, f"RSS grew {rss1 - rss0} KiB"
 
 
+@pytest.mark.aot_only
 def test_precompiled_module_served_without_a_compiler(start_watchdog, wasm_root, tmp_path):
     cache = str(tmp_path / "cache")
     rc, out, err = harness.run_watchdog(["wasm-compile", str(wasm_root / "bin" / "tool.wasm"),
@@ -535,12 +561,14 @@ def test_precompiled_module_served_without_a_compiler(start_watchdog, wasm_root,
     assert act(wd, "echo", body=b"no cc").body == b"no cc"
 
 
+@pytest.mark.aot_only
 @pytest.mark.parametrize("case", ["missing", "not_wasm", "env_import", "no_start", "no_compiler",
                                   "instances", "engine", "memory"])
 def test_start_up_refusals(wasm_root, tmp_path, case):
+    # wasm_engine=aot: only it needs a compiler (or a cache entry) at start-up.
     env = {"mode": "wasm", "fprocess": "tool.wasm", "wasm_root": str(wasm_root),
            "wasm_cache": str(tmp_path / "cache"), "port": "0", "metrics_port": "0",
-           "TMPDIR": str(tmp_path)}
+           "TMPDIR": str(tmp_path), "wasm_engine": "aot"}
     expect = None
     if case == "missing":
         env["fprocess"] = "absent.wasm"

@@ -12,13 +12,19 @@ void WasmMetrics::observe_wait(double seconds) {
   wait_ns_.fetch_add(static_cast<std::uint64_t>(seconds * 1e9), std::memory_order_relaxed);
 }
 
-void WasmMetrics::append(std::string& text, const WorkerPoolStats& pool) const {
+void WasmMetrics::append(std::string& text, const WorkerPoolStats& pool,
+                         std::string_view engine) const {
   auto gauge = [&](std::string_view name, std::string_view help, double value) {
     text += fmt::format("# HELP {0} {1}\n# TYPE {0} gauge\n{0} {2}\n", name, help, value);
   };
   gauge("wasm_instances", "Instances that may run at once (wasm_instances, /scale-updater)",
         pool.threads);
   gauge("wasm_instances_busy", "Instances running a request", pool.busy);
+  // W12: which engine serves; under wasm_engine=auto it turns from interpreter to aot once the
+  // background compile has finished.
+  text += fmt::format("# HELP wasm_engine_info The engine new requests run on\n"
+                      "# TYPE wasm_engine_info gauge\nwasm_engine_info{{engine=\"{}\"}} 1\n",
+                      engine);
   gauge("wasm_requests_queued", "Requests waiting for an instance",
         static_cast<double>(pool.queued));
   text += fmt::format("# HELP wasm_requests_refused_total Requests answered 429 because the "

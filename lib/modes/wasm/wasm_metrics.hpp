@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "ofwatchdog/worker_pool.hpp"
 
@@ -17,8 +18,9 @@ public:
   // Any thread.
   void observe_wait(double seconds);
   void count_refused() { refused_.fetch_add(1, std::memory_order_relaxed); }
-  // Loop thread: the series in the Prometheus text format.
-  void append(std::string& text, const WorkerPoolStats& pool) const;
+  // Loop thread: the series in the Prometheus text format; `engine` is the engine new
+  // requests go to ("aot" or "interpreter").
+  void append(std::string& text, const WorkerPoolStats& pool, std::string_view engine) const;
 
 private:
   static constexpr std::array<double, 10> kBounds = {0.0001, 0.0005, 0.001, 0.005, 0.01,

@@ -7,6 +7,8 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <set>
 #include <string>
 
@@ -17,6 +19,7 @@
 #include "modes/body_limit.hpp"
 #include "modes/deadline_exchange.hpp"
 #include "modes/exec_timeout.hpp"
+#include "modes/wasm/background_compile.hpp"
 #include "modes/wasm/scale_endpoints.hpp"
 #include "modes/wasm/wasm_metrics.hpp"
 #include "modes/wasm/wasm_request.hpp"
@@ -26,6 +29,8 @@
 #include "wasm/compile_module.hpp"
 #include "wasm/compiled_module.hpp"
 #include "wasm/guest_thread.hpp"
+#include "wasm/module_check.hpp"
+#include "interp/interpreted_module.hpp"
 #include "wasm/wasi_signatures.hpp"
 
 namespace ofwatchdog {
@@ -58,7 +63,6 @@ public:
       return 1;
     }
     setup_.settings = &settings_;
-    setup_.module = module_.get();
     setup_.content_type = context.config->content_type;
     setup_.log_buffer_size = context.config->log_buffer_size;
     setup_.scratch_root = pattern;
@@ -105,10 +109,10 @@ public:
     wrapped->set_timeout_answer(fmt::format("wasm function exceeded exec_timeout: {}\n", limit),
                                 fmt::format("Function was killed by ExecTimeout: {}", limit));
     auto queued_at = std::chrono::steady_clock::now();
-    auto job = [this, queued_at](WorkContext& work) {
+    auto job = [this, queued_at, module = serving_](WorkContext& work) {
       metrics_.observe_wait(
           std::chrono::duration<double>(std::chrono::steady_clock::now() - queued_at).count());
-      modes::run_wasm_request(setup_, work);
+      modes::run_wasm_request(setup_, *module, work);
     };
     if (!pool_->submit(wrapped, std::move(job))) {
       // Stopping: the drain has ended, so no request should reach here; answer it anyway.
@@ -119,7 +123,7 @@ public:
 
   void append_metrics(std::string& text) const override {
     if (pool_)
-      metrics_.append(text, pool_->stats());
+      metrics_.append(text, pool_->stats(), serving_->engine());
   }
 
   bool handle_control(const std::shared_ptr<Exchange>& exchange) override {
@@ -132,6 +136,19 @@ public:
   }
 
   void stop(std::function<void()> done) override {
+    if (compile_) {
+      // A compile still running is killed; one finished is only closed.
+      compile_->close([this, done = std::move(done)]() mutable {
+        compile_.reset();
+        stop_pool(std::move(done));
+      });
+      return;
+    }
+    stop_pool(std::move(done));
+  }
+
+private:
+  void stop_pool(std::function<void()> done) {
     if (!pool_) {
       done();
       return;
@@ -143,7 +160,6 @@ public:
     });
   }
 
-private:
   modes::ScaleTarget scale_target() {
     return {[this] {
               WorkerPoolStats load = pool_->stats();
@@ -155,6 +171,100 @@ private:
 
   bool load_module() {
     Logger& log = *context_.log;
+    std::vector<std::uint8_t> bytes;
+    if (!read_file(settings_.module_path, bytes)) {
+      log.info(fmt::format("wasm: cannot open {}: {}", settings_.module_path,
+                           std::strerror(errno)));
+      return false;
+    }
+    // W1, for both engines alike.
+    auto inspected = wasm::inspect_module(bytes);
+    if (auto* error = std::get_if<std::string>(&inspected)) {
+      log.info(fmt::format("wasm: {}: invalid module: {}", settings_.module_path, *error));
+      return false;
+    }
+    const wasm::InspectedModule& module = std::get<wasm::InspectedModule>(inspected);
+    bool loaded = false;
+    switch (settings_.engine) {
+    case modes::WasmEngine::aot:
+      loaded = load_compiled_now();
+      break;
+    case modes::WasmEngine::interpreter:
+      loaded = load_interpreted(bytes, module, "interpreter engine");
+      break;
+    case modes::WasmEngine::automatic: {
+      // W12: a compiled module already in the cache serves at once; otherwise the
+      // interpreter does while the compile runs in the background.
+      std::string object = wasm::find_compiled_module(settings_.cache_dir, module.sha256);
+      if (!object.empty() && load_compiled(object, module.sha256, "from the cache")) {
+        loaded = true;
+        break;
+      }
+      loaded = load_interpreted(bytes, module,
+                                "interpreter engine, while the aot engine compiles it");
+      if (loaded)
+        compile_ = std::make_unique<modes::BackgroundCompile>(
+            context_.loop, settings_.module_path, settings_.cache_dir,
+            [this](wasm::CompileResult result) { on_background_compile(std::move(result)); });
+      break;
+    }
+    }
+    if (loaded)
+      log_unprovided_imports(module.imports);
+    return loaded;
+  }
+
+  static bool read_file(const std::string& path, std::vector<std::uint8_t>& bytes) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+      return false;
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    return !in.bad();
+  }
+
+  void log_serving(std::string_view sha256, std::string_view how) {
+    context_.log->info(fmt::format("wasm module {} sha256 {}: {}; {} instances, queue {}, "
+                                   "memory limit {} bytes",
+                                   settings_.module_path, sha256, how, settings_.instances,
+                                   settings_.queue, settings_.max_memory));
+  }
+
+  bool load_interpreted(const std::vector<std::uint8_t>& bytes,
+                        const wasm::InspectedModule& module, std::string_view how) {
+    auto started = std::chrono::steady_clock::now();
+    auto loaded = interp::InterpretedModule::load(bytes.data(), bytes.size(),
+                                                  {module.sha256, module.imports});
+    if (auto* error = std::get_if<std::string>(&loaded)) {
+      context_.log->info(fmt::format("wasm: {}: {}", settings_.module_path, *error));
+      return false;
+    }
+    auto serving = std::make_shared<modes::ServingModule>();
+    serving->interpreted = std::move(std::get<std::unique_ptr<interp::InterpretedModule>>(loaded));
+    serving_ = std::move(serving);
+    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                          started)
+                    .count();
+    log_serving(module.sha256, fmt::format("{} (loaded in {:.1f} ms)", how, ms));
+    return true;
+  }
+
+  bool load_compiled(const std::string& object, std::string_view sha256, std::string_view how) {
+    wasm::LoadResult loaded = wasm::CompiledModule::load(object, sha256);
+    if (auto* error = std::get_if<std::string>(&loaded)) {
+      context_.log->info(
+          fmt::format("wasm: {}: cannot load {}: {}", settings_.module_path, object, *error));
+      return false;
+    }
+    auto serving = std::make_shared<modes::ServingModule>();
+    serving->compiled = std::move(std::get<std::unique_ptr<wasm::CompiledModule>>(loaded));
+    serving_ = std::move(serving);
+    log_serving(sha256, fmt::format("aot engine ({})", how));
+    return true;
+  }
+
+  // wasm_engine=aot: compiles now when the cache has no object for this toolchain.
+  bool load_compiled_now() {
+    Logger& log = *context_.log;
     wasm::CompileResult compiled =
         wasm::compile_module_file(settings_.module_path, settings_.cache_dir);
     std::string object = compiled.object_path;
@@ -162,36 +272,49 @@ private:
                           ? "from the cache"
                           : fmt::format("compiled in {:.2f}s", compiled.seconds);
     if (compiled.error) {
-      // A module that could not be read has no sha256 either; only a toolchain failure may be
-      // made up for by an object compiled elsewhere.
-      bool invalid = compiled.invalid_module || compiled.sha256.empty();
-      object = invalid ? std::string()
-                       : wasm::find_compiled_module(settings_.cache_dir, compiled.sha256);
+      // Only a toolchain failure may be made up for by an object compiled elsewhere.
+      object = compiled.sha256.empty()
+                   ? std::string()
+                   : wasm::find_compiled_module(settings_.cache_dir, compiled.sha256);
       if (object.empty()) {
         log.info(fmt::format("wasm: {}", *compiled.error));
-        if (!invalid)
-          log.info(fmt::format(
-              "wasm: no compiled module for {} in {}: precompile it where a C compiler and "
-              "wasm2c are installed, e.g. in the image build: of-watchdog wasm-compile {} "
-              "--cache {}",
-              settings_.module_path, settings_.cache_dir, settings_.module_path,
-              settings_.cache_dir));
+        log.info(fmt::format(
+            "wasm: no compiled module for {} in {}: precompile it where a C compiler and "
+            "wasm2c are installed, e.g. in the image build: of-watchdog wasm-compile {} "
+            "--cache {}, or serve it with wasm_engine=interpreter",
+            settings_.module_path, settings_.cache_dir, settings_.module_path,
+            settings_.cache_dir));
         return false;
       }
       how = "precompiled, from the cache";
     }
-    wasm::LoadResult loaded = wasm::CompiledModule::load(object, compiled.sha256);
-    if (auto* error = std::get_if<std::string>(&loaded)) {
-      log.info(fmt::format("wasm: {}: cannot load {}: {}", settings_.module_path, object, *error));
-      return false;
+    return load_compiled(object, compiled.sha256, how);
+  }
+
+  // Loop thread, under wasm_engine=auto: new requests go to the compiled module from now on;
+  // those running or queued finish on the interpreter.
+  void on_background_compile(wasm::CompileResult result) {
+    Logger& log = *context_.log;
+    if (result.error) {
+      log.info(fmt::format("wasm: the background compile of {} failed; the interpreter goes on "
+                           "serving it: {}",
+                           settings_.module_path, *result.error));
+      return;
     }
-    module_ = std::move(std::get<std::unique_ptr<wasm::CompiledModule>>(loaded));
-    log.info(fmt::format("wasm module {} sha256 {}: aot engine ({}); {} instances, queue {}, "
-                         "memory limit {} bytes",
-                         settings_.module_path, compiled.sha256, how, settings_.instances,
-                         settings_.queue, settings_.max_memory));
-    log_unprovided_imports(compiled.wasi_imports);
-    return true;
+    wasm::LoadResult loaded = wasm::CompiledModule::load(result.object_path, result.sha256);
+    if (auto* error = std::get_if<std::string>(&loaded)) {
+      log.info(fmt::format("wasm: {}: cannot load {}: {}; the interpreter goes on serving it",
+                           settings_.module_path, result.object_path, *error));
+      return;
+    }
+    auto serving = std::make_shared<modes::ServingModule>();
+    serving->compiled = std::move(std::get<std::unique_ptr<wasm::CompiledModule>>(loaded));
+    serving_ = std::move(serving);
+    log.info(fmt::format("wasm module {} sha256 {}: aot engine ready ({}); new requests run on it",
+                         settings_.module_path, result.sha256,
+                         result.from_cache ? std::string("from the cache")
+                                           : fmt::format("compiled in {:.2f}s in the background",
+                                                         result.seconds)));
   }
 
   // W1: the module links, and each of these calls answers ENOSYS; said once, here.
@@ -210,7 +333,9 @@ private:
 
   WasmSettings settings_;
   modes::WasmRequestSetup setup_;
-  std::unique_ptr<wasm::CompiledModule> module_;
+  // The module new requests run; replaced once when auto's background compile is ready.
+  std::shared_ptr<const modes::ServingModule> serving_;
+  std::unique_ptr<modes::BackgroundCompile> compile_;
   std::unique_ptr<WorkerPool> pool_;
   modes::WasmMetrics metrics_;
 };

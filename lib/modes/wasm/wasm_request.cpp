@@ -9,6 +9,7 @@
 #include "modes/wasm/work_stdio.hpp"
 #include "process/cgi_env.hpp"
 #include "wasi/host.hpp"
+#include "interp/interpreter_runner.hpp"
 #include "wasi/sandbox.hpp"
 #include "wasm/instance_runner.hpp"
 
@@ -16,10 +17,11 @@ namespace ofwatchdog::modes {
 
 namespace {
 
-// What a worker keeps between its requests: the memory slot (in the runner) and the sandbox
-// whose scratch layer is this worker's own.
+// What a worker keeps between its requests: the memory slot (in the compiled engine's runner)
+// or the interpreter's store, and the sandbox whose scratch layer is this worker's own.
 struct WorkerEngine {
   wasm::InstanceRunner runner;
+  std::unique_ptr<interp::InterpreterRunner> interpreter; // made on the first interpreted run
   std::unique_ptr<wasi::Sandbox> sandbox;
 };
 
@@ -48,7 +50,8 @@ void release_wasm_worker() {
   t_engine.reset();
 }
 
-void run_wasm_request(const WasmRequestSetup& setup, WorkContext& work) {
+void run_wasm_request(const WasmRequestSetup& setup, const ServingModule& module,
+                      WorkContext& work) {
   auto started = std::chrono::steady_clock::now();
   const WasmSettings& settings = *setup.settings;
   std::string error;
@@ -72,12 +75,21 @@ void run_wasm_request(const WasmRequestSetup& setup, WorkContext& work) {
   auto control = std::make_shared<wasm::RunControl>();
   work.on_cancel([control] { control->interrupt(); });
   if (setup.write_debug)
-    work.log(fmt::format("Running {} (slot of worker {})", settings.module_name,
-                         static_cast<const void*>(engine)));
+    work.log(fmt::format("Running {} ({} engine, worker {})", settings.module_name,
+                         module.engine(), static_cast<const void*>(engine)));
   wasm::RunOutcome outcome;
   {
     wasi::Host host(std::move(host_setup), stdio, *engine->sandbox);
-    outcome = engine->runner.run(*setup.module, host, {settings.max_memory}, control.get());
+    wasm::RunLimits limits{settings.max_memory};
+    if (module.compiled) {
+      // Once the compiled module serves, the interpreter's copy of the module goes.
+      engine->interpreter.reset();
+      outcome = engine->runner.run(*module.compiled, host, limits, control.get());
+    } else {
+      if (!engine->interpreter)
+        engine->interpreter = std::make_unique<interp::InterpreterRunner>();
+      outcome = engine->interpreter->run(*module.interpreted, host, limits, control.get());
+    }
   }
   stdio.finish_stderr();
   if (work.cancelled())

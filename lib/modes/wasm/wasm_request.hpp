@@ -2,17 +2,27 @@
 // One request's run of the module, on a worker thread of the wasm mode's pool (W2-W6).
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "modes/wasm/wasm_settings.hpp"
 #include "ofwatchdog/worker_pool.hpp"
+#include "interp/interpreted_module.hpp"
 #include "wasm/compiled_module.hpp"
 
 namespace ofwatchdog::modes {
 
+// The module as one engine runs it (W12): compiled ahead of time, or read for the
+// interpreter. A request holds the one it was given to the end, so the switch from the
+// interpreter to the compiled module under wasm_engine=auto never changes a running request.
+struct ServingModule {
+  std::unique_ptr<wasm::CompiledModule> compiled;
+  std::unique_ptr<interp::InterpretedModule> interpreted;
+  const char* engine() const { return compiled ? "aot" : "interpreter"; }
+};
+
 struct WasmRequestSetup {
   const WasmSettings* settings = nullptr;
-  const wasm::CompiledModule* module = nullptr;
   std::string content_type;
   std::int64_t log_buffer_size = 65536;
   std::string scratch_root; // each worker's scratch layer is a directory below it
@@ -21,7 +31,8 @@ struct WasmRequestSetup {
 
 // The job: answers through `work` (200, a streamed 200, or `fail` for a 500) unless the request
 // was cancelled, which the loop answers.
-void run_wasm_request(const WasmRequestSetup& setup, WorkContext& work);
+void run_wasm_request(const WasmRequestSetup& setup, const ServingModule& module,
+                      WorkContext& work);
 
 // The calling worker's engine state (its memory slot and sandbox) is released; for the pool's
 // on_thread_exit.

@@ -148,8 +148,7 @@ std::variant<WasmSettings, ConfigError> read_wasm_settings(const VariableLookup&
     else if (*v == "aot")
       s.engine = WasmEngine::aot;
     else if (*v == "interpreter")
-      return bad("wasm_engine", "wasm_engine=interpreter is not available in this build: use aot "
-                                "or auto (both serve compiled modules)");
+      s.engine = WasmEngine::interpreter;
     else
       return bad("wasm_engine", fmt::format("invalid value {} for wasm_engine: expected auto, aot "
                                             "or interpreter", *v));

@@ -1,5 +1,6 @@
-// Running compiled modules: outcomes, traps, the memory cap, interruption, slot reuse without
-// growth, workers side by side, and faults that are not the guest's still killing the process.
+// Running modules: outcomes, traps, the memory cap and interruption on both engines; for the
+// compiled one also slot reuse without growth, workers side by side, and faults that are not
+// the guest's still killing the process.
 #include <catch2/catch.hpp>
 
 #include <signal.h>
@@ -28,36 +29,34 @@ int mapping_count() {
   return lines;
 }
 
-long resident_kib() {
-  std::ifstream status("/proc/self/status");
-  for (std::string line; std::getline(status, line);) {
-    if (line.rfind("VmRSS:", 0) == 0) {
-      return std::stol(line.substr(6));
-    }
-  }
-  return -1;
-}
 
 } // namespace
 
-TEST_CASE("echo copies stdin to stdout through the host", "[wasm][run]") {
+// The tests that take `engine` from GENERATE hold for both engines alike (W12).
+
+TEST_CASE("echo copies stdin to stdout through the host", "[wasm][interp][run]") {
+  Engine engine = GENERATE(Engine::aot, Engine::interpreter);
+  INFO(engine_name(engine));
   FakeHost host;
   host.input = "hello, wasm\n" + std::string(100000, 'x');
-  RunOutcome outcome = run_once("echo", host);
+  RunOutcome outcome = run_once(engine, "echo", host);
   CHECK(outcome.succeeded());
   CHECK(outcome.error_text().empty());
   CHECK(host.output == host.input);
 }
 
-TEST_CASE("proc_exit(3) ends the run with exit status 3", "[wasm][run]") {
+TEST_CASE("proc_exit(3) ends the run with exit status 3", "[wasm][interp][run]") {
+  Engine engine = GENERATE(Engine::aot, Engine::interpreter);
+  INFO(engine_name(engine));
   FakeHost host;
-  RunOutcome outcome = run_once("exit_status", host);
+  RunOutcome outcome = run_once(engine, "exit_status", host);
   CHECK(outcome.kind == Kind::exited);
   CHECK(outcome.exit_code == 3);
   CHECK(outcome.error_text() == "exit status 3");
 }
 
-TEST_CASE("each trap kind is reported with its W5 text", "[wasm][run][trap]") {
+TEST_CASE("each trap kind is reported with its W5 text", "[wasm][interp][run][trap]") {
+  Engine engine = GENERATE(Engine::aot, Engine::interpreter);
   auto [fixture, text] = GENERATE(table<std::string, std::string>({
       {"unreachable", "unreachable"},
       {"oob_load", "out of bounds memory access"},
@@ -68,17 +67,20 @@ TEST_CASE("each trap kind is reported with its W5 text", "[wasm][run][trap]") {
       {"stack_exhaustion", "call stack exhausted"},
       {"indirect_mismatch", "indirect call type mismatch"},
   }));
-  INFO(fixture);
+  INFO(engine_name(engine) << " " << fixture);
   FakeHost host;
-  RunOutcome outcome = run_once(fixture, host);
+  RunOutcome outcome = run_once(engine, fixture, host);
   CHECK(outcome.kind == Kind::trapped);
   CHECK(outcome.error_text() == "wasm trap: " + text);
 }
 
-TEST_CASE("W8: memory.grow past the cap returns -1 in the guest", "[wasm][run][memory]") {
-  auto results = [](std::uint64_t cap) {
+TEST_CASE("W8: memory.grow past the cap returns -1 in the guest",
+          "[wasm][interp][run][memory]") {
+  Engine engine = GENERATE(Engine::aot, Engine::interpreter);
+  INFO(engine_name(engine));
+  auto results = [engine](std::uint64_t cap) {
     FakeHost host;
-    RunOutcome outcome = run_once("grow_memory", host, {.max_memory_bytes = cap});
+    RunOutcome outcome = run_once(engine, "grow_memory", host, {.max_memory_bytes = cap});
     CHECK(outcome.succeeded());
     REQUIRE(host.output.size() == 8);
     std::int32_t values[2];
@@ -90,15 +92,15 @@ TEST_CASE("W8: memory.grow past the cap returns -1 in the guest", "[wasm][run][m
   CHECK(results(256u << 20) == std::pair{1, 101});
   // An initial memory above the cap cannot be instantiated.
   FakeHost host;
-  RunOutcome outcome = run_once("echo", host, {.max_memory_bytes = 65536});
+  RunOutcome outcome = run_once(engine, "echo", host, {.max_memory_bytes = 65536});
   CHECK(outcome.kind == Kind::trapped);
   CHECK(outcome.trap == TrapKind::memory_limit);
 }
 
 TEST_CASE("W6: an endless loop is interrupted from another thread and the slot is reused",
-          "[wasm][run][interrupt]") {
-  const CompiledModule& loop = compiled("infinite_loop");
-  const CompiledModule& echo = compiled("echo");
+          "[wasm][interp][run][interrupt]") {
+  Engine engine = GENERATE(Engine::aot, Engine::interpreter);
+  INFO(engine_name(engine));
   RunControl control;
   std::promise<RunOutcome> looped;
   std::promise<RunOutcome> echoed;
@@ -106,13 +108,13 @@ TEST_CASE("W6: an endless loop is interrupted from another thread and the slot i
   FakeHost echo_host;
   echo_host.input = "after the interruption";
   GuestThread worker([&] {
-    InstanceRunner runner;
+    EngineRunner runner(engine);
     FakeHost host;
-    looped.set_value(runner.run(loop, host, {}, &control));
+    looped.set_value(runner.run("infinite_loop", host, {}, &control));
     while (!go_on) {
       std::this_thread::yield();
     }
-    echoed.set_value(runner.run(echo, echo_host, {}));
+    echoed.set_value(runner.run("echo", echo_host, {}));
   });
   auto looped_result = looped.get_future();
   CHECK(looped_result.wait_for(std::chrono::milliseconds(100)) == std::future_status::timeout);
@@ -121,7 +123,7 @@ TEST_CASE("W6: an endless loop is interrupted from another thread and the slot i
   REQUIRE(looped_result.wait_for(std::chrono::seconds(5)) == std::future_status::ready);
   double waited_us =
       std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - asked).count();
-  WARN("interruption took " << waited_us << " us");
+  WARN(engine_name(engine) << ": interruption took " << waited_us << " us");
   CHECK(looped_result.get().kind == Kind::interrupted);
   go_on = true;
   auto echoed_result = echoed.get_future();
@@ -134,8 +136,9 @@ TEST_CASE("W6: an endless loop is interrupted from another thread and the slot i
 }
 
 TEST_CASE("W6: an interruption during a blocked host call unwinds when the host returns",
-          "[wasm][run][interrupt]") {
-  const CompiledModule& echo = compiled("echo");
+          "[wasm][interp][run][interrupt]") {
+  Engine engine = GENERATE(Engine::aot, Engine::interpreter);
+  INFO(engine_name(engine));
   RunControl control;
   FakeHost host;
   host.block_reads = true;
@@ -144,9 +147,9 @@ TEST_CASE("W6: an interruption during a blocked host call unwinds when the host 
   FakeHost second;
   second.input = "still fine";
   GuestThread worker([&] {
-    InstanceRunner runner;
-    outcome = runner.run(echo, host, {}, &control);
-    again = runner.run(echo, second, {});
+    EngineRunner runner(engine);
+    outcome = runner.run("echo", host, {}, &control);
+    again = runner.run("echo", second, {});
   });
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   while (!host.blocked && std::chrono::steady_clock::now() < deadline) {
@@ -164,30 +167,32 @@ TEST_CASE("W6: an interruption during a blocked host call unwinds when the host 
 }
 
 TEST_CASE("W6: an interruption requested before the run starts stops it at once",
-          "[wasm][run][interrupt]") {
-  const CompiledModule& loop = compiled("infinite_loop");
+          "[wasm][interp][run][interrupt]") {
+  Engine engine = GENERATE(Engine::aot, Engine::interpreter);
+  INFO(engine_name(engine));
   RunControl control;
   control.interrupt();
   FakeHost host;
   RunOutcome outcome;
   on_guest_thread([&] {
-    InstanceRunner runner;
-    outcome = runner.run(loop, host, {}, &control);
+    EngineRunner runner(engine);
+    outcome = runner.run("infinite_loop", host, {}, &control);
   });
   CHECK(outcome.kind == Kind::interrupted);
 }
 
 TEST_CASE("W6: an interruption requested during a host call that returns is seen at once",
-          "[wasm][run][interrupt]") {
-  const CompiledModule& echo = compiled("echo");
+          "[wasm][interp][run][interrupt]") {
+  Engine engine = GENERATE(Engine::aot, Engine::interpreter);
+  INFO(engine_name(engine));
   RunControl control;
   FakeHost host;
   host.input = "some input";
   host.on_write = [&] { control.interrupt(); };
   RunOutcome outcome;
   on_guest_thread([&] {
-    InstanceRunner runner;
-    outcome = runner.run(echo, host, {}, &control);
+    EngineRunner runner(engine);
+    outcome = runner.run("echo", host, {}, &control);
   });
   CHECK(outcome.kind == Kind::interrupted);
 }

@@ -1,6 +1,7 @@
 #pragma once
-// Shared by the engine's tests: the fixture modules, one compile cache per test process, a
-// small fake WASI host, and running a module on a guest thread.
+// Shared by the engines' tests: the fixture modules, compiled (one compile cache per test
+// process) or read for the interpreter, a small fake WASI host, and running a module on a guest
+// thread with either engine.
 #include <catch2/catch.hpp>
 
 #include <atomic>
@@ -15,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "interp/interpreted_module.hpp"
+#include "interp/interpreter_runner.hpp"
 #include "unit/test_files.hpp"
 #include "unit/wasm/wasm_fixture_paths.hpp"
 #include "wasi/host_call.hpp"
@@ -22,6 +25,7 @@
 #include "wasm/compiled_module.hpp"
 #include "wasm/guest_thread.hpp"
 #include "wasm/instance_runner.hpp"
+#include "wasm/module_check.hpp"
 
 namespace ofwatchdog::wasm::testing {
 
@@ -60,6 +64,60 @@ inline const CompiledModule& compiled(const std::string& name) {
   auto& module = modules[name] = std::move(std::get<std::unique_ptr<CompiledModule>>(loaded));
   return *module;
 }
+
+// The fixture inspected (W1) and read for the interpreter, once per test process.
+inline const interp::InterpretedModule& interpreted(const std::string& name) {
+  static std::mutex mutex;
+  static std::map<std::string, std::unique_ptr<interp::InterpretedModule>> modules;
+  std::lock_guard lock(mutex);
+  if (auto found = modules.find(name); found != modules.end())
+    return *found->second;
+  std::vector<std::uint8_t> bytes = read_fixture(name);
+  auto inspected = inspect_module(bytes);
+  if (auto* error = std::get_if<std::string>(&inspected))
+    FAIL(*error);
+  auto& facts = std::get<InspectedModule>(inspected);
+  auto loaded =
+      interp::InterpretedModule::load(bytes.data(), bytes.size(), {facts.sha256, facts.imports});
+  if (auto* error = std::get_if<std::string>(&loaded))
+    FAIL(*error);
+  auto& module = modules[name] =
+      std::move(std::get<std::unique_ptr<interp::InterpretedModule>>(loaded));
+  return *module;
+}
+
+// The process's resident memory, from /proc/self/status.
+inline long resident_kib() {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("VmRSS:", 0) == 0)
+      return std::stol(line.substr(6));
+  return -1;
+}
+
+enum class Engine { aot, interpreter };
+
+inline const char* engine_name(Engine engine) {
+  return engine == Engine::aot ? "aot" : "interpreter";
+}
+
+// One worker's runner of either engine, running fixtures by name. Made and used on a
+// GuestThread (which the compiled engine needs and the interpreter does not mind).
+class EngineRunner {
+public:
+  explicit EngineRunner(Engine engine) : engine_(engine) {}
+  RunOutcome run(const std::string& fixture, wasi::HostCalls& host, RunLimits limits = {},
+                 RunControl* control = nullptr) {
+    if (engine_ == Engine::aot)
+      return compiled_.run(compiled(fixture), host, limits, control);
+    return interpreter_.run(interpreted(fixture), host, limits, control);
+  }
+
+private:
+  Engine engine_;
+  InstanceRunner compiled_;
+  interp::InterpreterRunner interpreter_;
+};
 
 // fd_write to buffers, fd_read from a buffer, proc_exit, empty args and environment,
 // everything else ENOSYS. `block_reads` makes fd_read wait until `cancel()`, as a real host
@@ -181,14 +239,17 @@ inline void on_guest_thread(const std::function<void()>& body) {
 }
 
 // One run of a fixture on a fresh guest thread.
-inline RunOutcome run_once(const std::string& name, FakeHost& host, RunLimits limits = {}) {
-  const CompiledModule& module = compiled(name);
+inline RunOutcome run_once(Engine engine, const std::string& name, FakeHost& host,
+                           RunLimits limits = {}) {
   RunOutcome outcome;
   on_guest_thread([&] {
-    InstanceRunner runner;
-    outcome = runner.run(module, host, limits);
+    EngineRunner runner(engine);
+    outcome = runner.run(name, host, limits);
   });
   return outcome;
+}
+inline RunOutcome run_once(const std::string& name, FakeHost& host, RunLimits limits = {}) {
+  return run_once(Engine::aot, name, host, limits);
 }
 
 } // namespace ofwatchdog::wasm::testing
