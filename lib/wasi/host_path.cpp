@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <optional>
 
 #include "wasi/beneath.hpp"
 #include "wasi/host.hpp"
@@ -86,6 +87,26 @@ ResolvedPath Host::resolve_guest_path(const GuestView& memory, std::uint32_t dir
   return resolve_path(*base, guest_path, sandbox_);
 }
 
+namespace {
+
+// `/dev/stdin`, `/dev/stdout` and `/dev/stderr` name the request's streams, whatever the
+// layers hold: a module that takes only file names (flite's -o WAVEFILE) can then read the
+// request body and write the response. Only these three names, only beneath the root.
+std::optional<Descriptor::Kind> stream_named(const Descriptor& directory,
+                                             const ResolvedPath& resolved) {
+  if (directory.kind != Descriptor::Kind::root || resolved.names_root)
+    return std::nullopt;
+  if (resolved.path == "dev/stdin")
+    return Descriptor::Kind::stdin_stream;
+  if (resolved.path == "dev/stdout")
+    return Descriptor::Kind::stdout_stream;
+  if (resolved.path == "dev/stderr")
+    return Descriptor::Kind::stderr_stream;
+  return std::nullopt;
+}
+
+} // namespace
+
 Host::Errno Host::path_open(const GuestView& memory, std::uint32_t dirfd,
                             std::uint32_t lookup_flags, std::uint32_t path, std::uint32_t path_len,
                             std::uint32_t oflags, std::uint64_t rights_base,
@@ -120,7 +141,16 @@ Host::Errno Host::path_open(const GuestView& memory, std::uint32_t dirfd,
 
   Descriptor opened;
   opened.rights_inheriting = rights_inheriting & directory->rights_inheriting;
-  if (resolved.names_root) {
+  if (auto stream = stream_named(*directory, resolved)) {
+    // Another number for a standard stream: what it reads and writes is the stream's.
+    opened.kind = *stream;
+    opened.filetype = abi::Filetype::character_device;
+    opened.rights_base =
+        rights_base & (*stream == Descriptor::Kind::stdin_stream ? rights_of::kStdin
+                                                                  : rights_of::kStdout);
+    opened.rights_inheriting = 0;
+    opened.fdflags = static_cast<std::uint16_t>(fdflags);
+  } else if (resolved.names_root) {
     if (creates && (oflags & abi::kOflagExcl) != 0)
       return Errno::exist;
     if (changes)

@@ -151,3 +151,38 @@ TEST_CASE("a closed stream is gone, and fd_renumber moves one onto another",
   CHECK(call(*c.host, c.guest, Function::fd_sync, {0}) == Errno::success);
   CHECK(call(*c.host, c.guest, Function::fd_datasync, {1}) == Errno::badf);
 }
+
+TEST_CASE("/dev/stdin, /dev/stdout and /dev/stderr open the request's streams",
+          "[wasi][host][stdio]") {
+  StdioCase c;
+  c.stdio.input = "the body";
+  std::uint32_t out = 0, err = 0, in = 0, other = 0;
+  // As fopen("/dev/stdout", "wb") asks, once wasi-libc has found the preopen `/`: create and
+  // truncate "dev/stdout" beneath fd 3.
+  REQUIRE(open_path(*c.host, c.guest, 3, "dev/stdout", abi::kOflagCreat | abi::kOflagTrunc,
+                    kWriteRights, out) == Errno::success);
+  REQUIRE(open_path(*c.host, c.guest, 3, "dev/stderr", 0, kWriteRights, err) == Errno::success);
+  REQUIRE(open_path(*c.host, c.guest, 3, "./dev/stdin", 0, kReadRights, in) == Errno::success);
+  CHECK(out > 3);
+  std::uint32_t text = c.guest.put("to the response");
+  std::uint32_t iovs = c.guest.iovecs({{text, 15}});
+  std::uint32_t count = c.guest.alloc(4);
+  REQUIRE(call(*c.host, c.guest, Function::fd_write, {out, iovs, 1, count}) == Errno::success);
+  REQUIRE(call(*c.host, c.guest, Function::fd_write, {err, iovs, 1, count}) == Errno::success);
+  CHECK(c.stdio.out == "to the response");
+  CHECK(c.stdio.err == "to the response");
+  std::uint32_t buffer = c.guest.alloc(16);
+  std::uint32_t read_iovs = c.guest.iovecs({{buffer, 16}});
+  REQUIRE(call(*c.host, c.guest, Function::fd_read, {in, read_iovs, 1, count}) == Errno::success);
+  CHECK(c.guest.text(buffer, c.guest.u32(count)) == "the body");
+  // A stream has no file behind it: no reading from stdout, no seeking, and no other name of
+  // /dev is one (nothing was created in scratch either).
+  CHECK(call(*c.host, c.guest, Function::fd_read, {out, read_iovs, 1, count}) ==
+        Errno::notcapable);
+  std::uint32_t offset = c.guest.alloc(8);
+  CHECK(call(*c.host, c.guest, Function::fd_seek, {out, 0, 0, offset}) != Errno::success);
+  CHECK(open_path(*c.host, c.guest, 3, "dev/null", 0, kReadRights, other) == Errno::noent);
+  CHECK(call(*c.host, c.guest, Function::fd_close, {out}) == Errno::success);
+  REQUIRE(call(*c.host, c.guest, Function::fd_write, {1, iovs, 1, count}) == Errno::success);
+  CHECK(c.stdio.out == "to the responseto the response");
+}

@@ -269,14 +269,6 @@ TEST_CASE("two workers trap independently at the same time", "[wasm][run][trap]"
   CHECK(wrong == 0);
 }
 
-#if defined(__SANITIZE_ADDRESS__)
-#define OFW_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define OFW_SANITIZED 1
-#endif
-#endif
-
 TEST_CASE("a fault outside guest code still kills the process with SIGSEGV",
           "[wasm][run][signals]") {
 #ifdef OFW_SANITIZED

@@ -27,6 +27,16 @@
 #include "wasm/instance_runner.hpp"
 #include "wasm/module_check.hpp"
 
+// Defined when built with AddressSanitizer, whose quarantine keeps freed memory resident and
+// whose SIGSEGV handler comes before ours.
+#if defined(__SANITIZE_ADDRESS__)
+#define OFW_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define OFW_SANITIZED 1
+#endif
+#endif
+
 namespace ofwatchdog::wasm::testing {
 
 inline std::string fixture_path(const std::string& name) {
