@@ -325,6 +325,19 @@ def test_infinite_loop_stopped_at_exec_timeout_and_worker_reused(start_watchdog,
     assert act(wd, "echo", body=b"again").body == b"again"
 
 
+def test_a_client_gone_stops_its_instance(start_watchdog, wasm_root, cache_dir):
+    # W6: a client that closes its connection while its guest loops frees the instance long
+    # before the exec timeout would.
+    wd = start_wasm(start_watchdog, wasm_root, cache_dir, wasm_instances=1, exec_timeout="60s")
+    conn = RawConnection(wd.port)
+    conn.send(b"POST /fn HTTP/1.1\r\nHost: x\r\nX-Action: loop\r\nContent-Length: 0\r\n\r\n")
+    wait_until(lambda: metric(wd, "wasm_instances_busy") == 1, timeout=5, what="the loop running")
+    conn.close()
+    wait_until(lambda: metric(wd, "wasm_instances_busy") == 0, timeout=5,
+               what="the instance freed")
+    assert act(wd, "echo", body=b"next", timeout=5).body == b"next"
+
+
 def test_timeout_after_output_began_aborts_the_response(start_watchdog, wasm_root, cache_dir):
     wd = start_wasm(start_watchdog, wasm_root, cache_dir, exec_timeout="1s")
     assert_cut_or_clean(wd, b"stdout-then-loop:100000", 504, b"exec_timeout: 1s")
