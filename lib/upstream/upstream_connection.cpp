@@ -1,6 +1,7 @@
 // One upstream connection; see upstream_connection.hpp.
 #include "upstream/upstream_connection.hpp"
 
+#include <cctype>
 #include <cstring>
 #include <memory>
 
@@ -14,6 +15,17 @@ namespace ofwatchdog::upstream {
 namespace {
 // TCP keep-alive probes on otherwise silent connections, as the original's client (10 s).
 constexpr unsigned kKeepAliveSeconds = 10;
+
+const std::string kLoopback = "127.0.0.1";
+
+bool is_localhost(const std::string& host) {
+  if (host.size() != 9)
+    return false;
+  for (std::size_t i = 0; i < host.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(host[i])) != "localhost"[i])
+      return false;
+  return true;
+}
 
 template <typename T> UpstreamConnection* owner(T* handle_or_req) {
   return static_cast<UpstreamConnection*>(handle_or_req->data);
@@ -38,8 +50,11 @@ UpstreamConnection* UpstreamConnection::open(uv_loop_t* loop, const UpstreamUrl&
   self->pending_ = 2;
 
   sockaddr_storage address{};
-  if (uv_ip4_addr(url.host.c_str(), url.port, reinterpret_cast<sockaddr_in*>(&address)) == 0 ||
-      uv_ip6_addr(url.host.c_str(), url.port, reinterpret_cast<sockaddr_in6*>(&address)) == 0) {
+  // `localhost` is the loopback whatever the resolver says (RFC 6761), and needs no resolver:
+  // a static binary in an image without /etc/hosts still reaches its function.
+  const std::string& literal = is_localhost(url.host) ? kLoopback : url.host;
+  if (uv_ip4_addr(literal.c_str(), url.port, reinterpret_cast<sockaddr_in*>(&address)) == 0 ||
+      uv_ip6_addr(literal.c_str(), url.port, reinterpret_cast<sockaddr_in6*>(&address)) == 0) {
     self->start_connect(reinterpret_cast<const sockaddr*>(&address));
     return self;
   }

@@ -8,6 +8,29 @@
 
 namespace ofwatchdog::wasm {
 
+#ifdef OFWATCHDOG_STATIC_BINARY
+// A static executable has no dynamic loader of its own: glibc's static dlopen would bring in a
+// second libc for the module's. Compiled modules are for the dynamic build (or a bundle).
+bool CompiledModule::loadable() {
+  return false;
+}
+
+LoadResult CompiledModule::load(const std::string& path, std::string_view) {
+  return fmt::format("cannot load the compiled module {}: this static build loads no shared "
+                     "objects; serve the module with wasm_engine=interpreter or auto",
+                     path);
+}
+
+static void unload(void*) {}
+#else
+bool CompiledModule::loadable() {
+  return true;
+}
+
+static void unload(void* handle) {
+  dlclose(handle);
+}
+
 LoadResult CompiledModule::load(const std::string& path, std::string_view expected_sha256) {
   // RTLD_LOCAL: the module's symbols are hidden anyway; nothing of it may interpose on ours.
   void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
@@ -16,11 +39,12 @@ LoadResult CompiledModule::load(const std::string& path, std::string_view expect
   }
   auto entry = reinterpret_cast<ofw_wasm_entry_v1>(dlsym(handle, OFW_WASM_ENTRY_POINT));
   if (entry == nullptr) {
-    dlclose(handle);
+    unload(handle);
     return fmt::format("{} is not a compiled module (no {})", path, OFW_WASM_ENTRY_POINT);
   }
   return bind(handle, entry, expected_sha256);
 }
+#endif
 
 LoadResult CompiledModule::from_entry(ofw_wasm_entry_v1 entry, std::string_view expected_sha256) {
   return bind(nullptr, entry, expected_sha256);
@@ -38,7 +62,7 @@ LoadResult CompiledModule::bind(void* handle, ofw_wasm_entry_v1 entry,
   }
   if (!error.empty()) {
     if (handle != nullptr) {
-      dlclose(handle);
+      unload(handle);
     }
     return error;
   }
@@ -48,7 +72,7 @@ LoadResult CompiledModule::bind(void* handle, ofw_wasm_entry_v1 entry,
 
 CompiledModule::~CompiledModule() {
   if (handle_ != nullptr) {
-    dlclose(handle_);
+    unload(handle_);
   }
 }
 

@@ -21,6 +21,9 @@ public:
   // Opens `path` (a `<sha256>-<key>.so` of the cache). With `expected_sha256`, refuses an
   // object built from another module.
   static LoadResult load(const std::string& path, std::string_view expected_sha256 = {});
+  // False in the static build (scripts/build-static), which has no dynamic loader: `load`
+  // then always fails, and mode=wasm serves modules on the interpreter.
+  static bool loadable();
   // A module whose entry point is linked into the program.
   static LoadResult from_entry(ofw_wasm_entry_v1 entry, std::string_view expected_sha256 = {});
 

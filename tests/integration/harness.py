@@ -15,7 +15,9 @@ import subprocess
 import threading
 import time
 
-BIN = os.environ.get("OFWATCHDOG_BIN", "")
+# scripts/run-tests --static runs the suite against the static binary (test_dropin.py).
+STATIC_BIN = os.environ.get("OFWATCHDOG_STATIC_BIN", "")
+BIN = STATIC_BIN or os.environ.get("OFWATCHDOG_BIN", "")
 FIXTURES = os.environ.get("OFWATCHDOG_FIXTURES", os.path.join(os.path.dirname(__file__), "..", "fixtures"))
 FIXTURES_BUILD = os.environ.get("OFWATCHDOG_FIXTURES_BUILD", "")
 EXAMPLES_BUILD = os.environ.get("OFWATCHDOG_EXAMPLES_BUILD", "")
@@ -171,6 +173,17 @@ class WatchdogProcess:
 
     def open_fds(self):
         return len(os.listdir(f"/proc/{self.proc.pid}/fd"))
+
+    def fd_targets(self):
+        """What each open descriptor names (a path, `socket:[inode]`, `pipe:[inode]`), sorted:
+        for messages that say which descriptor came or went."""
+        targets = []
+        for fd in os.listdir(f"/proc/{self.proc.pid}/fd"):
+            try:
+                targets.append(os.readlink(f"/proc/{self.proc.pid}/fd/{fd}"))
+            except FileNotFoundError:
+                pass  # closed between the listing and the look
+        return sorted(targets)
 
     def proc_io(self):
         """The watchdog's /proc/<pid>/io counters (rchar, wchar, syscr, ...)."""

@@ -18,6 +18,9 @@ import pytest
 import harness
 from harness import RawConnection, request, wait_until
 
+pytestmark = pytest.mark.skipif(bool(harness.STATIC_BIN),
+                                reason="the static binary loads no compiled modules")
+
 TS = r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d "
 TOOL = os.path.join(harness.FIXTURES_BUILD, "wasm_mode", "tool.wasm")
 

@@ -72,6 +72,7 @@ public:
     options.threads = settings_.instances;
     // The mode counts its queue itself (W7: wasm_queue may be 0); the pool never refuses.
     options.queue_limit = settings_.queue + modes::kMaxWasmInstances + 1;
+    options.on_thread_start = [this] { modes::prepare_wasm_worker(setup_); };
     options.on_thread_exit = [] { modes::release_wasm_worker(); };
     // With a CPU to spare, a worker and the loop poll briefly for each other instead of paying
     // two wake-ups per request (see WorkerPoolOptions::spin); on one CPU a spinner would only
@@ -193,6 +194,12 @@ private:
       loaded = load_interpreted(bytes, module, "interpreter engine");
       break;
     case modes::WasmEngine::automatic: {
+      if (!wasm::CompiledModule::loadable()) {
+        loaded = load_interpreted(bytes, module,
+                                  "interpreter engine, as this static build loads no compiled "
+                                  "modules");
+        break;
+      }
       // W12: a compiled module already in the cache serves at once; otherwise the
       // interpreter does while the compile runs in the background.
       std::string object = wasm::find_compiled_module(settings_.cache_dir, module.sha256);

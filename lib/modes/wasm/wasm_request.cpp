@@ -46,6 +46,12 @@ WorkerEngine* worker_engine(const WasmRequestSetup& setup, std::string& error) {
 
 } // namespace
 
+void prepare_wasm_worker(const WasmRequestSetup& setup) {
+  std::string error;
+  // A failure is reported by the worker's first request, which tries again.
+  worker_engine(setup, error);
+}
+
 void release_wasm_worker() {
   t_engine.reset();
 }

@@ -34,6 +34,10 @@ struct WasmRequestSetup {
 void run_wasm_request(const WasmRequestSetup& setup, const ServingModule& module,
                       WorkContext& work);
 
+// The calling worker's sandbox is opened now rather than at its first request, so that the
+// watchdog's descriptors do not change while it serves; for the pool's on_thread_start.
+void prepare_wasm_worker(const WasmRequestSetup& setup);
+
 // The calling worker's engine state (its memory slot and sandbox) is released; for the pool's
 // on_thread_exit.
 void release_wasm_worker();
