@@ -19,6 +19,9 @@
 #include "ofwatchdog/config.hpp"
 #include "ofwatchdog/log.hpp"
 #include "ofwatchdog/wasm_compile.hpp"
+
+// kEnvironmentHelp, generated from docs/config.md (cli/meson.build).
+#include "env_help.hpp"
 #include "ofwatchdog/watchdog.hpp"
 
 extern char** environ;
@@ -41,8 +44,8 @@ void print_usage(std::string_view argv0) {
              "Usage: {} [flags]\n"
              "\n"
              "Serves a function over HTTP. The function, the mode, the ports and the timeouts\n"
-             "are set with environment variables (fprocess, mode, port, exec_timeout, ...);\n"
-             "docs/config.md lists them all.\n"
+             "are set with the environment variables listed below (docs/config.md and\n"
+             "fwatchdog(1) say more).\n"
              "\n"
              "Flags:\n"
              "  -run-healthcheck\n"
@@ -57,8 +60,10 @@ void print_usage(std::string_view argv0) {
              "\n"
              "Compiles a WASI module for mode=wasm into its cache (DIR, else $wasm_cache, else\n"
              "$wasm_root/cache, /wasm_root/cache by default), e.g. in an image build, so that the\n"
-             "watchdog serves it at once and needs no C compiler at run time.\n",
-             argv0, argv0);
+             "watchdog serves it at once and needs no C compiler at run time.\n"
+             "\n"
+             "Environment variables:\n{}",
+             argv0, argv0, kEnvironmentHelp);
 }
 
 FlagResult parse_flags(int argc, char** argv) {

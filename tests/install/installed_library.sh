@@ -21,6 +21,14 @@ meson install -C "$build" --destdir "$destdir" --no-rebuild --quiet >"$work/inst
   fail "meson install failed: $(cat "$work/install.log")"
 pc=$(find "$destdir" -name ofwatchdog.pc)
 [ -n "$pc" ] || fail "no ofwatchdog.pc under $destdir"
+# What a package holds besides the library: the binary under both names, the man page under
+# both names, and the headers.
+for want in bin/of-watchdog bin/fwatchdog share/man/man1/fwatchdog.1 share/man/man1/of-watchdog.1 \
+  include/ofwatchdog/watchdog.hpp; do
+  [ -n "$(find "$destdir" -path "*/$want")" ] || fail "meson install did not install $want"
+done
+man_page=$(find "$destdir" -path "*/share/man/man1/fwatchdog.1")
+grep -q "^\.SH ENVIRONMENT" "$man_page" || fail "the man page has no ENVIRONMENT section"
 # The .pc file names the install prefix; the sysroot prepends the destdir to its -I and -L.
 export PKG_CONFIG_PATH="$(dirname "$pc")"
 export PKG_CONFIG_SYSROOT_DIR="$destdir"

@@ -5,6 +5,7 @@ configuration error); the last few start it to check that parsed values reach th
 """
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -56,6 +57,21 @@ def test_help_prints_usage_and_exits_0(flag, tmp_path):
     assert "Usage" in err
     assert "-run-healthcheck" in err and "-version" in err
     assert "Version:" not in err  # flags are parsed before the version line
+
+
+def test_help_lists_every_variable_of_the_documentation_with_its_default(tmp_path):
+    rc, _, err = run(["-h"], {}, tmp_path)
+    assert rc == 0
+    docs = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "config.md")
+    table = open(docs).read().split("## Variables", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| `([a-zA-Z_0-9]+)` \| ([^|]*) \|", table, re.M)
+    assert len(rows) > 30
+    listed = dict(re.findall(r"^  ([a-zA-Z_0-9]+)(?: \(default (.*)\))?$", err, re.M))
+    for name, default in rows:
+        assert name in listed, f"{name} is not in -h"
+        default = default.strip().replace("`", "")
+        if default not in ("", "none", "-", "–"):
+            assert listed[name] == default, f"{name}: -h says {listed[name]!r}, docs {default!r}"
 
 
 @pytest.mark.parametrize("flag,name", [("-nope", "nope"), ("--nope", "nope"), ("-x=1", "x")])
