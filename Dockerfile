@@ -5,6 +5,12 @@
 #   # in a function's Dockerfile:
 #   FROM ofwatchdog:latest AS watchdog
 #   COPY --from=watchdog /fwatchdog /usr/bin/fwatchdog
+#
+# The build stage alone is the image that bundles wasm modules into the watchdog
+# (templates/c-wasm, docs/wasm-bundle.md): it has /src/build-static/fwatchdog and its bundle
+# kit, wasm2c, and clang for wasm32-wasi.
+#
+#   docker build --target build -t ofwatchdog:build .
 ARG BUILD_IMAGE=debian:12
 FROM ${BUILD_IMAGE} AS build
 # build-static installs the rest (meson, the libraries, Debian's prometheus-cpp source).

@@ -56,14 +56,9 @@ void print_usage(std::string_view argv0) {
              "  -h, -help\n"
              "        print this help and exit\n"
              "\n"
-             "       {} wasm-compile MODULE [--cache DIR]\n"
-             "\n"
-             "Compiles a WASI module for mode=wasm into its cache (DIR, else $wasm_cache, else\n"
-             "$wasm_root/cache, /wasm_root/cache by default), e.g. in an image build, so that the\n"
-             "watchdog serves it at once and needs no C compiler at run time.\n"
-             "\n"
+             "{}\n"
              "Environment variables:\n{}",
-             argv0, argv0, kEnvironmentHelp);
+             argv0, ofwatchdog::wasm_compile_usage(argv0), kEnvironmentHelp);
 }
 
 FlagResult parse_flags(int argc, char** argv) {
@@ -125,47 +120,6 @@ int run_healthcheck(const std::vector<std::string>& environment) {
   return 0;
 }
 
-// `wasm-compile MODULE [--cache DIR]`: 0 when the cache holds the compiled module.
-int wasm_compile(int argc, char** argv, const std::vector<std::string>& environment) {
-  std::string module;
-  std::string cache(ofwatchdog::find_variable(environment, "wasm_cache").value_or(""));
-  for (int i = 2; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    if ((arg == "--cache" || arg == "-cache") && i + 1 < argc) {
-      cache = argv[++i];
-    } else if (arg.substr(0, 8) == "--cache=") {
-      cache = arg.substr(8);
-    } else if (module.empty() && !arg.empty() && arg[0] != '-') {
-      module = arg;
-    } else {
-      fmt::print(stderr, "wasm-compile: unexpected argument {}\n", arg);
-      print_usage(argv[0]);
-      return 2;
-    }
-  }
-  if (module.empty()) {
-    fmt::print(stderr, "wasm-compile: name the module to compile\n");
-    print_usage(argv[0]);
-    return 2;
-  }
-  if (cache.empty()) {
-    std::string_view root = ofwatchdog::find_variable(environment, "wasm_root").value_or("");
-    cache = fmt::format("{}/cache", root.empty() ? "/wasm_root" : root);
-  }
-  ofwatchdog::WasmCompileResult result = ofwatchdog::compile_wasm_module(module, cache);
-  if (!result.ok) {
-    fmt::print(stderr, "wasm-compile: {}\n", result.error);
-    return 1;
-  }
-  if (result.from_cache)
-    fmt::print("{} (sha256 {}) is compiled already: {}\n", module, result.sha256,
-               result.object_path);
-  else
-    fmt::print("{} (sha256 {}) compiled in {:.2f}s: {}\n", module, result.sha256,
-               result.seconds, result.object_path);
-  return 0;
-}
-
 std::vector<std::string> read_environment() {
   std::vector<std::string> environment;
   for (char** e = environ; e != nullptr && *e != nullptr; ++e)
@@ -177,7 +131,7 @@ std::vector<std::string> read_environment() {
 
 int main(int argc, char** argv) {
   if (argc > 1 && std::string_view(argv[1]) == "wasm-compile")
-    return wasm_compile(argc, argv, read_environment());
+    return ofwatchdog::wasm_compile_command(argv[0], {argv + 2, argv + argc}, read_environment());
   FlagResult parsed = parse_flags(argc, argv);
   if (parsed.exit_status)
     return *parsed.exit_status;

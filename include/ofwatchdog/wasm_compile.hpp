@@ -1,10 +1,16 @@
 #pragma once
-// Ahead-of-time compilation of a WASI module into mode=wasm's cache, for image builds
-// (`of-watchdog wasm-compile MODULE [--cache DIR]`, docs/wasm-mode.md). The watchdog does the
-// same at start-up when the cache has no entry; an image whose build ran this needs no C
-// compiler at run time.
+// Ahead-of-time compilation of WASI modules for mode=wasm, for image builds
+// (docs/wasm-mode.md, docs/wasm-bundle.md):
+// - into mode=wasm's cache (`of-watchdog wasm-compile MODULE [--cache DIR]`): the watchdog does
+//   the same at start-up when the cache has no entry; an image whose build ran this needs no C
+//   compiler at run time;
+// - into a copy of the watchdog itself (`of-watchdog wasm-compile --bundle MODULE... -o
+//   PROGRAM`): the module's compiled code is linked into the program, which then needs no
+//   cache and no dynamic loader either, as the static build has none.
 
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "ofwatchdog/export.hpp"
 
@@ -23,5 +29,27 @@ struct OFWATCHDOG_API WasmCompileResult {
 // atomically; a valid entry already there is kept.
 OFWATCHDOG_API WasmCompileResult compile_wasm_module(const std::string& module_path,
                                                      const std::string& cache_dir);
+
+struct OFWATCHDOG_API WasmBundleResult {
+  bool ok = false;
+  std::string error;                 // why not (when !ok)
+  std::vector<std::string> sha256;   // of each module bundled, as given (repeats kept once)
+  double seconds = 0;                // compiling and linking
+};
+
+// Compiles the modules and links them into `output`, a copy of the program the kit in
+// `kit_dir` was made from (empty: the kit beside this program, <its directory>/bundle-kit).
+OFWATCHDOG_API WasmBundleResult bundle_wasm_modules(const std::vector<std::string>& modules,
+                                                    const std::string& output,
+                                                    const std::string& kit_dir = {});
+
+// `<program> wasm-compile ...` whole: `args` are the words after "wasm-compile". Prints what
+// it did, or why not with the usage; returns the exit status (0, 1 on failure, 2 on bad usage).
+OFWATCHDOG_API int wasm_compile_command(std::string_view program,
+                                        const std::vector<std::string>& args,
+                                        const std::vector<std::string>& environment);
+
+// The usage paragraph of the wasm-compile command, for a program's -h.
+OFWATCHDOG_API std::string wasm_compile_usage(std::string_view program);
 
 } // namespace ofwatchdog

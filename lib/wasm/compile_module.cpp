@@ -24,10 +24,10 @@ namespace fs = std::filesystem;
 // The name given to wasm2c (-n): every generated symbol starts with Z_ofw.
 constexpr std::string_view kModuleName = "ofw";
 
-// Flags the engine's safety depends on; not optional.
+// Flags the engine's safety depends on; not optional. (-shared, or -c for a bundle, comes with
+// the output.)
 const std::vector<std::string> kRequiredFlags = {
     "-fPIC",
-    "-shared",
     "-fvisibility=hidden",
     "-fstack-clash-protection",
     "-DNDEBUG",
@@ -74,17 +74,6 @@ bool write_text(const fs::path& path, std::string_view text) {
   return write_file(path, {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()});
 }
 
-std::string tool_failure(const std::string& tool, const ToolResult& result) {
-  std::string output = result.output;
-  if (output.size() > 4000) {
-    output = output.substr(0, 4000) + "\n...";
-  }
-  if (!result.started) {
-    return fmt::format("cannot run {}: {}", tool, output);
-  }
-  return fmt::format("{} failed (exit status {}): {}", tool, result.exit_status, output);
-}
-
 } // namespace
 
 std::optional<Toolchain> probe_toolchain(const CompileOptions& options, std::string* error) {
@@ -118,6 +107,54 @@ std::optional<Toolchain> probe_toolchain(const CompileOptions& options, std::str
           .substr(0, 16);
   return toolchain;
 }
+
+namespace {
+
+// Writes wasm2c's output and the glue (glue.c, which includes the rest) into `build`.
+std::optional<std::string> write_sources(std::span<const std::uint8_t> bytes,
+                                         const InspectedModule& module, const fs::path& build,
+                                         const CompileOptions& options,
+                                         std::string_view entry_symbol) {
+  ExtractedData extracted = extract_active_data(bytes, module.info);
+  if (!write_file(build / "module.wasm", extracted.module) ||
+      !write_file(build / "image.bin", extracted.image.blob)) {
+    return fmt::format("cannot write into {}", build.string());
+  }
+  ToolResult converted =
+      run_tool({options.wasm2c, "module.wasm", "-n", std::string(kModuleName), "-o", "module.c"},
+               build.string(), options.cancel);
+  if (!converted.succeeded()) {
+    return tool_failure(options.wasm2c, converted);
+  }
+  GlueInput glue;
+  glue.module = &module;
+  glue.image = &extracted.image;
+  glue.wasm2c_source = "module.c";
+  glue.image_file = "image.bin";
+  glue.module_name = kModuleName;
+  glue.entry_symbol = entry_symbol;
+  if (!write_text(build / "glue.c", generate_glue(glue))) {
+    return fmt::format("cannot write into {}", build.string());
+  }
+  return std::nullopt;
+}
+
+// The compiler run over glue.c: the free flags, then the required ones, then `output_flags`.
+std::optional<std::string> compile_glue(const Toolchain& toolchain, const fs::path& build,
+                                        const CompileOptions& options,
+                                        std::initializer_list<const char*> output_flags) {
+  std::vector<std::string> command = toolchain.compiler;
+  command.insert(command.end(), options.flags.begin(), options.flags.end());
+  command.insert(command.end(), kRequiredFlags.begin(), kRequiredFlags.end());
+  command.insert(command.end(), output_flags.begin(), output_flags.end());
+  ToolResult compiled = run_tool(command, build.string(), options.cancel);
+  if (!compiled.succeeded()) {
+    return tool_failure(toolchain.compiler.front(), compiled);
+  }
+  return std::nullopt;
+}
+
+} // namespace
 
 CompileResult compile_module(std::span<const std::uint8_t> bytes, const std::string& cache_dir,
                              const CompileOptions& options) {
@@ -170,35 +207,12 @@ CompileResult compile_module(std::span<const std::uint8_t> bytes, const std::str
     return result;
   };
 
-  ExtractedData extracted = extract_active_data(bytes, module.info);
-  if (!write_file(build / "module.wasm", extracted.module) ||
-      !write_file(build / "image.bin", extracted.image.blob)) {
-    return finish(fmt::format("cannot write into {}", build.string()));
+  if (auto failure = write_sources(bytes, module, build, options, OFW_WASM_ENTRY_POINT)) {
+    return finish(std::move(failure));
   }
-  ToolResult converted =
-      run_tool({options.wasm2c, "module.wasm", "-n", std::string(kModuleName), "-o", "module.c"},
-               build.string(), options.cancel);
-  if (!converted.succeeded()) {
-    return finish(tool_failure(options.wasm2c, converted));
-  }
-  GlueInput glue;
-  glue.module = &module;
-  glue.image = &extracted.image;
-  glue.wasm2c_source = "module.c";
-  glue.image_file = "image.bin";
-  glue.module_name = kModuleName;
-  if (!write_text(build / "glue.c", generate_glue(glue))) {
-    return finish(fmt::format("cannot write into {}", build.string()));
-  }
-  std::vector<std::string> command = toolchain->compiler;
-  command.insert(command.end(), options.flags.begin(), options.flags.end());
-  command.insert(command.end(), kRequiredFlags.begin(), kRequiredFlags.end());
-  for (const char* tail : {"-o", "module.so", "glue.c", "-lm"}) {
-    command.emplace_back(tail);
-  }
-  ToolResult compiled = run_tool(command, build.string(), options.cancel);
-  if (!compiled.succeeded()) {
-    return finish(tool_failure(toolchain->compiler.front(), compiled));
+  if (auto failure =
+          compile_glue(*toolchain, build, options, {"-shared", "-o", "module.so", "glue.c", "-lm"})) {
+    return finish(std::move(failure));
   }
   fs::rename(build / "module.so", object, code);
   if (code) {
@@ -208,16 +222,44 @@ CompileResult compile_module(std::span<const std::uint8_t> bytes, const std::str
   return finish(std::nullopt);
 }
 
+std::optional<std::string> compile_bundle_object(std::span<const std::uint8_t> bytes,
+                                                 const InspectedModule& module,
+                                                 const std::string& build_dir,
+                                                 std::string_view entry_symbol,
+                                                 const CompileOptions& options) {
+  std::string error;
+  auto toolchain = probe_toolchain(options, &error);
+  if (!toolchain) {
+    return error;
+  }
+  fs::path build = fs::absolute(build_dir);
+  if (auto failure = write_sources(bytes, module, build, options, entry_symbol)) {
+    return failure;
+  }
+  return compile_glue(*toolchain, build, options, {"-c", "-o", "module.o", "glue.c"});
+}
+
+std::optional<std::string> read_module_file(const std::string& path,
+                                            std::vector<std::uint8_t>& bytes) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return fmt::format("cannot open {}: {}", path, std::strerror(errno));
+  }
+  bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  if (in.bad()) {
+    return fmt::format("cannot read {}: {}", path, std::strerror(errno));
+  }
+  return std::nullopt;
+}
+
 CompileResult compile_module_file(const std::string& module_path, const std::string& cache_dir,
                                   const CompileOptions& options) {
-  std::ifstream in(module_path, std::ios::binary);
-  if (!in) {
+  std::vector<std::uint8_t> bytes;
+  if (auto error = read_module_file(module_path, bytes)) {
     CompileResult result;
-    result.error = fmt::format("cannot open {}: {}", module_path, std::strerror(errno));
+    result.error = std::move(error);
     return result;
   }
-  std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)),
-                                  std::istreambuf_iterator<char>());
   CompileResult result = compile_module(bytes, cache_dir, options);
   if (result.error) {
     result.error = module_path + ": " + *result.error;

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "wasi/host_call.hpp"
+#include "wasm/module_check.hpp"
 #include "wasm/tool_run.hpp"
 
 namespace ofwatchdog::wasm {
@@ -25,7 +26,7 @@ namespace ofwatchdog::wasm {
 struct CompileOptions {
   // Empty: $CC (split on spaces, e.g. "ccache gcc"), or "cc".
   std::string compiler;
-  // Optimisation and other free flags. What safety needs (-fPIC -shared, the guard-page
+  // Optimisation and other free flags. What safety needs (-fPIC, the guard-page
   // memory checks, no stack-depth counting, -fstack-clash-protection, hidden symbols) is always
   // added.
   std::vector<std::string> flags = {"-O1"};
@@ -58,9 +59,22 @@ struct CompileResult {
 
 CompileResult compile_module(std::span<const std::uint8_t> module, const std::string& cache_dir,
                              const CompileOptions& options = {});
+// The whole file; the error names it.
+std::optional<std::string> read_module_file(const std::string& path,
+                                            std::vector<std::uint8_t>& bytes);
+
 // Reads the file first; the error names it.
 CompileResult compile_module_file(const std::string& module_path, const std::string& cache_dir,
                                   const CompileOptions& options = {});
+
+// For `wasm-compile --bundle` (bundle_link.hpp): compiles the inspected module into
+// `<build_dir>/module.o`, a relocatable object whose entry point is `entry_symbol`, for linking
+// into an executable. The error names the failing tool.
+std::optional<std::string> compile_bundle_object(std::span<const std::uint8_t> module,
+                                                 const InspectedModule& inspected,
+                                                 const std::string& build_dir,
+                                                 std::string_view entry_symbol,
+                                                 const CompileOptions& options = {});
 
 // An object of the cache built from the module `sha256` by any toolchain, or empty: what a
 // runtime image without a compiler serves once its build ran `of-watchdog wasm-compile`.

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "wasm/module_abi.h"
 #include "wasm/wasi_signatures.hpp"
 
 namespace ofwatchdog::wasm {
@@ -177,7 +178,7 @@ static const ofw_module_v1 ofw_module = {{
   {4},
 }};
 
-__attribute__((visibility("default"))) const ofw_module_v1* ofw_wasm_module_v1(
+__attribute__((visibility("default"))) const ofw_module_v1* {5}(
     const ofw_runtime_v1* runtime) {{
   if (runtime->abi_version != OFW_WASM_ABI_VERSION) {{
     return 0;
@@ -186,7 +187,9 @@ __attribute__((visibility("default"))) const ofw_module_v1* ofw_wasm_module_v1(
   return &ofw_module;
 }}
 )",
-                     name, host_argument, module.sha256, image.segments.size(), segments);
+                     name, host_argument, module.sha256, image.segments.size(), segments,
+                     input.entry_symbol.empty() ? std::string_view(OFW_WASM_ENTRY_POINT)
+                                                : input.entry_symbol);
   return out;
 }
 

@@ -6,7 +6,7 @@
 // - every wasm_rt_* function of wasm-rt.h as a forwarder into the runtime table, so the object
 //   needs nothing but libc (wabt's own runtime library is not used);
 // - the memory image, embedded with .incbin from a file beside it (no C array to compile);
-// - the one exported symbol, ofw_wasm_module_v1.
+// - the one exported symbol, the entry point (ofw_wasm_module_v1 in a shared object).
 
 #include <string>
 #include <string_view>
@@ -22,6 +22,9 @@ struct GlueInput {
   std::string_view wasm2c_source; // file name of wasm2c's C output, relative to the build dir
   std::string_view image_file;    // file name of the image blob, relative to the build dir
   std::string_view module_name;   // the name given to wasm2c with -n
+  // The exported entry point: OFW_WASM_ENTRY_POINT in a shared object, a name of its own for
+  // each module of a bundle.
+  std::string_view entry_symbol;
 };
 
 std::string generate_glue(const GlueInput& input);

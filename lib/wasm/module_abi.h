@@ -82,6 +82,22 @@ typedef struct ofw_module_v1 {
 #define OFW_WASM_ENTRY_POINT "ofw_wasm_module_v1"
 typedef const ofw_module_v1* (*ofw_wasm_entry_v1)(const ofw_runtime_v1* runtime);
 
+/* The modules linked into an executable by `of-watchdog wasm-compile --bundle`: each module's
+ * entry point (renamed, as there may be several) with the sha256 it was built from. The
+ * watchdog refers to the table weakly, so a program without a bundle links as before. */
+typedef struct ofw_bundled_module_v1 {
+  const char* sha256;
+  ofw_wasm_entry_v1 entry;
+} ofw_bundled_module_v1;
+
+typedef struct ofw_bundle_v1 {
+  uint32_t abi_version;
+  uint32_t count;
+  const ofw_bundled_module_v1* modules;
+} ofw_bundle_v1;
+
+#define OFW_WASM_BUNDLE_SYMBOL ofw_wasm_bundle_v1
+
 #ifdef __cplusplus
 }
 #endif

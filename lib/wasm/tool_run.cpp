@@ -9,6 +9,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include <fmt/format.h>
+
 extern char** environ;
 
 namespace ofwatchdog::wasm {
@@ -111,6 +113,17 @@ ToolResult run_tool(const std::vector<std::string>& argv, const std::string& dir
     result.output += "\n(killed by signal " + std::to_string(WTERMSIG(status)) + ")";
   }
   return result;
+}
+
+std::string tool_failure(const std::string& tool, const ToolResult& result) {
+  std::string output = result.output;
+  if (output.size() > 4000) {
+    output = output.substr(0, 4000) + "\n...";
+  }
+  if (!result.started) {
+    return fmt::format("cannot run {}: {}", tool, output);
+  }
+  return fmt::format("{} failed (exit status {}): {}", tool, result.exit_status, output);
 }
 
 } // namespace ofwatchdog::wasm

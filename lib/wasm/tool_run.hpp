@@ -37,4 +37,7 @@ private:
 ToolResult run_tool(const std::vector<std::string>& argv, const std::string& directory = {},
                     ToolCancel* cancel = nullptr);
 
+// "cannot run <tool>: ..." or "<tool> failed (exit status N): <its output, cut at 4000 bytes>".
+std::string tool_failure(const std::string& tool, const ToolResult& result);
+
 } // namespace ofwatchdog::wasm

@@ -240,6 +240,22 @@ def run_watchdog(args=(), env=None, timeout=DEFAULT_WAIT, tmpdir="/tmp"):
     return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
 
 
+def bundle_kit_args(tmp_path_factory):
+    """The --kit words of `wasm-compile --bundle` for this run: none for the static binary,
+    whose kit scripts/build-static leaves beside it (the default), else a kit made from this
+    build's own link by scripts/make-bundle-kit."""
+    if STATIC_BIN:
+        assert os.path.isfile(os.path.join(os.path.dirname(STATIC_BIN), "bundle-kit",
+                                           "link.args")), "build-static leaves a bundle kit"
+        return []
+    kit = tmp_path_factory.mktemp("kit") / "bundle-kit"
+    subprocess.run([os.path.join(os.path.dirname(__file__), "..", "..", "scripts",
+                                 "make-bundle-kit"),
+                    os.environ["OFWATCHDOG_BUILD_ROOT"], str(kit)], check=True,
+                   capture_output=True, timeout=120)
+    return ["--kit", str(kit)]
+
+
 # --- raw HTTP ---------------------------------------------------------------------------------
 
 class Response:
@@ -287,6 +303,10 @@ class RawConnection:
         chunk = self.sock.recv(65536)
         if not chunk:
             return False
+        # Appended in place: `bytes += chunk` copies the whole buffer each time, which made a
+        # 64 MiB body cost gigabytes of copying and outlast the server's write_timeout.
+        if not isinstance(self.buf, bytearray):
+            self.buf = bytearray(self.buf)
         self.buf += chunk
         return True
 
@@ -296,14 +316,14 @@ class RawConnection:
                 raise ConnectionError(f"closed before {marker!r}; have {self.buf[:300]!r}")
         i = self.buf.index(marker) + len(marker)
         out, self.buf = self.buf[:i], self.buf[i:]
-        return out
+        return bytes(out)
 
     def _read_exact(self, n, deadline):
         while len(self.buf) < n:
             if not self._fill(deadline):
                 raise ConnectionError(f"closed after {len(self.buf)} of {n} bytes")
         out, self.buf = self.buf[:n], self.buf[n:]
-        return out
+        return bytes(out)
 
     def wait_for_bytes(self, marker, timeout=None):
         """Waits until `marker` has arrived, without consuming anything."""
@@ -344,7 +364,7 @@ class RawConnection:
         else:
             while self._fill(deadline):
                 pass
-            resp.body, self.buf = self.buf, b""
+            resp.body, self.buf = bytes(self.buf), b""
         return resp
 
     def read_until_closed(self, timeout=None):
@@ -355,7 +375,7 @@ class RawConnection:
                 pass
         except ConnectionResetError:
             pass
-        out, self.buf = self.buf, b""
+        out, self.buf = bytes(self.buf), b""
         return out
 
     def is_closed(self, timeout=None):

@@ -8,6 +8,7 @@ import re
 import shlex
 import shutil
 import signal
+import subprocess
 
 import pytest
 
@@ -43,6 +44,8 @@ def start_template(start_watchdog, template_dir):
     # Debian's python3, which has the template's packages (python3-flask, python3-waitress), as
     # in the image; not another python3 earlier in this machine's PATH.
     env["PATH"] = "/usr/bin:/bin:" + os.environ.get("PATH", "")
+    # No wait between SIGTERM and the drain (the default is write_timeout, 30s).
+    env["healthcheck_interval"] = "0"
     return start_watchdog(env, popen_options={"cwd": str(template_dir)})
 
 
@@ -72,14 +75,59 @@ def test_python3_streaming_template_runs_its_handler_per_request(start_watchdog,
         assert r.body == b"POST %d bytes: %s\n" % (len(body), body.upper())
 
 
+@pytest.fixture(scope="module")
+def c_wasm_image(tmp_path_factory):
+    """What templates/c-wasm's build stage puts in its image: the handler compiled to a WASI
+    module as its RUN line does, and a copy of the watchdog with that module bundled."""
+    image = tmp_path_factory.mktemp("c-wasm-image")
+    (image / "wasm_root" / "bin").mkdir(parents=True)
+    (image / "tmp").mkdir()
+    module = image / "wasm_root" / "bin" / "function.wasm"
+    subprocess.run(["clang", "--target=wasm32-wasi", "-O2", "-o", str(module),
+                    os.path.join(TEMPLATES, "c-wasm", "function", "handler.c")], check=True,
+                   timeout=120)
+    rc, _, err = harness.run_watchdog(
+        ["wasm-compile", "--bundle", str(module), "-o", str(image / "fwatchdog"),
+         *harness.bundle_kit_args(tmp_path_factory)], timeout=300)
+    assert rc == 0, err
+    return image
+
+
+@pytest.mark.skipif(not (shutil.which("clang") and shutil.which("wasm2c")),
+                    reason="the c-wasm template is built with clang and wasm2c")
+def test_c_wasm_template_serves_its_bundled_handler(start_watchdog, c_wasm_image):
+    env = dockerfile_env("c-wasm")
+    assert (env["mode"], env["fprocess"]) == ("wasm", "function.wasm")
+    # The image's root is / : its wasm_root is the default /wasm_root, here the copy's.
+    env.update({"wasm_root": str(c_wasm_image / "wasm_root"), "PATH": "/nonexistent",
+                "healthcheck_interval": "0"})
+    wd = start_watchdog(env, tmpdir=c_wasm_image / "tmp",
+                        binary=str(c_wasm_image / "fwatchdog"))
+    wd.wait_for_log(r"function\.wasm sha256 [0-9a-f]{64}: aot engine \(bundled into this "
+                    r"program\)")
+    r = request(wd.port, "POST", "/greet", body=b"template")
+    assert (r.status, r.body) == (200, b"Hello, template, from POST /greet\n")
+    wd.signal(signal.SIGTERM)
+    assert wd.wait_exit(timeout=60) == 0
+
+
 def test_templates_have_the_upstream_shape():
     for name in os.listdir(TEMPLATES):
         if not os.path.isdir(os.path.join(TEMPLATES, name)):
             continue
         files = set(os.listdir(os.path.join(TEMPLATES, name)))
-        assert {"template.yml", "Dockerfile", "index.py", "function"} <= files, name
+        assert {"template.yml", "Dockerfile", "function"} <= files, name
         yml = open(os.path.join(TEMPLATES, name, "template.yml")).read()
         assert re.search(r"^language: " + re.escape(name) + "$", yml, re.M), name
-        assert re.search(r"^fprocess: ", yml, re.M), name
+        # The template's fprocess is the one its image runs.
+        fprocess = re.search(r"^fprocess: (.*)$", yml, re.M).group(1)
+        assert dockerfile_env(name)["fprocess"] == fprocess, name
         dockerfile = open(os.path.join(TEMPLATES, name, "Dockerfile")).read()
-        assert "COPY --from=watchdog /fwatchdog /usr/bin/fwatchdog" in dockerfile, name
+        if name.startswith("python3-"):
+            assert "index.py" in files, name
+            assert "COPY --from=watchdog /fwatchdog /usr/bin/fwatchdog" in dockerfile, name
+        else:
+            # Built on the watchdog's build stage, into a scratch image holding the program.
+            assert "FROM ${WATCHDOG_BUILD_IMAGE} AS build" in dockerfile, name
+            assert "wasm-compile --bundle" in dockerfile and "FROM scratch" in dockerfile, name
+        assert re.search(r'^CMD \["/?(usr/bin/)?fwatchdog"\]$', dockerfile, re.M), name

@@ -27,6 +27,7 @@
 #include "ofwatchdog/worker_pool.hpp"
 #include "wasi/host.hpp"
 #include "wasm/compile_module.hpp"
+#include "wasm/bundled_modules.hpp"
 #include "wasm/compiled_module.hpp"
 #include "wasm/guest_thread.hpp"
 #include "wasm/module_check.hpp"
@@ -186,6 +187,15 @@ private:
     }
     const wasm::InspectedModule& module = std::get<wasm::InspectedModule>(inspected);
     bool loaded = false;
+    // Compiled code linked into this program (wasm-compile --bundle) is the aot engine with
+    // nothing to load: it serves unless the interpreter is asked for.
+    if (ofw_wasm_entry_v1 entry = wasm::bundled_entry(module.sha256);
+        entry != nullptr && settings_.engine != modes::WasmEngine::interpreter) {
+      loaded = load_bundled(entry, module.sha256);
+      if (loaded)
+        log_unprovided_imports(module.imports);
+      return loaded;
+    }
     switch (settings_.engine) {
     case modes::WasmEngine::aot:
       loaded = load_compiled_now();
@@ -266,6 +276,21 @@ private:
     serving->compiled = std::move(std::get<std::unique_ptr<wasm::CompiledModule>>(loaded));
     serving_ = std::move(serving);
     log_serving(sha256, fmt::format("aot engine ({})", how));
+    return true;
+  }
+
+  bool load_bundled(ofw_wasm_entry_v1 entry, std::string_view sha256) {
+    wasm::LoadResult loaded = wasm::CompiledModule::from_entry(entry, sha256);
+    if (auto* error = std::get_if<std::string>(&loaded)) {
+      context_.log->info(fmt::format("wasm: {}: the module bundled into this program cannot "
+                                     "serve: {}",
+                                     settings_.module_path, *error));
+      return false;
+    }
+    auto serving = std::make_shared<modes::ServingModule>();
+    serving->compiled = std::move(std::get<std::unique_ptr<wasm::CompiledModule>>(loaded));
+    serving_ = std::move(serving);
+    log_serving(sha256, "aot engine (bundled into this program)");
     return true;
   }
 
