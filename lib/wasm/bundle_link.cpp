@@ -51,12 +51,6 @@ std::string registry_source(const std::vector<BundledModuleFile>& modules) {
   return out;
 }
 
-std::vector<std::string> compiler_words(const CompileOptions& options) {
-  std::string error;
-  auto toolchain = probe_toolchain(options, &error);
-  return toolchain ? toolchain->compiler : std::vector<std::string>{"cc"};
-}
-
 // The kit's link command with its placeholders filled in.
 std::optional<std::string> read_link_command(const fs::path& kit, const std::string& output,
                                              const std::vector<std::string>& objects,
@@ -120,6 +114,9 @@ BundleResult link_bundle(const BundleRequest& request) {
                             std::strerror(errno)));
   scratch.path = pattern;
 
+  // wasm2c and the compiler, asked once (before the first compile, so that an invalid module
+  // is reported as such whatever the toolchain) for all the modules and the registry.
+  std::optional<Toolchain> toolchain;
   const char* objcopy_variable = std::getenv("OBJCOPY");
   std::string objcopy = !request.objcopy.empty() ? request.objcopy
                         : objcopy_variable != nullptr && *objcopy_variable != '\0'
@@ -137,10 +134,17 @@ BundleResult link_bundle(const BundleRequest& request) {
     const InspectedModule& module = std::get<InspectedModule>(inspected);
     if (!seen.insert(module.sha256).second)
       continue;
+    if (!toolchain) {
+      std::string probe_error;
+      toolchain = probe_toolchain(request.options, &probe_error);
+      if (!toolchain)
+        return fail(probe_error);
+    }
     fs::path build = scratch.path / fmt::format("module-{}", result.modules.size());
     fs::create_directory(build);
     if (auto error = compile_bundle_object(bytes, module, build.string(),
-                                           entry_symbol(module.sha256), request.options))
+                                           entry_symbol(module.sha256), *toolchain,
+                                           request.options))
       return fail(fmt::format("{}: {}", path, *error));
     // Every symbol but the entry point becomes local, so that modules (each has wasm2c's
     // names and the glue's wasm_rt_* forwarders) clash neither with each other nor with us.
@@ -159,7 +163,7 @@ BundleResult link_bundle(const BundleRequest& request) {
     if (!out)
       return fail(fmt::format("cannot write {}", registry.string()));
   }
-  std::vector<std::string> compile = compiler_words(request.options);
+  std::vector<std::string> compile = toolchain->compiler;
   for (const char* word : {"-c", "-fPIC", "-o", "bundle.o", "bundle.c"})
     compile.emplace_back(word);
   ToolResult compiled = run_tool(compile, scratch.path.string(), request.options.cancel);

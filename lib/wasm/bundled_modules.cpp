@@ -27,12 +27,4 @@ ofw_wasm_entry_v1 bundled_entry(std::string_view sha256) {
   return nullptr;
 }
 
-std::vector<std::string> bundled_modules() {
-  std::vector<std::string> found;
-  const ofw_bundle_v1* table = bundle();
-  for (std::uint32_t i = 0; table != nullptr && i < table->count; ++i)
-    found.emplace_back(table->modules[i].sha256);
-  return found;
-}
-
 } // namespace ofwatchdog::wasm

@@ -226,17 +226,13 @@ std::optional<std::string> compile_bundle_object(std::span<const std::uint8_t> b
                                                  const InspectedModule& module,
                                                  const std::string& build_dir,
                                                  std::string_view entry_symbol,
+                                                 const Toolchain& toolchain,
                                                  const CompileOptions& options) {
-  std::string error;
-  auto toolchain = probe_toolchain(options, &error);
-  if (!toolchain) {
-    return error;
-  }
   fs::path build = fs::absolute(build_dir);
   if (auto failure = write_sources(bytes, module, build, options, entry_symbol)) {
     return failure;
   }
-  return compile_glue(*toolchain, build, options, {"-c", "-o", "module.o", "glue.c"});
+  return compile_glue(toolchain, build, options, {"-c", "-o", "module.o", "glue.c"});
 }
 
 std::optional<std::string> read_module_file(const std::string& path,

@@ -69,11 +69,13 @@ CompileResult compile_module_file(const std::string& module_path, const std::str
 
 // For `wasm-compile --bundle` (bundle_link.hpp): compiles the inspected module into
 // `<build_dir>/module.o`, a relocatable object whose entry point is `entry_symbol`, for linking
-// into an executable. The error names the failing tool.
+// into an executable, with the toolchain probe_toolchain found for `options`. The error names
+// the failing tool.
 std::optional<std::string> compile_bundle_object(std::span<const std::uint8_t> module,
                                                  const InspectedModule& inspected,
                                                  const std::string& build_dir,
                                                  std::string_view entry_symbol,
+                                                 const Toolchain& toolchain,
                                                  const CompileOptions& options = {});
 
 // An object of the cache built from the module `sha256` by any toolchain, or empty: what a

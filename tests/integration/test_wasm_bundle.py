@@ -123,6 +123,8 @@ def test_bad_bundle_requests_say_why_and_write_nothing(tmp_path):
     assert rc == 2 and "name the program to write with -o" in err and "--bundle" in err
     rc, _, err = harness.run_watchdog(["wasm-compile", "--bundle", "-o", str(program)])
     assert rc == 2 and "name the modules to bundle" in err
+    rc, _, err = harness.run_watchdog(["wasm-compile", "--bundle", TOOL, "", "-o", str(program)])
+    assert rc == 2 and "unexpected argument" in err
     rc, _, err = harness.run_watchdog(["wasm-compile", TOOL, "-o", str(program)])
     assert rc == 2 and "-o and --kit are for --bundle" in err
     rc, _, err = harness.run_watchdog(["wasm-compile", "--bundle", TOOL, "-o", str(program),

@@ -72,8 +72,10 @@ struct CompileArguments {
 bool take_value(const std::vector<std::string>& args, std::size_t& i, std::string_view name,
                 std::string& value, bool& missing) {
   std::string_view arg = args[i];
+  if (arg.empty() || arg[0] != '-')
+    return false;
   std::string_view bare = arg.substr(arg.rfind("--", 0) == 0 ? 2 : 1);
-  if (arg.empty() || arg[0] != '-' || bare.substr(0, name.size()) != name)
+  if (bare.substr(0, name.size()) != name)
     return false;
   std::string_view rest = bare.substr(name.size());
   if (rest.empty()) {

@@ -174,9 +174,8 @@ private:
   bool load_module() {
     Logger& log = *context_.log;
     std::vector<std::uint8_t> bytes;
-    if (!read_file(settings_.module_path, bytes)) {
-      log.info(fmt::format("wasm: cannot open {}: {}", settings_.module_path,
-                           std::strerror(errno)));
+    if (auto error = wasm::read_module_file(settings_.module_path, bytes)) {
+      log.info("wasm: " + *error);
       return false;
     }
     // W1, for both engines alike.
@@ -231,13 +230,6 @@ private:
     return loaded;
   }
 
-  static bool read_file(const std::string& path, std::vector<std::uint8_t>& bytes) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-      return false;
-    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    return !in.bad();
-  }
 
   void log_serving(std::string_view sha256, std::string_view how) {
     context_.log->info(fmt::format("wasm module {} sha256 {}: {}; {} instances, queue {}, "
