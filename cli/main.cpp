@@ -18,6 +18,7 @@
 
 #include "ofwatchdog/config.hpp"
 #include "ofwatchdog/log.hpp"
+#include "ofwatchdog/mode_registry.hpp"
 #include "ofwatchdog/wasm_compile.hpp"
 
 // kEnvironmentHelp, generated from docs/config.md (cli/meson.build).
@@ -31,6 +32,7 @@ namespace {
 struct Flags {
   bool version = false;
   bool run_healthcheck = false;
+  bool print_config = false;
 };
 
 // What the flag parser decided: go on, or exit with this status.
@@ -48,6 +50,9 @@ void print_usage(std::string_view argv0) {
              "fwatchdog(1) say more).\n"
              "\n"
              "Flags:\n"
+             "  -print-config\n"
+             "        print every setting as it would be used (name=value, defaults included)\n"
+             "        and exit 0, or exit as start-up would with its message\n"
              "  -run-healthcheck\n"
              "        exit 0 if the lock file $TMPDIR/.lock (/tmp/.lock when TMPDIR is unset)\n"
              "        exists and 1 if it does not; meant for exec health probes\n"
@@ -86,6 +91,7 @@ FlagResult parse_flags(int argc, char** argv) {
     }
     bool* target = name == "version"           ? &result.flags.version
                    : name == "run-healthcheck" ? &result.flags.run_healthcheck
+                   : name == "print-config"    ? &result.flags.print_config
                                                : nullptr;
     if (target == nullptr) {
       if (name == "h" || name == "help") {
@@ -152,12 +158,17 @@ int main(int argc, char** argv) {
   if (parsed.flags.run_healthcheck)
     return run_healthcheck(environment);
 
-  ofwatchdog::ConfigResult loaded = ofwatchdog::load_config(environment);
+  const ofwatchdog::ModeRegistry modes = ofwatchdog::ModeRegistry::builtin();
+  ofwatchdog::ConfigResult loaded = ofwatchdog::load_config(environment, modes);
   for (const std::string& warning : loaded.warnings)
     logger.info(warning);
   if (!loaded.ok()) {
     fmt::print(stderr, "Error loading config: {}\n", loaded.error().message);
     return loaded.error().exit_code;
+  }
+  if (parsed.flags.print_config) {
+    fmt::print("{}", ofwatchdog::describe_config(loaded.config(), modes));
+    return 0;
   }
 
   ofwatchdog::Watchdog watchdog(std::move(loaded.config()));

@@ -19,6 +19,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -47,6 +48,9 @@ struct OFWATCHDOG_API ModeDescriptor {
       configure;
   // Makes the strategy, once per Watchdog, on the thread that constructs it.
   std::function<ModeCreation(const Config& config)> create;
+  // The mode's own settings as it will use them (`name`, `value`), defaults included, for
+  // `-print-config`. Called only with a configuration that loaded. Optional.
+  std::function<std::vector<std::pair<std::string, std::string>>(const Config& config)> describe;
 };
 
 class OFWATCHDOG_API ModeRegistry {
@@ -65,6 +69,10 @@ public:
 private:
   std::vector<ModeDescriptor> modes_;
 };
+
+// Every setting of a loaded configuration as it will be used, defaults included: one
+// `name=value` line per variable (the common ones, then the mode's own), for `-print-config`.
+OFWATCHDOG_API std::string describe_config(const Config& config, const ModeRegistry& modes);
 
 // load_config (config.hpp) with the modes of `modes` instead of the built-in ones.
 OFWATCHDOG_API ConfigResult load_config(const std::vector<std::string>& environment,

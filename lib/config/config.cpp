@@ -21,7 +21,8 @@ namespace {
 // The environment as a lookup table. A name set twice keeps its last value, as a shell would.
 class Environment {
 public:
-  Environment(const std::vector<std::string>& entries, std::vector<std::string>& warnings) {
+  Environment(const std::vector<std::string>& entries, std::vector<std::string>& warnings)
+      : warnings_(&warnings) {
     for (const std::string& entry : entries) {
       std::size_t eq = entry.find('=');
       if (eq == std::string::npos || eq == 0) {
@@ -54,7 +55,17 @@ public:
     return out;
   }
 
+  // A value the original ignores silently (a bad duration or boolean) is still ignored, for
+  // compatibility, but said once in the log: a typo must not pass unnoticed.
+  void warn_ignored(std::string_view name, std::string_view value, std::string_view expected,
+                    std::string_view used) const {
+    note(fmt::format("Warning: ignoring {}={} ({}); using {}", name, go_quote(value), expected,
+                     used));
+  }
+  void note(std::string line) const { warnings_->push_back(std::move(line)); }
+
 private:
+  std::vector<std::string>* warnings_;
   std::vector<std::string> valid_;
   std::map<std::string, std::size_t, std::less<>> last_index_;
 };
@@ -195,9 +206,15 @@ Check read_log_buffer_size(const Environment& env, Config& c) {
 
 Duration duration_or(const Environment& env, std::string_view name, Duration fallback) {
   std::optional<std::string_view> value = env.get(name);
-  if (!value)
+  if (!value || value->empty())
     return fallback;
-  return parse_duration(*value).value_or(fallback);
+  std::optional<Duration> parsed = parse_duration(*value);
+  if (!parsed) {
+    env.warn_ignored(name, *value, "not a duration such as 30s, 1m30s or a number of seconds",
+                     go_duration(fallback));
+    return fallback;
+  }
+  return *parsed;
 }
 
 Check read_timeouts(const Environment& env, Config& c) {
@@ -240,21 +257,58 @@ void read_mode_values(const Environment& env, Config& c) {
     c.static_path = std::string(*path);
 }
 
-// Values that never stop start-up: a bad boolean is just false (or the default).
-void read_plain_values(const Environment& env, Config& c) {
-  auto strict = [&](std::string_view name) {
-    return config::parse_strict_bool(env.get(name).value_or(""));
-  };
-  c.http_buffer_req_body = strict("http_buffer_req_body") || strict("buffer_http");
-  c.suppress_lock = strict("suppress_lock");
+// A strict boolean: `true` or `1`. `false`, `0` and empty are plain false; anything else is
+// false too, as in the original, with a warning.
+bool strict_bool(const Environment& env, std::string_view name) {
+  std::string_view value = env.get(name).value_or("");
+  bool on = config::parse_strict_bool(value);
+  if (!on && !value.empty() && value != "false" && value != "0")
+    env.warn_ignored(name, value, "expected true or 1, or false or 0", "false");
+  return on;
+}
 
-  if (std::optional<std::string_view> v = env.get("prefix_logs"))
-    c.prefix_logs = parse_go_bool(*v).value_or(c.prefix_logs);
+// The function authentication of the Go watchdog 0.11 (`jwt_auth`) is not implemented yet.
+// Accepting the variable and serving anyway would leave open a function its owner believes
+// protected, so start-up stops; the two variables that only tune it are harmless alone.
+Check refuse_function_authentication(const Environment& env) {
+  if (strict_bool(env, "jwt_auth"))
+    return error("jwt_auth",
+                 "jwt_auth=true (function authentication with OpenFaaS tokens) is not supported "
+                 "yet: the function would be served to every caller. Unset jwt_auth, or put an "
+                 "authenticating proxy in front of the watchdog");
+  return std::nullopt;
+}
+
+void note_function_authentication_tuning(const Environment& env) {
+  for (std::string_view name : {"jwt_auth_debug", "jwt_auth_local"}) {
+    if (std::optional<std::string_view> value = env.get(name); value && !value->empty())
+      env.note(fmt::format("Note: {}={} has no effect while jwt_auth is off", name,
+                           go_quote(*value)));
+  }
+}
+
+// Values that never stop start-up: a bad boolean is just false (or the default), with a warning.
+void read_plain_values(const Environment& env, Config& c) {
+  bool buffer = strict_bool(env, "http_buffer_req_body");
+  c.http_buffer_req_body = strict_bool(env, "buffer_http") || buffer;
+  c.suppress_lock = strict_bool(env, "suppress_lock");
+
+  if (std::optional<std::string_view> v = env.get("prefix_logs")) {
+    std::optional<bool> b = parse_go_bool(*v);
+    if (!b)
+      env.warn_ignored("prefix_logs", *v, "expected true or false", "true");
+    c.prefix_logs = b.value_or(c.prefix_logs);
+  }
 
   // The original reads `log_callid` while its README says `log_call_id`; we read both, and the
   // name the code used wins.
-  if (std::optional<Found> v = first_set(env, {"log_callid", "log_call_id"}))
-    c.log_callid = v->value == "1" || parse_go_bool(v->value).value_or(false);
+  if (std::optional<Found> v = first_set(env, {"log_callid", "log_call_id"})) {
+    std::optional<bool> b = v->value == "1" ? std::optional<bool>(true) : parse_go_bool(v->value);
+    if (!b && !v->value.empty())
+      env.warn_ignored(v->name, v->value, "expected true or false", "false");
+    c.log_callid = b.value_or(false);
+  }
+  note_function_authentication_tuning(env);
 
   if (std::optional<std::string_view> v = env.get("content_type"))
     c.content_type = std::string(*v);
@@ -287,6 +341,8 @@ ConfigResult load_config(const std::vector<std::string>& environment, const Mode
   }
   if (!failure)
     failure = read_fprocess(env, c, mode);
+  if (!failure)
+    failure = refuse_function_authentication(env);
   if (!failure) {
     read_mode_values(env, c);
     if (mode != nullptr && mode->configure) {

@@ -143,6 +143,12 @@ void Connection::on_head() {
   }
   std::optional<ServerAnswer> answer = check_request(request);
   if (answer && answer->raw) {
+    // "400 Bad Request: malformed Host header" logs as the status and, in brackets, the reason.
+    std::string_view text = answer->raw_text;
+    std::size_t colon = text.find(": ");
+    server_.log_refusal(remote_, text.substr(0, colon),
+                        colon == std::string_view::npos ? "refused by the server"
+                                                        : text.substr(colon + 2));
     answer_and_close(answer->raw_text);
     return;
   }

@@ -44,6 +44,7 @@ CodingVerdict judge_transfer_coding(const HeaderList& headers) {
 void LineDiscipline::begin_head() {
   previous_ = '\n';
   first_line_ = true;
+  tail_count_ = 0;
 }
 
 void LineDiscipline::begin_trailers() {
@@ -63,9 +64,28 @@ std::string_view LineDiscipline::scan(std::string_view bytes) {
     }
     if (c == '\n')
       first_line_ = false;
+    else if (first_line_ && c != '\r')
+      keep_in_tail(c);
     previous_ = c;
   }
   return {};
+}
+
+void LineDiscipline::keep_in_tail(char c) {
+  tail_[tail_count_ % kTailBytes] = c;
+  ++tail_count_;
+}
+
+bool LineDiscipline::request_line_is_http() const {
+  if (tail_count_ < kTailBytes)
+    return false;
+  // The ring's oldest byte sits where the next one would be written.
+  char tail[kTailBytes];
+  for (std::size_t i = 0; i < kTailBytes; ++i)
+    tail[i] = tail_[(tail_count_ + i) % kTailBytes];
+  std::string_view text(tail, kTailBytes);
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  return text.substr(0, 6) == " HTTP/" && digit(text[6]) && text[7] == '.' && digit(text[8]);
 }
 
 } // namespace ofwatchdog::http

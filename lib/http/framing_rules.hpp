@@ -44,10 +44,20 @@ public:
   void begin_trailers();
   // Scans a piece; returns the first fault found, or an empty view.
   std::string_view scan(std::string_view bytes);
+  // After a head: whether its request line ended in ` HTTP/` and a version. llhttp also takes
+  // `ICE/1.0` (for SOURCE) and `RTSP/1.0` (for GET, POST and RTSP's methods) as a version,
+  // which are not HTTP and must not be served as HTTP/1.0.
+  bool request_line_is_http() const;
 
 private:
+  // The last bytes of the request line before its CR, enough to hold ` HTTP/1.1`.
+  static constexpr std::size_t kTailBytes = 9;
+  void keep_in_tail(char c);
+
   char previous_ = '\n';
   bool first_line_ = true;
+  char tail_[kTailBytes] = {};
+  std::size_t tail_count_ = 0; // bytes of the request line seen, all but the last 9 dropped
 };
 
 } // namespace ofwatchdog::http

@@ -33,13 +33,15 @@ std::size_t absolute_form_prefix(std::string_view target) {
 } // namespace
 
 TargetParts split_target(std::string_view target) {
+  TargetParts parts;
   std::size_t start = absolute_form_prefix(target);
   if (start > 0) {
-    // Skip the authority: the path starts at the next '/' (or the query at '?').
+    parts.scheme = target.substr(0, start - 3);
+    // The authority ends at the next '/' (or the query at '?'), where the path starts.
     std::size_t end = target.find_first_of("/?", start);
+    parts.authority = target.substr(start, end == std::string_view::npos ? end : end - start);
     target = end == std::string_view::npos ? std::string_view{} : target.substr(end);
   }
-  TargetParts parts;
   std::size_t question = target.find('?');
   if (question == std::string_view::npos) {
     parts.path = target;

@@ -9,13 +9,15 @@
 namespace ofwatchdog::http {
 
 struct TargetParts {
+  std::string_view scheme;    // absolute-form only: `http`, as sent
+  std::string_view authority; // absolute-form only: `host:port` (userinfo included, if sent)
   std::string_view path;  // still percent-encoded; empty for an authority-form target
   std::string_view query; // the text after the first '?', still encoded
   bool has_query = false;
 };
 
 // Splits an origin-form (`/a?b`) or absolute-form (`http://host/a?b`) request-target. For
-// absolute-form only the path and query are kept; the scheme and authority are dropped.
+// absolute-form the scheme and authority are kept apart from the path and query.
 TargetParts split_target(std::string_view target);
 
 // Decodes %XX escapes (`%2F` becomes `/`). Returns nothing when a `%` is not followed by two hex

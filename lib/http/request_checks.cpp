@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "http/host_syntax.hpp"
 #include "http/path_clean.hpp"
 #include "util/strings.hpp"
 
@@ -57,8 +58,57 @@ std::string raw_error_response(std::string_view text) {
                      text, text);
 }
 
+namespace {
+// An absolute-form target (`GET http://a.example/x`) names the host itself, and RFC 9112
+// §3.2.2 makes it win over the Host header. The request is rewritten to the origin form with
+// that Host, so every mode (Http_Host, the upstream's Host and X-Forwarded-Host) sees one host.
+std::optional<ServerAnswer> adopt_absolute_form(Request& request) {
+  TargetParts parts = split_target(request.target);
+  if (parts.scheme.empty())
+    return std::nullopt;
+  if (!iequals(parts.scheme, "http") && !iequals(parts.scheme, "https"))
+    return raw_answer("400 Bad Request: unsupported scheme in the request target");
+  // An http URI must name a host (RFC 9110 §4.2.1); userinfo is refused as RFC 9110 §4.2.4
+  // advises, since it is a known way to make a URL look like another host's.
+  if (parts.authority.empty() || parts.authority.find('@') != std::string_view::npos ||
+      !valid_host(parts.authority))
+    return raw_answer("400 Bad Request: malformed authority in the request target");
+  std::string authority(parts.authority);
+  std::string origin_form = parts.path.empty() ? std::string("/") : std::string(parts.path);
+  if (parts.has_query) {
+    origin_form += '?';
+    origin_form += parts.query;
+  }
+  request.target = std::move(origin_form);
+  std::erase_if(request.headers, [](const Header& h) { return iequals(h.name, "Host"); });
+  request.headers.insert(request.headers.begin(), Header{"Host", std::move(authority)});
+  return std::nullopt;
+}
+} // namespace
+
 std::optional<ServerAnswer> check_request(Request& request) {
-  bool connect = request.method == "CONNECT";
+  if (request.version_major != 1) {
+    return raw_answer("505 HTTP Version Not Supported: unsupported protocol version");
+  }
+  // CONNECT asks for a tunnel to another host: a function is not a forward proxy, and a mode
+  // that forwarded it would hand a client a raw connection to wherever it named.
+  if (request.method == "CONNECT") {
+    return raw_answer("501 Not Implemented: CONNECT is not supported");
+  }
+  std::size_t hosts = count_headers(request, "Host");
+  if (request.version_minor >= 1 && hosts == 0) {
+    return raw_answer("400 Bad Request: missing required Host header");
+  }
+  if (hosts > 1) {
+    return raw_answer("400 Bad Request: too many Host headers");
+  }
+  if (auto refused = adopt_absolute_form(request)) {
+    return refused;
+  }
+  if (const std::string* host = request.header("Host"); host != nullptr && !valid_host(*host)) {
+    return raw_answer("400 Bad Request: malformed Host header");
+  }
+
   TargetParts parts = split_target(request.target);
   std::optional<std::string> path = percent_decode(parts.path);
   if (!path) {
@@ -66,17 +116,6 @@ std::optional<ServerAnswer> check_request(Request& request) {
   }
   request.path = std::move(*path);
   request.raw_query = std::string(parts.query);
-
-  if (request.version_major != 1) {
-    return raw_answer("505 HTTP Version Not Supported: unsupported protocol version");
-  }
-  std::size_t hosts = count_headers(request, "Host");
-  if (request.version_minor >= 1 && hosts == 0 && !connect) {
-    return raw_answer("400 Bad Request: missing required Host header");
-  }
-  if (hosts > 1) {
-    return raw_answer("400 Bad Request: too many Host headers");
-  }
 
   const std::string* expect = request.header("Expect");
   if (expect != nullptr && !iequals(trim_ows(*expect), "100-continue") && !trim_ows(*expect).empty()) {
@@ -94,10 +133,6 @@ std::optional<ServerAnswer> check_request(Request& request) {
     return answer;
   }
 
-  // CONNECT names an authority, not a path, so there is nothing to clean.
-  if (connect) {
-    return std::nullopt;
-  }
   std::string clean = clean_path(request.path);
   if (clean == request.path) {
     return std::nullopt;

@@ -21,9 +21,12 @@ struct ServerAnswer {
 };
 
 // Fills `request.path` and `request.raw_query` from the target, then returns the answer the
-// server gives itself, or nothing when the request goes to the request callback. In order: an
-// invalid percent-escape (400), a major version other than 1 (505), a missing or repeated Host
-// on HTTP/1.1 (400), an unknown `Expect` (417), `OPTIONS *` (200), a non-canonical path (301).
+// server gives itself, or nothing when the request goes to the request callback. In order: a
+// major version other than 1 (505), CONNECT (501), a missing or repeated Host on HTTP/1.1
+// (400), an absolute-form target with a bad scheme or authority (400; a good one is rewritten
+// to the origin form with its authority as the Host), a malformed Host (400), an invalid
+// percent-escape (400), an unknown `Expect` (417), `OPTIONS *` (200), a non-canonical path
+// (301).
 std::optional<ServerAnswer> check_request(Request& request);
 
 // The connection may carry another request after this one: HTTP/1.1 unless `Connection: close`;

@@ -95,10 +95,16 @@ RequestParser::Result RequestParser::feed(const char* data, std::size_t len) {
 
 llhttp_errno_t RequestParser::execute(const char* data, std::size_t len, std::size_t& consumed) {
   consumed = 0;
+  feed_end_ = data + len;
+  // The CRLF after a chunk's data may begin in this piece: llhttp reads those bytes first.
+  if (chunk_crlf_due_ > 0 && !chunk_end_ok(data, data + len)) {
+    return HPE_USER;
+  }
   while (true) {
     // Heads and trailer sections get the line checks llhttp does not make; bodies do not.
     bool in_trailers = in_trailers_; // the message end clears it
-    bool in_lines = !head_complete_ || in_trailers;
+    bool in_head = !head_complete_;
+    bool in_lines = in_head || in_trailers;
     llhttp_errno_t err = llhttp_execute(&parser_, data + consumed, len - consumed);
     if (err != HPE_OK && err != HPE_PAUSED && err != HPE_PAUSED_UPGRADE) {
       return err;
@@ -120,6 +126,11 @@ llhttp_errno_t RequestParser::execute(const char* data, std::size_t len, std::si
           return HPE_USER;
         }
       }
+      // Checked once the whole request line has been scanned, before the head is handed out.
+      if (in_head && head_complete_ && !lines_.request_line_is_http()) {
+        fail(Error::bad_request, "the request line's protocol is not HTTP");
+        return HPE_USER;
+      }
     }
     consumed += used;
     if (err == HPE_PAUSED && last_chunk_stop_) {
@@ -134,6 +145,19 @@ llhttp_errno_t RequestParser::execute(const char* data, std::size_t len, std::si
     }
     return err;
   }
+}
+
+bool RequestParser::chunk_end_ok(const char* from, const char* to) {
+  while (chunk_crlf_due_ > 0 && from < to) {
+    char expected = chunk_crlf_due_ == 2 ? '\r' : '\n';
+    if (*from != expected) {
+      fail(Error::bad_request, "chunk data not followed by CRLF");
+      return false;
+    }
+    --chunk_crlf_due_;
+    ++from;
+  }
+  return true;
 }
 
 int RequestParser::fail(Error error, std::string reason) {
@@ -153,6 +177,8 @@ void RequestParser::skip_to_message_end() {
   message_complete_ = false;
   in_trailers_ = false;
   last_chunk_stop_ = false;
+  chunk_left_ = 0;
+  chunk_crlf_due_ = 0;
 }
 
 int RequestParser::on_message_begin() {
@@ -160,6 +186,8 @@ int RequestParser::on_message_begin() {
   head_bytes_ = 0;
   in_trailers_ = false;
   extension_bytes_ = 0;
+  chunk_left_ = 0;
+  chunk_crlf_due_ = 0;
   request_ = Request{};
   field_.clear();
   value_.clear();
@@ -222,6 +250,12 @@ int RequestParser::on_headers_complete() {
     return fail(Error::bad_request, "a CONNECT request with a body");
   }
   CodingVerdict coding = judge_transfer_coding(request_.headers);
+  // Our reading of the field and llhttp's must agree: llhttp does not take `chunked` followed
+  // by a tab as chunked, and would then refuse the message only after this head was handed
+  // out. Such a head is refused here, before any mode sees it.
+  if (coding == CodingVerdict::chunked && !request_.chunked) {
+    return fail(Error::bad_request, "Transfer-Encoding not read as chunked by the parser");
+  }
   if (coding != CodingVerdict::none) {
     // Each of these would let two peers disagree on where the body ends.
     if ((parser_.flags & F_CONTENT_LENGTH) != 0) {
@@ -252,6 +286,14 @@ int RequestParser::on_body(const char* at, std::size_t length) {
   if (body_sink_) {
     body_sink_(std::string_view(at, length));
   }
+  if (request_.chunked) {
+    chunk_left_ -= length < chunk_left_ ? length : chunk_left_;
+    if (chunk_left_ == 0) {
+      chunk_crlf_due_ = 2;
+      if (!chunk_end_ok(at + length, feed_end_))
+        return -1;
+    }
+  }
   return 0;
 }
 
@@ -271,6 +313,7 @@ int RequestParser::on_chunk_header() {
     last_chunk_stop_ = true;
     return HPE_PAUSED;
   }
+  chunk_left_ = parser_.content_length;
   return 0;
 }
 

@@ -95,6 +95,9 @@ private:
   llhttp_errno_t execute(const char* data, std::size_t len, std::size_t& consumed);
   // Records a fault found by a callback or a framing rule; llhttp is stopped by the caller.
   int fail(Error error, std::string reason);
+  // Checks the bytes in [from, to) that follow a chunk's data: they must start with CRLF.
+  // llhttp 8 skips those two bytes unread, so `3\r\nabcXX0\r\n\r\n` would pass as `abc`.
+  bool chunk_end_ok(const char* from, const char* to);
 
   llhttp_t parser_{};
   std::size_t max_header_bytes_;
@@ -108,6 +111,9 @@ private:
   bool last_chunk_stop_ = false;  // llhttp stopped right after the last-chunk line
   std::size_t trailer_bytes_ = 0;
   std::size_t extension_bytes_ = 0;
+  std::uint64_t chunk_left_ = 0;     // data bytes of the current chunk not handed out yet
+  unsigned chunk_crlf_due_ = 0;      // bytes of the CRLF after a chunk's data not checked yet
+  const char* feed_end_ = nullptr;   // the end of the bytes llhttp is running over
   LineDiscipline lines_;
   Error error_ = Error::none;
   std::string error_reason_;

@@ -1,10 +1,12 @@
 // Start-up, routing and the graceful shutdown. The sequence and the log lines follow the
 // original (endpoints.md §6 and §7) with this project's corrections: the port is bound before
-// the lock file is written, a stale lock is removed first, SIGINT drains like SIGTERM, a
+// the lock file is written (replacing a stale one), a lock file is removed only by its last
+// live holder (lock_file.hpp), SIGINT drains like SIGTERM (a second SIGINT ends the process at once), a
 // healthcheck_interval <= 0 means no wait, and bind or lock failures exit 1.
 #include "lifecycle/watchdog_impl.hpp"
 
 #include <csignal>
+#include <cstdlib>
 #include <pthread.h>
 
 #include <fmt/format.h>
@@ -143,8 +145,7 @@ int WatchdogImpl::start() {
   // (nor kills the process): the shutdown begins as soon as serving does.
   uv_signal_start(&sigterm_, [](uv_signal_t* h, int) { owner(h)->begin_shutdown("SIGTERM"); },
                   SIGTERM);
-  uv_signal_start(&sigint_, [](uv_signal_t* h, int) { owner(h)->begin_shutdown("SIGINT"); },
-                  SIGINT);
+  uv_signal_start(&sigint_, [](uv_signal_t* h, int) { owner(h)->on_sigint(); }, SIGINT);
   if (!mode_) {
     log_.info(mode_error_);
     return 1;
@@ -154,10 +155,21 @@ int WatchdogImpl::start() {
 
   log_.info(fmt::format("Watchdog mode: {}\tfprocess: {}", config_.mode,
                         go_quote(config_.fprocess)));
-
-  // A lock file left by an earlier run would report us healthy before we listen.
-  if (lock_.exists())
-    lock_.remove();
+  // The settings that change what a request meets, when set, so a log shows what was served.
+  std::string also;
+  auto note = [&also](std::string_view name, const auto& value) {
+    also += fmt::format("{}{}={}", also.empty() ? "" : " ", name, value);
+  };
+  if (!config_.upstream_url.empty())
+    note("upstream_url", config_.upstream_url);
+  if (config_.max_inflight > 0)
+    note("max_inflight", config_.max_inflight);
+  if (!config_.ready_path.empty())
+    note("ready_path", config_.ready_path);
+  if (config_.max_body_size > 0)
+    note("max_body_size", config_.max_body_size);
+  if (!also.empty())
+    log_.info(fmt::format("Settings: {}", also));
 
   metrics_server_ = std::make_unique<http::Server>(
       &loop_, http::ServerLimits{kMetricsTimeout, kMetricsTimeout, kMetricsTimeout},
@@ -290,14 +302,38 @@ void WatchdogImpl::begin_shutdown(const char* cause) {
   Duration interval = std::max(config_.healthcheck_interval, Duration::zero());
   log_.info(fmt::format("{}: no new connections in {}", cause, go_duration(interval)));
   if (!config_.suppress_lock) {
-    log_.info(fmt::format("Removing lock-file : {}", lock_.path()));
-    if (std::string error = lock_.remove(); !error.empty())
+    if (lock_.last_holder()) {
+      log_.info(fmt::format("Removing lock-file : {}", lock_.path()));
+    } else {
+      log_.info(fmt::format("Leaving lock-file {}: another watchdog holds it, or it was "
+                            "replaced or removed",
+                            lock_.path()));
+    }
+    if (std::string error = lock_.release(); !error.empty())
       log_.info(fmt::format("Unable to mark server as unhealthy: {}", error));
   }
   // Kubernetes keeps routing traffic here until it has seen the failing health check, so the
   // server goes on serving normally for the interval.
   uv_timer_start(&shutdown_timer_, [](uv_timer_t* t) { owner(t)->begin_drain(); },
                  millis(interval), 0);
+}
+
+// Ctrl-C in a terminal: the first one drains as SIGTERM does, a second one, while that is
+// under way, ends the process at once. SIGTERM keeps the drain whatever happens: it is what
+// orchestrators send, and they wait for it.
+void WatchdogImpl::on_sigint() {
+  bool first = phase_ == Phase::serving ||
+               (phase_ == Phase::starting && pending_shutdown_cause_ == nullptr);
+  if (first) {
+    begin_shutdown("SIGINT");
+    return;
+  }
+  log_.info("SIGINT again: exiting now, without waiting for the drain");
+  if (!config_.suppress_lock)
+    lock_.release();
+  log_.flush();
+  // Functions and the http-mode server end with this process (their death signal).
+  std::_Exit(130);
 }
 
 void WatchdogImpl::begin_drain() {
@@ -345,8 +381,8 @@ void WatchdogImpl::fatal(int exit_code, std::string_view message) {
   accepting_ = false;
   uv_timer_stop(&shutdown_timer_);
   // A dead function must not look healthy to an exec probe.
-  if (!config_.suppress_lock && lock_.exists())
-    lock_.remove();
+  if (!config_.suppress_lock)
+    lock_.release();
   auto after_server = [this] { mode_->stop([this] { finish_shutdown(); }); };
   if (server_)
     server_->close(after_server);

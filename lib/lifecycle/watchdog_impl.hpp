@@ -44,6 +44,7 @@ private:
   // Shutdown, in order: begin_shutdown (signal) -> after healthcheck_interval begin_drain ->
   // drain done or write_timeout -> finish_shutdown (mode stopped, handles closed).
   void begin_shutdown(const char* cause);
+  void on_sigint();
   void begin_drain();
   void drain_finished(bool timed_out);
   void finish_shutdown();

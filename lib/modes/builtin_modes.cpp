@@ -8,6 +8,7 @@
 #include "modes/static_file_mode.hpp"
 #include "modes/streaming_fork_mode.hpp"
 #include "modes/wasm/wasm_mode.hpp"
+#include "modes/wasm/wasm_settings.hpp"
 #include "ofwatchdog/mode_registry.hpp"
 
 namespace ofwatchdog {
@@ -54,21 +55,27 @@ ModeCreation refuse(std::string why) {
 ModeRegistry ModeRegistry::builtin() {
   ModeRegistry modes;
   modes.add({"streaming", true, nullptr,
-             [](const Config&) -> ModeCreation { return make_streaming_fork_mode(); }});
+             [](const Config&) -> ModeCreation { return make_streaming_fork_mode(); },
+             nullptr});
   modes.add({"serializing", true, nullptr,
-             [](const Config&) -> ModeCreation { return make_serializing_fork_mode(); }});
+             [](const Config&) -> ModeCreation { return make_serializing_fork_mode(); },
+             nullptr});
   modes.add({"http", true, check_http,
-             [](const Config&) -> ModeCreation { return make_http_proxy_mode(); }});
+             [](const Config&) -> ModeCreation { return make_http_proxy_mode(); },
+             nullptr});
   modes.add({"static", false, check_static,
-             [](const Config&) -> ModeCreation { return make_static_file_mode(); }});
+             [](const Config&) -> ModeCreation { return make_static_file_mode(); },
+             nullptr});
   // The original starts and then panics on every request; refusing to start is kinder.
   modes.add({"inproc", false, nullptr, [](const Config&) {
                return refuse("mode=inproc needs a handler linked into the program: use the "
                              "library's make_handler_mode() with Watchdog(config, mode)");
-             }});
+             },
+             nullptr});
   // fprocess names the module; its absence is reported by the mode's own check (W1).
   modes.add({"wasm", false, check_wasm_variables,
-             [](const Config&) -> ModeCreation { return make_wasm_mode(); }});
+             [](const Config&) -> ModeCreation { return make_wasm_mode(); },
+             modes::describe_wasm_settings});
   return modes;
 }
 

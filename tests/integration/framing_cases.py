@@ -30,6 +30,10 @@ REFUSED = {
     "te_chunked_with_parameter": (post(b"Transfer-Encoding: chunked;q=1\r\n", OK_BODY), 501, "head"),
     "te_leading_comma": (post(b"Transfer-Encoding: ,chunked\r\n", OK_BODY), 400, "head"),
     "te_chunked_twice": (post(b"Transfer-Encoding: chunked, chunked\r\n", OK_BODY), 400, "head"),
+    # llhttp does not read `chunked` followed by a tab as chunked: refused before dispatch.
+    "te_chunked_tab": (post(b"Transfer-Encoding: chunked\t\r\n", OK_BODY), 400, "head"),
+    "te_chunked_upper_case_tab": (post(b"Transfer-Encoding: CHUNKED\t\r\n", OK_BODY), 400,
+                                  "head"),
     "te_two_fields": (post(b"Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n", OK_BODY),
                       400, "head"),
     "te_empty": (post(b"Transfer-Encoding: \r\n", OK_BODY), 400, "head"),
@@ -66,6 +70,8 @@ REFUSED = {
     "chunk_size_2_63": (chunked(b"8000000000000000\r\nabc\r\n0\r\n\r\n"), 400, "body"),
     # Chunk line ends.
     "chunk_data_without_crlf": (chunked(b"3\r\nabcX0\r\n\r\n"), 400, "body"),
+    "chunk_data_two_bytes_instead_of_crlf": (chunked(b"3\r\nabcXX0\r\n\r\n"), 400, "body"),
+    "chunk_data_longer_than_its_size": (chunked(b"3\r\nabcdef\r\n0\r\n\r\n"), 400, "body"),
     "chunk_bare_lf_everywhere": (chunked(b"3\nabc\n0\n\n"), 400, "body"),
     "chunk_size_bare_lf": (chunked(b"3\nabc\r\n0\r\n\r\n"), 400, "body"),
     "chunk_data_bare_lf": (chunked(b"3\r\nabc\n0\r\n\r\n"), 400, "body"),
@@ -85,6 +91,32 @@ REFUSED = {
     "trailer_nul": (chunked(b"3\r\nabc\r\n0\r\nX-T: a\x00b\r\n\r\n"), 400, "body"),
 }
 
+# Heads the server answers itself (request line, method, Host). Their answers carry a reason
+# after the status, given in REFUSAL_TEXT.
+REFUSED.update({
+    "connect": (b"CONNECT a.example:443 HTTP/1.1\r\nHost: a.example:443\r\n\r\n", 501, "head"),
+    "connect_with_origin_target": (b"CONNECT / HTTP/1.1\r\n" + HOST + b"\r\n", 501, "head"),
+    "ice_protocol": (b"SOURCE / ICE/1.0\r\n" + HOST + b"\r\n", 400, "head"),
+    "rtsp_protocol": (b"GET / RTSP/1.0\r\n" + HOST + b"\r\n", 400, "head"),
+    "host_with_space": (b"GET / HTTP/1.1\r\nHost: a b\r\n\r\n", 400, "head"),
+    "host_with_bad_port": (b"GET / HTTP/1.1\r\nHost: a:8o\r\n\r\n", 400, "head"),
+    "host_with_userinfo": (b"GET / HTTP/1.1\r\nHost: u@a\r\n\r\n", 400, "head"),
+    "absolute_form_with_userinfo": (b"GET http://u@a.example/ HTTP/1.1\r\n" + HOST + b"\r\n",
+                                    400, "head"),
+    "absolute_form_other_scheme": (b"GET ftp://a.example/ HTTP/1.1\r\n" + HOST + b"\r\n", 400,
+                                   "head"),
+})
+
+REFUSAL_TEXT = {
+    "connect": b"501 Not Implemented: CONNECT is not supported",
+    "connect_with_origin_target": b"501 Not Implemented: CONNECT is not supported",
+    "host_with_space": b"400 Bad Request: malformed Host header",
+    "host_with_bad_port": b"400 Bad Request: malformed Host header",
+    "host_with_userinfo": b"400 Bad Request: malformed Host header",
+    "absolute_form_with_userinfo": b"400 Bad Request: malformed authority in the request target",
+    "absolute_form_other_scheme": b"400 Bad Request: unsupported scheme in the request target",
+}
+
 # The same shapes done right: each must be served, with `abc` as the body.
 ACCEPTED = {
     "chunked": chunked(OK_BODY),
@@ -95,6 +127,8 @@ ACCEPTED = {
     "trailers": chunked(b"3\r\nabc\r\n0\r\nX-T: 1\r\nX-U: 2\r\n\r\n"),
     "content_length": post(b"Content-Length: 3\r\n", b"abc"),
     "leading_zeros_in_chunk_size": chunked(b"0003\r\nabc\r\n0\r\n\r\n"),
+    "host_ipv6_with_port": b"POST / HTTP/1.1\r\nHost: [::1]:8080\r\nContent-Length: 3\r\n\r\nabc",
+    "absolute_form": b"POST http://a.example/ HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc",
 }
 
 # A trailer section over the server's header limit (1 MiB + 4 KiB) is refused with 431.

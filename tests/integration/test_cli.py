@@ -167,6 +167,9 @@ CONFIG_ERRORS = [
       '"localhost:5000"', "upstream_url"]),
     ({"mode": "static", "static_path": ""}, 1,
      ['For mode=static you must specify the "static_path" to serve']),
+    # Function authentication is not implemented: serving anyway would leave the function open.
+    ({"fprocess": "cat", "jwt_auth": "true"}, 1, ["jwt_auth=true", "not supported yet"]),
+    ({"fprocess": "cat", "jwt_auth": "1"}, 1, ["jwt_auth=true", "not supported yet"]),
 ]
 
 
@@ -246,3 +249,68 @@ def test_timeouts_line_shows_the_parsed_values(start_watchdog):
     wd = start_watchdog({"fprocess": "cat", "write_timeout": "1m30s", "read_timeout": "-5",
                          "exec_timeout": "1500ms", "healthcheck_interval": "bogus"})
     wd.wait_for_log(r"Timeouts: read: 30s write: 1m30s hard: 1.5s health: 1m30s$")
+
+
+def test_ignored_values_start_with_a_warning_naming_them(start_watchdog):
+    wd = start_watchdog({"fprocess": "cat", "read_timeout": "abc", "exec_timeout": "10x",
+                         "suppress_lock": "yes", "jwt_auth_debug": "true"})
+    wd.wait_for_log(r'Warning: ignoring read_timeout="abc" \(not a duration.*\); using 30s$')
+    wd.wait_for_log(r'Warning: ignoring exec_timeout="10x" .*; using 30s$')
+    wd.wait_for_log(r'Warning: ignoring suppress_lock="yes" .*; using false$')
+    wd.wait_for_log(r'Note: jwt_auth_debug="true" has no effect while jwt_auth is off$')
+    wd.wait_for_log(r"Timeouts: read: 30s write: 30s hard: 30s health: 30s$")
+    assert harness.request(wd.port, "POST", "/", body=b"served").body == b"served"
+
+
+def test_startup_names_the_settings_that_shape_requests(start_watchdog):
+    wd = start_watchdog({"fprocess": "cat", "max_inflight": "5", "ready_path": "/ready",
+                         "max_body_size": "100"})
+    wd.wait_for_log(r"Settings: max_inflight=5 ready_path=/ready max_body_size=100$")
+    plain = start_watchdog({"fprocess": "cat"})
+    assert not any("Settings:" in line for line in plain.lines())
+
+
+# --- -print-config ----------------------------------------------------------------------------
+
+def test_print_config_prints_every_setting_as_used(tmp_path):
+    rc, out, err = run(["-print-config"], {"fprocess": "cat", "read_timeout": "10",
+                                           "exec_timeout": "bogus", "max_inflight": "3"}, tmp_path)
+    assert rc == 0, err
+    settings = dict(line.split("=", 1) for line in out.splitlines())
+    assert settings["mode"] == "streaming"
+    assert settings["fprocess"] == "cat"
+    assert settings["port"] == "8080" and settings["metrics_port"] == "8081"
+    assert settings["read_timeout"] == "10s"
+    assert settings["exec_timeout"] == "30s"  # the fallback, as it will be used
+    assert settings["healthcheck_interval"] == "30s"
+    assert settings["max_inflight"] == "3"
+    assert settings["suppress_lock"] == "false"
+    assert settings["TMPDIR"] == str(tmp_path)
+    # Every variable of the documentation's table that the common configuration reads is there.
+    for name in ("write_timeout", "upstream_url", "http_buffer_req_body", "content_type",
+                 "static_path", "max_body_size", "prefix_logs", "log_buffer_size", "log_format",
+                 "ready_path", "log_callid", "wasm_root"):
+        assert name in settings, name
+    assert 'ignoring exec_timeout="bogus"' in err
+    assert not (tmp_path / ".lock").exists()
+
+
+def test_print_config_includes_the_mode_own_settings(tmp_path):
+    rc, out, err = run(["-print-config"], {"mode": "wasm", "fprocess": "echo.wasm",
+                                           "wasm_instances": "3", "wasm_root": str(tmp_path)},
+                       tmp_path)
+    assert rc == 0, err
+    settings = dict(line.split("=", 1) for line in out.splitlines())
+    assert settings["wasm_instances"] == "3"
+    assert settings["wasm_queue"] == "12"
+    assert settings["wasm_engine"] == "auto"
+    assert settings["wasm_cache"] == str(tmp_path / "cache")
+
+
+@pytest.mark.parametrize("env,status,parts", CONFIG_ERRORS[:4])
+def test_print_config_fails_as_start_up_would(env, status, parts, tmp_path):
+    rc, out, err = run(["-print-config"], env, tmp_path)
+    start_rc, _, start_err = run([], env, tmp_path)
+    assert rc == status == start_rc
+    assert out == ""
+    assert err.splitlines()[-1] == start_err.splitlines()[-1]

@@ -19,15 +19,15 @@ import pytest
 
 import harness
 from harness import RawConnection
-from framing_cases import ACCEPTED, REFUSED, oversized_trailers
+from framing_cases import ACCEPTED, REFUSAL_TEXT, REFUSED, oversized_trailers
 from test_http_protocol import echo, summary  # noqa: F401  (the echo fixture)
 
 STATUS_TEXT = {400: b"400 Bad Request", 431: b"431 Request Header Fields Too Large",
                501: b"501 Not Implemented"}
 
 
-def refusal_bytes(status):
-    text = STATUS_TEXT[status]
+def refusal_bytes(status, name=None):
+    text = REFUSAL_TEXT.get(name) or STATUS_TEXT[status]
     return (b"HTTP/1.1 " + text + b"\r\nContent-Type: text/plain; charset=utf-8\r\n"
             b"Connection: close\r\n\r\n" + text)
 
@@ -44,8 +44,8 @@ def test_server_refuses_with_a_clear_answer_and_closes(echo, name):
     raw, status, _ = REFUSED[name]
     srv = echo()
     c = RawConnection(srv.port)
-    c.send(with_target(raw, b"/?len=known"))
-    assert c.read_until_closed() == refusal_bytes(status)
+    c.send(raw if name in REFUSAL_TEXT else with_target(raw, b"/?len=known"))
+    assert c.read_until_closed() == refusal_bytes(status, name)
 
 
 @pytest.mark.parametrize("name", sorted(ACCEPTED))
@@ -101,7 +101,7 @@ def test_streaming_never_starts_the_function_for_a_refused_head(marking_function
     raw, status, _ = REFUSED[name]
     c = RawConnection(wd.port)
     c.send(raw)
-    assert c.read_until_closed() == refusal_bytes(status)
+    assert c.read_until_closed() == refusal_bytes(status, name)
     wd.wait_for_log(r"Refused a request from 127\.0\.0\.1:\d+: " + str(status))
     # A normal request afterwards starts the function once: the refused one never did.
     assert harness.request(wd.port, "POST", "/", body=b"ok").body == b"ok"
@@ -312,8 +312,8 @@ def test_http_mode_upstream_sees_one_clean_framing_or_nothing(proxied, name):
     before = upstream.snapshot()
     c = RawConnection(wd.port)
     c.send(raw)
-    assert c.read_until_closed() == refusal_bytes(status)
-    assert 400 <= status < 500 or name.startswith("te_")
+    assert c.read_until_closed() == refusal_bytes(status, name)
+    assert 400 <= status < 500 or name.startswith("te_") or name.startswith("connect")
     sentinel(wd)
     after = upstream.snapshot()
     targets = []
@@ -357,3 +357,34 @@ def test_http_mode_forwards_a_get_body_with_its_length(proxied):
     assert len(requests) == 1
     head, body = requests[0]
     assert head.startswith(b"GET /g HTTP/1.1\r\n") and body == b"abc"
+
+
+# --- the absolute form of a request-target names the host --------------------------------------
+
+def test_http_mode_takes_the_host_of_an_absolute_form_target(proxied):
+    wd, upstream = proxied
+    before = upstream.snapshot()
+    c = RawConnection(wd.port)
+    c.send(b"GET http://a.example/abs?x=1 HTTP/1.1\r\nHost: t\r\n\r\n")
+    resp = c.read_response()
+    assert resp.status == 200 and resp.body == b"ok"
+    heads = []
+    for fresh, _, _ in new_bytes(before, upstream.snapshot()):
+        heads += [head for head, _ in clean_requests(fresh)[0]]
+    assert len(heads) == 1
+    lines = heads[0].split(b"\r\n")
+    assert lines[0] == b"GET /abs?x=1 HTTP/1.1"
+    assert b"Host: a.example" in lines and b"Host: t" not in lines
+    assert b"X-Forwarded-Host: a.example" in lines
+
+
+def test_fork_modes_take_the_host_of_an_absolute_form_target(start_watchdog):
+    wd = start_watchdog({"fprocess": "env", "mode": "serializing"})
+    c = RawConnection(wd.port)
+    c.send(b"GET http://a.example:81/abs?x=1 HTTP/1.1\r\nHost: t\r\n\r\n")
+    resp = c.read_response()
+    assert resp.status == 200
+    env = resp.body.decode().splitlines()
+    assert "Http_Host=a.example:81" in env
+    assert "Http_Path=/abs" in env
+    assert "Http_Query=x=1" in env

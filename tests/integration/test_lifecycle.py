@@ -4,6 +4,8 @@ import os
 import signal
 import socket
 
+import pytest
+
 import harness
 from harness import RawConnection, request, wait_until
 
@@ -48,13 +50,14 @@ def test_lock_file_lifecycle(start_watchdog, tmp_path):
     assert request(wd.port, "GET", "/_/health").status == 200
 
 
-def test_stale_lock_removed_and_bind_failure_exits_1(tmp_path):
+def test_a_failed_start_leaves_a_stale_lock_and_bind_failure_exits_1(tmp_path):
     blocker = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
     blocker.bind(("::", 0))
     blocker.listen(1)
     port = blocker.getsockname()[1]
     lock = tmp_path / ".lock"
     lock.write_text("")
+    before = os.stat(lock)
     try:
         rc, out, err = harness.run_watchdog(
             env={"fprocess": "cat", "port": str(port), "metrics_port": "0"}, tmpdir=tmp_path)
@@ -62,9 +65,59 @@ def test_stale_lock_removed_and_bind_failure_exits_1(tmp_path):
         blocker.close()
     assert rc == 1
     assert f"listen tcp :{port}" in err
-    # The stale lock is gone and no new one was written: the watchdog never listened.
-    assert not lock.exists()
+    # A start that fails touches no lock file: it may belong to a watchdog that is serving.
+    assert os.stat(lock).st_ino == before.st_ino
+    assert sorted(os.listdir(tmp_path)) == [".lock"]
     assert "Writing lock-file" not in err
+
+
+def test_a_stale_lock_is_replaced_once_listening(start_watchdog, tmp_path):
+    lock = tmp_path / ".lock"
+    lock.write_text("")
+    stale = os.stat(lock).st_ino
+    wd = start_watchdog({"fprocess": "cat", "healthcheck_interval": "0"}, tmpdir=tmp_path)
+    # The file is replaced just after the "Writing lock-file" line the start waits for.
+    wait_until(lambda: os.stat(lock).st_ino != stale, what="stale lock replaced")
+    assert os.stat(lock).st_nlink == 2  # .lock and this watchdog's holder link
+    wd.signal(signal.SIGTERM)
+    assert wd.wait_exit(timeout=10) == 0
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_failed_start_beside_a_running_watchdog_keeps_it_healthy(start_watchdog, tmp_path):
+    # `fwatchdog` run by hand in a function's container: its metrics port is taken.
+    running = start_watchdog({"fprocess": "cat"}, tmpdir=tmp_path)
+    before = os.stat(running.lock_path).st_ino
+    rc, _, err = harness.run_watchdog(
+        env={"fprocess": "cat", "port": "0", "metrics_port": str(running.metrics_port)},
+        tmpdir=tmp_path)
+    assert rc == 1 and f"listen tcp :{running.metrics_port}" in err
+    assert os.stat(running.lock_path).st_ino == before
+    assert request(running.port, "GET", "/_/health").status == 200
+    rc, _, _ = harness.run_watchdog(["-run-healthcheck"], tmpdir=tmp_path)
+    assert rc == 0
+
+
+def test_watchdogs_sharing_tmpdir_never_turn_each_other_unhealthy(start_watchdog, tmp_path):
+    for stop_first in (0, 1):
+        folder = tmp_path / f"shared{stop_first}"
+        folder.mkdir()
+        env = {"fprocess": "cat", "healthcheck_interval": "0"}
+        pair = [start_watchdog(env, tmpdir=folder), start_watchdog(env, tmpdir=folder)]
+        # Each holds the file through a link of its own, made just after its start-up line.
+        wait_until(lambda: sorted(os.listdir(folder)) ==
+                   sorted([".lock"] + [f".lock.{wd.proc.pid}" for wd in pair]),
+                   what="both watchdogs hold the lock file")
+        first, other = pair[stop_first], pair[1 - stop_first]
+        first.signal(signal.SIGTERM)
+        assert first.wait_exit(timeout=10) == 0
+        first.wait_for_log(r"Leaving lock-file " + str(folder / ".lock"))
+        assert os.path.exists(folder / ".lock")
+        assert request(other.port, "GET", "/_/health").status == 200
+        other.signal(signal.SIGTERM)
+        assert other.wait_exit(timeout=10) == 0
+        other.wait_for_log(r"Removing lock-file : " + str(folder / ".lock"))
+        assert os.listdir(folder) == []
 
 
 def test_suppress_lock_health_follows_accepting(start_watchdog):
@@ -135,6 +188,26 @@ def test_sigint_drains_like_sigterm(start_watchdog):
     wd.wait_for_log(r"SIGINT: no new connections in 0s")
     assert wd.wait_exit(timeout=10) == 0
     assert not os.path.exists(wd.lock_path)
+
+
+@pytest.mark.parametrize("first", [signal.SIGINT, signal.SIGTERM])
+def test_a_second_sigint_ends_the_drain_at_once(start_watchdog, tmp_path, first):
+    # A second SIGTERM changes nothing (orchestrators wait for the drain, see above); a second
+    # SIGINT, Ctrl-C pressed again, cuts it short whatever began it.
+    env, marker = blocking_env(tmp_path, healthcheck_interval="0", write_timeout="60s")
+    wd = start_watchdog(env)
+    held = start_request(wd.port)
+    held.wait_for_bytes(b"started")
+    wd.signal(first)
+    wd.wait_for_log(r"No new connections allowed, draining: 1 requests")
+    wd.signal(signal.SIGINT)
+    assert wd.wait_exit(timeout=10) == 130
+    wd.wait_for_log(r"SIGINT again: exiting now")
+    assert not os.path.exists(wd.lock_path)
+    # The request it gave up on is cut, never answered as complete.
+    data = held.read_until_closed(timeout=10)
+    assert not data.endswith(b"0\r\n\r\n")
+    marker.write_text("")  # lets the function end, should it have outlived the watchdog
 
 
 def test_drain_deadline_cuts_requests(start_watchdog, tmp_path):

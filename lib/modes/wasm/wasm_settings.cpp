@@ -164,3 +164,33 @@ std::variant<WasmSettings, ConfigError> read_wasm_settings(const Config& config)
 }
 
 } // namespace ofwatchdog::modes
+
+namespace ofwatchdog::modes {
+
+std::vector<std::pair<std::string, std::string>> describe_wasm_settings(const Config& config) {
+  std::variant<WasmSettings, ConfigError> read = read_wasm_settings(config);
+  if (!std::holds_alternative<WasmSettings>(read))
+    return {};
+  const WasmSettings& s = std::get<WasmSettings>(read);
+  std::string passed;
+  for (const std::string& entry : s.passed_environment)
+    passed += (passed.empty() ? "" : ",") + entry.substr(0, entry.find('='));
+  auto engine = s.engine == WasmEngine::aot           ? "aot"
+                : s.engine == WasmEngine::interpreter ? "interpreter"
+                                                      : "auto";
+  auto scale = s.scale_endpoints == ScaleEndpoints::main_port ? "main"
+               : s.scale_endpoints == ScaleEndpoints::off     ? "off"
+                                                              : "metrics";
+  return {
+      {"wasm_env", passed},
+      {"wasm_instances", std::to_string(s.instances)},
+      {"wasm_queue", std::to_string(s.queue)},
+      {"wasm_max_memory", std::to_string(s.max_memory)},
+      {"wasm_cache", s.cache_dir},
+      {"wasm_engine", engine},
+      {"scale_endpoints", scale},
+      {"write_debug", s.write_debug ? "true" : "false"},
+  };
+}
+
+} // namespace ofwatchdog::modes

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -44,5 +45,8 @@ std::variant<WasmSettings, ConfigError> read_wasm_settings(const VariableLookup&
                                                           const Config& config);
 // The same, with the variables looked up in `config.environment` (last entry wins).
 std::variant<WasmSettings, ConfigError> read_wasm_settings(const Config& config);
+
+// The settings as `name=value` pairs for -print-config (empty when they do not read).
+std::vector<std::pair<std::string, std::string>> describe_wasm_settings(const Config& config);
 
 } // namespace ofwatchdog::modes

@@ -421,3 +421,43 @@ TEST_CASE("find_variable reads one variable by load_config's rule", "[config]") 
   CHECK(config.exec_timeout == 3s);
   CHECK(find_variable({"exec_timeout=1s", "exec_timeout=3s"}, "exec_timeout") == "3s");
 }
+
+TEST_CASE("values the original ignores silently are ignored with a warning", "[config]") {
+  ConfigResult r = ofwatchdog::load_config(
+      {"fprocess=cat", "read_timeout=abc", "exec_timeout=10x", "write_timeout=", "suppress_lock=yes",
+       "http_buffer_req_body=false", "buffer_http=0", "prefix_logs=maybe", "log_callid=sure"});
+  REQUIRE(r.ok());
+  CHECK(r.config().read_timeout == Duration(30s));
+  CHECK(r.config().exec_timeout == Duration(30s));
+  CHECK_FALSE(r.config().suppress_lock);
+  CHECK(r.config().prefix_logs);
+  CHECK_FALSE(r.config().log_callid);
+  CHECK(r.warnings ==
+        Env{"Warning: ignoring read_timeout=\"abc\" (not a duration such as 30s, 1m30s or a "
+            "number of seconds); using 30s",
+            "Warning: ignoring exec_timeout=\"10x\" (not a duration such as 30s, 1m30s or a "
+            "number of seconds); using 30s",
+            "Warning: ignoring suppress_lock=\"yes\" (expected true or 1, or false or 0); using "
+            "false",
+            "Warning: ignoring prefix_logs=\"maybe\" (expected true or false); using true",
+            "Warning: ignoring log_callid=\"sure\" (expected true or false); using false"});
+  // Values that mean what they say warn about nothing.
+  CHECK(ofwatchdog::load_config({"fprocess=cat", "read_timeout=5s", "suppress_lock=true",
+                                 "buffer_http=false", "prefix_logs=F", "log_callid=1",
+                                 "exec_timeout=0"})
+            .warnings.empty());
+}
+
+TEST_CASE("jwt_auth=true stops start-up until function authentication exists", "[config]") {
+  for (const char* on : {"jwt_auth=true", "jwt_auth=1"}) {
+    auto e = fails({"fprocess=cat", on});
+    CHECK(e.variable == "jwt_auth");
+    CHECK(e.exit_code == 1);
+    CHECK(contains(e.message, "not supported yet"));
+  }
+  ConfigResult r = ofwatchdog::load_config(
+      {"fprocess=cat", "jwt_auth=false", "jwt_auth_debug=true", "jwt_auth_local=true"});
+  REQUIRE(r.ok());
+  CHECK(r.warnings == Env{"Note: jwt_auth_debug=\"true\" has no effect while jwt_auth is off",
+                          "Note: jwt_auth_local=\"true\" has no effect while jwt_auth is off"});
+}

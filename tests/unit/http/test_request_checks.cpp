@@ -111,3 +111,64 @@ TEST_CASE("find_header is case-insensitive and cancel reasons have texts", "[htt
   CHECK(cancel_reason_text(CancelReason::read_timeout) == "read timeout");
   CHECK(cancel_reason_text(CancelReason::client_closed) == "client closed the connection");
 }
+
+TEST_CASE("CONNECT is refused before anything serves it", "[http][checks]") {
+  Request r = make("CONNECT", "a.example:443", {{"Host", "a.example:443"}});
+  auto a = check_request(r);
+  REQUIRE(a);
+  CHECK(a->raw);
+  CHECK(a->raw_text == "501 Not Implemented: CONNECT is not supported");
+  Request no_host = make("CONNECT", "a.example:443", {});
+  a = check_request(no_host);
+  REQUIRE(a);
+  CHECK(a->raw_text == "501 Not Implemented: CONNECT is not supported");
+}
+
+TEST_CASE("a Host that is not host[:port] is 400", "[http][checks]") {
+  for (const char* bad : {"a b", "a:b", "a:80:80", "a%zz", "a/b", "[::1", "[]", "[::1]x",
+                          "a\tb", "u@a", "a:8 0"}) {
+    Request r = make("GET", "/", {{"Host", bad}});
+    auto a = check_request(r);
+    INFO(bad);
+    REQUIRE(a);
+    CHECK(a->raw_text == "400 Bad Request: malformed Host header");
+  }
+  for (const char* good : {"", "a", "a.example:8080", "127.0.0.1:80", "[::1]", "[::1]:8080",
+                           "xn--bcher-kva.example", "a%41b", "a:"}) {
+    Request r = make("GET", "/", {{"Host", good}});
+    INFO(good);
+    CHECK_FALSE(check_request(r));
+  }
+}
+
+TEST_CASE("an absolute-form target wins over the Host header", "[http][checks]") {
+  Request r = make("GET", "http://a.example:8080/abs?x=1", {{"Host", "h"}});
+  CHECK_FALSE(check_request(r));
+  CHECK(r.target == "/abs?x=1");
+  CHECK(r.path == "/abs");
+  CHECK(r.raw_query == "x=1");
+  REQUIRE(r.header("Host"));
+  CHECK(*r.header("Host") == "a.example:8080");
+  CHECK(r.headers.size() == 1);
+
+  // No Host at all is fine on HTTP/1.0, and the authority becomes it.
+  Request old = make("GET", "HTTP://b.example", {}, 0);
+  CHECK_FALSE(check_request(old));
+  CHECK(old.target == "/");
+  REQUIRE(old.header("Host"));
+  CHECK(*old.header("Host") == "b.example");
+
+  // The target's authority is checked, not the Host it replaces.
+  Request bad_header = make("GET", "http://a.example/", {{"Host", "a b"}});
+  CHECK_FALSE(check_request(bad_header));
+
+  for (const char* bad : {"ftp://a.example/x", "http:///x", "http://u@a.example/x",
+                          "http://a b/x", "http://a:x/"}) {
+    Request refused = make("GET", bad);
+    INFO(bad);
+    auto a = check_request(refused);
+    REQUIRE(a);
+    CHECK(a->raw);
+    CHECK(a->raw_text.rfind("400 Bad Request", 0) == 0);
+  }
+}

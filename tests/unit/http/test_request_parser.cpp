@@ -241,3 +241,43 @@ TEST_CASE("resuming a body with no new bytes hands out no empty piece", "[http][
   for (int i = 0; i < 3; ++i) parser.feed(head.data() + head.size(), 0);
   CHECK(pieces == 1);
 }
+
+TEST_CASE("chunked followed by a tab is refused before the head is handed out",
+          "[http][parser]") {
+  using E = RequestParser::Error;
+  for (const char* value : {"chunked\t", "CHUNKED\t", "chunked \t"}) {
+    INFO(value);
+    auto t = run(std::string("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: ") + value +
+                 "\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
+    CHECK(t.error == E::bad_request);
+    CHECK(t.requests.empty());
+  }
+}
+
+TEST_CASE("a request line whose protocol is not HTTP is refused", "[http][parser]") {
+  using E = RequestParser::Error;
+  for (std::size_t step : {std::size_t{1}, std::size_t{5}, std::size_t{1} << 20}) {
+    INFO(step);
+    auto ice = run("SOURCE / ICE/1.0\r\nHost: x\r\n\r\n", step);
+    CHECK(ice.error == E::bad_request);
+    CHECK(ice.requests.empty());
+    CHECK(run("GET / RTSP/1.0\r\nHost: x\r\n\r\n", step).error == E::bad_request);
+    CHECK(run("SOURCE / HTTP/1.1\r\nHost: x\r\n\r\n", step).error == E::none);
+    CHECK(run("GET /a/very/long/path HTTP/1.0\r\n\r\n", step).error == E::none);
+  }
+}
+
+TEST_CASE("chunk data must be followed by CRLF, in any split", "[http][parser]") {
+  using E = RequestParser::Error;
+  for (std::size_t step : {std::size_t{1}, std::size_t{2}, std::size_t{7}, std::size_t{1} << 20}) {
+    INFO(step);
+    CHECK(run(chunked_request("3\r\nabcXX0\r\n\r\n"), step).error == E::bad_request);
+    CHECK(run(chunked_request("3\r\nabcdef\r\n0\r\n\r\n"), step).error == E::bad_request);
+    CHECK(run(chunked_request("3\r\nabc\rX0\r\n\r\n"), step).error == E::bad_request);
+    CHECK(run(chunked_request("3\r\nabcX\n0\r\n\r\n"), step).error == E::bad_request);
+    auto good = run(chunked_request("3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"), step);
+    CHECK(good.error == E::none);
+    CHECK(good.body == "abcde");
+    CHECK(joined(good.events) == "head end");
+  }
+}
