@@ -1,7 +1,7 @@
 // Start-up, routing and the graceful shutdown. The sequence and the log lines follow the
-// original (endpoints.md §6 and §7) with this project's corrections: the port is bound before
-// the lock file is written, a stale lock is removed first, SIGINT drains like SIGTERM, a
-// healthcheck_interval <= 0 means no wait, and bind or lock failures exit 1.
+// original (docs/lifecycle.md) with this project's corrections (docs/decisions.md): the port is
+// bound before the lock file is written, a stale lock is removed first, SIGINT drains like SIGTERM,
+// a healthcheck_interval <= 0 means no wait, and bind or lock failures exit 1.
 #include "lifecycle/watchdog_impl.hpp"
 
 #include <csignal>

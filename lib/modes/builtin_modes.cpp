@@ -66,7 +66,7 @@ ModeRegistry ModeRegistry::builtin() {
                return refuse("mode=inproc needs a handler linked into the program: use the "
                              "library's make_handler_mode() with Watchdog(config, mode)");
              }});
-  // fprocess names the module; its absence is reported by the mode's own check (W1).
+  // fprocess names the module; its absence is reported by the mode's own check (wasm-module-check).
   modes.add({"wasm", false, check_wasm_variables,
              [](const Config&) -> ModeCreation { return make_wasm_mode(); }});
   return modes;
