@@ -2,7 +2,8 @@
 // The Content-Type the original gives a body that has none: Go's `http.DetectContentType`
 // rules (the WHATWG MIME sniffing algorithm, as Go implements it), written here from its
 // published table of signatures. Used where the original sniffs: http-mode responses whose
-// upstream sent no Content-Type (modes.md §1.4), and static files whose extension is unknown.
+// upstream sent no Content-Type (docs/decisions.md, go-server-behaviour), and static files whose
+// extension is unknown.
 
 #include <cstddef>
 #include <string_view>

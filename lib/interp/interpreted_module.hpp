@@ -1,7 +1,7 @@
 #pragma once
 // A module read for wabt's interpreter: its code decoded and validated once, at load (about a
 // millisecond for a small module), then shared read-only by every worker's InterpreterRunner.
-// It needs no compiler and no cache, so mode=wasm can serve the moment it starts (W12).
+// It needs no compiler and no cache, so mode=wasm can serve the moment it starts (wasm-engines).
 //
 // This folder is compiled as C++17, the newest standard wabt 1.0.32's headers accept, so its
 // headers use nothing newer and none of them includes wabt.
@@ -17,7 +17,7 @@
 
 namespace ofwatchdog::interp {
 
-// What inspect_module (wasm/module_check.hpp) found: the module is one W1 allows.
+// What inspect_module (wasm/module_check.hpp) found: the module is one wasm-module-check allows.
 struct InspectedImports {
   std::string sha256;
   std::vector<wasi::Function> imports; // the WASI function of each function import, in order

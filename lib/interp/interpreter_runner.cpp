@@ -70,7 +70,8 @@ void InterpreterRunner::Worker::build(const InterpretedModule& for_module, std::
   store = std::make_unique<wi::Store>(parts.features);
 
   wi::ModuleDesc desc = parts.desc;
-  // W8: the limit becomes the memory's declared maximum, so memory.grow past it answers -1.
+  // wasm-memory-limit: the limit becomes the memory's declared maximum, so memory.grow past it
+  // answers -1.
   wabt::Limits& limits = desc.memories[0].type.limits;
   if (!limits.has_max || limits.max > pages) {
     limits.max = pages;
@@ -149,7 +150,7 @@ RunOutcome InterpreterRunner::Worker::end_with_trap(const wi::Trap::Ptr& trap) {
 std::optional<RunOutcome> InterpreterRunner::Worker::run_function(wi::Thread& thread,
                                                                   const wi::Func::Ptr& func) {
   auto* defined = wabt::dyn_cast<wi::DefinedFunc>(func.get());
-  if (defined == nullptr) // an import exported again as _start: W1 refuses such modules
+  if (defined == nullptr) // an import exported as _start: wasm-module-check refuses it
     return trapped(wasm::TrapKind::unreachable);
   std::vector<wi::Frame>& stack = frames(thread);
   wi::Trap::Ptr trap;

@@ -1,7 +1,7 @@
 #pragma once
 // One worker's interpreter: runs an InterpretedModule's _start once per call, each time in a
-// fresh instance (W2), with the same WASI host, limits and outcomes as the compiled engine's
-// InstanceRunner, so a client cannot tell which engine answered (W12).
+// fresh instance (wasm-fresh-instance), with the same WASI host, limits and outcomes as the
+// compiled engine's InstanceRunner, so a client cannot tell which engine answered (wasm-engines).
 //
 //   InterpreterRunner runner;                 // one per worker thread, reused
 //   RunControl control;                       // the loop may call control.interrupt()
@@ -9,8 +9,8 @@
 //
 // Interruption needs no signal: the runner runs guest code in slices of a few thousand
 // instructions and reads the control between slices and after every host call, so an
-// interrupted guest stops within a slice and is never resumed (W6). A guest fault is a trap
-// the interpreter reports; nothing a guest does reaches a signal handler.
+// interrupted guest stops within a slice and is never resumed (wasm-interrupt). A guest fault is a
+// trap the interpreter reports; nothing a guest does reaches a signal handler.
 //
 // Any thread may own a runner; one run at a time.
 

@@ -17,7 +17,7 @@ struct ModuleParts {
   wabt::Features features;
   wabt::interp::ModuleDesc desc;
   std::string sha256;
-  // The WASI function of each import (every import is a function: W1).
+  // The WASI function of each import (every import is a function: wasm-module-check).
   std::vector<wasi::Function> imports;
   wabt::interp::Index start_export = 0;  // `_start` in desc.exports
   wabt::interp::Index memory_export = 0; // `memory` in desc.exports

@@ -8,7 +8,7 @@
 // outside can stop it; a guest in an infinite loop would hold its worker for ever. Thread's
 // public Run(num_instructions) runs a bounded slice, but the only way to start a call is the
 // private PushCall. With it the runner pushes _start itself and runs slices, checking between
-// them whether the request was cancelled (W6).
+// them whether the request was cancelled (wasm-interrupt).
 //
 // The frame stack is needed for a second reason: in 1.0.32, a call that finds the frame stack
 // full sets the trap but returns "ok" (Thread::DoCall), so the guest would go on with a value

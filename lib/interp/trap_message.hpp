@@ -1,5 +1,5 @@
 #pragma once
-// The interpreter reports a trap as text; W5 answers with the engine-neutral kinds the
+// The interpreter reports a trap as text; wasm-answer answers with the engine-neutral kinds the
 // compiled engine reports (trap_kind.hpp), so both engines give a client the same words.
 
 #include <string_view>

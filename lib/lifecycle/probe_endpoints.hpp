@@ -1,5 +1,5 @@
 #pragma once
-// The answers of `/_/health` and `/_/ready` and the limiter's 429 (endpoints.md §1, §2, §4).
+// The answers of `/_/health` and `/_/ready` and the limiter's 429 (docs/lifecycle.md).
 
 #include <memory>
 #include <string>

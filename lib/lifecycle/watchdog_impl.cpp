@@ -1,8 +1,8 @@
 // Start-up, routing and the graceful shutdown. The sequence and the log lines follow the
-// original (endpoints.md §6 and §7) with this project's corrections: the port is bound before
-// the lock file is written (replacing a stale one), a lock file is removed only by its last
-// live holder (lock_file.hpp), SIGINT drains like SIGTERM (a second SIGINT ends the process at once), a
-// healthcheck_interval <= 0 means no wait, and bind or lock failures exit 1.
+// original (docs/lifecycle.md) with this project's corrections (docs/decisions.md): the port is
+// bound before the lock file is written (replacing a stale one), a lock file is removed only by
+// its last live holder (lock_file.hpp), SIGINT drains like SIGTERM (a second SIGINT ends the
+// process at once), a healthcheck_interval <= 0 means no wait, and bind or lock failures exit 1.
 #include "lifecycle/watchdog_impl.hpp"
 
 #include <csignal>

@@ -37,7 +37,7 @@ private:
   void serve_health(http::ServerExchange& exchange);
   void serve_ready(std::shared_ptr<http::ServerExchange> exchange);
   // The metrics port: /metrics, then what the mode serves there, then the fork's replica paths
-  // outside the mode that has them (W9), then 404.
+  // outside the mode that has them (wasm-replica-endpoints), then 404.
   void serve_metrics_port(std::shared_ptr<http::ServerExchange> exchange);
   bool healthy() const;
 

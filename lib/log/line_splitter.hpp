@@ -2,10 +2,10 @@
 // Cuts a function's relayed output (stderr, or an http-mode child's stdout) into log lines.
 //
 // Lines end at `\n`, and a `\r` just before the `\n` is dropped, so CRLF output logs like LF
-// output. Unlike the original's scanner, an over-long line never stops the relay (decision D1):
+// output. Unlike the original's scanner, an over-long line never stops the relay (long-log-lines):
 // it is emitted in pieces of at most `max_line` bytes and the caller is told once, so the pipe
 // is always drained and the function never blocks on a full stderr. A final line without a
-// newline is emitted by `finish` (decision D2).
+// newline is emitted by `finish` (final-partial-line; both rules in docs/decisions.md).
 //
 // `max_line` is `log_buffer_size`:
 //   > 0  a line of up to `max_line` bytes (not counting `\r\n`) is one log line; longer lines

@@ -72,7 +72,8 @@ ModeRegistry ModeRegistry::builtin() {
                              "library's make_handler_mode() with Watchdog(config, mode)");
              },
              nullptr});
-  // fprocess names the module; its absence is reported by the mode's own check (W1).
+  // fprocess names the module; its absence is reported by the mode's own check
+  // (docs/decisions.md, wasm-module-check).
   modes.add({"wasm", false, check_wasm_variables,
              [](const Config&) -> ModeCreation { return make_wasm_mode(); },
              modes::describe_wasm_settings});

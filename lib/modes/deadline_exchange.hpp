@@ -28,8 +28,8 @@ public:
   void abort() override;
   bool done() const override { return ended_ || answering_ || ForwardingExchange::done(); }
 
-  // The 504 carries `text` as a text/plain body (mode=wasm names the timeout, W6) and the log
-  // says `log_line` instead of the in-process handler's line. Default: an empty 504.
+  // The 504 carries `text` as a text/plain body (mode=wasm names the timeout: wasm-interrupt) and
+  // the log says `log_line` instead of the in-process handler's line. Default: an empty 504.
   void set_timeout_answer(std::string text, std::string log_line);
 
 private:

@@ -1,5 +1,5 @@
 #pragma once
-// The exec timeout a forking request runs under (decision B9).
+// The exec timeout a forking request runs under (docs/decisions.md, x-timeout).
 
 #include <string>
 

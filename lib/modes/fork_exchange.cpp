@@ -117,7 +117,7 @@ void ForkExchange::on_exit(const process::ExitStatus& status) {
 void ForkExchange::on_stdin_written(int status) {
   if (status < 0) {
     // EPIPE: the function closed stdin or exited without reading it all. That is allowed
-    // (decision C7); its output is still the answer.
+    // (docs/decisions.md, unread-stdin); its output is still the answer.
     stop_feeding_stdin();
     return;
   }

@@ -1,11 +1,12 @@
 #pragma once
 // One request of a forking mode: the function's process, its pipes, the stderr relay and the
 // exec timeout, tied to the HTTP exchange it answers. Two kinds share this machinery, each its
-// own type: StreamingForkExchange (the streaming mode, modes.md §3 with decisions C1, C2,
-// C5-C9, B9; streaming_fork_exchange.hpp) and CollectingForkExchange (the serializing mode,
-// modes.md §4 with C3-C5, C7, C9; collecting_fork_exchange.hpp), described below. This base owns
-// the process, its exit, stderr, the kill, the failure text, refusals and the access line; the
-// kinds own what they do with the body and the output.
+// own type: StreamingForkExchange (the streaming mode, docs/streaming.md;
+// streaming_fork_exchange.hpp) and CollectingForkExchange (the serializing mode,
+// docs/serializing.md; collecting_fork_exchange.hpp), described below. The rules both follow are
+// in docs/decisions.md ("Fork modes" and x-timeout). This base owns the process, its exit,
+// stderr, the kill, the failure text, refusals and the access line; the kinds own what they do
+// with the body and the output.
 //
 // Streaming flow. The CGI environment is built and the exec-timeout clock starts at once; the function is
 // spawned in its own process group. The request body is written to its stdin as it arrives
@@ -30,7 +31,7 @@
 // memory. At the end: 200 with `Content-Length`, `Content-Type: <content_type>` and
 // `X-Duration-Seconds` (handler entry to process exit) and the output; any failure is a 500 with
 // the error text (as in the streaming mode) and `X-Duration-Seconds`, the output thrown away.
-// The access line has the real status (C3).
+// The access line has the real status (docs/decisions.md, serializing-access-status).
 //
 // Both policies refuse a body declared (Content-Length) larger than `max_body_size` with a 413
 // before the function starts; the collect policy also refuses a chunked body as soon as it

@@ -74,8 +74,8 @@ void HttpProxyExchange::run() {
   stream_request_ = names_stream_type(request.header("Accept")) ||
                     (upgrade != nullptr && upstream::is_upgrade_request(request));
 
-  // Decisions B2/B1: the client's framing is kept, except that buffering always ends in a
-  // Content-Length.
+  // proxy-request-framing (docs/decisions.md): the client's framing is kept, except that buffering
+  // always ends in a Content-Length.
   if (config.http_buffer_req_body && request.has_body()) {
     buffering_ = true;
   } else if (request.chunked) {
@@ -224,7 +224,7 @@ void HttpProxyExchange::on_response_head(upstream::UpstreamResponse& response) {
   bool stream = stream_request_ || reply_ == Reply::tunnel ||
                 names_stream_type(find_header(response.headers, "Content-Type"));
   if (stream)
-    stop_deadline(); // decision B6b: a stream is bounded only until its headers
+    stop_deadline(); // proxy-timeout-scope: a stream is bounded only until its headers
   status_line_ = status_line(response.status, response.reason);
   declared_length_ =
       response.content_length ? static_cast<std::int64_t>(*response.content_length) : -1;
@@ -362,7 +362,7 @@ void HttpProxyExchange::on_timeout() {
 void HttpProxyExchange::fail_before_headers(int status, const std::string& cause, bool timed_out) {
   log_upstream_error(cause);
   if (timed_out) {
-    // Divergence B8: the timeout that applied, which X-Timeout may have shortened.
+    // proxy-client-disconnect: the timeout that applied, which X-Timeout may have shortened.
     context_.log->info(
         fmt::format("Upstream HTTP killed due to exec_timeout: {}", go_duration(deadline())));
   }
@@ -420,8 +420,8 @@ void HttpProxyExchange::on_cancel(CancelReason reason) {
   response_open_ = false;
   if (completed_)
     return;
-  // Divergence B8: a client that left is not a timeout. Its upstream connection is closed, not
-  // pooled: the upstream may still be writing a response nobody will read.
+  // proxy-client-disconnect: a client that left is not a timeout. Its upstream connection is
+  // closed, not pooled: the upstream may still be writing a response nobody will read.
   drop_connection();
   log_upstream_error(reason == CancelReason::client_closed ? std::string_view("client disconnected")
                                                            : cancel_reason_text(reason));

@@ -1,6 +1,6 @@
 #pragma once
 // One http-mode request: the client's exchange proxied to the upstream over a pooled
-// connection (modes.md §5 with decisions B2-B6b, B9; divergences B5, B7, B8).
+// connection (docs/http-mode.md; the proxy-* rules and x-timeout of docs/decisions.md).
 //
 // Flow. The exec-timeout clock starts at once. The request head goes to an idle pooled
 // connection, or a new one; the body follows as it arrives (Content-Length as the client sent
@@ -99,7 +99,8 @@ private:
   void on_connected(const std::string& error) override;
   void on_response_head(upstream::UpstreamResponse& response) override;
   // An upstream response without Content-Type gets one sniffed from its first body bytes
-  // (modes.md §1.4), so its head waits for them (or for the end of an empty body).
+  // (docs/decisions.md, go-server-behaviour), so its head waits for them (or for the end of an
+  // empty body).
   bool needs_sniffing(const upstream::UpstreamResponse& response) const;
   void send_held_head(std::string_view first_bytes);
   void on_response_body(std::string_view data) override;

@@ -74,7 +74,8 @@ void HttpProxyMode::on_child_exit(const process::ExitStatus& status) {
   if (text.empty())
     text = "exit status 0";
   if (!stopping_) {
-    // Decision B10: a proxy to a function server that is gone serves nothing but errors.
+    // function-server-exit (docs/decisions.md): a proxy to a function server that is gone serves
+    // nothing but errors.
     context_.fatal(1, fmt::format("Forked function has terminated: {}", text));
     return;
   }

@@ -1,13 +1,15 @@
 #pragma once
 // `mode=http`: a long-lived function server started once, and a keep-alive reverse proxy to it
-// (modes.md §5 with decisions B2-B11). The per-request work is HttpProxyExchange's.
+// (docs/http-mode.md; its rules are the "http mode" ones of docs/decisions.md). The per-request
+// work is HttpProxyExchange's.
 //
 // The child. `fprocess` is spawned once in `start` (in its own process group), with the
 // watchdog's environment; its stdout and stderr are relayed to the watchdog's stdout and stderr
-// line by line, never blocking it. Decisions B10/B11: it lives through `healthcheck_interval`
-// and the drain; `stop` sends its group SIGTERM, then SIGKILL after a 5 s grace, and finishes
-// once it has exited and its pipes are closed. Any exit outside shutdown, even with status 0, is
-// fatal: the watchdog logs `Forked function has terminated: <err>` and exits 1.
+// line by line, never blocking it. As function-server-shutdown says, it lives through
+// `healthcheck_interval` and the drain; `stop` sends its group SIGTERM, then SIGKILL after a 5 s
+// grace, and finishes once it has exited and its pipes are closed. Any exit outside shutdown,
+// even with status 0, is fatal (function-server-exit): the watchdog logs
+// `Forked function has terminated: <err>` and exits 1.
 
 #include <functional>
 #include <memory>

@@ -1,7 +1,7 @@
 #pragma once
 // `mode=serializing`: one process per request, the whole body read before it starts, its
-// stdout collected and sent with Content-Length once it has exited (modes.md §4; the decisions
-// are in docs/serializing.md). The per-request work is ForkExchange's, with
+// stdout collected and sent with Content-Length once it has exited (docs/serializing.md; its
+// rules are in docs/decisions.md). The per-request work is ForkExchange's, with
 // OutputPolicy::collect.
 
 #include <memory>

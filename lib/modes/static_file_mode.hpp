@@ -1,6 +1,7 @@
 #pragma once
-// `mode=static`: a file server rooted at `static_path` (modes.md §6, decisions G1 and G2). The
-// per-request work is StaticExchange's; see docs/static-mode.md for the behaviour in full.
+// `mode=static`: a file server rooted at `static_path` (docs/decisions.md, static-methods and
+// static-confinement). The per-request work is StaticExchange's; see docs/static-mode.md for the
+// behaviour in full.
 
 #include <functional>
 #include <memory>

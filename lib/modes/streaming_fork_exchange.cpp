@@ -63,12 +63,13 @@ void StreamingForkExchange::on_stdin_gone() {
 // --- stdout: the response body ------------------------------------------------------------
 
 void StreamingForkExchange::take_output(std::string_view data) {
-  // Decision C1: the 200 is committed by the first byte of output, not before.
+  // streaming-status (docs/decisions.md): the 200 is committed by the first byte of output, not
+  // before.
   if (!exchange_->head_sent()) {
     exchange_->send_head(
         ResponseHead{200, {{"Content-Type", context_.config->content_type}}, std::nullopt});
   }
-  // Decision C2: every read goes out at once, so a line reaches the client while the
+  // streaming-flush: every read goes out at once, so a line reaches the client while the
   // function is still running.
   bool more = exchange_->send_body(data);
   if (!more && response_open_ && child_ != nullptr && !stdout_paused_) {

@@ -1,6 +1,6 @@
 #pragma once
 // The default mode: one process per request, body streamed to its stdin and its stdout
-// streamed back (modes.md §3). The per-request work is ForkExchange's.
+// streamed back (docs/streaming.md). The per-request work is ForkExchange's.
 
 #include <memory>
 

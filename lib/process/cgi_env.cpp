@@ -24,9 +24,9 @@ bool iequals(std::string_view a, std::string_view b) {
          });
 }
 
-// The variables only the watchdog may set (decision C8). Headers that would produce them are
-// dropped instead of being overridden later, because the watchdog sets some of them only
-// sometimes (no `Http_Query` without a query string).
+// The variables only the watchdog may set (docs/decisions.md, cgi-reserved-variables). Headers that
+// would produce them are dropped instead of being overridden later, because the watchdog sets some
+// of them only sometimes (no `Http_Query` without a query string).
 constexpr std::array<std::string_view, 5> kReservedVariables = {
     "Http_Method", "Http_Path", "Http_Query", "Http_Transfer_Encoding", "Http_Host"};
 

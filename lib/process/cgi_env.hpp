@@ -1,6 +1,7 @@
 #pragma once
 // The environment of a forked function: the watchdog's own environment plus CGI-style
-// `Http_*` variables describing the request (modes.md §2, with decision C8).
+// `Http_*` variables describing the request (docs/streaming.md, with
+// docs/decisions.md, cgi-reserved-variables).
 //
 //   Http_<Canonical_Header_Name>=<first value>   one per request header, except Host and
 //                                                Transfer-Encoding; `-` becomes `_`
@@ -10,7 +11,7 @@
 //   Http_Transfer_Encoding=chunked               for chunked requests
 //   Http_Host=<Host header>                      when the request has a non-empty Host
 //
-// Decision C8: header-derived `Http_Method`, `Http_Path`, `Http_Query` and
+// cgi-reserved-variables: header-derived `Http_Method`, `Http_Path`, `Http_Query` and
 // `Http_Transfer_Encoding` are dropped, so a client cannot inject them with headers named
 // `Method`, `Path`, `Query` or `Transfer-Encoding` (the original let `Query: x` through as
 // `Http_Query=x` when the URL had no query). A name that appears more than once keeps its last

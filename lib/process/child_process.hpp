@@ -5,12 +5,12 @@
 // page tables, unlike the plain fork() of libuv 1.44's uv_spawn, which cost most of a request)
 // with POSIX_SPAWN_SETSID, so it leads a new session and therefore its own process group
 // (pgid == pid): `kill_group` reaches every process it started, which is how a timeout or a
-// client disconnect gets rid of a grandchild still holding stdout (decisions C5 and C9). Its
-// signal mask is empty and every signal has its default action (SIGPIPE included, which the
-// watchdog ignores), as after uv_spawn. The pipes are made here (close-on-exec, so no other
-// child inherits them) and opened as uv_pipe_t; stdin and stdout are enlarged to 1 MiB where
-// the system allows it, so a big body moves in fewer, larger reads. The exit is collected by
-// the loop's ChildReaper (child_reaper.hpp).
+// client disconnect gets rid of a grandchild still holding stdout (docs/decisions.md,
+// kill-process-group). Its signal mask is empty and every signal has its default action
+// (SIGPIPE included, which the watchdog ignores), as after uv_spawn. The pipes are made here
+// (close-on-exec, so no other child inherits them) and opened as uv_pipe_t; stdin and stdout are
+// enlarged to 1 MiB where the system allows it, so a big body moves in fewer, larger reads. The
+// exit is collected by the loop's ChildReaper (child_reaper.hpp).
 //
 // Lifetime: `spawn` returns a heap object that owns itself. Its owner calls `release` when it no
 // longer needs it; from then on no callback reaches the owner, the pipes are closed at once,
@@ -87,7 +87,7 @@ public:
 
   struct SpawnResult {
     ChildProcess* child = nullptr; // null when the start failed
-    std::string error;             // the failure text (modes.md §10) when `child` is null
+    std::string error;             // the failure text (docs/streaming.md) when `child` is null
   };
 
   // Starts the program. `on_exit` runs once, when the process has been reaped, unless the

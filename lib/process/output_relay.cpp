@@ -26,7 +26,8 @@ void OutputRelay::on_output_end(int status) {
   if (ended_)
     return;
   ended_ = true;
-  // The 0.11.6 wording (divergence D3); EOF is the normal end and says nothing.
+  // The 0.11.6 wording (docs/decisions.md, read-error-wording); EOF is the normal end and says
+  // nothing.
   if (status != 0)
     log_.info(fmt::format("Error reading {}: {}", stream_, uv_strerror(status)));
   splitter_.finish();

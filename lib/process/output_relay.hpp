@@ -1,12 +1,12 @@
 #pragma once
-// Relays one of a function's output streams to the log, line by line (logging.md §5).
+// Relays one of a function's output streams to the log, line by line (docs/streaming.md).
 //
 // The relay is an OutputSink: attach it to a ChildProcess pipe and it logs every line through
 // `Logger::relay`, honouring `prefix_logs` (the Logger's job) and `log_buffer_size` (through a
 // LineSplitter). It never stops reading, so a function can never block on a full stderr pipe
-// (decision D1), and it logs the final partial line when the stream ends (decision D2). When
-// the stream ends it tells its owner, who may be waiting for it before it reaps the request
-// (divergence C6: no output may be lost).
+// (long-log-lines), and it logs the final partial line when the stream ends (final-partial-line).
+// When the stream ends it tells its owner, who may be waiting for it before it reaps the request
+// (relay-to-eof: no output may be lost; the rules are in docs/decisions.md).
 
 #include <cstdint>
 #include <functional>

@@ -1,5 +1,5 @@
 #pragma once
-// The texts a forking mode answers and logs when a function fails (modes.md §10). They are the
+// The texts a forking mode answers and logs when a function fails (docs/streaming.md). They are the
 // original's words, because users and tools know them: `exit status 3`, `signal: killed`,
 // `fork/exec /x: no such file or directory`.
 

@@ -1,5 +1,6 @@
 #pragma once
-// What the proxy changes in headers on the way through (decisions B2/B1, B3, B4).
+// What the proxy changes in headers on the way through (docs/decisions.md:
+// proxy-request-framing, proxy-hop-by-hop, proxy-compression).
 //
 // Both ways, hop-by-hop headers are dropped: Connection and every header it names, Keep-Alive,
 // TE (a request's `TE: trailers` survives), Trailer, Transfer-Encoding, Upgrade (kept only when a

@@ -1,5 +1,5 @@
 #pragma once
-// The causes printed after `Upstream HTTP request error: <Method> "<url>": ` (modes.md §5.6).
+// The causes printed after `Upstream HTTP request error: <Method> "<url>": ` (docs/http-mode.md).
 // Where the original's client had a well-known wording (`dial tcp …: connect: connection
 // refused`, `EOF`, `context deadline exceeded`) it is kept, because people search logs for it.
 

@@ -1,7 +1,7 @@
 #pragma once
 // The upstream of http mode: where requests go, and how a request target is joined to it.
 //
-// The join is the original's string concatenation (modes.md §5.3, divergence B5): the raw
+// The join is the original's string concatenation (docs/decisions.md, proxy-url-join): the raw
 // request target is appended to the configured URL as text, so `http://h:5000/base/` and
 // `/x?y=1` give `/base//x?y=1` on the wire. An absolute-form target (`GET http://a/b?c`)
 // contributes only its path and query.

@@ -17,7 +17,7 @@
 //
 // Built on the thread that runs the guest, used and destroyed there. The destructor closes
 // every descriptor the guest opened and empties the sandbox's scratch layer, so nothing of the
-// request survives it (W2).
+// request survives it (docs/decisions.md, wasm-fresh-instance).
 
 #include <cstdint>
 #include <string>
@@ -35,8 +35,8 @@ namespace ofwatchdog::wasi {
 constexpr std::uint32_t kMaxPathBytes = 4096;
 
 // Whether Host::call gives `function` a real implementation; the others answer ENOSYS. The mode
-// names a module's imports of those once at start-up (W1), so a module that relies on one is
-// not a mystery at its first call.
+// names a module's imports of those once at start-up (wasm-module-check), so a module that relies
+// on one is not a mystery at its first call.
 bool implements(Function function);
 
 struct HostSetup {

@@ -3,7 +3,7 @@
 // links them into a copy of the watchdog itself, so that an image needs neither a C compiler
 // nor a dynamic loader at run time (the static build has none).
 //
-//   each module: inspect (W1) -> wasm2c -> glue -> cc -c -> objcopy --localize-hidden
+//   each module: inspect (module check) -> wasm2c -> glue -> cc -c -> objcopy --localize-hidden
 //   a registry (ofw_wasm_bundle_v1: sha256 -> entry point)
 //   the kit's link command, with the registry and the modules' objects after the program's main
 //

@@ -2,7 +2,7 @@
 // The ahead-of-time compile driver behind `of-watchdog wasm-compile` and the aot engine:
 // module bytes in, a cached shared object out.
 //
-//   inspect (W1) -> take the active data out -> wasm2c -> glue -> cc -shared
+//   inspect (wasm-module-check) -> take the active data out -> wasm2c -> glue -> cc -shared
 //   -> <cache>/<sha256>-<toolchain key>.so
 //
 // The key covers everything that changes the object: wasm2c's version, the compiler and its
@@ -47,7 +47,7 @@ std::optional<Toolchain> probe_toolchain(const CompileOptions& options, std::str
 
 struct CompileResult {
   std::optional<std::string> error; // set on failure: invalid module or a tool's failure
-  bool invalid_module = false;      // the failure is the module's (W1), not the toolchain's
+  bool invalid_module = false;      // the module's fault (wasm-module-check), not the toolchain's
   std::string object_path;          // <cache>/<sha256>-<key>.so
   std::string sha256;
   bool from_cache = false; // the object was there already

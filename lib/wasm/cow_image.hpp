@@ -2,12 +2,12 @@
 // A module's initial memory content, when it is large, as a sealed memfd that every slot maps
 // copy-on-write once and gets back after each request with one madvise.
 //
-// Why: the active data segments are copied into a fresh memory per request (W2). For a few
-// KiB that copy is nothing; a module with 17 MB of data (a speech synthesiser's voice, say)
-// would copy 17 MB per request, milliseconds of work and a whole cache's worth of traffic. A
-// private mapping of the image costs a page fault per page the request touches, and
-// MADV_DONTNEED on the range drops whatever the request wrote, so the next read sees the image
-// again, straight from the page cache the slots share.
+// Why: the active data segments are copied into a fresh memory per request (wasm-fresh-instance).
+// For a few KiB that copy is nothing; a module with 17 MB of data (a speech synthesiser's voice,
+// say) would copy 17 MB per request, milliseconds of work and a whole cache's worth of traffic. A
+// private mapping of the image costs a page fault per page the request touches, and MADV_DONTNEED
+// on the range drops whatever the request wrote, so the next read sees the image again, straight
+// from the page cache the slots share.
 //
 // The image covers [0, bytes): every segment written in module order (a later segment wins
 // where two overlap, as instantiation would have it) and zeros between them, rounded up to a

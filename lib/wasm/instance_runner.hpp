@@ -1,6 +1,7 @@
 #pragma once
 // One worker's engine: runs a compiled module's _start once per call, each time in a fresh
-// instance (W2), in the worker's one memory slot, and leaves the slot clean for the next call.
+// instance (wasm-fresh-instance), in the worker's one memory slot, and leaves the slot clean for
+// the next call.
 //
 //   GuestThread worker([&] {
 //     InstanceRunner runner;

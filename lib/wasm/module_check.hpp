@@ -1,8 +1,8 @@
 #pragma once
-// Whether a module is one the watchdog can run (W1): a WASI command with a `_start` function of
-// type [] -> [], importing nothing but wasi_snapshot_preview1 functions of the list with their
-// listed signatures, and defining (not importing) exactly one 32-bit memory, exported as
-// `memory` as WASI requires.
+// Whether a module is one the watchdog can run (docs/decisions.md, wasm-module-check): a WASI
+// command with a `_start` function of type [] -> [], importing nothing but wasi_snapshot_preview1
+// functions of the list with their listed signatures, and defining (not importing) exactly one
+// 32-bit memory, exported as `memory` as WASI requires.
 
 #include <cstdint>
 #include <optional>

@@ -68,7 +68,7 @@ std::optional<std::uint32_t> read_offset_expression(ByteReader& in) {
   }
   // Anything else (global.get, extended constants): skip to the end opcode. Such operands
   // never contain the end byte in the forms valid for an offset of a module without globals
-  // imports, which W1 already excludes; the segment is then kept in the module.
+  // imports, which wasm-module-check already excludes; the segment is then kept in the module.
   in.seek(start);
   while (!in.failed() && in.byte() != kEnd) {
   }

@@ -1,7 +1,7 @@
 #pragma once
-// The handle through which another thread interrupts one run (W6): one per request, given to
-// InstanceRunner::run. It is per run rather than per worker so that an interruption meant for
-// one request can never stop the next request the same worker has already started.
+// The handle through which another thread interrupts one run (wasm-interrupt): one per request,
+// given to InstanceRunner::run. It is per run rather than per worker so that an interruption meant
+// for one request can never stop the next request the same worker has already started.
 //
 // The state machine (docs/wasm-engine.md, "Interruption"):
 // - interrupt() sets `requested` (once, sticky) and, while a run is bound to this control,

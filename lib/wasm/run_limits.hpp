@@ -6,8 +6,8 @@
 namespace ofwatchdog::wasm {
 
 struct RunLimits {
-  // W8: memory.grow past this fails in the guest (-1); an initial memory above it is a
-  // memory_limit failure.
+  // wasm-memory-limit: memory.grow past this fails in the guest (-1); an initial memory above it is
+  // a memory_limit failure.
   std::uint64_t max_memory_bytes = 256u << 20;
 };
 

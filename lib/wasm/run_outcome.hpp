@@ -22,8 +22,8 @@ struct RunOutcome {
   bool succeeded() const {
     return kind == Kind::returned || (kind == Kind::exited && exit_code == 0);
   }
-  // The error text W5 answers with: "exit status 3", "wasm trap: unreachable", "interrupted";
-  // empty for success.
+  // The error text wasm-answer (docs/decisions.md) answers with: "exit status 3", "wasm trap:
+  // unreachable", "interrupted"; empty for success.
   std::string error_text() const;
 };
 

@@ -134,7 +134,7 @@ void allocate_memory(wasm_rt_memory_t* memory, std::uint32_t initial_pages,
   GuestThreadState& thread = enter_runtime();
   ActiveRun& run = *thread.run;
   if (run.memory != nullptr) {
-    std::fputs("wasm: a module allocated a second memory\n", stderr); // W1 allows one
+    std::fputs("wasm: a module allocated a second memory\n", stderr); // the check allows one
     std::abort();
   }
   if (initial_pages > run.max_pages ||
@@ -155,7 +155,7 @@ std::uint32_t grow_memory(wasm_rt_memory_t* memory, std::uint32_t delta_pages) {
   std::uint64_t old_pages = memory->pages;
   std::uint64_t new_pages = old_pages + delta_pages;
   std::uint64_t limit = std::min<std::uint64_t>({memory->max_pages, run.max_pages, kMaxPages});
-  std::uint32_t result = UINT32_MAX; // W8: past the limit the guest sees -1
+  std::uint32_t result = UINT32_MAX; // wasm-memory-limit: past the limit the guest sees -1
   if (new_pages <= limit && run.slot->set_accessible(new_pages * kWasmPageBytes)) {
     memory->pages = static_cast<std::uint32_t>(new_pages);
     memory->size = static_cast<std::uint32_t>(new_pages * kWasmPageBytes);

@@ -1,5 +1,6 @@
 #pragma once
-// Why guest code stopped abnormally, with the texts W5 puts after "wasm trap: ".
+// Why guest code stopped abnormally, with the texts wasm-answer (docs/decisions.md) puts after
+// "wasm trap: ".
 
 #include <cstdint>
 #include <string_view>

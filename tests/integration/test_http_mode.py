@@ -95,7 +95,7 @@ def test_custom_status_and_upstream_headers(start_watchdog):
     assert resp.header("Server").startswith("BaseHTTP")
     wd.wait_for_log(r"GET /echo\?status=418&reason=Short - 418 Short - ContentLength: \d+B "
                     r"\(\d+\.\d{4}s\) \[abc-123\]")
-    # Content-Encoding passes through untouched (decision B4).
+    # Content-Encoding passes through untouched (docs/decisions.md, proxy-compression).
     resp = harness.request(wd.port, "GET", "/gzip")
     assert resp.header("Content-Encoding") == "gzip"
     assert resp.body[:2] == b"\x1f\x8b"

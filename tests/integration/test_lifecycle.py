@@ -1,4 +1,4 @@
-"""Health, readiness, the lock file, max_inflight and the graceful shutdown (endpoints.md)."""
+"""Health, readiness, the lock file, max_inflight and the graceful shutdown (docs/lifecycle.md)."""
 
 import os
 import signal

@@ -1,4 +1,5 @@
-"""Serializing mode against the real binary: modes.md §4 with decisions C3-C5, C7, C9 and B9.
+"""Serializing mode against the real binary: docs/serializing.md, with the fork-mode rules and
+x-timeout of docs/decisions.md.
 Every wait is bounded; functions come from tests/fixtures/."""
 
 import hashlib
@@ -72,7 +73,7 @@ def test_exit_nonzero_is_500(start_watchdog):
     assert r.header("Content-Type").startswith("text/plain")
     assert DURATION.match(r.header("X-Duration-Seconds"))
     wd.wait_for_log(TS + r"exit status 3$")
-    wd.wait_for_log(TS + r"GET /fail - 500 - ContentLength: 13B ")  # the real status (C3)
+    wd.wait_for_log(TS + r"GET /fail - 500 - ContentLength: 13B ")  # the real status
 
 
 def test_exec_timeout_kills_the_process_group(start_watchdog, tmp_path):

@@ -1,4 +1,4 @@
-"""mode=static: the file server rooted at `static_path` (modes.md §6, decisions G1 and G2).
+"""mode=static: the file server rooted at `static_path` (docs/static-mode.md).
 
 Each test starts the real binary with `{"mode": "static", "static_path": <tmp dir>}` (no
 fprocess) and speaks raw HTTP over loopback, so request targets reach the server exactly as

@@ -1,5 +1,6 @@
-"""Streaming mode (the default) against the real binary: modes.md §3 with decisions C1, C2,
-C5-C9, B9 and D1/D2. Every wait is bounded; functions come from tests/fixtures/."""
+"""Streaming mode (the default) against the real binary: docs/streaming.md, with the fork-mode,
+logging and x-timeout rules of docs/decisions.md. Every wait is bounded; functions come from
+tests/fixtures/."""
 
 import os
 import re
@@ -276,7 +277,7 @@ def test_keep_alive_serves_requests_in_turn(start_watchdog):
 
 
 def test_function_that_ignores_a_large_body_still_answers(start_watchdog):
-    # Decision C7: leaving stdin unread is not an error; the output is the answer.
+    # unread-stdin: leaving stdin unread is not an error; the output is the answer.
     wd = start_watchdog({"fprocess": fixture("exit_with.sh") + " 0 ignored"})
     body = b"z" * (4 << 20)
     c = RawConnection(wd.port, timeout=20)

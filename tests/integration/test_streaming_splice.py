@@ -151,7 +151,7 @@ def test_client_closing_mid_body_kills_the_function(start_watchdog, tmp_path):
 
 
 def test_function_exiting_without_reading_a_spliced_body(start_watchdog):
-    # Decision C7 on the splice path: the body is read and dropped once stdin is gone, the
+    # unread-stdin on the splice path: the body is read and dropped once stdin is gone, the
     # output is the answer, and the connection closes after it (too much left to discard).
     wd = start_watchdog({"fprocess": fixture("exit_with.sh") + " 0 ignored"})
     c, sender, errors = post_streaming(wd.port, pattern(32 << 20))

@@ -1,5 +1,5 @@
 """`log_buffer_size=-1` (no line limit): the function's last stderr line is logged when it
-exits even without a newline (decision D2; the original dropped it), in every mode that forks."""
+exits even without a newline (docs/decisions.md, final-partial-line), in every mode that forks."""
 
 import pytest
 

@@ -1,8 +1,8 @@
-"""mode=wasm's wasm_engine=auto (W12): no request waits for a compiler. The interpreter serves
-from the start while the module compiles in the background, new requests move to the compiled
-module once it is ready, a request already running finishes where it began, a compiled module
-in the cache serves at once, a failed compile leaves the interpreter serving, and a stop kills
-a compile still running.
+"""mode=wasm's wasm_engine=auto (docs/decisions.md, wasm-engines): no request waits for a
+compiler. The interpreter serves from the start while the module compiles in the background,
+new requests move to the compiled module once it is ready, a request already running finishes
+where it began, a compiled module in the cache serves at once, a failed compile leaves the
+interpreter serving, and a stop kills a compile still running.
 
 The compile is held at a gate: CC is a script that waits on a FIFO before it runs the real
 compiler, so each test decides when the compile may go on."""

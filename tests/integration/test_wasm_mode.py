@@ -1,4 +1,5 @@
-"""mode=wasm against the real binary: decisions W1-W8 and W11 (docs/wasm-mode.md).
+"""mode=wasm against the real binary (docs/wasm-mode.md, and the mode=wasm rules of
+docs/decisions.md).
 
 The module is tests/fixtures/wasm_mode/tool.c, built for wasm32-wasi; an `X-Action` header
 picks what it does. tests/fixtures/wasm_mode/rust_tool.rs, built by rustc, picks the same way
@@ -6,8 +7,9 @@ and shows that a module of Rust's std is served alike. The engine's hand-written
 modules (tests/fixtures/wasm/) serve the start-up refusals and the stack-exhaustion trap. Every
 watchdog of this file shares one module cache, so each module is compiled once.
 
-W12: every test runs on both engines, `aot` and `interpreter` (the `engine` fixture), except
-those marked `aot_only`, which are about compiling; test_wasm_engines.py covers `auto`."""
+Every test runs on both engines (docs/decisions.md, wasm-engines), `aot` and `interpreter` (the
+`engine` fixture), except those marked `aot_only`, which are about compiling;
+test_wasm_engines.py covers `auto`."""
 
 import hashlib
 import os
@@ -329,8 +331,8 @@ def test_infinite_loop_stopped_at_exec_timeout_and_worker_reused(start_watchdog,
 
 
 def test_a_client_gone_stops_its_instance(start_watchdog, wasm_root, cache_dir):
-    # W6: a client that closes its connection while its guest loops frees the instance long
-    # before the exec timeout would.
+    # wasm-interrupt: a client that closes its connection while its guest loops frees the instance
+    # long before the exec timeout would.
     wd = start_wasm(start_watchdog, wasm_root, cache_dir, wasm_instances=1, exec_timeout="60s")
     conn = RawConnection(wd.port)
     conn.send(b"POST /fn HTTP/1.1\r\nHost: x\r\nX-Action: loop\r\nContent-Length: 0\r\n\r\n")

@@ -1,8 +1,8 @@
 #pragma once
 // Content types for served files: a fixed table by extension, and a content sniff for the rest
-// (decision G2). The original also consulted the host's MIME database, so the same
-// file could get different types on different hosts; a built-in table makes the answer depend
-// only on the file.
+// (docs/decisions.md, static-content-types). The original also consulted the host's MIME database,
+// so the same file could get different types on different hosts; a built-in table makes the answer
+// depend only on the file.
 
 #include <optional>
 #include <string_view>

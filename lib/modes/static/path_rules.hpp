@@ -5,7 +5,8 @@
 // so `..` segments cannot reach this far through the URL. These rules are the second line: the
 // path is cleaned again, bytes that some file systems or tools read as separators (a backslash)
 // or terminators (NUL) are refused, and after the file is opened its real path must still lie
-// under the root's real path, which is what stops a symlink that points outside (decision G1).
+// under the root's real path, which is what stops a symlink that points outside
+// (docs/decisions.md, static-confinement).
 
 #include <string>
 #include <string_view>

@@ -71,8 +71,8 @@ StaticExchange::~StaticExchange() {
 
 void StaticExchange::run() {
   if (!is_served_method(request_.method)) {
-    // Decision G1: the original served every method like GET; only the ones that make sense
-    // for a file are kept.
+    // static-methods (docs/decisions.md): the original served every method like GET; only the ones
+    // that make sense for a file are kept.
     answer_text(405, "405 Method Not Allowed\n", {{"Allow", "GET, HEAD, POST"}});
     return;
   }

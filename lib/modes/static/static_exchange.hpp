@@ -1,6 +1,6 @@
 #pragma once
-// One static-mode request, from the request path to the last byte of the file (modes.md §6 with
-// decisions G1 and G2).
+// One static-mode request, from the request path to the last byte of the file (docs/static-mode.md;
+// docs/decisions.md, static-methods, static-confinement, static-content-types).
 //
 // Flow. The method and the path are checked first (405, 404, the `index.html` redirect). Then
 // the fast path (inline_resolve.hpp) tries to find the same result on the loop without waiting;

@@ -1,6 +1,7 @@
 #pragma once
-// W12 under wasm_engine=auto: the module is compiled ahead of time on a thread of its own, at
-// the lowest CPU priority (its compiler processes inherit it), while the interpreter serves.
+// wasm-engines (docs/decisions.md) under wasm_engine=auto: the module is compiled ahead of time on
+// a thread of its own, at the lowest CPU priority (its compiler processes inherit it), while the
+// interpreter serves.
 // The result comes back on the loop; a stop kills the compiler and waits for the thread
 // without blocking the loop.
 

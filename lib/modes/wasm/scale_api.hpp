@@ -1,7 +1,7 @@
 #pragma once
-// The fork's replica endpoints, as pure functions (W9): the `/scale-reader` document and the
-// reading of a `/scale-updater` body. The "replicas" of these endpoints are mode=wasm's
-// instances, the modules that may run at once in this process.
+// The fork's replica endpoints, as pure functions (wasm-replica-endpoints): the `/scale-reader`
+// document and the reading of a `/scale-updater` body. The "replicas" of these endpoints are
+// mode=wasm's instances, the modules that may run at once in this process.
 
 #include <cstdint>
 #include <string>

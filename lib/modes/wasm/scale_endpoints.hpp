@@ -1,6 +1,7 @@
 #pragma once
-// Serving `/scale-reader` and `/scale-updater` (W9) for mode=wasm, on whichever port the
-// mode is asked to serve them (the metrics port; the main port too with scale_endpoints=main).
+// Serving `/scale-reader` and `/scale-updater` (wasm-replica-endpoints) for mode=wasm, on whichever
+// port the mode is asked to serve them (the metrics port; the main port too with
+// scale_endpoints=main).
 
 #include <functional>
 #include <memory>

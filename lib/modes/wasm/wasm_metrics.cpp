@@ -20,8 +20,8 @@ void WasmMetrics::append(std::string& text, const WorkerPoolStats& pool,
   gauge("wasm_instances", "Instances that may run at once (wasm_instances, /scale-updater)",
         pool.threads);
   gauge("wasm_instances_busy", "Instances running a request", pool.busy);
-  // W12: which engine serves; under wasm_engine=auto it turns from interpreter to aot once the
-  // background compile has finished.
+  // wasm-engines: which engine serves; under wasm_engine=auto it turns from interpreter to aot once
+  // the background compile has finished.
   text += fmt::format("# HELP wasm_engine_info The engine new requests run on\n"
                       "# TYPE wasm_engine_info gauge\nwasm_engine_info{{engine=\"{}\"}} 1\n",
                       engine);

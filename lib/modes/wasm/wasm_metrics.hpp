@@ -1,6 +1,6 @@
 #pragma once
-// mode=wasm's series on `/metrics` (W10): the pool's size and load, the requests refused for a
-// full queue, and how long requests waited for an instance. The wait is observed on worker
+// mode=wasm's series on `/metrics` (wasm-metrics): the pool's size and load, the requests refused
+// for a full queue, and how long requests waited for an instance. The wait is observed on worker
 // threads, so the histogram is a set of atomics, rendered on the loop at each scrape.
 
 #include <array>

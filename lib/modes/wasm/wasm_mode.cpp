@@ -71,7 +71,7 @@ public:
 
     WorkerPoolOptions options;
     options.threads = settings_.instances;
-    // The mode counts its queue itself (W7: wasm_queue may be 0); the pool never refuses.
+    // The mode counts its queue itself (wasm-queue: wasm_queue may be 0); the pool never refuses.
     options.queue_limit = settings_.queue + modes::kMaxWasmInstances + 1;
     options.on_thread_start = [this] { modes::prepare_wasm_worker(setup_); };
     options.on_thread_exit = [] { modes::release_wasm_worker(); };
@@ -178,7 +178,7 @@ private:
       log.info("wasm: " + *error);
       return false;
     }
-    // W1, for both engines alike.
+    // wasm-module-check, for both engines alike.
     auto inspected = wasm::inspect_module(bytes);
     if (auto* error = std::get_if<std::string>(&inspected)) {
       log.info(fmt::format("wasm: {}: invalid module: {}", settings_.module_path, *error));
@@ -209,7 +209,7 @@ private:
                                   "modules");
         break;
       }
-      // W12: a compiled module already in the cache serves at once; otherwise the
+      // wasm-engines: a compiled module already in the cache serves at once; otherwise the
       // interpreter does while the compile runs in the background.
       std::string object = wasm::find_compiled_module(settings_.cache_dir, module.sha256);
       if (!object.empty() && load_compiled(object, module.sha256, "from the cache")) {
@@ -341,7 +341,7 @@ private:
                                                          result.seconds)));
   }
 
-  // W1: the module links, and each of these calls answers ENOSYS; said once, here.
+  // wasm-module-check: the module links, and each of these calls answers ENOSYS; said once, here.
   void log_unprovided_imports(const std::vector<wasi::Function>& imports) {
     std::set<std::string_view> names;
     for (wasi::Function function : imports)

@@ -1,7 +1,7 @@
 #pragma once
-// mode=wasm (decisions W1-W11; docs/wasm-mode.md): each request runs a WASI module's _start
-// in a fresh instance on a worker thread of the mode's pool, with the request body as stdin,
-// its Http_* variables as the environment and stdout as the response.
+// mode=wasm (docs/wasm-mode.md; the mode=wasm rules of docs/decisions.md): each request runs a WASI
+// module's _start in a fresh instance on a worker thread of the mode's pool, with the request body
+// as stdin, its Http_* variables as the environment and stdout as the response.
 //
 //   handle (loop)  -> 429 when the queue is full, else a DeadlineExchange (exec_timeout, 504,
 //                     the access line) submitted to the WorkerPool

@@ -1,5 +1,6 @@
 #pragma once
-// One request's run of the module, on a worker thread of the wasm mode's pool (W2-W6).
+// One request's run of the module, on a worker thread of the wasm mode's pool
+// (docs/decisions.md, wasm-fresh-instance to wasm-interrupt).
 
 #include <cstdint>
 #include <memory>
@@ -12,7 +13,7 @@
 
 namespace ofwatchdog::modes {
 
-// The module as one engine runs it (W12): compiled ahead of time, or read for the
+// The module as one engine runs it (wasm-engines): compiled ahead of time, or read for the
 // interpreter. A request holds the one it was given to the end, so the switch from the
 // interpreter to the compiled module under wasm_engine=auto never changes a running request.
 struct ServingModule {

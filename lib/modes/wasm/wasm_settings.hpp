@@ -1,5 +1,6 @@
 #pragma once
-// mode=wasm's own variables (docs/config.md, "mode=wasm"; decisions W1, W3, W7, W8, W12), read
+// mode=wasm's own variables (the wasm_* rows of docs/config.md's table; docs/decisions.md,
+// wasm-module-check, wasm-stdio-env, wasm-queue, wasm-memory-limit, wasm-engines), read
 // and checked once by the mode's `configure` (so a bad value stops start-up naming it) and again
 // when the mode is made, from the same environment.
 
@@ -16,7 +17,7 @@
 namespace ofwatchdog::modes {
 
 enum class WasmEngine { automatic, aot, interpreter };
-// Where /scale-reader and /scale-updater are served (W9).
+// Where /scale-reader and /scale-updater are served (docs/decisions.md, wasm-replica-endpoints).
 enum class ScaleEndpoints { metrics_port, main_port, off };
 
 struct WasmSettings {
@@ -32,7 +33,7 @@ struct WasmSettings {
   std::uint64_t max_memory = 256u << 20; // wasm_max_memory, bytes
   WasmEngine engine = WasmEngine::automatic;
   ScaleEndpoints scale_endpoints = ScaleEndpoints::metrics_port;
-  bool write_debug = false; // write_debug=true: the per-run lines of the fork (W11)
+  bool write_debug = false; // write_debug=true: the per-run lines of the fork (wasm-log)
 };
 
 constexpr unsigned kMaxWasmInstances = 65535;

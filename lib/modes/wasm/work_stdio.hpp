@@ -1,6 +1,6 @@
 #pragma once
-// A guest's standard streams over its request's WorkContext (W3, W5), on the worker thread:
-// stdin is the request body, stdout the response body, stderr the log relay.
+// A guest's standard streams over its request's WorkContext (wasm-stdio-env, wasm-answer), on the
+// worker thread: stdin is the request body, stdout the response body, stderr the log relay.
 //
 // stdout is held until the module ends or more than kHeldOutputBytes would be held. Ended
 // first, the mode answers with a Content-Length (or a 500 on failure, the output dropped);

@@ -1,4 +1,4 @@
-// Timeout parsing: config.md section 2 and Go's time.ParseDuration.
+// Timeout parsing: docs/config.md ("Durations") and Go's time.ParseDuration.
 #include <catch2/catch.hpp>
 
 #include <limits>

@@ -1,4 +1,4 @@
-// Splitting fprocess: single spaces (config.md section 3) or a JSON array of strings.
+// Splitting fprocess: single spaces (docs/config.md, "`fprocess`") or a JSON array of strings.
 #include <catch2/catch.hpp>
 
 #include "ofwatchdog/config.hpp"

@@ -1,4 +1,4 @@
-// The interpreter's trap texts become the engine-neutral kinds W5 answers with.
+// The interpreter's trap texts become the engine-neutral kinds wasm-answer answers with.
 #include <catch2/catch.hpp>
 
 #include "interp/trap_message.hpp"

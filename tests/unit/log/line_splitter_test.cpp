@@ -1,4 +1,5 @@
-// The line splitter for relayed function output (logging.md §5, decisions D1 and D2).
+// The line splitter for relayed function output (docs/decisions.md,
+// long-log-lines and final-partial-line).
 #include <catch2/catch.hpp>
 
 #include <string>

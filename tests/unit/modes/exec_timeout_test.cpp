@@ -1,4 +1,4 @@
-// The effective exec timeout (decision B9).
+// The effective exec timeout (docs/decisions.md, x-timeout).
 #include <catch2/catch.hpp>
 
 #include <string>

@@ -1,4 +1,5 @@
-// The replica endpoints' documents (W9): what /scale-updater accepts and /scale-reader says.
+// The replica endpoints' documents (wasm-replica-endpoints): what /scale-updater accepts and
+// /scale-reader says.
 #include <catch2/catch.hpp>
 
 #include "modes/wasm/scale_api.hpp"

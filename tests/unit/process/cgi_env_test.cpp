@@ -1,4 +1,5 @@
-// The CGI environment of forked functions (modes.md §2, decision C8).
+// The CGI environment of forked functions (docs/streaming.md;
+// docs/decisions.md, cgi-reserved-variables).
 #include <catch2/catch.hpp>
 
 #include <algorithm>

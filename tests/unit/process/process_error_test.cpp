@@ -1,4 +1,4 @@
-// Process failure texts (modes.md §10).
+// Process failure texts (docs/streaming.md, "Answers").
 #include <catch2/catch.hpp>
 
 #include <csignal>

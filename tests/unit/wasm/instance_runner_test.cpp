@@ -32,7 +32,7 @@ int mapping_count() {
 
 } // namespace
 
-// The tests that take `engine` from GENERATE hold for both engines alike (W12).
+// The tests that take `engine` from GENERATE hold for both engines alike (wasm-engines).
 
 TEST_CASE("echo copies stdin to stdout through the host", "[wasm][interp][run]") {
   Engine engine = GENERATE(Engine::aot, Engine::interpreter);

@@ -1,4 +1,5 @@
-// Module inspection (W1): what the reader finds in a module, and every reason to refuse one.
+// Module inspection (docs/decisions.md, wasm-module-check): what the reader finds in a module, and
+// every reason to refuse one.
 #include <catch2/catch.hpp>
 
 #include "unit/wasm/wasm_test_support.hpp"

@@ -75,7 +75,7 @@ inline const CompiledModule& compiled(const std::string& name) {
   return *module;
 }
 
-// The fixture inspected (W1) and read for the interpreter, once per test process.
+// The fixture inspected (wasm-module-check) and read for the interpreter, once per test process.
 inline const interp::InterpretedModule& interpreted(const std::string& name) {
   static std::mutex mutex;
   static std::map<std::string, std::unique_ptr<interp::InterpretedModule>> modules;
