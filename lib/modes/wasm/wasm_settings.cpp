@@ -173,8 +173,11 @@ std::vector<std::pair<std::string, std::string>> describe_wasm_settings(const Co
     return {};
   const WasmSettings& s = std::get<WasmSettings>(read);
   std::string passed;
-  for (const std::string& entry : s.passed_environment)
-    passed += (passed.empty() ? "" : ",") + entry.substr(0, entry.find('='));
+  for (const std::string& entry : s.passed_environment) {
+    if (!passed.empty())
+      passed.push_back(',');
+    passed.append(entry, 0, entry.find('='));
+  }
   auto engine = s.engine == WasmEngine::aot           ? "aot"
                 : s.engine == WasmEngine::interpreter ? "interpreter"
                                                       : "auto";
