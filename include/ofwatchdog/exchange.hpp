@@ -107,8 +107,23 @@ public:
   virtual uv_loop_s* loop() const = 0;
 
   // Starts delivering the body to `handler` (sending `100 Continue` first when the client asked
-  // for it). Calling it with nullptr detaches the handler: nothing more is delivered to it.
+  // for it, unless `defer_continue` was called). Calling it with nullptr detaches the handler:
+  // nothing more is delivered to it.
   virtual void set_handler(ExchangeHandler* handler) = 0;
+
+  // --- Expect: 100-continue ------------------------------------------------------------
+  // A client that sent `Expect: 100-continue` holds its body back until it is told to go on.
+  // By default `set_handler` tells it. A handler that passes the request to another server,
+  // whose own answer to the expectation should reach the client, calls `defer_continue` before
+  // `set_handler` instead: it returns true when the client is waiting (a request with a body,
+  // HTTP/1.1, expecting 100-continue), and from then on the `100 Continue` goes out only when
+  // the handler calls `send_continue`. A final response sent meanwhile answers the expectation
+  // too: the client never sends its body, so the connection ends with that response.
+  // The defaults suit exchanges without a client waiting: false, and nothing to send.
+  virtual bool defer_continue() { return false; }
+  // Sends `100 Continue` if the client is still waiting for it and no response has begun; at
+  // most once, and nothing otherwise.
+  virtual void send_continue() {}
 
   // Stop / restart reading the request body from the socket. Data that was already read in
   // the current buffer (at most one read buffer, 64 KiB) may still be delivered after a pause.

@@ -28,6 +28,8 @@ public:
     handler_ = handler;
     inner_->set_handler(handler ? static_cast<ExchangeHandler*>(this) : nullptr);
   }
+  bool defer_continue() override { return inner_->defer_continue(); }
+  void send_continue() override { inner_->send_continue(); }
   void pause_body() override { inner_->pause_body(); }
   void resume_body() override { inner_->resume_body(); }
   void send_head(ResponseHead head) override { inner_->send_head(std::move(head)); }

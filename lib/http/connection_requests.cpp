@@ -272,7 +272,7 @@ void Connection::response_ended(bool reusable) {
     // that is cheap, so the connection can carry the next request; otherwise close after the
     // response. A client still waiting for 100 Continue may never send its body at all.
     const Request& request = exchange_->request();
-    bool continue_pending = exchange_->expects_continue() && !exchange_->continue_sent();
+    bool continue_pending = exchange_->continue_pending();
     bool too_long = request.content_length && *request.content_length > kMaxDiscard;
     if (close_after_response_ || continue_pending || too_long) {
       close_after_response_ = true;

@@ -18,7 +18,8 @@ bool response_says_close(const HeaderList& headers) {
 ServerExchangeImpl::ServerExchangeImpl(Connection* connection, Request request,
                                        bool expects_continue, bool upgrade_request)
     : connection_(connection), loop_(connection->loop()), request_(std::move(request)),
-      expects_continue_(expects_continue), upgrade_request_(upgrade_request) {}
+      continue_(expects_continue ? Continue::automatic : Continue::none),
+      upgrade_request_(upgrade_request) {}
 
 ServerExchangeImpl::~ServerExchangeImpl() {
   stop_output_splice();
@@ -35,14 +36,27 @@ void ServerExchangeImpl::set_handler(ExchangeHandler* handler) {
   }
   if (!handler_started_) {
     handler_started_ = true;
-    // The client holds the body back until told to go on; it is told only when a handler
-    // starts reading, and not once a final response has begun.
-    if (expects_continue_ && !head_sent_ && !body_ended_) {
-      continue_sent_ = true;
-      connection_->out().write(kContinueResponse);
-    }
+    // The client holds the body back until told to go on; it is told when a handler starts
+    // reading, unless the handler asked to tell it itself.
+    if (continue_ == Continue::automatic)
+      send_continue();
   }
   connection_->body_interest_changed();
+}
+
+bool ServerExchangeImpl::defer_continue() {
+  if (continue_ == Continue::automatic && !handler_started_)
+    continue_ = Continue::deferred;
+  return continue_ == Continue::deferred;
+}
+
+void ServerExchangeImpl::send_continue() {
+  // Not once a final response has begun (it answered the expectation), nor after the body came
+  // anyway: the client no longer waits for anything.
+  if (!continue_pending() || done_ || head_sent_ || body_ended_ || connection_ == nullptr)
+    return;
+  continue_ = Continue::sent;
+  connection_->out().write(kContinueResponse);
 }
 
 void ServerExchangeImpl::pause_body() {
@@ -80,7 +94,7 @@ void ServerExchangeImpl::send_head(ResponseHead head) {
   }
   // A client still holding back its body for a 100 Continue that will never come cannot be
   // told where the next request starts, so the connection ends with this response.
-  if (expects_continue_ && !continue_sent_ && !body_ended_) {
+  if (continue_pending() && !body_ended_) {
     connection_->close_after_response();
   }
   std::string_view connection_header;

@@ -36,6 +36,8 @@ public:
   const Request& request() const override { return request_; }
   uv_loop_s* loop() const override { return loop_; }
   void set_handler(ExchangeHandler* handler) override;
+  bool defer_continue() override;
+  void send_continue() override;
   void pause_body() override;
   void resume_body() override;
   void send_head(ResponseHead head) override;
@@ -56,8 +58,10 @@ public:
   // --- the connection's side -------------------------------------------------------------
   // The connection should parse body bytes for this exchange now.
   bool wants_body() const { return !done_ && handler_ != nullptr && !body_paused_; }
-  bool expects_continue() const { return expects_continue_; }
-  bool continue_sent() const { return continue_sent_; }
+  // The client asked for 100 Continue and has not been sent it: it may still be holding its body.
+  bool continue_pending() const {
+    return continue_ == Continue::automatic || continue_ == Continue::deferred;
+  }
   // A 101 was sent for an upgrade request: everything after the head is raw bytes.
   bool tunnel() const { return framing_.tunnel; }
   void deliver_body(std::string_view data);
@@ -89,9 +93,17 @@ private:
   uv_loop_s* loop_;
   Request request_;
   ExchangeHandler* handler_ = nullptr;
-  bool expects_continue_;
+  // Where the client's `Expect: 100-continue` stands. It starts as `automatic` or `none`;
+  // defer_continue moves `automatic` to `deferred` before a handler is set, and send_continue
+  // moves either to `sent`. Nothing else changes it.
+  enum class Continue : std::uint8_t {
+    none,      // the client did not ask (or has no body to hold back)
+    automatic, // the client waits; set_handler sends the 100
+    deferred,  // the client waits; the handler sends the 100 (send_continue)
+    sent,      // the 100 went out
+  };
+  Continue continue_;
   bool upgrade_request_;
-  bool continue_sent_ = false;
   bool handler_started_ = false;
   bool body_paused_ = false;
   bool body_ended_ = false;

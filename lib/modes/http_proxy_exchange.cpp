@@ -85,6 +85,13 @@ void HttpProxyExchange::run() {
     framing_.length = *request.content_length;
   }
 
+  // A client waiting for 100 Continue is answered by the upstream, whose answer depends on
+  // seeing the expectation; a body buffered first is asked for by the server as it is read.
+  if (!buffering_ && exchange_->defer_continue()) {
+    expectation_ = Expectation::waiting;
+    framing_.expect_continue = true;
+  }
+
   // The body waits in the socket until the upstream is connected (unless it is being buffered);
   // the handler is set now so that a client that leaves is noticed at once.
   if (!buffering_) {
@@ -124,6 +131,12 @@ void HttpProxyExchange::send_request() {
   connected_ = true;
   connection_->begin(this, request.method,
                      upstream::build_request_head(request, pool_.url(), framing_));
+  if (expectation_ == Expectation::waiting) {
+    continue_wait_.start(context_.loop, kContinueWait, [this] {
+      Entry entry(this);
+      let_client_continue();
+    });
+  }
   if (buffering_) {
     // The body stays at hand until the response starts, in case the request is retried.
     connection_->write(body_);
@@ -207,6 +220,15 @@ void HttpProxyExchange::end_request_body() {
   connection_->set_request_complete(true);
 }
 
+void HttpProxyExchange::let_client_continue() {
+  if (expectation_ != Expectation::waiting)
+    return;
+  expectation_ = Expectation::answered;
+  continue_wait_.stop();
+  if (response_open_)
+    exchange_->send_continue();
+}
+
 void HttpProxyExchange::on_write_drained() {
   Entry entry(this);
   if (client_paused_ && response_open_) {
@@ -217,8 +239,19 @@ void HttpProxyExchange::on_write_drained() {
 
 // --- the response --------------------------------------------------------------------------
 
+void HttpProxyExchange::on_continue() {
+  Entry entry(this);
+  let_client_continue();
+}
+
 void HttpProxyExchange::on_response_head(upstream::UpstreamResponse& response) {
   Entry entry(this);
+  if (expectation_ == Expectation::waiting) {
+    // The final answer comes without a go-ahead: the client keeps its body, and the server
+    // ends the connection after this response.
+    expectation_ = Expectation::answered;
+    continue_wait_.stop();
+  }
   reply_ = response.switching_protocols ? Reply::tunnel : Reply::message;
   header_seconds_ = seconds_since_start();
   bool stream = stream_request_ || reply_ == Reply::tunnel ||
@@ -468,6 +501,7 @@ void HttpProxyExchange::write_access_line() {
 void HttpProxyExchange::release() {
   drop_connection();
   stop_deadline();
+  continue_wait_.stop();
   if (exchange_ && !exchange_->done())
     exchange_->set_handler(nullptr);
   exchange_.reset();

@@ -11,6 +11,18 @@
 // body pauses while the upstream socket is behind, the upstream is not read while the client
 // socket is behind.
 //
+// Expect: 100-continue. A client that waits for the go-ahead before sending its body gets it
+// from the upstream: the request goes upstream with `Expect: 100-continue`, and the upstream's
+// `100 Continue` is relayed, or its final response if it answers without wanting the body (the
+// client then never sends it, and its connection ends with that response). Servers treat a body
+// differently when its client waits: Go's, for one, drops part of a chunked body that its
+// handler starts answering before it has read it whole, unless the request carried the
+// expectation. So the expectation must reach the upstream as the client sent it. An upstream
+// that says nothing for `kContinueWait` after the head is taken to want the body anyway: the
+// client is told to go on then, so neither side waits for the other. A body that is buffered
+// first (`http_buffer_req_body`) is asked for by the watchdog itself, and goes without the
+// expectation.
+//
 // Failures. Before response headers: 502 (the upstream refused, reset or closed) or 504 (the
 // timeout), empty, with `X-OpenFaaS-Internal: of-watchdog`. After them: the response is
 // aborted, so the client sees it was cut short. A reused connection that fails before any
@@ -29,6 +41,7 @@
 // The object owns itself and is deleted once the exchange is over and its timer has closed;
 // nothing is deleted inside its own call stack (see `Entry`).
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -38,6 +51,7 @@
 
 #include <uv.h>
 
+#include "modes/exec_deadline.hpp"
 #include "ofwatchdog/exchange.hpp"
 #include "util/call_depth_guard.hpp"
 #include "ofwatchdog/mode_strategy.hpp"
@@ -57,6 +71,11 @@ public:
   // exchange (the mode waits for the registry to empty before it goes).
   static void start(const ModeContext& context, upstream::UpstreamPool& pool,
                     std::shared_ptr<Exchange> exchange, std::shared_ptr<JobRegistry> registry);
+
+  // How long a client waiting for `100 Continue` waits on an upstream that has answered
+  // nothing; then the watchdog tells it to go on. As long as the original's client waited for
+  // its upstream's go-ahead.
+  static constexpr Duration kContinueWait = std::chrono::milliseconds(1500);
 
   // The watchdog is stopping: end the exchange now.
   void shut_down() override;
@@ -85,6 +104,8 @@ private:
   void send_request();
   void send_body_piece(std::string_view data);
   void end_request_body();
+  // The client may send its body now (the upstream said so, or stayed silent too long).
+  void let_client_continue();
   bool can_retry(const upstream::UpstreamConnection& failed) const;
   void on_timeout();
   void fail_before_headers(int status, const std::string& cause, bool timed_out);
@@ -98,6 +119,7 @@ private:
   // UpstreamConnection::Listener
   void on_connected(const std::string& error) override;
   void on_response_head(upstream::UpstreamResponse& response) override;
+  void on_continue() override;
   // An upstream response without Content-Type gets one sniffed from its first body bytes
   // (docs/decisions.md, go-server-behaviour), so its head waits for them (or for the end of an
   // empty body).
@@ -116,6 +138,14 @@ private:
   std::string body_;        // the buffered body, or bytes that came before the connection
   bool body_ended_ = false; // the client's body has been fully received
   bool stream_request_ = false;
+
+  // The client's `Expect: 100-continue`, when the upstream is the one to answer it: `none`
+  // when there is nothing to relay (no expectation, or the watchdog answers it itself),
+  // `waiting` from the start until the upstream's 100 or final response or `continue_wait_`,
+  // then `answered`.
+  enum class Expectation : std::uint8_t { none, waiting, answered };
+  Expectation expectation_ = Expectation::none;
+  ExecDeadline continue_wait_;
 
   upstream::UpstreamConnection* connection_ = nullptr;
   bool connected_ = false; // the request head is on its way on `connection_`

@@ -165,6 +165,8 @@ std::string build_request_head(const Request& request, const UpstreamUrl& url,
       append_header(out, "Content-Length", "0");
     break;
   }
+  if (framing.expect_continue && framing.kind != BodyFraming::Kind::none)
+    append_header(out, "Expect", "100-continue");
   if (upgrade)
     append_header(out, "Connection", "Upgrade");
 

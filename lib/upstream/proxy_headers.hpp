@@ -10,8 +10,10 @@
 //
 // Towards the upstream: `Host` is the client's (the upstream's own host:port when the client
 // sent none), `X-Forwarded-For` gets the client's address appended, `X-Forwarded-Host` is the
-// client's Host and `X-Forwarded-Proto` is `http`. `Expect` is dropped because the server has
-// already dealt with it towards the client: the body is sent without waiting.
+// client's Host and `X-Forwarded-Proto` is `http`. The client's `Expect` is dropped; the proxy
+// sends `Expect: 100-continue` itself when it leaves the answer to the upstream
+// (`BodyFraming::expect_continue`), since servers read a body differently when a client waits
+// for their go-ahead.
 
 #include <cstdint>
 #include <string>
@@ -27,6 +29,8 @@ struct BodyFraming {
   enum class Kind { none, length, chunked };
   Kind kind = Kind::none;
   std::uint64_t length = 0; // for Kind::length
+  // The body waits for the upstream's `100 Continue`: the head says `Expect: 100-continue`.
+  bool expect_continue = false;
 };
 
 // True for the fixed hop-by-hop names (not for those a Connection header adds).

@@ -177,6 +177,10 @@ int ResponseParser::on_message_complete() {
     interim_ = false;
     head_bytes_ = 0;
     started_ = true;
+    // Reported once the interim response is whole, so a relayed 100 never runs ahead of
+    // bytes the upstream has not finished sending.
+    if (response_.status == 100)
+      events_.on_continue();
     return 0;
   }
   complete_ = true;

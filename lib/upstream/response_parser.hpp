@@ -2,7 +2,9 @@
 // llhttp in HTTP_RESPONSE mode (strict: every lenient flag off) for one upstream connection.
 //
 // One response per `begin`: interim 1xx responses are skipped, except 101, which ends the
-// HTTP part of the connection (what follows is tunnel bytes, reported by `Result::rest`).
+// HTTP part of the connection (what follows is tunnel bytes, reported by `Result::rest`), and
+// 100, which is reported (`on_continue`) for a proxy relaying the upstream's answer to
+// `Expect: 100-continue`.
 // The parser stops at the end of the response, so bytes after it are never mistaken for the
 // next one: a well-behaved upstream sends nothing until it is asked again.
 
@@ -31,6 +33,8 @@ class ResponseEvents {
 public:
   virtual ~ResponseEvents() = default;
   virtual void on_response_head(UpstreamResponse& response) = 0;
+  // An interim `100 Continue` arrived: the upstream wants the request body.
+  virtual void on_continue() {}
   // Body bytes (de-chunked); the view is valid only during the call.
   virtual void on_response_body(std::string_view data) = 0;
 };

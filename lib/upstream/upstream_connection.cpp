@@ -393,6 +393,11 @@ void UpstreamConnection::on_response_head(UpstreamResponse& response) {
     listener_->on_response_head(response);
 }
 
+void UpstreamConnection::on_continue() {
+  if (listener_ != nullptr)
+    listener_->on_continue();
+}
+
 void UpstreamConnection::on_response_body(std::string_view data) {
   if (listener_ != nullptr)
     listener_->on_response_body(data);

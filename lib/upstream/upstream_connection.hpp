@@ -31,6 +31,8 @@ public:
     // The connect finished: `error` is empty on success, else the cause (`dial tcp …`).
     virtual void on_connected(const std::string& error) = 0;
     virtual void on_response_head(UpstreamResponse& response) = 0;
+    // The upstream sent `100 Continue` before its final response.
+    virtual void on_continue() {}
     // Body bytes of the response, or raw bytes of a tunnel.
     virtual void on_response_body(std::string_view data) = 0;
     // The response is complete (a tunnel: the upstream closed its side).
@@ -114,6 +116,7 @@ private:
 
   // ResponseEvents
   void on_response_head(UpstreamResponse& response) override;
+  void on_continue() override;
   void on_response_body(std::string_view data) override;
 
   static void alloc_cb(uv_handle_t* handle, std::size_t suggested, uv_buf_t* buf);

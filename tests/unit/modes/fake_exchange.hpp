@@ -61,6 +61,10 @@ public:
     writable_delay_ms_ = delay_ms;
   }
 
+  // Plays a client that sent `Expect: 100-continue`: it holds its body back until the handler
+  // has called `send_continue` (after `defer_continue`, which then reports a waiting client).
+  void wait_for_continue() { waits_for_continue_ = true; }
+
   void cancel(CancelReason reason) {
     if (done())
       return;
@@ -76,8 +80,23 @@ public:
 
   void set_handler(ExchangeHandler* handler) override {
     handler_ = handler;
+    // As the server does: the client is told to go on when a handler starts reading, unless
+    // the handler took that on itself.
+    if (handler_ != nullptr && !continue_deferred)
+      send_continue();
     if (handler_ != nullptr)
       start_feeding();
+  }
+  bool defer_continue() override {
+    continue_deferred = waits_for_continue_ && handler_ == nullptr;
+    return continue_deferred;
+  }
+  void send_continue() override {
+    if (!waits_for_continue_ || continues > 0 || head || done())
+      return;
+    ++continues;
+    continue_at_ms = uv_now(loop_);
+    start_feeding();
   }
   void pause_body() override {
     paused_ = true;
@@ -131,6 +150,9 @@ public:
   bool cancelled = false;
   int pauses = 0;
   int stops = 0;
+  bool continue_deferred = false; // defer_continue was called and reported a waiting client
+  int continues = 0;              // 100 Continue responses sent
+  std::uint64_t continue_at_ms = 0;
 
   const std::string* response_header(std::string_view name) const {
     return head ? find_header(head->headers, name) : nullptr;
@@ -138,6 +160,8 @@ public:
 
 private:
   void start_feeding() {
+    if (waits_for_continue_ && continues == 0)
+      return; // the client holds its body until it is told to go on
     if (handler_ != nullptr && !paused_ && !body_ended_)
       uv_idle_start(&handles_->feeder, &FakeExchange::feed_cb);
   }
@@ -191,6 +215,7 @@ private:
   std::size_t offset_ = 0;
   bool paused_ = false;
   bool hold_open_ = false;
+  bool waits_for_continue_ = false;
   bool body_ended_ = false;
   std::size_t window_ = 0;
   std::uint64_t writable_delay_ms_ = 1;

@@ -3,6 +3,7 @@
 // straight at the scripted upstream.
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -102,6 +103,10 @@ struct Harness {
 };
 
 const std::string kOk = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+
+const auto kContinueWaitMs = static_cast<std::uint64_t>(
+    std::chrono::duration_cast<std::chrono::milliseconds>(modes::HttpProxyExchange::kContinueWait)
+        .count());
 
 Request post(std::string target, std::uint64_t length, HeaderList headers = {}) {
   headers.push_back({"Content-Length", std::to_string(length)});
@@ -396,14 +401,104 @@ TEST_CASE("http proxy: a buffered idempotent request is sent again whole on retr
   h.finish();
 }
 
-TEST_CASE("http proxy: an interim 100 from the upstream is not relayed", "[http_proxy]") {
+TEST_CASE("http proxy: an interim 100 is not relayed to a client that did not ask",
+          "[http_proxy]") {
   Harness h(
       {{wait_for(kHeadEnd), send("HTTP/1.1 100 Continue\r\n\r\n"), wait_for("abc"), send(kOk)}});
   auto ex = h.serve_and_wait(post("/", 3), "abc");
+  CHECK(ex->continues == 0);
+  CHECK_FALSE(contains(h.upstream.received(0), "Expect"));
   CHECK(ex->finished);
   REQUIRE(ex->head);
   CHECK(ex->head->status == 200);
   CHECK(ex->body == "ok");
+  h.finish();
+}
+
+TEST_CASE("http proxy: a client's Expect: 100-continue goes upstream, and the upstream's 100 "
+          "reaches the client",
+          "[http_proxy][expect]") {
+  Harness h(
+      {{wait_for(kHeadEnd), send("HTTP/1.1 100 Continue\r\n\r\n"), wait_for("hello"), send(kOk)}});
+  Request r = post("/", 5, {{"Expect", "100-continue"}});
+  auto ex = std::make_shared<FakeExchange>(h.loop.get(), std::move(r));
+  ex->set_body("hello");
+  ex->wait_for_continue();
+  h.exchanges.push_back(ex);
+  std::uint64_t started_ms = uv_now(h.loop.get());
+  modes::HttpProxyExchange::start(h.context, *h.pool, ex, h.registry);
+  h.loop.run_until([&] { return ex->done() && h.registry->empty(); });
+
+  CHECK(ex->continue_deferred);
+  CHECK(ex->continues == 1);
+  // Relayed, not the watchdog's own go-ahead after its wait.
+  CHECK(ex->continue_at_ms - started_ms < kContinueWaitMs);
+  CHECK(ex->finished);
+  CHECK(ex->body == "ok");
+  std::string got = h.upstream.received(0);
+  CHECK(contains(got, "\r\nExpect: 100-continue\r\n"));
+  CHECK(contains(got, "\r\nContent-Length: 5\r\n"));
+  CHECK(got.substr(got.find(kHeadEnd) + 4) == "hello");
+  h.finish();
+}
+
+TEST_CASE("http proxy: an upstream's final answer to an expectation is relayed without a 100",
+          "[http_proxy][expect]") {
+  Harness h({{wait_for(kHeadEnd),
+              send("HTTP/1.1 413 Request Entity Too Large\r\nContent-Length: 4\r\n\r\nbig!")}});
+  Request r = chunked_post("/");
+  r.headers.push_back({"Expect", "100-continue"});
+  auto ex = std::make_shared<FakeExchange>(h.loop.get(), std::move(r));
+  ex->set_body(std::string(1000, 'x'));
+  ex->wait_for_continue();
+  h.exchanges.push_back(ex);
+  modes::HttpProxyExchange::start(h.context, *h.pool, ex, h.registry);
+  h.loop.run_until([&] { return ex->done() && h.registry->empty(); });
+
+  CHECK(ex->continues == 0);
+  REQUIRE(ex->head);
+  CHECK(ex->head->status == 413);
+  CHECK(ex->body == "big!");
+  CHECK(contains(h.upstream.received(0), "\r\nExpect: 100-continue\r\n"));
+  // The request was never sent whole: its connection cannot carry another one.
+  CHECK(h.pool->idle_count() == 0);
+  h.finish();
+}
+
+TEST_CASE("http proxy: an upstream silent about the expectation gets the body after the wait",
+          "[http_proxy][expect]") {
+  Harness h({{wait_for("hello"), send(kOk)}});
+  auto ex =
+      std::make_shared<FakeExchange>(h.loop.get(), post("/", 5, {{"Expect", "100-continue"}}));
+  ex->set_body("hello");
+  ex->wait_for_continue();
+  h.exchanges.push_back(ex);
+  std::uint64_t started_ms = uv_now(h.loop.get());
+  modes::HttpProxyExchange::start(h.context, *h.pool, ex, h.registry);
+  h.loop.run_until([&] { return ex->done() && h.registry->empty(); });
+
+  CHECK(ex->continues == 1);
+  CHECK(ex->continue_at_ms - started_ms >= kContinueWaitMs);
+  CHECK(ex->finished);
+  CHECK(ex->body == "ok");
+  h.finish();
+}
+
+TEST_CASE("http proxy: a buffered body leaves the expectation to the server",
+          "[http_proxy][expect]") {
+  Harness h({{wait_for("hello"), send(kOk)}});
+  h.config.http_buffer_req_body = true;
+  auto ex =
+      std::make_shared<FakeExchange>(h.loop.get(), post("/", 5, {{"Expect", "100-continue"}}));
+  ex->set_body("hello");
+  ex->wait_for_continue();
+  h.exchanges.push_back(ex);
+  modes::HttpProxyExchange::start(h.context, *h.pool, ex, h.registry);
+  h.loop.run_until([&] { return ex->done() && h.registry->empty(); });
+  CHECK_FALSE(ex->continue_deferred);
+  CHECK(ex->continues == 1); // at once, when the proxy started reading
+  CHECK(ex->finished);
+  CHECK_FALSE(contains(h.upstream.received(0), "Expect"));
   h.finish();
 }
 

@@ -65,6 +65,18 @@ TEST_CASE("request head: framing, Host and X-Forwarded-*") {
   CHECK(has_line(build_request_head(empty_post, url, {}), "Content-Length: 0"));
 }
 
+TEST_CASE("request head: Expect: 100-continue only when the body waits for the upstream") {
+  auto url = *parse_upstream_url("http://127.0.0.1:5000");
+  Request r = make_request({{"Expect", "100-CONTINUE"}, {"Content-Length", "5"}});
+  BodyFraming waits{BodyFraming::Kind::length, 5, true};
+  std::string head = build_request_head(r, url, waits);
+  CHECK(has_line(head, "Expect: 100-continue"));
+  CHECK(head.find("100-CONTINUE") == std::string::npos);
+  // No body, nothing to wait for.
+  CHECK(build_request_head(r, url, {BodyFraming::Kind::none, 0, true}).find("Expect") ==
+        std::string::npos);
+}
+
 TEST_CASE("request head: an upgrade keeps Upgrade and says Connection: Upgrade") {
   auto url = *parse_upstream_url("http://127.0.0.1:5000");
   Request r = make_request({{"Connection", "Upgrade"}, {"Upgrade", "websocket"}});

@@ -9,6 +9,7 @@ using namespace ofwatchdog::upstream;
 namespace {
 struct Recorder : ResponseEvents {
   int heads = 0;
+  int continues = 0;
   UpstreamResponse head;
   std::string body;
   void on_response_head(UpstreamResponse& r) override {
@@ -16,6 +17,7 @@ struct Recorder : ResponseEvents {
     head = r;
   }
   void on_response_body(std::string_view d) override { body.append(d); }
+  void on_continue() override { ++continues; }
 };
 } // namespace
 
@@ -47,6 +49,7 @@ TEST_CASE("response parser: chunked, in pieces, and interim 100 skipped") {
   }
   CHECK(r.status == ResponseParser::Status::complete);
   CHECK(rec.heads == 1);
+  CHECK(rec.continues == 1);
   CHECK(rec.head.chunked);
   CHECK_FALSE(rec.head.content_length);
   CHECK(rec.body == "abcde");
@@ -105,4 +108,16 @@ TEST_CASE("response parser: a field the client could split on is an error, not r
     CHECK(rec.heads == 0);
     CHECK_FALSE(p.error_text().empty());
   }
+}
+
+TEST_CASE("response parser: only a 100 is reported as the go-ahead, other 1xx are skipped") {
+  Recorder rec;
+  ResponseParser p(rec, 1 << 20);
+  p.begin("POST");
+  std::string wire = "HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 100 Continue\r\n\r\n"
+                     "HTTP/1.1 413 Too Big\r\nContent-Length: 0\r\n\r\n";
+  CHECK(p.feed(wire.data(), wire.size()).status == ResponseParser::Status::complete);
+  CHECK(rec.continues == 1);
+  CHECK(rec.heads == 1);
+  CHECK(rec.head.status == 413);
 }
