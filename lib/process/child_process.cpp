@@ -313,7 +313,7 @@ ChildProcess::SpawnResult ChildProcess::spawn(uv_loop_t* loop, const SpawnOption
   StdioPipes pipes;
   if (int rc = pipes.create(); rc != 0) {
     pipes.close_all();
-    return {nullptr, spawn_error_text(program.path, rc)};
+    return {nullptr, spawn_error_text(program.path, rc), rc};
   }
   // The reaper listens for SIGCHLD before the child exists, so an instant exit is not missed.
   ChildReaper* reaper = ChildReaper::acquire(loop);
@@ -324,7 +324,7 @@ ChildProcess::SpawnResult ChildProcess::spawn(uv_loop_t* loop, const SpawnOption
     pipes.close_all();
     reaper->release_if_idle();
     forget_resolution(options.argv[0], options.env);
-    return {nullptr, spawn_error_text(program.path, -rc)};
+    return {nullptr, spawn_error_text(program.path, -rc), -rc};
   }
 
   auto* child = new ChildProcess(loop);

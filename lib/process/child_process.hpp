@@ -91,7 +91,13 @@ public:
 
   struct SpawnResult {
     ChildProcess* child = nullptr; // null when the start failed
-    std::string error;             // the failure text (modes.md §10) when `child` is null
+    std::string error;             // the failure text when `child` is null
+    // The negative libuv error of the failed step, or 0 when the program was not found.
+    // UV_EMFILE and UV_ENFILE (descriptors ran out) are worth retrying later; see
+    // `out_of_descriptors`.
+    int code = 0;
+
+    bool out_of_descriptors() const { return code == UV_EMFILE || code == UV_ENFILE; }
   };
 
   // Starts the program. `on_exit` runs once, when the process has been reaped, unless the
