@@ -35,6 +35,17 @@ bool is_error_of_one_client(int error) {
   }
 }
 
+// libuv opens a descriptor of its own with the first stream of a loop: a reserve for its own
+// accept, which we do not use. uv_listen used to open it at start-up; with a stream made and
+// dropped here it still is, so the watchdog's descriptor count stays flat from the first
+// request on, as operators and tests read it.
+void open_libuv_reserve(uv_loop_t* loop) {
+  auto* stream = new uv_tcp_t;
+  uv_tcp_init(loop, stream);
+  uv_close(reinterpret_cast<uv_handle_t*>(stream),
+           [](uv_handle_t* handle) { delete reinterpret_cast<uv_tcp_t*>(handle); });
+}
+
 } // namespace
 
 Acceptor::Acceptor(uv_loop_t* loop, std::size_t spares, AcceptCallback on_accept)
@@ -98,6 +109,7 @@ int Acceptor::listen(int port) {
     return rc;
   }
   uv_timer_init(loop_, &retry_);
+  open_libuv_reserve(loop_);
   poll_.data = this;
   retry_.data = this;
   open_handles_ = 2;
