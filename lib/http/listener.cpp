@@ -68,13 +68,18 @@ void ServerImpl::close(std::function<void()> done) {
 void ServerImpl::stop(std::function<void()> done, void (Connection::*end_connection)()) {
   draining_ = true;
   finished_ = std::move(done);
-  // Runs at once when the acceptor has no handle open; `finished_` then waits for the
-  // connections, if any.
-  acceptor_.close([this] { check_finished(); });
+  // Accepting stops at once; the acceptor's handles close later. Without handles there is no
+  // callback, and the check at the end takes its place (`done` may free this object, so it must
+  // not run from inside this function before the connections are handled).
+  bool had_handles = acceptor_.busy();
+  acceptor_.close(had_handles ? std::function<void()>([this] { check_finished(); }) : nullptr);
   // Ending a connection may close it at once; iterate over a copy.
   std::vector<Connection*> snapshot(connections_.begin(), connections_.end());
   for (Connection* connection : snapshot) {
     (connection->*end_connection)();
+  }
+  if (!had_handles && connections_.empty()) {
+    check_finished();
   }
 }
 
