@@ -4,6 +4,7 @@
 #include "http/connection.hpp"
 
 #include <netinet/in.h>
+#include <unistd.h>
 
 #include <cstring>
 
@@ -53,7 +54,7 @@ uv_loop_t* Connection::loop() const { return server_.loop(); }
 
 std::string_view Connection::date() const { return server_.date(); }
 
-void Connection::accept(uv_stream_t* listener) {
+void Connection::accept(int fd) {
   uv_tcp_init(server_.loop(), &tcp_);
   uv_timer_init(server_.loop(), &timer_);
   uv_idle_init(server_.loop(), &idle_);
@@ -63,7 +64,9 @@ void Connection::accept(uv_stream_t* listener) {
   idle_.data = this;
   flush_.data = this;
   open_handles_ = 4;
-  if (uv_accept(listener, reinterpret_cast<uv_stream_t*>(&tcp_)) != 0) {
+  if (uv_tcp_open(&tcp_, fd) != 0) {
+    // The handle did not take the socket: it is still ours to close.
+    ::close(fd);
     close_now();
     return;
   }

@@ -45,8 +45,9 @@ public:
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  // Accepts from `listener` and starts reading. On failure the connection closes itself.
-  void accept(uv_stream_t* listener);
+  // Takes over an accepted socket (non-blocking) and starts reading. On failure the
+  // connection closes itself (and the socket).
+  void accept(int fd);
 
   // Graceful: close now if idle, else after the current response.
   void drain();

@@ -9,6 +9,7 @@
 
 #include <uv.h>
 
+#include "http/acceptor.hpp"
 #include "http/http_date.hpp"
 #include "http/server.hpp"
 
@@ -28,9 +29,7 @@ public:
   void close(std::function<void()> done);
   std::size_t connection_count() const { return connections_.size(); }
   // Whether handles are still open (the owner must keep this object until they close).
-  bool busy() const {
-    return listener_ != nullptr || accept_retry_ != nullptr || !connections_.empty();
-  }
+  bool busy() const { return acceptor_.busy() || !connections_.empty(); }
   // The Server was destroyed with handles open: free this object once they have closed.
   void orphan() { orphaned_ = true; }
 
@@ -52,39 +51,17 @@ public:
   static constexpr unsigned kReadBufferSize = 64 * 1024;
 
 private:
-  static constexpr int kBacklog = 511;
-  static constexpr std::uint64_t kFirstAcceptRetryMs = 5;
-  static constexpr std::uint64_t kLastAcceptRetryMs = 1000;
-
-private:
-  static void on_connection(uv_stream_t* listener, int status);
-  static void on_listener_closed(uv_handle_t* handle);
-  static void on_accept_retry(uv_timer_t* timer);
-  static void on_retry_timer_closed(uv_handle_t* handle);
-  int bind_and_listen(const struct sockaddr* address);
-  // accept() keeps failing for want of a resource (descriptors, memory) that libuv could not
-  // free by shedding a client: stop accepting for a while, Go's way, instead of letting libuv
-  // retry at once in a busy loop that never returns to the event loop.
-  void pause_accepting();
-  void resume_accepting();
-  void schedule_accept_retry();
+  // A client the acceptor took from the backlog.
+  void on_accepted(int fd);
   // What drain and close share: stop accepting, end every connection with `end_connection`,
   // and run `done` once none is left.
   void stop(std::function<void()> done, void (Connection::*end_connection)());
-  void close_listener();
   void check_finished();
 
   uv_loop_t* loop_;
   ServerLimits limits_;
   RequestCallback on_request_;
-  uv_tcp_t* listener_ = nullptr;
-  // A duplicate of the listening socket. Closing the libuv handle is the only public way to
-  // make libuv stop accepting; this copy keeps the socket, and the clients waiting in its
-  // backlog, alive while accepting is paused, and a new handle is opened on it to resume.
-  int listen_fd_copy_ = -1;
-  // Armed while accepting is paused (created on the first pause).
-  uv_timer_t* accept_retry_ = nullptr;
-  std::uint64_t accept_retry_ms_ = 0;
+  Acceptor acceptor_;
   std::unordered_set<Connection*> connections_;
   std::unique_ptr<char[]> read_buffer_;
   HttpDateCache dates_;

@@ -80,6 +80,10 @@ struct ServerLimits {
   Duration write_timeout{0}; // <= 0: no deadline for writing a response
   Duration idle_timeout{0};  // <= 0: idle keep-alive connections are kept
   std::size_t max_header_bytes = (1u << 20) + 4096;
+  // Descriptors kept free for the connections already accepted: a client is accepted only while
+  // more than this many are free (acceptor.hpp). Enough for a few requests to open what they
+  // need (a function's three pipes take six while it starts).
+  std::size_t spare_descriptors = 16;
 };
 
 // An exchange as the server hands it out: an Exchange plus a hook for whoever needs to know

@@ -171,9 +171,11 @@ int WatchdogImpl::start() {
   if (!also.empty())
     log_.info(fmt::format("Settings: {}", also));
 
+  http::ServerLimits metrics_limits{kMetricsTimeout, kMetricsTimeout, kMetricsTimeout};
+  // Answering a scrape opens almost nothing: its spares would only be taken from the requests.
+  metrics_limits.spare_descriptors = 2;
   metrics_server_ = std::make_unique<http::Server>(
-      &loop_, http::ServerLimits{kMetricsTimeout, kMetricsTimeout, kMetricsTimeout},
-      [this](std::shared_ptr<http::ServerExchange> ex) { serve_metrics_port(std::move(ex)); });
+      &loop_, metrics_limits, [this](std::shared_ptr<http::ServerExchange> ex) { serve_metrics_port(std::move(ex)); });
   if (int err = metrics_server_->listen(config_.metrics_port); err != 0) {
     log_.info(fmt::format("metrics error ListenAndServe: listen tcp :{}: {}", config_.metrics_port,
                           uv_strerror(err)));

@@ -62,7 +62,14 @@ bool ForkExchange::spawn_function() {
                                                 on_exit(status);
                                               });
   if (spawned.child == nullptr) {
-    spawn_error_ = std::move(spawned.error);
+    if (spawned.out_of_descriptors()) {
+      // The watchdog accepted the client but has no descriptors left for the function's pipes.
+      // That passes as other requests end, so the client is told to come back (as a 503 with
+      // Retry-After) rather than that its function failed; the text stays the usual one.
+      refusal_ = Refusal{503, std::move(spawned.error), {{"Retry-After", "1"}}};
+    } else {
+      spawn_error_ = std::move(spawned.error);
+    }
     complete();
     return false;
   }

@@ -147,7 +147,8 @@ private:
   void on_stdin_written(int status);
   std::string failure_text() const;
   // The answer to a request refused before its function could run (the 413 for a body over
-  // max_body_size, the 431 for headers that cannot become its environment), and its log line.
+  // max_body_size, the 431 for headers that cannot become its environment, the 503 when no
+  // descriptors were left for its pipes), and its log line.
   void respond_refusal();
   void destroy_if_finished();
 
@@ -160,6 +161,7 @@ private:
   struct Refusal {
     int status;
     std::string text;
+    HeaderList extra = {}; // after Content-Type and Content-Length
   };
   std::optional<Refusal> refusal_;
   std::optional<process::ExitStatus> exit_status_;

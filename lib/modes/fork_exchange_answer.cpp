@@ -74,7 +74,7 @@ void ForkExchange::complete() {
 void ForkExchange::respond_refusal() {
   if (response_open_) {
     response_open_ = false;
-    send_refusal(refusal_->status, refusal_->text);
+    modes::send_refusal(*exchange_, refusal_->status, refusal_->text, refusal_->extra);
   }
   log_request(std::to_string(refusal_->status), refusal_->text);
 }

@@ -2,13 +2,16 @@
 #include "process/child_process.hpp"
 
 #include <fcntl.h>
-#include <spawn.h>
+#include <sched.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cassert>
 #include <cerrno>
 #include <csignal>
+#include <cstdint>
 #include <cstdlib>
 #include <unordered_map>
 
@@ -156,39 +159,108 @@ struct StdioPipes {
   }
 };
 
-// posix_spawn with the child's stdio on `pipes`, in a new session, with an empty signal mask
-// and every signal at its default action. Returns 0 or an errno value (the exec's own error
-// included: glibc reports it through the return value).
+// What the child needs between the clone and the exec. The child runs in the watchdog's memory
+// (CLONE_VM) while the spawning thread waits (CLONE_VFORK), so it reads this from the parent's
+// stack and writes its failure back into it.
+struct ChildStart {
+  const char* path;
+  char* const* argv;
+  char* const* envp;
+  const int* stdio; // the child's ends of the three pipes, all above 2
+  pid_t watchdog;   // the watchdog's pid, to notice that it died before the death signal was set
+  int error = 0;    // the errno of the step that failed; 0 when the exec succeeded
+};
+
+// The signal a function gets when the watchdog's spawning thread ends, which for the loop's
+// thread means the watchdog was killed: nobody is left to read its output or to stop it, and a
+// function server or a slow function left behind would hold its port and run on unattended.
+constexpr int kWatchdogDeathSignal = SIGKILL;
+
+// The child's set-up before its exec; returns 0 or the errno of the step that failed.
+__attribute__((no_sanitize("address", "undefined"))) int prepare_child(const ChildStart& start) {
+  // The parent blocked every signal before the clone, so none of its handlers can run here;
+  // every signal gets its default action (SIGPIPE included, which the watchdog ignores) before
+  // the mask is emptied. glibc's own two signals cannot be changed and fail harmlessly.
+  struct sigaction default_action {};
+  default_action.sa_handler = SIG_DFL;
+  for (int signum = 1; signum < NSIG; ++signum) {
+    if (signum != SIGKILL && signum != SIGSTOP)
+      ::sigaction(signum, &default_action, nullptr);
+  }
+  // A new session, hence a process group of its own that kill_group reaches.
+  if (::setsid() < 0)
+    return errno;
+  for (int i = 0; i < 3; ++i) {
+    if (::dup2(start.stdio[i], i) < 0)
+      return errno;
+  }
+  if (::prctl(PR_SET_PDEATHSIG, kWatchdogDeathSignal) != 0)
+    return errno;
+  sigset_t empty;
+  sigemptyset(&empty);
+  ::sigprocmask(SIG_SETMASK, &empty, nullptr);
+  return 0;
+}
+
+// Runs in the child until execve. Only async-signal-safe calls are made: the child shares the
+// parent's memory, heap locks included. Not instrumented by the sanitizers, whose bookkeeping
+// would run in a process that borrows the parent's memory and thread.
+__attribute__((no_sanitize("address", "undefined"))) int start_child(void* argument) {
+  auto* start = static_cast<ChildStart*>(argument);
+  int error = prepare_child(*start);
+  if (error == 0) {
+    // The watchdog may have died between the clone and the prctl, before there was anything
+    // to signal: the child was then handed to another parent and must not start at all. Its
+    // exit status goes to that parent; nobody is left to read an error.
+    if (::getppid() != start->watchdog)
+      ::_exit(127);
+    ::execve(start->path, start->argv, start->envp);
+    error = errno;
+  }
+  start->error = error;
+  ::_exit(127);
+}
+
+// The child's stack. The spawning thread is suspended until the child has exec'd or exited, so
+// one stack per thread serves every spawn of that thread; it is made once, on first use.
+constexpr std::size_t kChildStackSize = 64 * 1024;
+thread_local std::unique_ptr<char[]> child_stack;
+
+// Starts `path` with its stdio on `pipes`, in a new session, with an empty signal mask, every
+// signal at its default action and the watchdog's death signal set. This is what posix_spawn
+// did, plus the death signal, which posix_spawn has no attribute for: the same
+// clone(CLONE_VM|CLONE_VFORK) glibc uses, so no page table is copied. Returns 0 or an errno
+// value, the exec's own failure included.
 int spawn_with_pipes(pid_t* pid, const std::string& path, char* const* argv, char* const* envp,
                      const StdioPipes& pipes) {
-  posix_spawn_file_actions_t actions;
-  posix_spawnattr_t attr;
-  if (int rc = ::posix_spawn_file_actions_init(&actions); rc != 0)
-    return rc;
-  if (int rc = ::posix_spawnattr_init(&attr); rc != 0) {
-    ::posix_spawn_file_actions_destroy(&actions);
-    return rc;
-  }
-  int rc = 0;
-  for (int i = 0; i < 3 && rc == 0; ++i)
-    rc = ::posix_spawn_file_actions_adddup2(&actions, pipes.theirs[i], i);
-  sigset_t empty;
+  if (!child_stack)
+    child_stack = std::make_unique<char[]>(kChildStackSize);
+  ChildStart start{path.c_str(), argv, envp, pipes.theirs, ::getpid()};
+  // No handler of ours may run in the child, which would run it on our memory before its
+  // actions are reset: every signal is held until the child has exec'd.
   sigset_t all;
-  sigemptyset(&empty);
+  sigset_t saved;
   sigfillset(&all);
-  if (rc == 0)
-    rc = ::posix_spawnattr_setsigmask(&attr, &empty);
-  if (rc == 0)
-    rc = ::posix_spawnattr_setsigdefault(&attr, &all);
-  if (rc == 0) {
-    rc = ::posix_spawnattr_setflags(
-        &attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  ::pthread_sigmask(SIG_SETMASK, &all, &saved);
+  // The stack grows down: the child starts at the top of its buffer, 16-byte aligned.
+  auto top =
+      reinterpret_cast<std::uintptr_t>(child_stack.get() + kChildStackSize) & ~std::uintptr_t{15};
+  int child =
+      ::clone(&start_child, reinterpret_cast<void*>(top), CLONE_VM | CLONE_VFORK | SIGCHLD, &start);
+  int clone_error = errno;
+  ::pthread_sigmask(SIG_SETMASK, &saved, nullptr);
+  if (child < 0)
+    return clone_error;
+  if (start.error != 0) {
+    // The child has exited (CLONE_VFORK returns only then, or after a successful exec); it is
+    // not tracked by the reaper, so it is collected here.
+    int status = 0;
+    while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+    }
+    return start.error;
   }
-  if (rc == 0)
-    rc = ::posix_spawn(pid, path.c_str(), &actions, &attr, argv, envp);
-  ::posix_spawnattr_destroy(&attr);
-  ::posix_spawn_file_actions_destroy(&actions);
-  return rc;
+  *pid = child;
+  return 0;
 }
 
 } // namespace
@@ -241,7 +313,7 @@ ChildProcess::SpawnResult ChildProcess::spawn(uv_loop_t* loop, const SpawnOption
   StdioPipes pipes;
   if (int rc = pipes.create(); rc != 0) {
     pipes.close_all();
-    return {nullptr, spawn_error_text(program.path, rc)};
+    return {nullptr, spawn_error_text(program.path, rc), rc};
   }
   // The reaper listens for SIGCHLD before the child exists, so an instant exit is not missed.
   ChildReaper* reaper = ChildReaper::acquire(loop);
@@ -252,7 +324,7 @@ ChildProcess::SpawnResult ChildProcess::spawn(uv_loop_t* loop, const SpawnOption
     pipes.close_all();
     reaper->release_if_idle();
     forget_resolution(options.argv[0], options.env);
-    return {nullptr, spawn_error_text(program.path, -rc)};
+    return {nullptr, spawn_error_text(program.path, -rc), -rc};
   }
 
   auto* child = new ChildProcess(loop);

@@ -1,16 +1,20 @@
 #pragma once
 // A forked function: a process and three pipes (stdin, stdout, stderr), all owned here.
 //
-// The child is started with posix_spawn (glibc's clone(CLONE_VM|CLONE_VFORK): no copy of our
-// page tables, unlike the plain fork() of libuv 1.44's uv_spawn, which cost most of a request)
-// with POSIX_SPAWN_SETSID, so it leads a new session and therefore its own process group
+// The child is started with clone(CLONE_VM|CLONE_VFORK), as glibc's posix_spawn does (no copy
+// of our page tables, unlike the plain fork() of libuv 1.44's uv_spawn, which cost most of a
+// request), but with our own code between the clone and the exec, because posix_spawn cannot
+// set a parent-death signal. The child leads a new session and therefore its own process group
 // (pgid == pid): `kill_group` reaches every process it started, which is how a timeout or a
 // client disconnect gets rid of a grandchild still holding stdout (docs/decisions.md,
-// kill-process-group). Its signal mask is empty and every signal has its default action
+// kill-process-group). It gets SIGKILL when the thread that spawned it ends
+// (PR_SET_PDEATHSIG): for the loop's thread that means the watchdog died, for instance by SIGKILL, and a function or function server must not outlive it. Only
+// the direct child is covered: its own children lose their stdout and stderr with the watchdog
+// but are not signalled. Its signal mask is empty and every signal has its default action
 // (SIGPIPE included, which the watchdog ignores), as after uv_spawn. The pipes are made here
-// (close-on-exec, so no other child inherits them) and opened as uv_pipe_t; stdin and stdout are
-// enlarged to 1 MiB where the system allows it, so a big body moves in fewer, larger reads. The
-// exit is collected by the loop's ChildReaper (child_reaper.hpp).
+// (close-on-exec, so no other child inherits them) and opened as uv_pipe_t; stdin and stdout
+// are enlarged to 1 MiB where the system allows it, so a big body moves in fewer, larger reads.
+// The exit is collected by the loop's ChildReaper (child_reaper.hpp).
 //
 // Lifetime: `spawn` returns a heap object that owns itself. Its owner calls `release` when it no
 // longer needs it; from then on no callback reaches the owner, the pipes are closed at once,
@@ -87,7 +91,13 @@ public:
 
   struct SpawnResult {
     ChildProcess* child = nullptr; // null when the start failed
-    std::string error;             // the failure text (docs/streaming.md) when `child` is null
+    std::string error;             // the failure text when `child` is null
+    // The negative libuv error of the failed step, or 0 when the program was not found.
+    // UV_EMFILE and UV_ENFILE (descriptors ran out) are worth retrying later; see
+    // `out_of_descriptors`.
+    int code = 0;
+
+    bool out_of_descriptors() const { return code == UV_EMFILE || code == UV_ENFILE; }
   };
 
   // Starts the program. `on_exit` runs once, when the process has been reaped, unless the

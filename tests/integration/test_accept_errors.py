@@ -1,14 +1,16 @@
-"""The listener when accept() fails for want of descriptors.
+"""The listener when descriptors run out.
 
-libuv sheds pending clients itself on EMFILE while it holds a spare descriptor, but when that
-spare cannot be used it reports the error and calls accept() again at once, for as long as the
-error lasts: the watchdog must pause accepting instead, without losing the clients waiting in
-the backlog, and resume once descriptors are available again.
+libuv's own accept meets EMFILE by closing a spare descriptor, accepting every waiting client and
+closing each at once, so those clients got a closed or reset connection; and without the spare it
+calls accept() again at once, in a busy loop. The watchdog accepts by itself instead: it pauses
+accepting without losing the clients waiting in the backlog, resumes once descriptors are
+available again, and answers every client it has accepted.
 """
 
 import contextlib
 import os
 import resource
+import threading
 import time
 
 import pytest
@@ -26,8 +28,8 @@ def cpu_seconds(pid):
 @contextlib.contextmanager
 def client_waiting_without_descriptors(wd, body):
     """Lowers the watchdog's soft RLIMIT_NOFILE below every descriptor it holds, so that
-    neither libuv's spare nor anything else can be opened and accept() fails whatever libuv
-    tries; then connects a client that sends `body`. The limit comes first, so that the client
+    nothing can be opened, not even after the acceptor gives its spare descriptors back, and
+    accept() keeps failing; then connects a client that sends `body`. The limit comes first, so that the client
     cannot be accepted before it. Yields the client and a function that restores the limit
     (it is restored on exit at the latest)."""
     limits = resource.prlimit(wd.proc.pid, resource.RLIMIT_NOFILE)
@@ -77,3 +79,51 @@ def test_sigterm_while_accepting_is_paused_exits_cleanly(start_watchdog):
         # listening socket, or the loop never ends.
         wd.signal()
         assert wd.wait_exit(timeout=10) == 0
+
+
+# The descriptor limit of the watchdog in the test below: a dozen for itself, the spares its
+# acceptor keeps, and room for a handful of requests (a socket and three pipes each).
+LOW_NOFILE = 48
+CONCURRENT_CLIENTS = 80
+
+
+def limit_nofile():
+    resource.setrlimit(resource.RLIMIT_NOFILE, (LOW_NOFILE, LOW_NOFILE))
+
+
+def test_every_client_is_answered_when_descriptors_run_out(start_watchdog):
+    """More clients at once than the descriptors allow: each one gets an HTTP answer, its echo
+    or a 503 with Retry-After (accepted but no descriptors left for the function's pipes),
+    none a closed or reset connection; and the watchdog serves normally afterwards."""
+    wd = start_watchdog({"fprocess": '["sh", "-c", "sleep 0.2; exec cat"]',
+                         "read_timeout": "20s", "write_timeout": "20s"},
+                        popen_options={"preexec_fn": limit_nofile})
+    outcomes = [None] * CONCURRENT_CLIENTS
+
+    def client(index):
+        body = f"client {index}".encode()
+        try:
+            response = harness.request(wd.port, "POST", "/", body=body, timeout=30)
+        except (OSError, ConnectionError) as error:
+            outcomes[index] = repr(error)
+            return
+        if response.status == 200 and response.body == body:
+            outcomes[index] = 200
+        elif response.status == 503 and response.header("Retry-After") == "1":
+            outcomes[index] = 503
+        else:
+            outcomes[index] = f"{response.status} {response.headers} {response.body[:80]!r}"
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(CONCURRENT_CLIENTS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(40)
+    assert not any(thread.is_alive() for thread in threads), "a client hung"
+    unanswered = [o for o in outcomes if o not in (200, 503)]
+    assert not unanswered, unanswered
+    harness.report("fd_limit_48_of_80_clients_served", outcomes.count(200))
+    assert outcomes.count(200) > 0
+    assert wd.proc.poll() is None
+    response = harness.request(wd.port, "POST", "/", body=b"after the load")
+    assert response.status == 200 and response.body == b"after the load"

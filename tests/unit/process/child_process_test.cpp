@@ -1,6 +1,7 @@
 // ChildProcess against real processes: pipes, exit statuses, spawn failures, process groups.
 #include <catch2/catch.hpp>
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <csignal>
@@ -152,6 +153,29 @@ TEST_CASE("spawn failures are reported with the original's texts", "[child_proce
   CHECK(empty.child == nullptr);
   CHECK(empty.error == "exec: \"\": executable file not found in $PATH");
   loop.run(); // the failed handles close
+}
+
+TEST_CASE("a spawn short of descriptors for its pipes says so, apart from other failures",
+          "[child_process]") {
+  TestLoop loop;
+  auto missing = ChildProcess::spawn(loop.get(), {{"/nonexistent"}, base_env()}, nullptr);
+  CHECK_FALSE(missing.out_of_descriptors());
+  CHECK(missing.code == UV_ENOENT);
+  auto bare = ChildProcess::spawn(loop.get(), {{"no-such-program-xyz"}, base_env()}, nullptr);
+  CHECK_FALSE(bare.out_of_descriptors());
+
+  // A soft limit below every open descriptor: no pipe can be made.
+  rlimit saved{};
+  ::getrlimit(RLIMIT_NOFILE, &saved);
+  rlimit low = saved;
+  low.rlim_cur = 3;
+  ::setrlimit(RLIMIT_NOFILE, &low);
+  auto starved = ChildProcess::spawn(loop.get(), {{"/bin/true"}, base_env()}, nullptr);
+  ::setrlimit(RLIMIT_NOFILE, &saved);
+  CHECK(starved.child == nullptr);
+  CHECK(starved.out_of_descriptors());
+  CHECK(starved.error == "fork/exec /bin/true: too many open files");
+  loop.run();
 }
 
 TEST_CASE("kill_group reaches grandchildren", "[child_process]") {
