@@ -214,6 +214,10 @@ def test_exit_status_and_traps_are_500_with_text(start_watchdog, wasm_root, cach
     # has one that does not fit.
     ("badconv:big", b"wasm trap: integer overflow"),
     ("badcall", b"wasm trap: indirect call type mismatch"),
+    # An indirect call through an empty slot (a null function pointer) or past the table's end
+    # is named for what is wrong with the slot, not for a type it never had.
+    ("nullcall", b"wasm trap: undefined element"),
+    ("farcall", b"wasm trap: out of bounds table access"),
 ])
 def test_arithmetic_conversion_and_indirect_call_traps(start_watchdog, wasm_root, cache_dir,
                                                        action, text):
