@@ -369,9 +369,61 @@ def test_output_held_to_64_kib_then_streamed(start_watchdog, wasm_root, cache_di
     assert above.header("Content-Length") is None
     assert above.body == b"x" * 65537
     # Below the limit a failure is a clean 500; past it, the response is cut.
-    assert act(wd, "stdout-then-trap:1000").status == 500
-    assert_cut_or_clean(wd, b"stdout-then-trap:100000", 500, b"wasm trap: unreachable")
+    for size in (1000, 65536):
+        r = act(wd, f"stdout-then-trap:{size}")
+        assert (r.status, r.body) == (500, b"wasm trap: unreachable"), size
+    assert_cut_200(wd, b"stdout-then-trap:65537", 65537)
     wd.wait_for_log(TS + r"wasm trap: unreachable \(after the response began\)$")
+
+
+@pytest.mark.parametrize("size", [100_000, 200_000, 300_000, 1 << 20])
+def test_a_failure_after_the_output_passed_64_kib_cuts_the_200(start_watchdog, wasm_root,
+                                                                cache_dir, size):
+    # Output past what is held commits the 200 when the module writes it, whether or not the
+    # loop has passed it to the socket by the time the module traps: the client must never get
+    # a clean 500 for a response the module had already begun, however fast the trap comes.
+    # Below the channel's buffer (256 KiB) the module never waits for the client, which is
+    # where the trap used to overtake the head.
+    wd = start_wasm(start_watchdog, wasm_root, cache_dir, wasm_instances=1)
+    for _ in range(3):
+        assert_cut_200(wd, f"stdout-then-trap:{size}".encode(), size)
+    wd.wait_for_log(TS + r"wasm trap: unreachable \(after the response began\)$")
+    # The worker is reused after the cut response.
+    assert act(wd, "echo", body=b"next").body == b"next"
+
+
+def assert_cut_200(wd, action, size):
+    """A module failed after its output passed the held 64 KiB: the client sees a chunked 200
+    with some of that output and no last chunk, then the connection closes."""
+    c = RawConnection(wd.port)
+    try:
+        c.send(b"GET / HTTP/1.1\r\nHost: x\r\nX-Action: " + action + b"\r\n\r\n")
+        data = c.read_until_closed(timeout=10)
+    finally:
+        c.close()
+    head, _, rest = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 OK\r\n"), data[:200]
+    assert b"\r\ntransfer-encoding: chunked" in head.lower(), head
+    body, ended = decode_chunks(rest)
+    assert not ended, "the cut response has its last chunk"
+    assert len(body) <= size and body == b"x" * len(body)
+
+
+def decode_chunks(data):
+    """The body of a chunked stream as far as its whole chunks go, and whether the last chunk
+    (size 0) was among them."""
+    body = b""
+    while True:
+        line, sep, rest = data.partition(b"\r\n")
+        if not sep:
+            return body, False
+        length = int(line.split(b";")[0], 16)
+        if length == 0:
+            return body, True
+        if len(rest) < length + 2:
+            return body, False
+        body += rest[:length]
+        data = rest[length + 2:]
 
 
 def assert_cut_or_clean(wd, action, status, text):
