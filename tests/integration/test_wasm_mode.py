@@ -614,10 +614,27 @@ def test_ten_thousand_requests_without_growth(start_watchdog, wasm_root, cache_d
     assert [results[k].status for k in ("a", "b")] == [200, 200]
     serve(1000)
     rss0, fds0, threads0, maps0 = sample()
-    serve(10000)
+    # RSS after each of ten batches of 1,000 requests.
+    rss = [rss0]
+    for _ in range(10):
+        serve(1000)
+        rss.append(wd.rss_kib())
     rss1, fds1, threads1, maps1 = sample()
     c.close()
+    # Growth is judged over ten batches, not as the difference of two samples, because some of
+    # it comes in one-off steps: a worker that the pool happened to leave idle until after the
+    # first sample brings its allocator arena to its steady size only then (a few hundred KiB,
+    # or a 2 MiB huge page at once where transparent huge pages are always on), and malloc may
+    # trim an arena and grow it again. So the two largest batch steps are left out, whatever
+    # their size, and the rest must stay under 192 KiB. A leak still shows in the rest: one of
+    # 24 bytes a request (a 32-byte chunk) grows the compiled engine's RSS by 32 KiB in every
+    # batch, 256 KiB without the two largest; on the interpreter, whose runs free more than a
+    # small leak takes for a while, one of 120 bytes a request grows it by 320 KiB (the
+    # module's memory, moved up) every 2,500 requests or so, about 660 KiB without two steps.
+    steps = sorted(after - before for before, after in zip(rss, rss[1:]))
+    steady = sum(steps[:-2])
     harness.report("wasm 10,000 requests: RSS growth KiB", rss1 - rss0)
+    harness.report("wasm 10,000 requests: RSS growth but the two largest steps KiB", steady)
     harness.report("wasm 10,000 requests: mappings before/after", f"{maps0}/{maps1}")
     assert fds1 == fds0, f"descriptors before {fds0}, after {fds1}"
     assert threads1 == threads0
@@ -625,7 +642,7 @@ def test_ten_thousand_requests_without_growth(start_watchdog, wasm_root, cache_d
     # the watchdog's own there.
     if not harness.SANITIZED:
         assert maps1 == maps0
-        assert rss1 - rss0 < 2048, f"RSS grew {rss1 - rss0} KiB"
+        assert steady < 192, f"RSS grew {steady} KiB besides its two largest steps (batches: {rss})"
 
 
 @pytest.mark.aot_only
