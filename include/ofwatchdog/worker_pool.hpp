@@ -76,14 +76,16 @@ public:
   // cancelled: a guest's sleep or poll that a timeout must still cut short.
   virtual WorkWait wait(bool for_body, std::chrono::steady_clock::time_point deadline) = 0;
 
-  // Sets the response's status and headers. Only the first call counts; `send_body` without
-  // one sends `200` with no headers.
+  // Sets the response's status and headers, and commits the response: from here on a failure
+  // cuts this response short rather than replacing it. Only the first call counts; `send_body`
+  // without one commits `200` with no headers.
   virtual void send_head(ResponseHead head) = 0;
   // Copies `data` into the response, blocking while the client is behind.
   virtual WorkStatus send_body(std::string_view data) = 0;
   // Gives up on the request: unsent output is dropped; the client gets a 500 with `message`
-  // when no response had started (see `WorkOutcome`), an aborted response otherwise. Later
-  // calls return `WorkStatus::cancelled`.
+  // when the job had not committed a head (see `send_head`), otherwise that head (sent now if
+  // the loop had not sent it yet) and an aborted response. Later calls return
+  // `WorkStatus::cancelled`.
   virtual void fail(std::string message) = 0;
 
   // Whether the request is cancelled, and why (nullopt while it is not).
@@ -114,9 +116,10 @@ struct OFWATCHDOG_API WorkOutcome {
   Kind kind = Kind::finished;
   std::string error;
   CancelReason reason = CancelReason::shutdown;
-  // Whether a head had reached the exchange. When it had not, a failed request, or one
-  // cancelled by `stop`, is still open (`Exchange::done()` is false): the `done` callback
-  // answers it (e.g. 500 with `error`). One whose exchange was cancelled is over already.
+  // Whether a head had reached the exchange; a head the job committed always has, unless the
+  // exchange was cancelled. When it had not, a failed request, or one cancelled by `stop`, is
+  // still open (`Exchange::done()` is false): the `done` callback answers it (e.g. 500 with
+  // `error`). One whose exchange was cancelled is over already.
   bool response_started = false;
 };
 using WorkDone = std::function<void(const WorkOutcome&)>;

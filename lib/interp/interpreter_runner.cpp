@@ -37,9 +37,41 @@ constexpr const char* kHostEnded = "ended by the host";
 
 } // namespace
 
+namespace {
+
+// Lends a worker's frame stack to a run's thread and takes it back, emptied, when the run ends.
+// The stack holds kMaxFrames frames (2.5 MiB); reserved afresh by every run, it went through
+// malloc each time, and where glibc put it depended on its moving mmap threshold: a worker's
+// first runs kept it outside the thread's arena and later ones inside, so a worker's memory
+// settled only once it had run a few times. Allocated once per worker, it never moves.
+class LentFrames {
+public:
+  LentFrames(wi::Thread& thread, std::vector<wi::Frame>& kept)
+      : thread_frames_(frames(thread)), kept_(kept) {
+    if (kept_.capacity() < InterpreterRunner::kMaxFrames)
+      kept_.reserve(InterpreterRunner::kMaxFrames);
+    kept_.clear();
+    thread_frames_.swap(kept_);
+  }
+  ~LentFrames() {
+    // A trapped or interrupted run leaves its frames behind; none may outlive the run.
+    thread_frames_.clear();
+    thread_frames_.swap(kept_);
+  }
+  LentFrames(const LentFrames&) = delete;
+  LentFrames& operator=(const LentFrames&) = delete;
+
+private:
+  std::vector<wi::Frame>& thread_frames_;
+  std::vector<wi::Frame>& kept_;
+};
+
+} // namespace
+
 // What a worker keeps from one run to the next: a store holding the module and the host
-// functions its imports bind to, built for one module and one memory limit. Instances come and
-// go in the store; the collection after each run frees them.
+// functions its imports bind to, built for one module and one memory limit, and the frame
+// stack its runs borrow. Instances come and go in the store; the collection after each run
+// frees them.
 struct InterpreterRunner::Worker {
   const InterpretedModule* module = nullptr;
   std::uint32_t max_pages = 0;
@@ -47,6 +79,7 @@ struct InterpreterRunner::Worker {
   wi::Module::Ptr compiled;
   std::vector<wi::HostFunc::Ptr> host_functions;
   wi::RefVec imports;
+  std::vector<wi::Frame> frame_stack; // lent to each run's thread (LentFrames)
 
   // The current run, for the host functions.
   wasi::HostCalls* host = nullptr;
@@ -186,7 +219,7 @@ RunOutcome InterpreterRunner::Worker::run_instance(const ModuleParts& parts) {
     return end_with_trap(trap);
   memory = wi::Memory::Ptr(*store, instance->exports()[parts.memory_export]);
   wi::Thread thread(*store);
-  frames(thread).reserve(kMaxFrames);
+  LentFrames lent(thread, frame_stack);
   for (const wi::StartDesc& start : parts.desc.starts) {
     wi::Func::Ptr func(*store, instance->funcs()[start.func_index]);
     if (auto outcome = run_function(thread, func))

@@ -24,10 +24,12 @@ wasm::TrapKind trap_kind_of(std::string_view message) {
     return TrapKind::invalid_conversion;
   if (message == "call stack exhausted")
     return TrapKind::call_stack_exhausted;
-  // An index past the table, a null entry and a wrong type are one trap in the compiled
-  // engine.
-  if (message == "undefined table index" || message == "uninitialized table element" ||
-      message == "indirect call signature mismatch")
+  // call_indirect's three failures, named as the compiled engine names them.
+  if (message == "undefined table index")
+    return TrapKind::table_out_of_bounds;
+  if (message == "uninitialized table element")
+    return TrapKind::undefined_element;
+  if (message == "indirect call signature mismatch")
     return TrapKind::indirect_call_mismatch;
   if (message == "uncaught exception")
     return TrapKind::uncaught_exception;

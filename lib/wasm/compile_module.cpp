@@ -74,6 +74,14 @@ bool write_text(const fs::path& path, std::string_view text) {
   return write_file(path, {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()});
 }
 
+std::optional<std::string> read_text(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in && !in.eof())
+    return std::nullopt;
+  return text;
+}
+
 } // namespace
 
 std::optional<Toolchain> probe_toolchain(const CompileOptions& options, std::string* error) {
@@ -125,6 +133,14 @@ std::optional<std::string> write_sources(std::span<const std::uint8_t> bytes,
                build.string(), options.cancel);
   if (!converted.succeeded()) {
     return tool_failure(options.wasm2c, converted);
+  }
+  std::optional<std::string> source = read_text(build / "module.c");
+  if (!source) {
+    return fmt::format("cannot read {}", (build / "module.c").string());
+  }
+  // Output without the check we wrap still compiles; its failed indirect calls keep one name.
+  if (adapt_wasm2c_output(*source) && !write_text(build / "module.c", *source)) {
+    return fmt::format("cannot write into {}", build.string());
   }
   GlueInput glue;
   glue.module = &module;

@@ -1,6 +1,7 @@
 #pragma once
 // The C file compiled with wasm2c's output into a module's shared object. It includes that
 // output, so the whole object is one translation unit (one compiler run), and defines:
+// - a check before every call_indirect that names an empty slot and an index past the table;
 // - every WASI import as a trampoline packing its arguments into 64-bit slots for
 //   ofw_runtime_v1::host_call, with the import's index in wasi_functions.def;
 // - every wasm_rt_* function of wasm-rt.h as a forwarder into the runtime table, so the object
@@ -28,6 +29,12 @@ struct GlueInput {
 };
 
 std::string generate_glue(const GlueInput& input);
+
+// Renames the call_indirect check in wasm2c's output, so that the glue's own check (which tells
+// a slot past the table's end and an empty slot from a function of the wrong type) wraps it.
+// Returns false, changing nothing, when the output has no such check; its traps then keep
+// wasm2c's one name.
+bool adapt_wasm2c_output(std::string& source);
 
 // The text of module_abi.h (generated from it at build time).
 extern const char kModuleAbiHeader[];

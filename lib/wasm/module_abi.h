@@ -17,7 +17,13 @@
 extern "C" {
 #endif
 
-#define OFW_WASM_ABI_VERSION 1
+#define OFW_WASM_ABI_VERSION 2
+
+/* Traps the glue raises itself, beside wasm_rt_trap_t's: wasm2c fails every call_indirect with
+ * one trap, so the glue looks at the table slot first and names what is wrong with it. The
+ * numbers are far from wasm_rt_trap_t's so that the two sets never meet. */
+#define OFW_TRAP_TABLE_OUT_OF_BOUNDS 1000u /* the index is past the table's end */
+#define OFW_TRAP_UNDEFINED_ELEMENT 1001u   /* the slot holds no function */
 
 /* What the watchdog provides. Functions marked "does not return" leave guest code with a
  * siglongjmp to the runner. */
@@ -27,7 +33,8 @@ typedef struct ofw_runtime_v1 {
    * to 64 bits. Returns the function's result; does not return when the call ends the run
    * (proc_exit, interruption). */
   uint32_t (*host_call)(void* host_context, uint32_t function, const uint64_t* args);
-  void (*trap)(wasm_rt_trap_t trap); /* does not return */
+  /* A wasm_rt_trap_t or one of the OFW_TRAP_ codes. Does not return. */
+  void (*trap)(uint32_t trap);
   uint32_t (*register_func_type)(uint32_t params, uint32_t results,
                                  const wasm_rt_type_t* types);
   void (*allocate_memory)(wasm_rt_memory_t* memory, uint32_t initial_pages, uint32_t max_pages);

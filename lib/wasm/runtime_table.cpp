@@ -34,8 +34,12 @@ GuestThreadState& enter_runtime() {
   return *thread;
 }
 
-TrapKind trap_kind_of(wasm_rt_trap_t trap) {
+TrapKind trap_kind_of(std::uint32_t trap) {
   switch (trap) {
+  case OFW_TRAP_TABLE_OUT_OF_BOUNDS:
+    return TrapKind::table_out_of_bounds;
+  case OFW_TRAP_UNDEFINED_ELEMENT:
+    return TrapKind::undefined_element;
   case WASM_RT_TRAP_OOB:
     return TrapKind::out_of_bounds_memory;
   case WASM_RT_TRAP_INT_OVERFLOW:
@@ -52,7 +56,7 @@ TrapKind trap_kind_of(wasm_rt_trap_t trap) {
     return TrapKind::uncaught_exception;
   case WASM_RT_TRAP_EXHAUSTION:
     return TrapKind::call_stack_exhausted;
-  case WASM_RT_TRAP_NONE:
+  default:
     break;
   }
   return TrapKind::unreachable;
@@ -91,7 +95,7 @@ std::uint32_t host_call(void*, std::uint32_t function, const std::uint64_t* args
   return result.value;
 }
 
-void trap(wasm_rt_trap_t trap) {
+void trap(std::uint32_t trap) {
   // No stack check: a trap needs only the jump, and reporting the stack instead of the trap
   // near the guard would be wrong.
   GuestThreadState* thread = current_guest_thread();

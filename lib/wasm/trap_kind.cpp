@@ -16,9 +16,12 @@ std::string_view trap_text(TrapKind kind) {
     return "integer overflow";
   case TrapKind::invalid_conversion:
     return "invalid conversion to integer";
-  // wasm2c reports an out-of-range index, a null entry and a wrong type alike.
   case TrapKind::indirect_call_mismatch:
     return "indirect call type mismatch";
+  case TrapKind::undefined_element:
+    return "undefined element";
+  case TrapKind::table_out_of_bounds:
+    return "out of bounds table access";
   case TrapKind::uncaught_exception:
     return "uncaught exception";
   case TrapKind::memory_limit:

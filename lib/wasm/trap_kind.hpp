@@ -15,6 +15,9 @@ enum class TrapKind : std::uint8_t {
   integer_overflow,
   invalid_conversion,
   indirect_call_mismatch,
+  // call_indirect through a slot that holds no function, or one past the table's end.
+  undefined_element,
+  table_out_of_bounds,
   uncaught_exception,
   // Not a wasm trap: the module's initial memory is larger than the run's memory limit, so
   // no instance could be made.

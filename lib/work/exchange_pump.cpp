@@ -120,13 +120,21 @@ void ExchangePump::move_output() {
 void ExchangePump::complete() {
   completed_ = true;
   WorkOutcome outcome = link_->outcome();
-  outcome.response_started = head_sent_;
   if (attached_) {
     // Body bytes still on their way must not reach a deleted handler.
     exchange_->set_handler(nullptr);
-    if (exchange_open_ && head_sent_)
-      exchange_->abort();
+    if (exchange_open_) {
+      // The job committed its head when it set it, whether or not the loop had sent it yet: a
+      // job that then fails (or is stopped) cuts that response short instead of answering
+      // anew, so a client never gets a clean 500 for a response the job had begun. The
+      // output still in the link was dropped when the job failed.
+      if (!head_sent_)
+        send_head_if_set();
+      if (head_sent_)
+        exchange_->abort();
+    }
   }
+  outcome.response_started = head_sent_;
   link_->pump = nullptr;
   WorkDone done = std::move(done_);
   delete this;

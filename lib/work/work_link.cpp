@@ -22,9 +22,10 @@ WorkLink::WorkLink(Request req, Watermarks marks, LoopInbox& inbox)
 bool WorkLink::set_head(ResponseHead head) {
   {
     std::lock_guard lock(mutex_);
-    if (head_set_)
+    // After a failure nothing more is committed: the failure already decided the answer.
+    if (head_state_ != HeadState::unset || failed_)
       return false;
-    head_set_ = true;
+    head_state_ = HeadState::committed;
     head_ = std::move(head);
   }
   // The head goes out on its own, so a client sees the status while the job computes a body.
@@ -34,7 +35,7 @@ bool WorkLink::set_head(ResponseHead head) {
 
 bool WorkLink::head_set() const {
   std::lock_guard lock(mutex_);
-  return head_set_;
+  return head_state_ != HeadState::unset;
 }
 
 void WorkLink::fail(std::string error) {
@@ -67,9 +68,10 @@ void WorkLink::end_work() {
 
 std::optional<ResponseHead> WorkLink::take_head() {
   std::lock_guard lock(mutex_);
-  std::optional<ResponseHead> head = std::move(head_);
-  head_.reset();
-  return head;
+  if (head_state_ != HeadState::committed)
+    return std::nullopt;
+  head_state_ = HeadState::taken;
+  return std::move(head_);
 }
 
 bool WorkLink::worker_done() const {

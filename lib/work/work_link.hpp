@@ -29,8 +29,19 @@ public:
   ByteChannel input;  // request body: the pump pushes, the worker reads
   ByteChannel output; // response body: the worker writes, the pump pulls
 
-  // Worker: the response head. Only the first one counts; returns whether this one did.
+  // Where the response head is. The worker commits it; from then on the response is the job's
+  // answer, and a failure can only cut it short: the pump sends a committed head before it
+  // aborts, so what the client is told never depends on how far the loop had got.
+  enum class HeadState {
+    unset,     // no head yet: a failure is answered with a 500 of its own
+    committed, // the worker set it; the pump has not taken it yet
+    taken,     // the pump took it for the exchange
+  };
+
+  // Worker: commits the response head. Only the first one counts, and none after `fail`;
+  // returns whether this one did.
   bool set_head(ResponseHead head);
+  // Any thread: whether a head was committed (taken or not).
   bool head_set() const;
   // Worker: the job is over. `fail` first makes the outcome `failed` with `error`; after it the
   // job's output is dropped. `end_work` closes both channels and wakes the pump; it is the
@@ -39,7 +50,7 @@ public:
   bool failed() const;
   void end_work();
 
-  // Loop: the head, once, when the worker has set it.
+  // Loop: the head, once, when the worker has committed it (committed -> taken).
   std::optional<ResponseHead> take_head();
   // Loop: whether `end_work` has run, and how the job ended (valid once it has).
   bool worker_done() const;
@@ -59,8 +70,8 @@ private:
   std::atomic<bool> wake_queued_{false};
 
   mutable std::mutex mutex_;
-  std::optional<ResponseHead> head_; // guarded by mutex_
-  bool head_set_ = false;            // guarded by mutex_
+  HeadState head_state_ = HeadState::unset; // guarded by mutex_
+  ResponseHead head_;                       // guarded by mutex_; valid while committed
   bool failed_ = false;              // guarded by mutex_
   bool worker_done_ = false;         // guarded by mutex_
   std::string error_;                // guarded by mutex_

@@ -216,6 +216,10 @@ def test_exit_status_and_traps_are_500_with_text(start_watchdog, wasm_root, cach
     # has one that does not fit.
     ("badconv:big", b"wasm trap: integer overflow"),
     ("badcall", b"wasm trap: indirect call type mismatch"),
+    # An indirect call through an empty slot (a null function pointer) or past the table's end
+    # is named for what is wrong with the slot, not for a type it never had.
+    ("nullcall", b"wasm trap: undefined element"),
+    ("farcall", b"wasm trap: out of bounds table access"),
 ])
 def test_arithmetic_conversion_and_indirect_call_traps(start_watchdog, wasm_root, cache_dir,
                                                        action, text):
@@ -367,9 +371,61 @@ def test_output_held_to_64_kib_then_streamed(start_watchdog, wasm_root, cache_di
     assert above.header("Content-Length") is None
     assert above.body == b"x" * 65537
     # Below the limit a failure is a clean 500; past it, the response is cut.
-    assert act(wd, "stdout-then-trap:1000").status == 500
-    assert_cut_or_clean(wd, b"stdout-then-trap:100000", 500, b"wasm trap: unreachable")
+    for size in (1000, 65536):
+        r = act(wd, f"stdout-then-trap:{size}")
+        assert (r.status, r.body) == (500, b"wasm trap: unreachable"), size
+    assert_cut_200(wd, b"stdout-then-trap:65537", 65537)
     wd.wait_for_log(TS + r"wasm trap: unreachable \(after the response began\)$")
+
+
+@pytest.mark.parametrize("size", [100_000, 200_000, 300_000, 1 << 20])
+def test_a_failure_after_the_output_passed_64_kib_cuts_the_200(start_watchdog, wasm_root,
+                                                                cache_dir, size):
+    # Output past what is held commits the 200 when the module writes it, whether or not the
+    # loop has passed it to the socket by the time the module traps: the client must never get
+    # a clean 500 for a response the module had already begun, however fast the trap comes.
+    # Below the channel's buffer (256 KiB) the module never waits for the client, which is
+    # where the trap used to overtake the head.
+    wd = start_wasm(start_watchdog, wasm_root, cache_dir, wasm_instances=1)
+    for _ in range(3):
+        assert_cut_200(wd, f"stdout-then-trap:{size}".encode(), size)
+    wd.wait_for_log(TS + r"wasm trap: unreachable \(after the response began\)$")
+    # The worker is reused after the cut response.
+    assert act(wd, "echo", body=b"next").body == b"next"
+
+
+def assert_cut_200(wd, action, size):
+    """A module failed after its output passed the held 64 KiB: the client sees a chunked 200
+    with some of that output and no last chunk, then the connection closes."""
+    c = RawConnection(wd.port)
+    try:
+        c.send(b"GET / HTTP/1.1\r\nHost: x\r\nX-Action: " + action + b"\r\n\r\n")
+        data = c.read_until_closed(timeout=10)
+    finally:
+        c.close()
+    head, _, rest = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 OK\r\n"), data[:200]
+    assert b"\r\ntransfer-encoding: chunked" in head.lower(), head
+    body, ended = decode_chunks(rest)
+    assert not ended, "the cut response has its last chunk"
+    assert len(body) <= size and body == b"x" * len(body)
+
+
+def decode_chunks(data):
+    """The body of a chunked stream as far as its whole chunks go, and whether the last chunk
+    (size 0) was among them."""
+    body = b""
+    while True:
+        line, sep, rest = data.partition(b"\r\n")
+        if not sep:
+            return body, False
+        length = int(line.split(b";")[0], 16)
+        if length == 0:
+            return body, True
+        if len(rest) < length + 2:
+            return body, False
+        body += rest[:length]
+        data = rest[length + 2:]
 
 
 def assert_cut_or_clean(wd, action, status, text):
@@ -560,10 +616,27 @@ def test_ten_thousand_requests_without_growth(start_watchdog, wasm_root, cache_d
     assert [results[k].status for k in ("a", "b")] == [200, 200]
     serve(1000)
     rss0, fds0, threads0, maps0 = sample()
-    serve(10000)
+    # RSS after each of ten batches of 1,000 requests.
+    rss = [rss0]
+    for _ in range(10):
+        serve(1000)
+        rss.append(wd.rss_kib())
     rss1, fds1, threads1, maps1 = sample()
     c.close()
+    # Growth is judged over ten batches, not as the difference of two samples, because some of
+    # it comes in one-off steps: a worker that the pool happened to leave idle until after the
+    # first sample brings its allocator arena to its steady size only then (a few hundred KiB,
+    # or a 2 MiB huge page at once where transparent huge pages are always on), and malloc may
+    # trim an arena and grow it again. So the two largest batch steps are left out, whatever
+    # their size, and the rest must stay under 192 KiB. A leak still shows in the rest: one of
+    # 24 bytes a request (a 32-byte chunk) grows the compiled engine's RSS by 32 KiB in every
+    # batch, 256 KiB without the two largest; on the interpreter, whose runs free more than a
+    # small leak takes for a while, one of 120 bytes a request grows it by 320 KiB (the
+    # module's memory, moved up) every 2,500 requests or so, about 660 KiB without two steps.
+    steps = sorted(after - before for before, after in zip(rss, rss[1:]))
+    steady = sum(steps[:-2])
     harness.report("wasm 10,000 requests: RSS growth KiB", rss1 - rss0)
+    harness.report("wasm 10,000 requests: RSS growth but the two largest steps KiB", steady)
     harness.report("wasm 10,000 requests: mappings before/after", f"{maps0}/{maps1}")
     assert fds1 == fds0, f"descriptors before {fds0}, after {fds1}"
     assert threads1 == threads0
@@ -571,7 +644,7 @@ def test_ten_thousand_requests_without_growth(start_watchdog, wasm_root, cache_d
     # the watchdog's own there.
     if not harness.SANITIZED:
         assert maps1 == maps0
-        assert rss1 - rss0 < 2048, f"RSS grew {rss1 - rss0} KiB"
+        assert steady < 192, f"RSS grew {steady} KiB besides its two largest steps (batches: {rss})"
 
 
 @pytest.mark.aot_only

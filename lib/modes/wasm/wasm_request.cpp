@@ -104,7 +104,7 @@ void run_wasm_request(const WasmRequestSetup& setup, const ServingModule& module
   if (setup.write_debug)
     work.log(fmt::format("Took {:f} secs", seconds));
   if (outcome.succeeded()) {
-    if (!stdio.streaming()) {
+    if (!stdio.committed()) {
       std::string& held = stdio.held();
       work.send_head({200,
                       {{"Content-Type", setup.content_type},
@@ -115,9 +115,9 @@ void run_wasm_request(const WasmRequestSetup& setup, const ServingModule& module
     return;
   }
   std::string text = outcome.error_text();
-  // Logged as the fork modes log a function's failure; after the response began, the client
+  // Logged as the fork modes log a function's failure; once the 200 was committed, the client
   // sees only the abort.
-  work.log(stdio.streaming() ? fmt::format("{} (after the response began)", text) : text);
+  work.log(stdio.committed() ? fmt::format("{} (after the response began)", text) : text);
   work.fail(text);
 }
 

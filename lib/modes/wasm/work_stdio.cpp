@@ -30,13 +30,14 @@ wasi::Stdio::ReadResult WorkStdio::read_stdin(std::span<std::uint8_t> buffer) {
 wasi::Stdio::Status WorkStdio::write_stdout(std::span<const std::uint8_t> bytes) {
   std::string_view data(reinterpret_cast<const char*>(bytes.data()), bytes.size());
   stdout_bytes_ += data.size();
-  if (!streaming_) {
+  if (output_ == Output::held) {
     if (held_.size() + data.size() <= kHeldOutputBytes) {
       held_.append(data);
       return work_.cancelled() ? Status::interrupted : Status::ok;
     }
-    // Too much to hold: the response starts now, without a length, and the held part goes first.
-    streaming_ = true;
+    // Too much to hold: the response is committed now, without a length, and the held part
+    // goes first.
+    output_ = Output::committed;
     work_.send_head({200, {{"Content-Type", content_type_}}, std::nullopt});
     std::string first = std::move(held_);
     held_.clear();

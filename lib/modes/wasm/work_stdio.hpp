@@ -4,8 +4,9 @@
 //
 // stdout is held until the module ends or more than kHeldOutputBytes would be held. Ended
 // first, the mode answers with a Content-Length (or a 500 on failure, the output dropped);
-// past the limit, the response starts (200, chunked) and every later write goes to the client
-// with backpressure, so a module can write more than memory holds.
+// past the limit, the write commits the response (200, chunked) and every later write goes to
+// the client with backpressure, so a module can write more than memory holds. Once committed,
+// a failure can only cut the 200 short (WorkContext::send_head), however soon it comes.
 
 #include <cstdint>
 #include <string>
@@ -29,9 +30,15 @@ public:
   Status write_stderr(std::span<const std::uint8_t> bytes) override;
   WaitResult wait(bool want_stdin, Deadline deadline) override;
 
-  // After the run: whether the response has started (streamed output), the output held
-  // otherwise, and the end of stderr (its last line without a newline).
-  bool streaming() const { return streaming_; }
+  // Where the response is: every output starts held, and passing the limit commits it, once.
+  enum class Output {
+    held,      // nothing told to the client: the run's end decides the answer
+    committed, // a 200 was committed and the output streams
+  };
+
+  // After the run: whether the response was committed, the output held otherwise, and the
+  // end of stderr (its last line without a newline).
+  bool committed() const { return output_ == Output::committed; }
   std::string& held() { return held_; }
   std::uint64_t stdout_bytes() const { return stdout_bytes_; }
   void finish_stderr() { stderr_lines_.finish(); }
@@ -40,7 +47,7 @@ private:
   WorkContext& work_;
   std::string content_type_;
   std::string held_;
-  bool streaming_ = false;
+  Output output_ = Output::held;
   std::uint64_t stdout_bytes_ = 0;
   LineSplitter stderr_lines_;
 };

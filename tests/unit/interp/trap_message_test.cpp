@@ -16,8 +16,8 @@ TEST_CASE("each interpreter trap text maps to its kind", "[interp][trap]") {
   CHECK(trap_kind_of("integer overflow") == TrapKind::integer_overflow);
   CHECK(trap_kind_of("invalid conversion to integer") == TrapKind::invalid_conversion);
   CHECK(trap_kind_of("call stack exhausted") == TrapKind::call_stack_exhausted);
-  CHECK(trap_kind_of("undefined table index") == TrapKind::indirect_call_mismatch);
-  CHECK(trap_kind_of("uninitialized table element") == TrapKind::indirect_call_mismatch);
+  CHECK(trap_kind_of("undefined table index") == TrapKind::table_out_of_bounds);
+  CHECK(trap_kind_of("uninitialized table element") == TrapKind::undefined_element);
   CHECK(trap_kind_of("indirect call signature mismatch") == TrapKind::indirect_call_mismatch);
   CHECK(trap_kind_of("uncaught exception") == TrapKind::uncaught_exception);
   // Nothing a validated module does gives another text; one that did could not go on.

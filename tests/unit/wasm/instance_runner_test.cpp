@@ -66,6 +66,8 @@ TEST_CASE("each trap kind is reported with its W5 text", "[wasm][interp][run][tr
       {"invalid_conversion", "invalid conversion to integer"},
       {"stack_exhaustion", "call stack exhausted"},
       {"indirect_mismatch", "indirect call type mismatch"},
+      {"indirect_null", "undefined element"},
+      {"indirect_out_of_range", "out of bounds table access"},
   }));
   INFO(engine_name(engine) << " " << fixture);
   FakeHost host;

@@ -296,6 +296,32 @@ TEST_CASE("a failure after the head aborts the response", "[work][pump]") {
   exchange->close();
 }
 
+TEST_CASE("a failure after a committed head aborts it even before the loop sent it",
+          "[work][pump]") {
+  TestLoop loop;
+  WorkBench bench(loop);
+  auto exchange = std::make_shared<FakeExchange>(loop.get(), make_request("GET", "/"));
+  std::promise<void> job_over;
+  std::future<void> job_done = job_over.get_future();
+  bench.start(exchange, [&](WorkContext& work) {
+    work.send_head({200, {}, std::nullopt});
+    work.send_body("part");
+    work.fail("trapped at once");
+    job_over.set_value();
+  });
+  // The loop has not run yet, so the head is still in the link when the job has failed: what
+  // the client gets must not depend on that.
+  REQUIRE(job_done.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+  loop.run_until([&] { return bench.outcome.has_value(); });
+  CHECK(bench.outcome->kind == WorkOutcome::Kind::failed);
+  CHECK(bench.outcome->response_started);
+  REQUIRE(exchange->head);
+  CHECK(exchange->head->status == 200);
+  CHECK(exchange->aborted);
+  CHECK_FALSE(exchange->finished);
+  exchange->close();
+}
+
 TEST_CASE("a worker blocked writing to a client that never reads is cancelled", "[work][pump]") {
   TestLoop loop;
   WorkBench bench(loop);
