@@ -334,12 +334,12 @@ TEST_CASE("a module with much data runs from a copy-on-write image, fresh every 
     // Each run wrote over the markers; the next one reads the image again.
     for (int i = 0; i < 3; ++i)
       all_ok = all_ok && run(big, "") == markers;
-    CHECK(runner.slot().image_id() == big.image()->id());
+    CHECK(runner.slot()->image_id() == big.image()->id());
     // Another module on the same slot: its own image, then none, then back.
     CHECK(run(small, "").substr(0, 4) == std::string("\x11\x22\x5a\x33", 4));
-    CHECK(runner.slot().image_id() == small.image()->id());
+    CHECK(runner.slot()->image_id() == small.image()->id());
     CHECK(run(echo, "after an image") == "after an image");
-    CHECK(runner.slot().image_id() == 0);
+    CHECK(runner.slot()->image_id() == 0);
     all_ok = all_ok && run(big, "") == markers;
     maps_before = mapping_count();
     auto started = std::chrono::steady_clock::now();

@@ -1,0 +1,62 @@
+// How many wasm instances a process's limits leave room for: the bound a resize is checked
+// against.
+#include <catch2/catch.hpp>
+
+#include "modes/wasm/instance_capacity.hpp"
+
+using ofwatchdog::modes::instance_capacity;
+using ofwatchdog::modes::kUnlimited;
+using ofwatchdog::modes::ProcessLimits;
+
+TEST_CASE("instance capacity: the tightest limit binds, and says which it is", "[modes][wasm]") {
+  // This machine's defaults: vm.max_map_count 65530, 128 TiB of addresses, pid_max 32768,
+  // 20000 descriptors, with what a watchdog uses at start-up.
+  ProcessLimits limits;
+  limits.maps = 65530;
+  limits.maps_in_use = 300;
+  limits.address_bytes = 1ull << 47;
+  limits.address_bytes_in_use = 1ull << 30;
+  limits.threads = 32768;
+  limits.threads_in_use = 3;
+  limits.descriptors = 20000;
+  limits.descriptors_in_use = 30;
+  auto capacity = instance_capacity(limits);
+  // (65530 - 300 - 2048 kept back) / 7 mappings each.
+  CHECK(capacity.instances == 9026);
+  CHECK(capacity.bound == "vm.max_map_count");
+
+  // With mappings and descriptors to spare, the 8 GiB slots run out of addresses near 16,000.
+  limits.maps = 1u << 20;
+  limits.descriptors = 1u << 20;
+  capacity = instance_capacity(limits);
+  CHECK(capacity.bound == "the address space (ulimit -v)");
+  CHECK(capacity.instances > 16000);
+  CHECK(capacity.instances < 16400);
+
+  // A small ulimit -n.
+  limits.descriptors = 1024 + 30 + 2 * 100;
+  capacity = instance_capacity(limits);
+  CHECK(capacity.instances == 100);
+  CHECK(capacity.bound == "the open files limit (ulimit -n)");
+}
+
+TEST_CASE("instance capacity: nothing left is zero; no limits known is the largest pool",
+          "[modes][wasm]") {
+  ProcessLimits spent;
+  spent.threads = 100;
+  spent.threads_in_use = 100;
+  CHECK(instance_capacity(spent).instances == 0);
+  CHECK(instance_capacity(spent).bound ==
+        "the thread limit (ulimit -u, kernel.threads-max, kernel.pid_max)");
+
+  ProcessLimits unknown; // every limit kUnlimited
+  CHECK(unknown.maps == kUnlimited);
+  CHECK(instance_capacity(unknown).instances == 65535);
+  CHECK(instance_capacity(unknown).bound.empty());
+}
+
+TEST_CASE("instance capacity: this process's limits leave room for a few workers at least",
+          "[modes][wasm]") {
+  // Read from /proc and getrlimit: whatever the machine, a test process has room for two.
+  CHECK(instance_capacity(ofwatchdog::modes::read_process_limits()).instances >= 2);
+}
