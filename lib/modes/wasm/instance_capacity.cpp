@@ -21,15 +21,15 @@ namespace {
 // slot is one while untouched, up to three in use (the accessible part, the rest, and a
 // module's copy-on-write image).
 constexpr std::uint64_t kMapsPerInstance = 7;
-constexpr std::uint64_t kAddressBytesPerInstance =
-    wasm::MemorySlot::kReservationBytes + wasm::GuestThreadOptions{}.stack_bytes +
-    wasm::GuestThread::kGuardBytes + wasm::GuestThread::kSignalStackBytes + 4096;
+constexpr std::uint64_t kThreadAddressBytes = wasm::GuestThreadOptions{}.stack_bytes +
+                                              wasm::GuestThread::kGuardBytes +
+                                              wasm::GuestThread::kSignalStackBytes + 4096;
 // The sandbox's data and scratch directories.
 constexpr std::uint64_t kDescriptorsPerInstance = 2;
 
 // What is kept back for everything else the watchdog does while it serves.
 constexpr std::uint64_t kMapsKept = 2048;
-constexpr std::uint64_t kAddressBytesKept = 64ull << 30;
+constexpr std::uint64_t kAddressBytesKept = 4ull << 30;
 constexpr std::uint64_t kThreadsKept = 64;
 constexpr std::uint64_t kDescriptorsKept = 1024;
 
@@ -95,7 +95,11 @@ std::uint64_t count_descriptors() {
 
 } // namespace
 
-InstanceCapacity instance_capacity(const ProcessLimits& limits) {
+std::uint64_t instance_address_bytes(bool compiled_engine, std::uint64_t max_memory) {
+  return kThreadAddressBytes + (compiled_engine ? wasm::MemorySlot::kReservationBytes : max_memory);
+}
+
+InstanceCapacity instance_capacity(const ProcessLimits& limits, std::uint64_t address_bytes) {
   InstanceCapacity capacity{kMaxWasmInstances, {}};
   auto bind = [&capacity](std::uint64_t fits, std::string_view name) {
     if (fits < capacity.instances) {
@@ -105,7 +109,7 @@ InstanceCapacity instance_capacity(const ProcessLimits& limits) {
   };
   bind(room(limits.maps, limits.maps_in_use, kMapsKept, kMapsPerInstance), "vm.max_map_count");
   bind(room(limits.address_bytes, limits.address_bytes_in_use, kAddressBytesKept,
-            kAddressBytesPerInstance),
+            std::max<std::uint64_t>(address_bytes, 1)),
        "the address space (ulimit -v)");
   bind(room(limits.threads, limits.threads_in_use, kThreadsKept, 1),
        "the thread limit (ulimit -u, kernel.threads-max, kernel.pid_max)");

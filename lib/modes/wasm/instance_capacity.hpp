@@ -3,12 +3,12 @@
 // the kernel enforces, so that a pool size beyond them is refused with an answer rather than
 // found out thread by thread.
 //
-// Each instance is a worker thread with its own stacks, a memory slot of 8 GiB of addresses
-// (reserved on its first compiled run) and a sandbox holding two directories open. The kernel
-// caps each of those per process: mappings (vm.max_map_count, 65530 by default: the first to
-// bind, at about 9,000 instances), the user address space (128 TiB: about 15,000 slots),
-// threads and descriptors. Part of every limit is kept back for the rest of the watchdog
-// (connections, a request's mappings, libraries).
+// Each instance is a worker thread with its own stacks, a memory (on the compiled engine a slot
+// of 8 GiB of addresses, reserved on its first run) and a sandbox holding two directories open.
+// The kernel caps each of those per process: mappings (vm.max_map_count, 65530 by default: the
+// first to bind, at about 9,000 instances), the user address space (128 TiB: about 16,000
+// slots), threads and descriptors. Part of every limit is kept back for the rest of the
+// watchdog (connections, a request's mappings, libraries).
 
 #include <cstdint>
 #include <string_view>
@@ -36,8 +36,13 @@ struct InstanceCapacity {
   std::string_view bound;
 };
 
-// The largest pool `limits` leave room for (at most 65535).
-InstanceCapacity instance_capacity(const ProcessLimits& limits);
+// The addresses one instance may take: its thread's stacks, and its memory: a slot on the
+// compiled engine, at most `max_memory` bytes of heap on the interpreter.
+std::uint64_t instance_address_bytes(bool compiled_engine, std::uint64_t max_memory);
+
+// The largest pool `limits` leave room for (at most 65535), each instance taking
+// `address_bytes` of addresses.
+InstanceCapacity instance_capacity(const ProcessLimits& limits, std::uint64_t address_bytes);
 
 // This process's limits and use now, from /proc and getrlimit. It reads a few small files; the
 // mode calls it once, at start-up.

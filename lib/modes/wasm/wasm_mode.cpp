@@ -58,7 +58,10 @@ public:
     settings_ = std::get<WasmSettings>(read);
     // Measured before anything of the pool exists, so that what is in use is the rest of the
     // watchdog; every later resize is checked against it.
-    capacity_ = modes::instance_capacity(modes::read_process_limits());
+    // Only the compiled engine holds a memory slot per worker; auto may move to it later.
+    bool slots = settings_.engine != modes::WasmEngine::interpreter;
+    capacity_ = modes::instance_capacity(
+        modes::read_process_limits(), modes::instance_address_bytes(slots, settings_.max_memory));
     if (settings_.instances > capacity_.instances) {
       context.log->info(fmt::format("wasm: wasm_instances={} does not fit in this process: {}",
                                     settings_.instances, capacity_text()));

@@ -4,6 +4,7 @@
 
 #include "modes/wasm/instance_capacity.hpp"
 
+using ofwatchdog::modes::instance_address_bytes;
 using ofwatchdog::modes::instance_capacity;
 using ofwatchdog::modes::kUnlimited;
 using ofwatchdog::modes::ProcessLimits;
@@ -20,7 +21,8 @@ TEST_CASE("instance capacity: the tightest limit binds, and says which it is", "
   limits.threads_in_use = 3;
   limits.descriptors = 20000;
   limits.descriptors_in_use = 30;
-  auto capacity = instance_capacity(limits);
+  const std::uint64_t slot = instance_address_bytes(true, 256u << 20);
+  auto capacity = instance_capacity(limits, slot);
   // (65530 - 300 - 2048 kept back) / 7 mappings each.
   CHECK(capacity.instances == 9026);
   CHECK(capacity.bound == "vm.max_map_count");
@@ -28,14 +30,21 @@ TEST_CASE("instance capacity: the tightest limit binds, and says which it is", "
   // With mappings and descriptors to spare, the 8 GiB slots run out of addresses near 16,000.
   limits.maps = 1u << 20;
   limits.descriptors = 1u << 20;
-  capacity = instance_capacity(limits);
+  capacity = instance_capacity(limits, slot);
   CHECK(capacity.bound == "the address space (ulimit -v)");
   CHECK(capacity.instances > 16000);
   CHECK(capacity.instances < 16400);
 
+  // Under a ulimit -v of 16 GiB the compiled engine's slots fit once; the interpreter's
+  // memories of 256 MiB many times.
+  limits.address_bytes = (16ull << 30) + limits.address_bytes_in_use;
+  CHECK(instance_capacity(limits, slot).instances == 1);
+  CHECK(instance_capacity(limits, instance_address_bytes(false, 256u << 20)).instances == 46);
+  limits.address_bytes = 1ull << 47;
+
   // A small ulimit -n.
   limits.descriptors = 1024 + 30 + 2 * 100;
-  capacity = instance_capacity(limits);
+  capacity = instance_capacity(limits, slot);
   CHECK(capacity.instances == 100);
   CHECK(capacity.bound == "the open files limit (ulimit -n)");
 }
@@ -45,18 +54,20 @@ TEST_CASE("instance capacity: nothing left is zero; no limits known is the large
   ProcessLimits spent;
   spent.threads = 100;
   spent.threads_in_use = 100;
-  CHECK(instance_capacity(spent).instances == 0);
-  CHECK(instance_capacity(spent).bound ==
+  CHECK(instance_capacity(spent, 1).instances == 0);
+  CHECK(instance_capacity(spent, 1).bound ==
         "the thread limit (ulimit -u, kernel.threads-max, kernel.pid_max)");
 
   ProcessLimits unknown; // every limit kUnlimited
   CHECK(unknown.maps == kUnlimited);
-  CHECK(instance_capacity(unknown).instances == 65535);
-  CHECK(instance_capacity(unknown).bound.empty());
+  CHECK(instance_capacity(unknown, 1).instances == 65535);
+  CHECK(instance_capacity(unknown, 1).bound.empty());
 }
 
 TEST_CASE("instance capacity: this process's limits leave room for a few workers at least",
           "[modes][wasm]") {
   // Read from /proc and getrlimit: whatever the machine, a test process has room for two.
-  CHECK(instance_capacity(ofwatchdog::modes::read_process_limits()).instances >= 2);
+  CHECK(instance_capacity(ofwatchdog::modes::read_process_limits(),
+                          instance_address_bytes(true, 256u << 20))
+            .instances >= 2);
 }
