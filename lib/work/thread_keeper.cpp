@@ -6,6 +6,14 @@
 
 namespace ofwatchdog::work {
 
+namespace {
+
+// Threads woken at once to leave a shrinking pool: enough that the waits for the scheduler
+// overlap, few enough that the loop never queues behind them.
+constexpr unsigned kRetireBatch = 32;
+
+} // namespace
+
 ThreadKeeper::ThreadKeeper(StartThread start, Hooks hooks)
     : start_(std::move(start)), hooks_(std::move(hooks)) {
   if (!start_) {
@@ -45,6 +53,7 @@ void ThreadKeeper::close() {
   {
     std::lock_guard lock(mutex_);
     closing_ = true;
+    retiring_ = 0; // whatever a shrink woke, every thread is to leave now
   }
   changed_.notify_one();
 }
@@ -72,16 +81,29 @@ void ThreadKeeper::run() {
       join();         // the thread's last act was exited(), so this waits only for it to end
       join = nullptr; // what the join owned (a stack mapping, say) goes here, off the loop
       lock.lock();
+      if (retiring_ > 0)
+        --retiring_;
     }
     if (closing_ && joins_.empty())
       break;
     if (!closing_ && wanted_) {
       wanted_ = false;
+      // Threads woken to leave may have stayed, the size having grown meanwhile.
+      retiring_ = 0;
       start_claimed(lock);
       continue; // threads may have exited meanwhile
     }
-    changed_.wait(lock,
-                  [this] { return !exited_.empty() || (closing_ ? joins_.empty() : wanted_); });
+    if (retiring_ == 0) {
+      lock.unlock();
+      unsigned woke = hooks_.retire(kRetireBatch);
+      lock.lock();
+      // The next few are woken once these have exited; nothing to retire waits for a wake.
+      retiring_ = woke;
+    }
+    // Closed, the keeper also wakes for the next few to retire; open, a wake brings those.
+    changed_.wait(lock, [this] {
+      return !exited_.empty() || (closing_ ? joins_.empty() || retiring_ == 0 : wanted_);
+    });
   }
   lock.unlock();
   hooks_.finished();

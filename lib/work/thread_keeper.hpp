@@ -5,9 +5,11 @@
 // thousands at once would hold the loop for a second or more, long enough for clients of every
 // port to time out. So the loop only says how many threads it wants (the pool's target) and
 // wakes the keeper, which starts them one by one, asking the pool before each start whether it
-// is still wanted: a shrink or a stop in the middle of a large growth ends it at once. Threads
-// that leave hand themselves to the keeper to be joined, so a join (and the unmapping of a
-// stack) never runs on the loop either.
+// is still wanted: a shrink or a stop in the middle of a large growth ends it at once. A shrink
+// is paced too: the keeper has the pool wake a few idle threads above the size, waits for as
+// many to leave, and wakes the next few, so thousands of threads never wake at once to crowd
+// the loop off the CPUs and the pool's lock. Threads that leave hand themselves to the keeper to be
+// joined, so a join (and the unmapping of a stack) never runs on the loop either.
 //
 // A thread that cannot be made (the process ran out of threads, mappings or address space) is
 // not a crash: the keeper tells the pool why, and the pool stays at the threads it has.
@@ -37,6 +39,11 @@ public:
     // Keeper thread: the thread claimed last could not be made, for the reason given; the
     // pool takes it off its books. No more starts are tried until the next `wake`.
     std::function<void(const std::string& why)> failed;
+    // Keeper thread: when the pool has more threads than it wants (all of them, once closed),
+    // wakes up to `at_most` idle ones to leave and says how many it woke; the keeper asks
+    // again once as many threads have exited (every thread above the size leaves in the end),
+    // or on `wake`, or on `close`.
+    std::function<unsigned(unsigned at_most)> retire;
     // The body of the thread with this id; the thread's last act is `exited(id)`.
     std::function<void(std::uint64_t id)> body;
     // Keeper thread, its last act once closed and every thread it started has been joined.
@@ -55,7 +62,8 @@ public:
   void wake();
   // The thread `id` (started by the keeper) is about to end: the keeper joins it.
   void exited(std::uint64_t id);
-  // Any thread: no more starts. The keeper ends once every thread it started has exited.
+  // Any thread: no more starts; the keeper has every thread woken to leave, a few at a time,
+  // and ends once every thread it started has exited.
   void close();
   // Joins the keeper's thread; call after `finished` has run (it returns at once then).
   void join();
@@ -71,8 +79,9 @@ private:
 
   std::mutex mutex_;
   std::condition_variable changed_;
-  bool wanted_ = false;               // guarded by mutex_: a wake not yet acted on
-  bool closing_ = false;              // guarded by mutex_
+  bool wanted_ = false;   // guarded by mutex_: a wake not yet acted on
+  unsigned retiring_ = 0; // guarded by mutex_: threads woken to leave and not yet exited
+  bool closing_ = false;  // guarded by mutex_
   std::vector<std::uint64_t> exited_; // guarded by mutex_: threads waiting to be joined
   // Keeper thread only: the join of each thread started and not yet joined.
   std::unordered_map<std::uint64_t, std::function<void()>> joins_;

@@ -103,8 +103,10 @@ public:
       target_ = threads;
     }
     spin_generation_.fetch_add(1, std::memory_order_relaxed);
-    queued_.notify_all(); // idle threads above the new size leave
-    // The loop only records the size; the keeper starts what is missing on its own thread.
+    // The loop only records the size; the keeper starts what is missing, or wakes the idle
+    // threads above the size one at a time to leave, on its own thread. (Waking thousands at
+    // once held the loop for half a second: the wake-ups themselves, then thousands of threads
+    // ahead of it for the CPUs and the lock.)
     keeper_.wake();
   }
 
@@ -125,7 +127,8 @@ public:
       closing_ = true;
     }
     spin_generation_.fetch_add(1, std::memory_order_relaxed);
-    queued_.notify_all();
+    // The keeper wakes the idle threads a few at a time to leave, as for a shrink: thousands
+    // woken at once queue on one lock for half a minute.
     keeper_.close();
     // Every request still here is cancelled: blocked workers wake, queued jobs are skipped.
     // A pump may end (and leave live_) while being shut down, so go over a copy.
@@ -187,6 +190,21 @@ private:
                 std::to_string(reached) + " of the " + std::to_string(asked) +
                 " threads asked for");
     };
+    hooks.retire = [this](unsigned at_most) {
+      unsigned leaving = 0;
+      {
+        std::lock_guard lock(mutex_);
+        // Once closing every thread leaves (the keeper asks until all have); a notify that
+        // finds no waiter is harmless.
+        if (closing_)
+          leaving = at_most;
+        else if (running_ > target_)
+          leaving = std::min(running_ - target_, at_most);
+      }
+      for (unsigned i = 0; i < leaving; ++i)
+        queued_.notify_one(); // a thread that wakes above the size, or closing, leaves
+      return leaving;
+    };
     hooks.body = [this](std::uint64_t id) { work(id); };
     hooks.finished = [this] {
       // The keeper's last act: the loop joins it, which waits only for it to end.
@@ -216,6 +234,9 @@ private:
                      [this] { return closing_ || !queue_.empty() || running_ > target_; });
         if (!closing_ && running_ > target_) {
           --running_; // the pool shrank: this thread leaves
+          // The wake-up it took may have been a job's: it passes it on to a thread that stays.
+          if (!queue_.empty())
+            queued_.notify_one();
           break;
         }
         // Jobs still queued at stop are run anyway: their tokens are tripped, so run_job ends

@@ -27,7 +27,9 @@ constexpr std::uint64_t kThreadAddressBytes = wasm::GuestThreadOptions{}.stack_b
 // The sandbox's data and scratch directories.
 constexpr std::uint64_t kDescriptorsPerInstance = 2;
 
-// What is kept back for everything else the watchdog does while it serves.
+// What is kept back for everything else the watchdog does while it serves: this much, or a
+// quarter of a smaller limit (a ulimit -n of 1024, common as a default, must still leave room
+// for a few hundred instances).
 constexpr std::uint64_t kMapsKept = 2048;
 constexpr std::uint64_t kAddressBytesKept = 4ull << 30;
 constexpr std::uint64_t kThreadsKept = 64;
@@ -41,7 +43,7 @@ std::uint64_t room(std::uint64_t limit, std::uint64_t in_use, std::uint64_t kept
                    std::uint64_t each) {
   if (limit == kUnlimited)
     return kUnlimited;
-  std::uint64_t taken = in_use + kept;
+  std::uint64_t taken = in_use + std::min(kept, limit / 4);
   return limit > taken ? (limit - taken) / each : 0;
 }
 

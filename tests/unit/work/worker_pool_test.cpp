@@ -42,9 +42,9 @@ struct HeldJob {
   }
 };
 
-// Counts the pool's thread exits. A thread's exit wakes nobody on the loop (the pool's keeper
-// joins it), so a test waits for one here rather than by running the loop.
-struct ExitCount {
+// Counts the pool's thread starts or exits. Neither wakes the loop (the pool's keeper starts
+// and joins threads), so a test waits for them here rather than by running the loop.
+struct ThreadTally {
   std::mutex mutex;
   std::condition_variable changed;
   int exits = 0;
@@ -186,7 +186,7 @@ TEST_CASE("a request cancelled while it waits leaves the queue at once", "[work]
 TEST_CASE("the pool grows at once and shrinks as its threads become idle", "[work][pool]") {
   TestLoop loop;
   std::atomic<int> thread_starts{0};
-  ExitCount thread_exits;
+  ThreadTally thread_exits;
   std::atomic<int> started_by_starter{0};
   PoolBench bench(loop, {.threads = 1,
                          .queue_limit = 16,
@@ -242,7 +242,7 @@ TEST_CASE("the pool grows at once and shrinks as its threads become idle", "[wor
 
 TEST_CASE("spinning threads lose no job, and still shrink and stop", "[work][pool][spin]") {
   TestLoop loop;
-  ExitCount thread_exits;
+  ThreadTally thread_exits;
   // A spin of 2 us ends while jobs arrive, so submits meet threads at every point of giving
   // up; one of a minute never ends by itself, so shrinking and stopping must end it.
   auto spin = GENERATE(std::chrono::microseconds(2), std::chrono::microseconds(60'000'000));
@@ -331,4 +331,31 @@ TEST_CASE("a resize starts no thread on the loop, and a thread that cannot be ma
   CHECK(starts == 4);
   for (auto& ex : exchanges)
     ex->close();
+}
+
+TEST_CASE("a pool shrunk by hundreds retires its idle threads, and the rest serve",
+          "[work][pool]") {
+  TestLoop loop;
+  ThreadTally starts;
+  ThreadTally exits;
+  PoolBench bench(loop, {.threads = 2,
+                         .queue_limit = 16,
+                         .on_thread_start = [&] { starts.add(); },
+                         .on_thread_exit = [&] { exits.add(); }});
+  auto& pool = bench.pool;
+  pool->set_threads(300);
+  REQUIRE(starts.wait_for(300));
+  // Woken a few at a time by the keeper, every idle thread above the size leaves.
+  pool->set_threads(2);
+  REQUIRE(exits.wait_for(298));
+  CHECK(pool->stats().threads == 2);
+  // A job submitted now still finds a thread, and no more leave.
+  auto after = std::make_shared<FakeExchange>(loop.get(), make_request("GET", "/after"));
+  REQUIRE(pool->submit(after, [](WorkContext& work) { work.send_body("served"); }));
+  loop.run_until([&] { return after->done(); });
+  CHECK(after->body == "served");
+  CHECK(exits.now() == 298);
+  bench.stop();
+  CHECK(exits.now() == 300);
+  after->close();
 }
