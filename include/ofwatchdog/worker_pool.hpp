@@ -167,8 +167,9 @@ public:
 
   // Loop thread. Resizes the pool to `threads` (at least 1) and returns at once: the missing
   // threads are started one after another off the loop (so growing by thousands never holds
-  // it); above the size, idle threads leave at once and busy ones once their job returns. A
-  // thread that cannot be made ends the growth where it is (see `start_thread`).
+  // it); above the size, idle threads are woken to leave a few dozen at a time, also off the
+  // loop, and busy ones leave once their job returns. A thread that cannot be made ends the
+  // growth where it is (see `start_thread`).
   virtual void set_threads(unsigned threads) = 0;
   // Loop thread. The pool's size and load now.
   virtual WorkerPoolStats stats() const = 0;

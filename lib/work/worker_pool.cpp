@@ -104,7 +104,7 @@ public:
     }
     spin_generation_.fetch_add(1, std::memory_order_relaxed);
     // The loop only records the size; the keeper starts what is missing, or wakes the idle
-    // threads above the size one at a time to leave, on its own thread. (Waking thousands at
+    // threads above the size a few at a time to leave, on its own thread. (Waking thousands at
     // once held the loop for half a second: the wake-ups themselves, then thousands of threads
     // ahead of it for the CPUs and the lock.)
     keeper_.wake();
@@ -127,8 +127,8 @@ public:
       closing_ = true;
     }
     spin_generation_.fetch_add(1, std::memory_order_relaxed);
-    // The keeper wakes the idle threads a few at a time to leave, as for a shrink: thousands
-    // woken at once queue on one lock for half a minute.
+    // The keeper wakes the idle threads a few at a time to leave, as for a shrink (see
+    // set_threads).
     keeper_.close();
     // Every request still here is cancelled: blocked workers wake, queued jobs are skipped.
     // A pump may end (and leave live_) while being shut down, so go over a copy.
