@@ -135,6 +135,8 @@ struct OFWATCHDOG_API WorkerPoolOptions {
   std::function<void()> on_thread_exit = nullptr;
   // Starts a thread running `body` and returns the call that joins it, for threads an engine
   // must prepare itself (its own stack with a known guard region, say). Empty: std::thread.
+  // When no thread can be made it throws, as std::thread does (any std::exception, whose
+  // what() says why): the pool stays at the threads it has and logs the reason.
   std::function<std::function<void()>(std::function<void()> body)> start_thread = nullptr;
   // How long a thread that finished a job keeps looking for the next one before it sleeps.
   // Waking a sleeping thread costs tens of microseconds on a virtual machine (and the CPU it
@@ -145,7 +147,9 @@ struct OFWATCHDOG_API WorkerPoolOptions {
 };
 
 struct OFWATCHDOG_API WorkerPoolStats {
-  unsigned threads = 0;    // the size asked for (set_threads), which running threads approach
+  // The size asked for (set_threads), which running threads approach; lowered to the threads
+  // running when one more could not be made.
+  unsigned threads = 0;
   unsigned busy = 0;       // threads running a job
   std::size_t queued = 0;  // jobs waiting for a thread
 };
@@ -164,8 +168,11 @@ public:
   // the queue at once: `done` comes then, not when a thread frees up.
   virtual bool submit(std::shared_ptr<Exchange> exchange, WorkJob job, WorkDone done = {}) = 0;
 
-  // Loop thread. Resizes the pool to `threads` (at least 1): new threads start at once; above
-  // it, idle threads leave at once and busy ones once their job returns.
+  // Loop thread. Resizes the pool to `threads` (at least 1) and returns at once: the missing
+  // threads are started one after another off the loop (so growing by thousands never holds
+  // it); above the size, idle threads are woken to leave a few dozen at a time, also off the
+  // loop, and busy ones leave once their job returns. A thread that cannot be made ends the
+  // growth where it is (see `start_thread`).
   virtual void set_threads(unsigned threads) = 0;
   // Loop thread. The pool's size and load now.
   virtual WorkerPoolStats stats() const = 0;
@@ -177,7 +184,8 @@ public:
   virtual void stop(std::function<void()> done) = 0;
 };
 
-// Starts `options.threads` threads. Call on the loop thread; `log` must outlive the pool.
+// Starts `options.threads` threads (off the loop, as set_threads does). Call on the loop thread;
+// `log` must outlive the pool.
 OFWATCHDOG_API std::unique_ptr<WorkerPool> make_worker_pool(uv_loop_s* loop, Logger& log,
                                              WorkerPoolOptions options = {});
 

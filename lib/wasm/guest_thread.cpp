@@ -17,9 +17,8 @@ namespace {
 
 constexpr std::size_t kPage = 4096;
 
-[[noreturn]] void fail(const char* what, int error) {
-  std::fprintf(stderr, "wasm: cannot start a guest thread: %s: %s\n", what, std::strerror(error));
-  std::abort();
+std::string failure(const char* what, int error) {
+  return std::string("cannot start a guest thread: ") + what + ": " + std::strerror(error);
 }
 
 std::size_t round_up(std::size_t bytes) {
@@ -28,8 +27,25 @@ std::size_t round_up(std::size_t bytes) {
 
 } // namespace
 
-GuestThread::GuestThread(std::function<void()> body, GuestThreadOptions options)
-    : body_(std::move(body)) {
+GuestThread::GuestThread(std::function<void()> body, GuestThreadOptions options) {
+  std::string error = begin(std::move(body), options);
+  if (!error.empty()) {
+    std::fprintf(stderr, "wasm: %s\n", error.c_str());
+    std::abort();
+  }
+}
+
+std::unique_ptr<GuestThread> GuestThread::start(std::function<void()> body, std::string& error,
+                                                GuestThreadOptions options) {
+  std::unique_ptr<GuestThread> thread(new GuestThread());
+  error = thread->begin(std::move(body), options);
+  if (!error.empty())
+    return nullptr;
+  return thread;
+}
+
+std::string GuestThread::begin(std::function<void()> body, GuestThreadOptions options) {
+  body_ = std::move(body);
   install_guest_signal_handlers();
   stack_bytes_ = round_up(options.stack_bytes < (1u << 20) ? (1u << 20) : options.stack_bytes);
   // Layout, low to high: [page guard][signal stack][stack guard][stack]. The signal stack's
@@ -37,27 +53,33 @@ GuestThread::GuestThread(std::function<void()> body, GuestThreadOptions options)
   mapping_bytes_ = kPage + kSignalStackBytes + kGuardBytes + stack_bytes_;
   void* mapping =
       mmap(nullptr, mapping_bytes_, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-  if (mapping == MAP_FAILED) {
-    fail("mmap", errno);
-  }
-  mapping_ = mapping;
+  if (mapping == MAP_FAILED)
+    return failure("mmap", errno);
   auto* base = static_cast<std::uint8_t*>(mapping);
   if (mprotect(base + kPage, kSignalStackBytes, PROT_READ | PROT_WRITE) != 0 ||
       mprotect(base + kPage + kSignalStackBytes + kGuardBytes, stack_bytes_,
                PROT_READ | PROT_WRITE) != 0) {
-    fail("mprotect", errno);
+    int error = errno; // each mprotect splits the mapping, so vm.max_map_count can refuse it
+    munmap(mapping, mapping_bytes_);
+    return failure("mprotect", error);
   }
+  mapping_ = mapping; // entry() reads it, from the moment the thread exists
   pthread_attr_t attributes;
   pthread_attr_init(&attributes);
   pthread_attr_setstack(&attributes, base + kPage + kSignalStackBytes + kGuardBytes, stack_bytes_);
   int error = pthread_create(&thread_, &attributes, &GuestThread::entry, this);
   pthread_attr_destroy(&attributes);
   if (error != 0) {
-    fail("pthread_create", error);
+    munmap(mapping, mapping_bytes_);
+    mapping_ = nullptr;
+    return failure("pthread_create", error);
   }
+  return {};
 }
 
 GuestThread::~GuestThread() {
+  if (mapping_ == nullptr)
+    return; // never started
   join();
   munmap(mapping_, mapping_bytes_);
 }

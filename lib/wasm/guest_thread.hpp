@@ -9,6 +9,8 @@
 
 #include <cstddef>
 #include <functional>
+#include <memory>
+#include <string>
 
 namespace ofwatchdog::wasm {
 
@@ -25,9 +27,14 @@ public:
   static constexpr std::size_t kHostStackReserve = 256u << 10;
   static constexpr std::size_t kSignalStackBytes = 64u << 10;
 
-  // Starts the thread running `body`; aborts if no thread can be made (the environment is
-  // broken: no memory or thread limit reached at start-up).
+  // Starts the thread running `body`; aborts if no thread can be made (for tools and tests,
+  // where that means the environment is broken).
   explicit GuestThread(std::function<void()> body, GuestThreadOptions options = {});
+  // Starts the thread running `body`, or returns nullptr with `error` saying why no thread
+  // could be made (the process is out of mappings, address space or threads): a server that
+  // grows its pool on request must survive a size the machine cannot hold.
+  static std::unique_ptr<GuestThread> start(std::function<void()> body, std::string& error,
+                                            GuestThreadOptions options = {});
   ~GuestThread(); // joins
   GuestThread(const GuestThread&) = delete;
   GuestThread& operator=(const GuestThread&) = delete;
@@ -36,6 +43,9 @@ public:
   pthread_t native_handle() const { return thread_; }
 
 private:
+  GuestThread() = default;
+  // Maps the stacks and creates the thread; on failure leaves nothing behind and returns why.
+  std::string begin(std::function<void()> body, GuestThreadOptions options);
   static void* entry(void* self);
 
   std::function<void()> body_;

@@ -20,6 +20,12 @@ InstanceRunner::~InstanceRunner() {
   }
 }
 
+bool InstanceRunner::reserve_slot(std::string& error) {
+  if (!slot_)
+    slot_ = MemorySlot::reserve(error);
+  return slot_ != nullptr;
+}
+
 void InstanceRunner::reserve_instance(const ofw_module_v1& module) {
   std::size_t align = module.instance_align < alignof(std::max_align_t) ? alignof(std::max_align_t)
                                                                         : module.instance_align;
@@ -56,18 +62,22 @@ RunOutcome InstanceRunner::run(const CompiledModule& module, wasi::HostCalls& ho
                stderr);
     std::abort();
   }
+  if (std::string error; !reserve_slot(error)) {
+    std::fprintf(stderr, "wasm: %s\n", error.c_str());
+    std::abort();
+  }
   const ofw_module_v1& descriptor = module.descriptor();
   reserve_instance(descriptor);
   // A module with much data brings its memory image; the slot keeps it mapped from one
   // request to the next. If the kernel refuses the mapping, the segments are copied instead.
   const CowImage* image = module.image();
-  if (!slot_.use_image(image)) {
+  if (!slot_->use_image(image)) {
     image = nullptr;
-    slot_.use_image(nullptr);
+    slot_->use_image(nullptr);
   }
   std::memset(instance_, 0, descriptor.instance_size);
 
-  active_.slot = &slot_;
+  active_.slot = slot_.get();
   active_.host = &host;
   active_.control = control;
   active_.memory = nullptr;
@@ -98,7 +108,7 @@ RunOutcome InstanceRunner::run(const CompiledModule& module, wasi::HostCalls& ho
   if (control != nullptr) {
     control->unbind();
   }
-  slot_.reset();
+  slot_->reset();
   return active_.outcome;
 }
 

@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "wasi/host_call.hpp"
 #include "wasm/compiled_module.hpp"
@@ -35,17 +36,26 @@ public:
   InstanceRunner(const InstanceRunner&) = delete;
   InstanceRunner& operator=(const InstanceRunner&) = delete;
 
+  // Reserves the memory slot if this runner has none yet; false, with `error` saying why, when
+  // the process cannot spare the address space. The slot is reserved on first need rather
+  // than with the runner: a worker that never runs a compiled module never holds 8 GiB of
+  // addresses, and a pool of thousands of idle workers fits in a process.
+  bool reserve_slot(std::string& error);
+
   // Runs on the GuestThread this runner belongs to (aborts elsewhere); one run at a time.
+  // Aborts if the slot cannot be reserved: a caller that must survive that calls
+  // reserve_slot first.
   RunOutcome run(const CompiledModule& module, wasi::HostCalls& host, const RunLimits& limits,
                  RunControl* control = nullptr);
 
-  const MemorySlot& slot() const { return slot_; }
+  // The slot, once reserved (nullptr before).
+  const MemorySlot* slot() const { return slot_.get(); }
 
 private:
   void reserve_instance(const ofw_module_v1& module);
   void apply_image(const ofw_module_v1& module);
 
-  MemorySlot slot_;
+  std::unique_ptr<MemorySlot> slot_;
   void* instance_ = nullptr;
   std::size_t instance_bytes_ = 0;
   std::size_t instance_align_ = 0;

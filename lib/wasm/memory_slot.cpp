@@ -7,19 +7,21 @@
 #include <cstdlib>
 #include <cstring>
 
+#include <fmt/format.h>
+
 namespace ofwatchdog::wasm {
 
-MemorySlot::MemorySlot() {
+std::unique_ptr<MemorySlot> MemorySlot::reserve(std::string& error) {
   void* region = mmap(nullptr, kReservationBytes, PROT_NONE,
                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (region == MAP_FAILED) {
-    // Without the reservation no guest can run safely; this is the environment (a ulimit -v)
-    // and the caller learns it at start-up, where workers are made.
-    std::fprintf(stderr, "wasm: cannot reserve %llu bytes of address space for a memory: %s\n",
-                 static_cast<unsigned long long>(kReservationBytes), std::strerror(errno));
-    std::abort();
+    // Without the reservation no guest can run safely. It fails when the process has mapped
+    // most of its address space (a ulimit -v, or thousands of workers holding a slot each).
+    error = fmt::format("cannot reserve {} bytes of address space for a memory: {}",
+                        kReservationBytes, std::strerror(errno));
+    return nullptr;
   }
-  base_ = static_cast<std::uint8_t*>(region);
+  return std::unique_ptr<MemorySlot>(new MemorySlot(static_cast<std::uint8_t*>(region)));
 }
 
 MemorySlot::~MemorySlot() {

@@ -11,6 +11,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <string>
 
 #include "wasm/cow_image.hpp"
 
@@ -24,7 +26,9 @@ public:
   // the kernel (MADV_DONTNEED), which keeps a worker's resident memory bounded.
   static constexpr std::uint64_t kResidentResetBytes = 1u << 20;
 
-  MemorySlot(); // aborts if the address space cannot be reserved
+  // Reserves the range, or returns nullptr with `error` saying why (a process limit on address
+  // space or on mappings): a request then fails, the watchdog goes on.
+  static std::unique_ptr<MemorySlot> reserve(std::string& error);
   ~MemorySlot();
   MemorySlot(const MemorySlot&) = delete;
   MemorySlot& operator=(const MemorySlot&) = delete;
@@ -50,6 +54,8 @@ public:
   void reset();
 
 private:
+  explicit MemorySlot(std::uint8_t* base) : base_(base) {}
+
   std::uint8_t* base_ = nullptr;
   std::uint64_t accessible_ = 0;
   // How much the current instance may have written: all that became accessible since the

@@ -1,5 +1,6 @@
-// The WorkerPool behind make_worker_pool: threads of its own, a bounded queue of jobs, and one
-// inbox through which workers reach the loop (wakeups for pumps, log lines, thread exits).
+// The WorkerPool behind make_worker_pool: threads of its own (started and joined by a
+// ThreadKeeper, off the loop), a bounded queue of jobs, and one inbox through which workers
+// reach the loop (wakeups for pumps, log lines, the keeper's end).
 #include "ofwatchdog/worker_pool.hpp"
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 #include <cstdlib>
 #include <deque>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -18,6 +20,7 @@
 #include "work/loop_inbox.hpp"
 #include "work/loop_log.hpp"
 #include "work/loop_thread.hpp"
+#include "work/thread_keeper.hpp"
 #include "work/work_link.hpp"
 #include "work/worker_context.hpp"
 
@@ -31,8 +34,8 @@ class ThreadWorkerPool final : public WorkerPool {
 public:
   ThreadWorkerPool(uv_loop_t* loop, Logger& log, const WorkerPoolOptions& options)
       : inbox_(loop), log_(inbox_, log), on_thread_start_(options.on_thread_start),
-        on_thread_exit_(options.on_thread_exit), start_thread_(options.start_thread),
-        spin_(options.spin) {
+        on_thread_exit_(options.on_thread_exit), spin_(options.spin),
+        keeper_(options.start_thread, keeper_hooks()) {
     unsigned threads = options.threads;
     if (threads == 0)
       threads = std::max(1u, std::thread::hardware_concurrency());
@@ -95,28 +98,16 @@ public:
     if (stopping_)
       return;
     threads = std::max(threads, 1u);
-    unsigned start = 0;
     {
       std::lock_guard lock(mutex_);
       target_ = threads;
-      // Threads that are leaving still count until they have left, so a quick shrink and grow
-      // does not overshoot; the ones already on their way out are replaced.
-      if (running_ < target_)
-        start = target_ - running_;
-      running_ += start;
     }
     spin_generation_.fetch_add(1, std::memory_order_relaxed);
-    queued_.notify_all(); // idle threads above the new size leave
-    for (unsigned i = 0; i < start; ++i) {
-      std::uint64_t id = next_thread_id_++;
-      auto body = [this, id] { work(id); };
-      if (start_thread_) {
-        threads_.emplace(id, start_thread_(body));
-      } else {
-        auto thread = std::make_shared<std::thread>(body);
-        threads_.emplace(id, [thread] { thread->join(); });
-      }
-    }
+    // The loop only records the size; the keeper starts what is missing, or wakes the idle
+    // threads above the size a few at a time to leave, on its own thread. (Waking thousands at
+    // once held the loop for half a second: the wake-ups themselves, then thousands of threads
+    // ahead of it for the CPUs and the lock.)
+    keeper_.wake();
   }
 
   WorkerPoolStats stats() const override {
@@ -136,7 +127,9 @@ public:
       closing_ = true;
     }
     spin_generation_.fetch_add(1, std::memory_order_relaxed);
-    queued_.notify_all();
+    // The keeper wakes the idle threads a few at a time to leave, as for a shrink (see
+    // set_threads).
+    keeper_.close();
     // Every request still here is cancelled: blocked workers wake, queued jobs are skipped.
     // A pump may end (and leave live_) while being shut down, so go over a copy.
     std::vector<std::shared_ptr<WorkLink>> links;
@@ -171,20 +164,79 @@ private:
     link->end_work();
   }
 
+  work::ThreadKeeper::Hooks keeper_hooks() {
+    work::ThreadKeeper::Hooks hooks;
+    hooks.claim = [this] {
+      std::lock_guard lock(mutex_);
+      // Threads that are leaving no longer count, so a quick shrink and grow replaces them.
+      if (closing_ || running_ >= target_)
+        return false;
+      ++running_;
+      return true;
+    };
+    hooks.failed = [this](const std::string& why) {
+      unsigned asked = 0;
+      unsigned reached = 0;
+      {
+        std::lock_guard lock(mutex_);
+        --running_;
+        asked = target_;
+        // The pool stays at what it has: stats() and the caller's readers say so, and the
+        // next resize tries again.
+        target_ = std::min(target_, running_);
+        reached = running_;
+      }
+      log_.info("worker pool: cannot start a thread (" + why + "); the pool stays at " +
+                std::to_string(reached) + " of the " + std::to_string(asked) +
+                " threads asked for");
+    };
+    hooks.retire = [this](unsigned at_most) {
+      unsigned leaving = 0;
+      {
+        std::lock_guard lock(mutex_);
+        // Once closing every thread leaves (the keeper asks until all have); a notify that
+        // finds no waiter is harmless.
+        if (closing_)
+          leaving = at_most;
+        else if (running_ > target_)
+          leaving = std::min(running_ - target_, at_most);
+      }
+      for (unsigned i = 0; i < leaving; ++i)
+        queued_.notify_one(); // a thread that wakes above the size, or closing, leaves
+      return leaving;
+    };
+    hooks.body = [this](std::uint64_t id) { work(id); };
+    hooks.finished = [this] {
+      // The keeper's last act: the loop joins it, which waits only for it to end.
+      inbox_.post([this] {
+        keeper_.join();
+        keeper_done_ = true;
+        finish_stop_when_idle();
+      });
+    };
+    return hooks;
+  }
+
   // Worker thread.
   void work(std::uint64_t id) {
     if (on_thread_start_)
       on_thread_start_();
+    // A thread spins only after a job: a new one has nothing yet that jobs come fast after,
+    // and thousands of new threads spinning at once would crowd out the loop.
+    bool served = false;
     for (;;) {
       Task task;
       {
         std::unique_lock lock(mutex_);
-        if (spin_.count() > 0 && queue_.empty() && !closing_ && running_ <= target_)
+        if (served && spin_.count() > 0 && queue_.empty() && !closing_ && running_ <= target_)
           spin_for_job(lock);
         queued_.wait(lock,
                      [this] { return closing_ || !queue_.empty() || running_ > target_; });
         if (!closing_ && running_ > target_) {
           --running_; // the pool shrank: this thread leaves
+          // The wake-up it took may have been a job's: it passes it on to a thread that stays.
+          if (!queue_.empty())
+            queued_.notify_one();
           break;
         }
         // Jobs still queued at stop are run anyway: their tokens are tripped, so run_job ends
@@ -197,21 +249,14 @@ private:
         ++busy_;
       }
       work::run_job(task.link, task.job, log_);
+      served = true;
       std::lock_guard lock(mutex_);
       --busy_;
     }
     if (on_thread_exit_)
       on_thread_exit_();
-    // The thread's last act: the loop joins it once it has posted this, so the join waits only
-    // for the thread to end.
-    inbox_.post([this, id] {
-      auto it = threads_.find(id);
-      if (it != threads_.end()) {
-        it->second(); // joins
-        threads_.erase(it);
-      }
-      finish_stop_when_idle();
-    });
+    // The thread's last act: the keeper joins it from here on.
+    keeper_.exited(id);
   }
 
   // Worker thread, with `lock` held on entry and on return: polls the queue without the lock
@@ -231,10 +276,10 @@ private:
     --spinning_;
   }
 
-  // Loop thread: once stopping, every thread has exited and every pump has ended, closes the
-  // inbox; `done` follows from its close callback.
+  // Loop thread: once stopping, every thread has been joined and every pump has ended, closes
+  // the inbox; `done` follows from its close callback.
   void finish_stop_when_idle() {
-    if (!stopping_ || stop_finishing_ || !threads_.empty() || !live_.empty())
+    if (!stopping_ || stop_finishing_ || !keeper_done_ || !live_.empty())
       return;
     stop_finishing_ = true;
     inbox_.close([this] {
@@ -252,7 +297,6 @@ private:
   std::size_t queue_limit_ = 0;
   std::function<void()> on_thread_start_;
   std::function<void()> on_thread_exit_;
-  std::function<std::function<void()>(std::function<void()>)> start_thread_;
   std::chrono::microseconds spin_;
 
   mutable std::mutex mutex_;
@@ -269,14 +313,15 @@ private:
   std::atomic<unsigned> spin_generation_{0};
 
   // Loop thread only.
-  // Each thread's join, until it has left and been joined.
-  std::unordered_map<std::uint64_t, std::function<void()>> threads_;
-  std::uint64_t next_thread_id_ = 0;
   std::unordered_map<WorkLink*, std::shared_ptr<WorkLink>> live_;
   bool stopping_ = false;
+  bool keeper_done_ = false; // every thread and the keeper's own have been joined
   bool stop_finishing_ = false;
   bool stopped_ = false;
   std::function<void()> stop_done_;
+
+  // Last: its thread uses the members above through the hooks, from construction on.
+  work::ThreadKeeper keeper_;
 };
 
 } // namespace

@@ -575,6 +575,61 @@ def test_scale_endpoints_on_the_main_port_and_outside_wasm(start_watchdog, wasm_
         assert (r.status, r.body) == (400, b"function not exist")
 
 
+def threads_of(wd):
+    with open(f"/proc/{wd.proc.pid}/status") as f:
+        for line in f:
+            if line.startswith("Threads:"):
+                return int(line.split()[1])
+    return 0
+
+
+def test_growing_by_thousands_answers_at_once_and_keeps_serving(start_watchdog, wasm_root,
+                                                                cache_dir):
+    wd = start_wasm(start_watchdog, wasm_root, cache_dir, wasm_instances=2)
+    assert act(wd, "echo", body=b"warm").body == b"warm"
+    threads_before = threads_of(wd)
+    rss_before = wd.rss_kib()
+    started = time.monotonic()
+    r = request(wd.metrics_port, "POST", "/scale-updater", body=b'{"replicas":8000}', timeout=5)
+    answered = time.monotonic() - started
+    assert r.status == 202
+    # The size is only recorded: the answer waits for none of the new workers (starting them on
+    # the loop took 9.8 s here and the connection was dropped).
+    assert answered < 1.0, answered
+    assert act(wd, "echo", body=b"while growing", timeout=5).body == b"while growing"
+    r = request(wd.metrics_port, "GET", "/scale-reader", timeout=5)
+    assert r.body.startswith(b'{"envProcess":"tool.wasm","replicas":8000,')
+    wait_until(lambda: threads_of(wd) >= threads_before + 7998, timeout=25, interval=0.1,
+               what="8000 workers")
+    harness.report("wasm_scale_8000_answer_ms", round(answered * 1000, 1))
+    harness.report("wasm_idle_worker_rss_kib", round((wd.rss_kib() - rss_before) / 7998, 1))
+    assert act(wd, "echo", body=b"grown").body == b"grown"
+    # Back down: the idle workers leave (joined off the loop too).
+    assert request(wd.metrics_port, "POST", "/scale-updater", body=b'{"replicas":2}').status == 202
+    # (A few threads may have been born meanwhile outside the pool, libuv's own.)
+    wait_until(lambda: threads_of(wd) <= threads_before + 8, timeout=25, interval=0.1,
+               what="the workers to leave")
+    assert act(wd, "echo", body=b"shrunk").body == b"shrunk"
+
+
+def test_a_size_the_process_cannot_hold_is_refused_and_the_watchdog_serves_on(
+        start_watchdog, wasm_root, cache_dir):
+    wd = start_wasm(start_watchdog, wasm_root, cache_dir, wasm_instances=2)
+    threads_before = threads_of(wd)
+    for replicas in (20000, 65535):
+        r = request(wd.metrics_port, "POST", "/scale-updater",
+                    body=b'{"replicas":%d}' % replicas, timeout=5)
+        assert (r.status, r.body) == (500, b"Failed to scale function")
+        wd.wait_for_log(TS + r"scale function error: %d instances do not fit in this process: "
+                        r".+ leaves room for at most \d+$" % replicas)
+    # Nothing changed: the pool, its threads, and the function's answers.
+    r = request(wd.metrics_port, "GET", "/scale-reader")
+    assert r.body == b'{"envProcess":"tool.wasm","replicas":2,"availableReplicas":2}'
+    assert threads_of(wd) <= threads_before + 8
+    assert act(wd, "echo", body=b"still here").body == b"still here"
+    assert wd.proc.poll() is None
+
+
 def test_sigterm_lets_running_instances_finish(start_watchdog, wasm_root, cache_dir):
     wd = start_wasm(start_watchdog, wasm_root, cache_dir, write_debug="true",
                     healthcheck_interval="0")
@@ -662,7 +717,7 @@ def test_precompiled_module_served_without_a_compiler(start_watchdog, wasm_root,
 
 @pytest.mark.aot_only
 @pytest.mark.parametrize("case", ["missing", "not_wasm", "env_import", "no_start", "no_compiler",
-                                  "instances", "engine", "memory"])
+                                  "instances", "too_many_instances", "engine", "memory"])
 def test_start_up_refusals(wasm_root, tmp_path, case):
     # wasm_engine=aot: only it needs a compiler (or a cache entry) at start-up.
     env = {"mode": "wasm", "fprocess": "tool.wasm", "wasm_root": str(wasm_root),
@@ -687,6 +742,11 @@ def test_start_up_refusals(wasm_root, tmp_path, case):
     elif case == "instances":
         env["wasm_instances"] = "0"
         expect = "wasm_instances"
+    elif case == "too_many_instances":
+        # Before anything starts: 65535 workers of 8 GiB of addresses each cannot fit in any
+        # process, and the message says which limit binds.
+        env["wasm_instances"] = "65535"
+        expect = "wasm_instances=65535 does not fit in this process: .+ leaves room for at most"
     elif case == "engine":
         env["wasm_engine"] = "jit"
         expect = "wasm_engine"

@@ -50,7 +50,11 @@ public:
       break;
     case ScaleRequest::Verdict::ok: {
       unsigned before = target_.status().replicas;
-      target_.resize(request.replicas);
+      if (std::optional<std::string> refused = target_.resize(request.replicas)) {
+        log_.info(fmt::format("scale function error: {}", *refused));
+        answer(*exchange_, 500, kText, kScaleFailedText);
+        break;
+      }
       log_.info(fmt::format("wasm instances scaled from {} to {}", before, request.replicas));
       answer(*exchange_, 202, "", "");
       break;

@@ -5,6 +5,8 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "modes/wasm/scale_api.hpp"
 #include "ofwatchdog/exchange.hpp"
@@ -14,7 +16,9 @@ namespace ofwatchdog::modes {
 
 struct ScaleTarget {
   std::function<ScaleStatus()> status;
-  std::function<void(unsigned replicas)> resize;
+  // Resizes, or says why the size is refused (the pool is left as it is). It returns before
+  // the pool has grown; new workers come up in the background.
+  std::function<std::optional<std::string>(unsigned replicas)> resize;
 };
 
 // Largest `/scale-updater` body read; a larger one is answered 413.

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <iterator>
 #include <set>
+#include <stdexcept>
 #include <string>
 
 #include <fmt/format.h>
@@ -20,6 +21,7 @@
 #include "modes/deadline_exchange.hpp"
 #include "modes/exec_timeout.hpp"
 #include "modes/wasm/background_compile.hpp"
+#include "modes/wasm/instance_capacity.hpp"
 #include "modes/wasm/scale_endpoints.hpp"
 #include "modes/wasm/wasm_metrics.hpp"
 #include "modes/wasm/wasm_request.hpp"
@@ -54,6 +56,17 @@ public:
       return 1;
     }
     settings_ = std::get<WasmSettings>(read);
+    // Measured before anything of the pool exists, so that what is in use is the rest of the
+    // watchdog; every later resize is checked against it.
+    // Only the compiled engine holds a memory slot per worker; auto may move to it later.
+    bool slots = settings_.engine != modes::WasmEngine::interpreter;
+    capacity_ = modes::instance_capacity(
+        modes::read_process_limits(), modes::instance_address_bytes(slots, settings_.max_memory));
+    if (settings_.instances > capacity_.instances) {
+      context.log->info(fmt::format("wasm: wasm_instances={} does not fit in this process: {}",
+                                    settings_.instances, capacity_text()));
+      return 1;
+    }
     if (!load_module())
       return 1;
 
@@ -81,7 +94,10 @@ public:
     if (modes::usable_cpus() >= 2)
       options.spin = kSpin;
     options.start_thread = [](std::function<void()> body) {
-      auto thread = std::make_shared<wasm::GuestThread>(std::move(body));
+      std::string error;
+      std::shared_ptr<wasm::GuestThread> thread = wasm::GuestThread::start(std::move(body), error);
+      if (!thread)
+        throw std::runtime_error(error); // the pool's way to hear it: it logs and stays put
       return std::function<void()>([thread] { thread->join(); });
     };
     pool_ = make_worker_pool(context.loop, *context.log, options);
@@ -168,7 +184,17 @@ private:
               return modes::ScaleStatus{settings_.module_name, load.threads,
                                         load.threads > load.busy ? load.threads - load.busy : 0};
             },
-            [this](unsigned replicas) { pool_->set_threads(replicas); }};
+            [this](unsigned replicas) -> std::optional<std::string> {
+              if (replicas > capacity_.instances)
+                return fmt::format("{} instances do not fit in this process: {}", replicas,
+                                   capacity_text());
+              pool_->set_threads(replicas);
+              return std::nullopt;
+            }};
+  }
+
+  std::string capacity_text() const {
+    return fmt::format("{} leaves room for at most {}", capacity_.bound, capacity_.instances);
   }
 
   bool load_module() {
@@ -356,6 +382,8 @@ private:
   }
 
   WasmSettings settings_;
+  // The largest pool this process can hold, measured at start-up.
+  modes::InstanceCapacity capacity_;
   modes::WasmRequestSetup setup_;
   // The module new requests run; replaced once when auto's background compile is ready.
   std::shared_ptr<const modes::ServingModule> serving_;

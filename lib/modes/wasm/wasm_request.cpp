@@ -70,6 +70,13 @@ void run_wasm_request(const WasmRequestSetup& setup, const ServingModule& module
     work.fail("cannot empty the sandbox's scratch directory");
     return;
   }
+  // A worker's memory slot is reserved by its first compiled run; a process that cannot spare
+  // the addresses fails this request (logged) and goes on serving.
+  if (module.compiled && !engine->runner.reserve_slot(error)) {
+    work.log(fmt::format("wasm: {}", error));
+    work.fail(error);
+    return;
+  }
 
   wasi::HostSetup host_setup;
   host_setup.args.push_back(settings.module_name);

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -338,12 +339,12 @@ TEST_CASE("a module with much data runs from a copy-on-write image, fresh every 
     // Each run wrote over the markers; the next one reads the image again.
     for (int i = 0; i < 3; ++i)
       all_ok = all_ok && run(big, "") == markers;
-    CHECK(runner.slot().image_id() == big.image()->id());
+    CHECK(runner.slot()->image_id() == big.image()->id());
     // Another module on the same slot: its own image, then none, then back.
     CHECK(run(small, "").substr(0, 4) == std::string("\x11\x22\x5a\x33", 4));
-    CHECK(runner.slot().image_id() == small.image()->id());
+    CHECK(runner.slot()->image_id() == small.image()->id());
     CHECK(run(echo, "after an image") == "after an image");
-    CHECK(runner.slot().image_id() == 0);
+    CHECK(runner.slot()->image_id() == 0);
     all_ok = all_ok && run(big, "") == markers;
     maps_before = mapping_count();
     auto started = std::chrono::steady_clock::now();
@@ -358,4 +359,60 @@ TEST_CASE("a module with much data runs from a copy-on-write image, fresh every 
   WARN("16 MiB image: instantiate + run + reset " << per_run_us << " us per run");
   CHECK(all_ok);
   CHECK(maps_after <= maps_before);
+}
+
+TEST_CASE("a runner reserves its slot on first need; a process short of addresses is told why",
+          "[wasm][run][slot]") {
+  InstanceRunner idle;
+  CHECK(idle.slot() == nullptr); // a worker that never runs holds no 8 GiB of addresses
+  std::string error;
+  REQUIRE(idle.reserve_slot(error));
+  REQUIRE(idle.slot() != nullptr);
+  const MemorySlot* first = idle.slot();
+  REQUIRE(idle.reserve_slot(error));
+  CHECK(idle.slot() == first); // reserved once
+
+#if defined(__SANITIZE_ADDRESS__)
+  // The sanitizer's allocator does not work under an address space limit.
+  SUCCEED("not under the address sanitizer");
+#else
+  // Under a ulimit -v that leaves 1 GiB: neither a slot nor a thread with a 2 GiB stack can
+  // be had, and each says so instead of aborting. In a child, so the limit stays there.
+  fflush(nullptr);
+  pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    std::ifstream status("/proc/self/status");
+    unsigned long long vm_kib = 0;
+    for (std::string line; std::getline(status, line);)
+      if (line.rfind("VmSize:", 0) == 0)
+        vm_kib = std::stoull(line.substr(7));
+    rlimit limit{};
+    limit.rlim_cur = limit.rlim_max = (vm_kib << 10) + (1ull << 30);
+    if (vm_kib == 0 || setrlimit(RLIMIT_AS, &limit) != 0)
+      _exit(2);
+    InstanceRunner runner;
+    std::string slot_error;
+    bool slot_refused = !runner.reserve_slot(slot_error) && runner.slot() == nullptr &&
+                        slot_error.find("cannot reserve") != std::string::npos;
+    std::string thread_error;
+    auto thread = GuestThread::start([] {}, thread_error, {.stack_bytes = 2ull << 30});
+    bool thread_refused = thread == nullptr &&
+                          thread_error.find("cannot start a guest thread: mmap") == 0;
+    _exit(slot_refused && thread_refused ? 0 : 1);
+  }
+  int status = -1;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  pid_t reaped = 0;
+  while ((reaped = waitpid(child, &status, WNOHANG)) == 0 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
+  if (reaped == 0) {
+    kill(child, SIGKILL);
+    waitpid(child, &status, 0);
+  }
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+#endif
 }

@@ -4,8 +4,13 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <future>
+#include <mutex>
+#include <string>
+#include <system_error>
 #include <thread>
+#include <vector>
 
 #include "../modes/fake_exchange.hpp"
 #include "../process/test_loop.hpp"
@@ -34,6 +39,28 @@ struct HeldJob {
       released.wait_for(std::chrono::seconds(20));
       ended = true;
     };
+  }
+};
+
+// Counts the pool's thread starts or exits. Neither wakes the loop (the pool's keeper starts
+// and joins threads), so a test waits for them here rather than by running the loop.
+struct ThreadTally {
+  std::mutex mutex;
+  std::condition_variable changed;
+  int exits = 0;
+
+  void add() {
+    std::lock_guard lock(mutex);
+    ++exits;
+    changed.notify_all();
+  }
+  int now() {
+    std::lock_guard lock(mutex);
+    return exits;
+  }
+  bool wait_for(int count) {
+    std::unique_lock lock(mutex);
+    return changed.wait_for(lock, std::chrono::seconds(10), [&] { return exits >= count; });
   }
 };
 
@@ -159,12 +186,12 @@ TEST_CASE("a request cancelled while it waits leaves the queue at once", "[work]
 TEST_CASE("the pool grows at once and shrinks as its threads become idle", "[work][pool]") {
   TestLoop loop;
   std::atomic<int> thread_starts{0};
-  std::atomic<int> thread_exits{0};
+  ThreadTally thread_exits;
   std::atomic<int> started_by_starter{0};
   PoolBench bench(loop, {.threads = 1,
                          .queue_limit = 16,
                          .on_thread_start = [&] { ++thread_starts; },
-                         .on_thread_exit = [&] { ++thread_exits; },
+                         .on_thread_exit = [&] { thread_exits.add(); },
                          // The pool's threads can come from the caller (an engine's own).
                          .start_thread = [&](std::function<void()> body) -> std::function<void()> {
                            ++started_by_starter;
@@ -195,17 +222,17 @@ TEST_CASE("the pool grows at once and shrinks as its threads become idle", "[wor
   pool->set_threads(1);
   CHECK(pool->stats().threads == 1);
   CHECK(pool->stats().busy == 3);
-  CHECK(thread_exits == 0);
+  CHECK(thread_exits.now() == 0);
   for (auto& h : held)
     h->release.set_value();
-  loop.run_until([&] { return thread_exits == 2; });
+  REQUIRE(thread_exits.wait_for(2));
   // The one left still serves.
   auto after = std::make_shared<FakeExchange>(loop.get(), make_request("GET", "/after"));
   REQUIRE(pool->submit(after, [](WorkContext& work) { work.send_body("still here"); }));
   loop.run_until([&] { return after->done(); });
   CHECK(after->body == "still here");
   bench.stop();
-  CHECK(thread_exits == 3);
+  CHECK(thread_exits.now() == 3);
   CHECK(thread_starts == 3);
   CHECK(started_by_starter == 3);
   for (auto& ex : exchanges)
@@ -215,14 +242,14 @@ TEST_CASE("the pool grows at once and shrinks as its threads become idle", "[wor
 
 TEST_CASE("spinning threads lose no job, and still shrink and stop", "[work][pool][spin]") {
   TestLoop loop;
-  std::atomic<int> thread_exits{0};
+  ThreadTally thread_exits;
   // A spin of 2 us ends while jobs arrive, so submits meet threads at every point of giving
   // up; one of a minute never ends by itself, so shrinking and stopping must end it.
   auto spin = GENERATE(std::chrono::microseconds(2), std::chrono::microseconds(60'000'000));
   INFO("spin " << spin.count() << " us");
   PoolBench bench(loop, {.threads = 2,
                          .queue_limit = 16,
-                         .on_thread_exit = [&] { ++thread_exits; },
+                         .on_thread_exit = [&] { thread_exits.add(); },
                          .spin = spin});
   auto& pool = bench.pool;
   int ran = 0;
@@ -238,12 +265,97 @@ TEST_CASE("spinning threads lose no job, and still shrink and stop", "[work][poo
   if (spin.count() > 1000) {
     // Both threads spin now. A shrink wakes the extra one out of its spin.
     pool->set_threads(1);
-    loop.run_until([&] { return thread_exits == 1; });
+    REQUIRE(thread_exits.wait_for(1));
   }
   auto started = std::chrono::steady_clock::now();
   bench.stop();
   CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(5));
-  CHECK(thread_exits == 2);
+  CHECK(thread_exits.now() == 2);
   for (auto& exchange : exchanges)
     exchange->close();
+}
+
+TEST_CASE("a resize starts no thread on the loop, and a thread that cannot be made ends the growth",
+          "[work][pool]") {
+  TestLoop loop;
+  const std::thread::id loop_thread = std::this_thread::get_id();
+  std::atomic<int> started_on_loop{0};
+  std::atomic<int> starts{0};
+  PoolBench bench(loop, {.threads = 1,
+                         .queue_limit = 16,
+                         .start_thread = [&](std::function<void()> body) -> std::function<void()> {
+                           if (std::this_thread::get_id() == loop_thread)
+                             ++started_on_loop;
+                           // The fourth thread finds the process out of threads.
+                           if (++starts > 3)
+                             throw std::system_error(
+                                 std::make_error_code(std::errc::resource_unavailable_try_again),
+                                 "no thread for you");
+                           auto thread = std::make_shared<std::thread>(std::move(body));
+                           return [thread] { thread->join(); };
+                         }});
+  auto& pool = bench.pool;
+  pool->set_threads(1000);
+  // Returned at once: the size is recorded, the threads come later.
+  CHECK(pool->stats().threads == 1000);
+  loop.run_until([&] { return pool->stats().threads == 3; });
+  CHECK(started_on_loop == 0);
+  CHECK(starts == 4);
+  // And said in the log: the line's post is what woke the loop to see the lowered size.
+  CHECK(testing::read_all(bench.file)
+            .find("cannot start a thread (no thread for you: Resource temporarily unavailable); "
+                  "the pool stays at 3 of the 1000 threads asked for") != std::string::npos);
+
+  // The three threads it has serve three held jobs at once.
+  std::vector<std::unique_ptr<HeldJob>> held;
+  std::vector<std::shared_ptr<FakeExchange>> exchanges;
+  std::vector<std::future<void>> started;
+  for (int i = 0; i < 3; ++i) {
+    held.push_back(std::make_unique<HeldJob>());
+    exchanges.push_back(std::make_shared<FakeExchange>(loop.get(), make_request("GET", "/")));
+    started.push_back(held[i]->started.get_future());
+    REQUIRE(pool->submit(exchanges[i], held[i]->job()));
+  }
+  for (auto& s : started)
+    REQUIRE(s.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+  CHECK(pool->stats().busy == 3);
+  for (auto& h : held)
+    h->release.set_value();
+  loop.run_until([&] {
+    for (auto& ex : exchanges)
+      if (!ex->done())
+        return false;
+    return true;
+  });
+  bench.stop();
+  CHECK(starts == 4);
+  for (auto& ex : exchanges)
+    ex->close();
+}
+
+TEST_CASE("a pool shrunk by hundreds retires its idle threads, and the rest serve",
+          "[work][pool]") {
+  TestLoop loop;
+  ThreadTally starts;
+  ThreadTally exits;
+  PoolBench bench(loop, {.threads = 2,
+                         .queue_limit = 16,
+                         .on_thread_start = [&] { starts.add(); },
+                         .on_thread_exit = [&] { exits.add(); }});
+  auto& pool = bench.pool;
+  pool->set_threads(300);
+  REQUIRE(starts.wait_for(300));
+  // Woken a few at a time by the keeper, every idle thread above the size leaves.
+  pool->set_threads(2);
+  REQUIRE(exits.wait_for(298));
+  CHECK(pool->stats().threads == 2);
+  // A job submitted now still finds a thread, and no more leave.
+  auto after = std::make_shared<FakeExchange>(loop.get(), make_request("GET", "/after"));
+  REQUIRE(pool->submit(after, [](WorkContext& work) { work.send_body("served"); }));
+  loop.run_until([&] { return after->done(); });
+  CHECK(after->body == "served");
+  CHECK(exits.now() == 298);
+  bench.stop();
+  CHECK(exits.now() == 300);
+  after->close();
 }
