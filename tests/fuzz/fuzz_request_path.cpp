@@ -35,6 +35,7 @@
 #include <llhttp.h>
 #include <uv.h>
 
+#include "http/request_checks.hpp"
 #include "http/request_parser.hpp"
 #include "http/server.hpp"
 #include "util/strings.hpp"
@@ -382,6 +383,9 @@ std::vector<HeadSeen> heads_in(const std::uint8_t* data, std::size_t size) {
     left -= result.consumed;
     if (result.status == ofwatchdog::http::RequestParser::Status::head_done) {
       ofwatchdog::Request request = parser.take_request();
+      // The server's own checks run before dispatch and may rewrite the target (an
+      // absolute-form target becomes the origin form): the handler sees what they leave.
+      ofwatchdog::http::check_request(request);
       heads.push_back({request.method, request.target});
     } else if (result.status != ofwatchdog::http::RequestParser::Status::message_done ||
                parser.upgrade()) {
