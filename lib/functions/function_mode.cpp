@@ -1,0 +1,201 @@
+// The ModeStrategy behind make_function_mode and make_streaming_function_mode: every request is
+// wrapped for the exec deadline and the access line, refused (413, 429) before it waits when it
+// must be, and run as a job of the worker pool that mode=wasm uses too.
+#include <chrono>
+#include <exception>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "functions/function_settings.hpp"
+#include "functions/streaming_call.hpp"
+#include "functions/whole_body.hpp"
+#include "modes/body_limit.hpp"
+#include "modes/deadline_exchange.hpp"
+#include "modes/exec_timeout.hpp"
+#include "modes/wasm/wasm_settings.hpp"
+#include "ofwatchdog/function.hpp"
+
+namespace ofwatchdog {
+
+namespace {
+
+using functions::CallSetup;
+using functions::FunctionSettings;
+
+// With a CPU to spare, a worker and the loop poll briefly for each other instead of paying two
+// wake-ups per request (WorkerPoolOptions::spin); on one CPU a spinner would only delay the
+// thread it waits for.
+constexpr std::chrono::microseconds kSpin{200};
+
+// A hook that throws must not end the worker thread (nor the process): it is logged instead.
+std::function<void()> guarded_hook(std::function<void()> hook, const char* which) {
+  if (!hook)
+    return nullptr;
+  return [hook = std::move(hook), which] {
+    try {
+      hook();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "function %s hook threw: %s\n", which, e.what());
+    } catch (...) {
+      std::fprintf(stderr, "function %s hook threw\n", which);
+    }
+  };
+}
+
+class FunctionMode final : public ModeStrategy {
+public:
+  FunctionMode(StreamingFunctionFactory factory, FunctionOptions options)
+      : factory_(std::move(factory)), options_(std::move(options)) {}
+
+  int start(ModeContext& context) override {
+    context_ = context;
+    auto read = functions::read_function_settings(*context.config, options_);
+    if (auto* error = std::get_if<ConfigError>(&read)) {
+      context.log->info("Error loading config: " + error->message);
+      return error->exit_code;
+    }
+    settings_ = std::get<FunctionSettings>(read);
+    if (!make_function())
+      return 1;
+
+    WorkerPoolOptions pool;
+    pool.threads = settings_.threads;
+    // The mode counts its queue itself (429 before the pool is asked); the pool never refuses.
+    pool.queue_limit = settings_.queue + settings_.threads + 1;
+    pool.on_thread_start = guarded_hook(options_.on_thread_start, "thread start");
+    pool.on_thread_exit = guarded_hook(options_.on_thread_stop, "thread stop");
+    if (modes::usable_cpus() >= 2)
+      pool.spin = kSpin;
+    pool_ = make_worker_pool(context.loop, *context.log, pool);
+    return 0;
+  }
+
+  void handle(std::shared_ptr<Exchange> exchange) override {
+    const Config& config = *context_.config;
+    Duration timeout =
+        modes::effective_exec_timeout(config.exec_timeout, exchange->request().header("X-Timeout"));
+    auto wrapped = std::make_shared<modes::DeadlineExchange>(std::move(exchange), timeout,
+                                                             *context_.log, config.log_callid);
+    const Request& request = wrapped->request();
+    if (request.content_length && modes::over_body_limit(config, *request.content_length)) {
+      std::string text = modes::body_too_large_text(config);
+      context_.log->info(text);
+      modes::send_refusal(*wrapped, 413, text);
+      return;
+    }
+    WorkerPoolStats load = pool_->stats();
+    if (load.busy + load.queued >= load.threads + settings_.queue) {
+      ++refused_;
+      modes::send_refusal(*wrapped, 429,
+                          "Too many requests: every function thread is busy and the queue is full",
+                          {{"Retry-After", "1"}});
+      return;
+    }
+    CallSetup setup;
+    if (timeout > Duration::zero())
+      setup.deadline = std::chrono::steady_clock::now() + timeout;
+    setup.max_body_size = config.max_body_size;
+    auto job = [this, setup](WorkContext& work) {
+      functions::StreamingCallImpl call(work, setup);
+      try {
+        function_(call);
+      } catch (const std::exception& e) {
+        call.fail(e.what());
+      } catch (...) {
+        call.fail("an exception that is not a std::exception");
+      }
+    };
+    if (!pool_->submit(wrapped, std::move(job))) {
+      // Stopping: the drain has ended, so no request should reach here; answer it anyway.
+      modes::send_refusal(*wrapped, 503, "The function is stopping");
+    }
+  }
+
+  void append_metrics(std::string& text) const override {
+    if (!pool_)
+      return;
+    WorkerPoolStats load = pool_->stats();
+    text += "# HELP function_threads Worker threads that call the in-process function.\n"
+            "# TYPE function_threads gauge\n";
+    text += fmt::format("function_threads {}\n", load.threads);
+    text += "# HELP function_busy_threads Worker threads calling the function now.\n"
+            "# TYPE function_busy_threads gauge\n";
+    text += fmt::format("function_busy_threads {}\n", load.busy);
+    text += "# HELP function_queued_requests Requests waiting for a worker thread.\n"
+            "# TYPE function_queued_requests gauge\n";
+    text += fmt::format("function_queued_requests {}\n", load.queued);
+    text += "# HELP function_requests_refused_total Requests answered 429 because every "
+            "thread was busy and the queue was full.\n"
+            "# TYPE function_requests_refused_total counter\n";
+    text += fmt::format("function_requests_refused_total {}\n", refused_);
+  }
+
+  void stop(std::function<void()> done) override {
+    if (!pool_) {
+      done();
+      return;
+    }
+    pool_->stop(std::move(done));
+  }
+
+private:
+  // Runs the factory; false (after logging why) when it failed.
+  bool make_function() {
+    try {
+      function_ = factory_(*context_.config);
+    } catch (const std::exception& e) {
+      context_.log->info(fmt::format("Function setup failed: {}", e.what()));
+      return false;
+    } catch (...) {
+      context_.log->info("Function setup failed: an exception that is not a std::exception");
+      return false;
+    }
+    if (!function_) {
+      context_.log->info("Function setup failed: the factory returned no function");
+      return false;
+    }
+    return true;
+  }
+
+  StreamingFunctionFactory factory_;
+  FunctionOptions options_;
+  FunctionSettings settings_;
+  StreamingFunction function_;
+  std::unique_ptr<WorkerPool> pool_;
+  std::uint64_t refused_ = 0;
+};
+
+} // namespace
+
+std::unique_ptr<ModeStrategy> make_streaming_function_mode(StreamingFunctionFactory factory,
+                                                           FunctionOptions options) {
+  return std::make_unique<FunctionMode>(std::move(factory), std::move(options));
+}
+
+std::unique_ptr<ModeStrategy> make_streaming_function_mode(StreamingFunction function,
+                                                           FunctionOptions options) {
+  return make_streaming_function_mode(
+      StreamingFunctionFactory([function = std::move(function)](const Config&) {
+        return function;
+      }),
+      std::move(options));
+}
+
+std::unique_ptr<ModeStrategy> make_function_mode(FunctionFactory factory, FunctionOptions options) {
+  return make_streaming_function_mode(
+      StreamingFunctionFactory([factory = std::move(factory)](const Config& config) {
+        Function function = factory(config);
+        if (!function)
+          return StreamingFunction();
+        return functions::serve_whole_body(std::move(function));
+      }),
+      std::move(options));
+}
+
+std::unique_ptr<ModeStrategy> make_function_mode(Function function, FunctionOptions options) {
+  return make_streaming_function_mode(functions::serve_whole_body(std::move(function)),
+                                      std::move(options));
+}
+
+} // namespace ofwatchdog
