@@ -35,6 +35,8 @@ WorkRead StreamingCallImpl::read(char* buffer, std::size_t capacity) {
       refuse_body();
       return {WorkStatus::cancelled, 0};
     }
+  } else if (got.status == WorkStatus::cancelled) {
+    stop_.request_stop(); // at once, not when the loop's cancellation reaches the token
   }
   return got;
 }
@@ -78,7 +80,10 @@ bool StreamingCallImpl::write(std::string_view data) {
       return false;
     *body_left_ -= data.size();
   }
-  return work_.send_body(data) == WorkStatus::ok;
+  if (work_.send_body(data) == WorkStatus::ok)
+    return true;
+  stop_.request_stop(); // at once, not when the loop's cancellation reaches the token
+  return false;
 }
 
 void StreamingCallImpl::fail(std::string_view why) {
