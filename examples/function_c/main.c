@@ -62,6 +62,17 @@ static int handle(ofw_call *call, void *user_data) {
   return ofw_call_respond(call, 200, headers, 1, body, (size_t)size);
 }
 
+/* Each worker thread, before its first call and after its last: where per-thread state (a
+ * connection, a scratch buffer) would be made and freed. */
+static void thread_started(void *user_data) {
+  (void)user_data;
+  fprintf(stderr, "function thread started\n");
+}
+static void thread_stopped(void *user_data) {
+  (void)user_data;
+  fprintf(stderr, "function thread stopped\n");
+}
+
 /* Once, before the port is bound: anything but OFW_OK stops start-up. */
 static int setup(void *user_data) {
   (void)user_data;
@@ -90,6 +101,7 @@ int main(void) {
     return 1;
   ofw_server_set_handler(server, handle, NULL);
   ofw_server_set_setup(server, setup, NULL);
+  ofw_server_set_thread_hooks(server, thread_started, thread_stopped, NULL);
   int status = ofw_server_run(server);
   ofw_server_free(server);
   return status;

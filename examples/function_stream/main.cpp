@@ -4,11 +4,13 @@
 //
 //   POST /upper   streams the body back in upper case, in constant memory
 //   GET  /slow    reads nothing and waits until told to stop: exec_timeout gives a 504
+//   GET  /fail    throws: the client gets a 500, the log gets the message
 //   anything else a greeting
 
 #include <cctype>
 #include <condition_variable>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -46,6 +48,8 @@ void serve(StreamingCall& call) {
     return upper(call);
   if (request.path == "/slow")
     return slow(call);
+  if (request.path == "/fail")
+    throw std::runtime_error("the function failed on purpose");
   std::string body = "Hello from a streaming function: " + request.method + " " +
                      request.path + "\n";
   call.send_head(200, {{"Content-Type", "text/plain"}}, body.size());
