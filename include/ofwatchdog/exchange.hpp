@@ -79,6 +79,7 @@ enum class CancelReason {
   write_timeout, // the response could not be written within `write_timeout`
   shutdown,      // the watchdog is exiting and the drain period is over
   exec_timeout,  // an in-process handler ran past `exec_timeout` (or the request's X-Timeout)
+  body_too_large, // the body passed `max_body_size` while it streamed in (the client got 413)
 };
 
 OFWATCHDOG_API std::string_view cancel_reason_text(CancelReason reason);

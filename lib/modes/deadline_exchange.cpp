@@ -1,6 +1,7 @@
 #include "modes/deadline_exchange.hpp"
 
 #include <chrono>
+#include <exception>
 
 #include <fmt/format.h>
 
@@ -47,9 +48,73 @@ void DeadlineExchange::abort() {
   end();
 }
 
+template <typename Call>
+void DeadlineExchange::guarded(Call&& call) {
+  try {
+    call();
+  } catch (const std::exception& e) {
+    handler_threw(e.what());
+  } catch (...) {
+    handler_threw("an exception that is not a std::exception");
+  }
+}
+
+void DeadlineExchange::handler_threw(std::string_view what) {
+  log_.info(fmt::format("Handler failed: {}", what));
+  // Nothing more reaches a handler that threw: it may be half-destroyed.
+  ForwardingExchange::set_handler(nullptr);
+  if (ended_ || answering_ || ForwardingExchange::done())
+    return;
+  if (ForwardingExchange::head_sent()) {
+    abort();
+    return;
+  }
+  constexpr std::string_view kText = "Internal Server Error: the function failed\n";
+  send_whole_response(*this, 500, {{"Content-Type", "text/plain; charset=utf-8"}}, kText);
+}
+
+void DeadlineExchange::on_body(std::string_view data) {
+  body_seen_ += data.size();
+  if (body_limit_ != 0 && body_seen_ > body_limit_) {
+    refuse_body();
+    return;
+  }
+  guarded([&] { ForwardingExchange::on_body(data); });
+}
+
+void DeadlineExchange::on_body_end() {
+  guarded([&] { ForwardingExchange::on_body_end(); });
+}
+
+void DeadlineExchange::on_writable() {
+  guarded([&] { ForwardingExchange::on_writable(); });
+}
+
+void DeadlineExchange::refuse_body() {
+  std::shared_ptr<DeadlineExchange> self = shared_from_this();
+  std::string text =
+      fmt::format("Request body too large: the limit is {} bytes", body_limit_);
+  log_.info(text);
+  // The handler hears first, then the answer is ours, as for the deadline.
+  answering_ = true;
+  guarded([&] { ForwardingExchange::on_cancel(CancelReason::body_too_large); });
+  answering_ = false;
+  ForwardingExchange::set_handler(nullptr);
+  if (ended_ || ForwardingExchange::done())
+    return;
+  if (ForwardingExchange::head_sent()) {
+    abort();
+    return;
+  }
+  send_whole_response(*this, 413,
+                      {{"Content-Type", "text/plain; charset=utf-8"},
+                       {"X-OpenFaaS-Internal", "of-watchdog"}},
+                      text);
+}
+
 void DeadlineExchange::on_cancel(CancelReason reason) {
   end();
-  ForwardingExchange::on_cancel(reason);
+  guarded([&] { ForwardingExchange::on_cancel(reason); });
 }
 
 void DeadlineExchange::on_deadline() {
@@ -59,7 +124,7 @@ void DeadlineExchange::on_deadline() {
   std::shared_ptr<DeadlineExchange> self = shared_from_this();
   // Tell the handler first, while it may still stop its own work, then answer for it.
   answering_ = true;
-  ForwardingExchange::on_cancel(CancelReason::exec_timeout);
+  guarded([&] { ForwardingExchange::on_cancel(CancelReason::exec_timeout); });
   Exchange& real = inner();
   if (real.head_sent()) {
     real.abort();

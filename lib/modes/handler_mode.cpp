@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "modes/body_limit.hpp"
 #include "modes/deadline_exchange.hpp"
 #include "modes/exec_timeout.hpp"
 
@@ -23,6 +24,16 @@ public:
         modes::effective_exec_timeout(config.exec_timeout, exchange->request().header("X-Timeout"));
     auto wrapped = std::make_shared<modes::DeadlineExchange>(std::move(exchange), timeout,
                                                              *context_.log, config.log_callid);
+    // max_body_size, as every function mode applies it: a declared length over it never
+    // reaches the handler; a streamed body that passes it is refused as it arrives.
+    const Request& request = wrapped->request();
+    if (request.content_length && modes::over_body_limit(config, *request.content_length)) {
+      std::string text = modes::body_too_large_text(config);
+      context_.log->info(text);
+      modes::send_refusal(*wrapped, 413, text);
+      return;
+    }
+    wrapped->set_body_limit(config.max_body_size);
     // A throwing handler must not take the watchdog down (nor keep its max_inflight slot):
     // the request is answered 500, or cut short if the handler had begun answering.
     try {
@@ -43,9 +54,9 @@ private:
       exchange.abort();
       return;
     }
-    exchange.send_head({500, {{"Content-Type", "text/plain; charset=utf-8"}}, what.size()});
-    exchange.send_body(what);
-    exchange.finish();
+    // The message is for the log: a client learns nothing of the program's insides.
+    send_whole_response(exchange, 500, {{"Content-Type", "text/plain; charset=utf-8"}},
+                        "Internal Server Error: the function failed\n");
   }
 
   RequestHandler handler_;

@@ -75,3 +75,20 @@ def test_graceful_drain_and_exit(start_watchdog):
     wd.signal(signal.SIGTERM)
     assert wd.wait_exit(timeout=10) == 0
     assert not os.path.exists(wd.lock_path)
+
+
+def test_max_body_size_holds_for_the_loop_thread_handler(start_watchdog):
+    wd = start_embed(start_watchdog, max_body_size="1000")
+    r = request(wd.port, "POST", "/upper", body=b"x" * 1001)
+    assert r.status == 413
+    assert r.body == b"Request body too large: the limit is 1000 bytes"
+    wd.wait_for_log(r"POST /upper - 413 - ")
+    # A chunked body passes the limit after /upper sent its head: the answer is cut short.
+    c = RawConnection(wd.port)
+    c.send(b"POST /upper HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+           b"3e8\r\n" + b"y" * 1000 + b"\r\n1\r\nz\r\n0\r\n\r\n")
+    data = c.read_until_closed()
+    c.close()
+    assert data.startswith(b"HTTP/1.1 200")
+    assert not data.endswith(b"\r\n0\r\n\r\n")
+    assert request(wd.port, "POST", "/upper", body=b"x" * 1000).body == b"X" * 1000
