@@ -8,6 +8,7 @@
  *   GET  /slow    waits until the call is told to stop: exec_timeout gives a 504
  *   GET  /fail    returns an error: the client gets a 500
  *   anything else a greeting, read once at start-up from $GREETING_FILE when it is set */
+#define _POSIX_C_SOURCE 200809L /* nanosleep, under -std=c99 too */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>

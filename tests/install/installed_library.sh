@@ -2,13 +2,15 @@
 # Installs the build into a temporary directory and builds a small embedder against it as a
 # project outside this tree would: headers, compiler and linker flags from pkg-config alone.
 # Then runs it: it loads a configuration, compares the header and library versions, and runs a
-# Watchdog on free ports through a graceful shutdown.
-#   tests/install/installed_library.sh BUILD_DIR SOURCE_DIR CXX [CXXFLAG...]
+# Watchdog on free ports through a graceful shutdown. Then the same for a C function on the C
+# ABI (examples/function_c), which serves requests.
+#   tests/install/installed_library.sh BUILD_DIR SOURCE_DIR CXX CC [FLAG...]
 set -eu
 build=$(cd "$1" && pwd)
 source=$(cd "$2" && pwd)
 cxx=$3
-shift 3
+cc=$4
+shift 4
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 fail() {
@@ -24,7 +26,7 @@ pc=$(find "$destdir" -name ofwatchdog.pc)
 # What a package holds besides the library: the binary under both names, the man page under
 # both names, and the headers.
 for want in bin/of-watchdog bin/fwatchdog share/man/man1/fwatchdog.1 share/man/man1/of-watchdog.1 \
-  include/ofwatchdog/watchdog.hpp; do
+  include/ofwatchdog/watchdog.hpp include/ofwatchdog/ofwatchdog.h include/ofwatchdog/function.hpp; do
   [ -n "$(find "$destdir" -path "*/$want")" ] || fail "meson install did not install $want"
 done
 man_page=$(find "$destdir" -path "*/share/man/man1/fwatchdog.1")
@@ -91,3 +93,18 @@ expected:
 $expected"
 grep -q 'Listening on port' "$work/stderr" || fail "no start-up lines: $(cat "$work/stderr")"
 echo "built and ran an embedder against $libdir"
+
+# A C function, built with the C compiler and nothing but pkg-config's flags; its symbols bind
+# to the C ABI's own version.
+mkdir "$work/c-function"
+# shellcheck disable=SC2086
+(cd "$work/c-function" && "$cc" -std=c99 -Wall -Wextra -Werror "$@" -o function \
+  "$source/examples/function_c/main.c" $flags) ||
+  fail "the C function does not build against the installed library"
+versions=$(objdump -T "$work/c-function/function" | grep -c 'OFWATCHDOG_C_1.* ofw_') ||
+  fail "the C function binds no symbol of version OFWATCHDOG_C_1"
+objdump -T "$work/c-function/function" | grep ' ofw_' | grep -v OFWATCHDOG_C_1 &&
+  fail "the C function binds an ofw_ symbol outside OFWATCHDOG_C_1"
+/usr/bin/python3 "$source/tests/install/serve_c_function.py" "$work/c-function/function" "$libdir" ||
+  fail "the C function did not serve"
+echo "built and served a C function ($versions symbols of OFWATCHDOG_C_1)"
