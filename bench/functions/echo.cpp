@@ -1,0 +1,63 @@
+// The function rows of bench/run: the same whole-body echo served three ways on libofwatchdog,
+// chosen by BENCH_WAY: `loop` (make_handler_mode, a callback on the loop thread, the expert
+// layer and the reference) or `function` (make_function_mode, on worker threads). The C ABI's
+// echo is echo.c.
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <ofwatchdog/function.hpp>
+#include <ofwatchdog/handler_mode.hpp>
+#include <ofwatchdog/watchdog.hpp>
+
+extern char** environ;
+
+using namespace ofwatchdog;
+
+namespace {
+
+// Collects the body on the loop and answers it whole.
+class LoopEcho final : public ExchangeHandler {
+public:
+  explicit LoopEcho(std::shared_ptr<Exchange> exchange) : exchange_(std::move(exchange)) {
+    exchange_->set_handler(this);
+  }
+  void on_body(std::string_view data) override { body_ += data; }
+  void on_body_end() override {
+    send_whole_response(*exchange_, 200, {{"Content-Type", "application/octet-stream"}}, body_);
+    delete this;
+  }
+  void on_cancel(CancelReason) override { delete this; }
+
+private:
+  std::shared_ptr<Exchange> exchange_;
+  std::string body_;
+};
+
+} // namespace
+
+int main() {
+  std::vector<std::string> environment{"mode=inproc"};
+  for (char** e = environ; *e != nullptr; ++e)
+    environment.emplace_back(*e);
+  ConfigResult loaded = load_config(environment);
+  if (!loaded.ok()) {
+    std::fprintf(stderr, "Error loading config: %s\n", loaded.error().message.c_str());
+    return loaded.error().exit_code;
+  }
+  const char* way = std::getenv("BENCH_WAY");
+  std::unique_ptr<ModeStrategy> mode;
+  if (way != nullptr && std::string(way) == "loop") {
+    mode = make_handler_mode([](std::shared_ptr<Exchange> exchange) {
+      new LoopEcho(std::move(exchange));
+    });
+  } else {
+    mode = make_function_mode([](const FunctionRequest& request, CallContext&) {
+      return FunctionResponse{200, {{"Content-Type", "application/octet-stream"}}, request.body};
+    });
+  }
+  Watchdog watchdog(loaded.config(), std::move(mode));
+  return watchdog.run();
+}
