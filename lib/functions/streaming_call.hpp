@@ -58,7 +58,8 @@ private:
   std::optional<std::uint64_t> body_left_; // of a declared Content-Length
 };
 
-// The fixed text a client gets when a function fails: what failed is in the log only.
+// The fixed text a client gets when a function fails: what failed is in the log only
+// (docs/decisions.md, in-process-failure).
 inline constexpr std::string_view kFailureText = "Internal Server Error: the function failed\n";
 
 } // namespace ofwatchdog::functions

@@ -32,8 +32,9 @@ SKIP_DIRS = {".git", "__pycache__", "corpus", "results"}
 OUTSIDE = re.compile(r"shared/spec|\.\./shared")
 # A rule code: one of the reference's section letters, a number, an optional letter suffix.
 CODE = re.compile(r"(?<![\w/.#-])[A-HW][0-9]{1,2}[a-z]?(?![\w/-])")
-# Terms that look like codes but are not: Unicode's C1 control characters.
-NOT_A_CODE = re.compile(r"\bC1 control")
+# Terms that look like codes but are not:
+# C1 control characters, and the C standards by year (C89, C99, C11, C17, C23).
+NOT_A_CODE = re.compile(r"\bC1 control|\bC(?:89|99|11|17|23)\b")
 MD_NAME = re.compile(r"(?<![\w/.-])((?:\.\.?/)?[\w./-]*[\w-]\.md)\b")
 INLINE_LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
 LINK_DEFINITION = re.compile(r"^\s{0,3}\[[^\]]+\]:\s+(\S+)")
