@@ -39,7 +39,7 @@
 // What the watchdog adds around the handler, as for make_function_mode: `max_body_size` (a
 // declared Content-Length over it gets 413 before the handler is called; a chunked body that
 // passes it while read gets 413 if no head was sent, else is cut short, and the call is
-// cancelled with `bad_request`), `exec_timeout` and `X-Timeout` (504), the access line,
+// cancelled with `body_too_large`), `exec_timeout` and `X-Timeout` (504), the access line,
 // metrics, `max_inflight` and the drain.
 
 #include <coroutine>

@@ -255,7 +255,7 @@ void CoroutineCall::refuse_body() {
     exchange_->abort(); // the head is out: the response is cut short
   }
   response_ = Response::over;
-  cancelled(CancelReason::bad_request);
+  cancelled(CancelReason::body_too_large);
 }
 
 // --- the end ----------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ std::string_view cancel_reason_text(CancelReason reason) {
   case CancelReason::write_timeout: return "write timeout";
   case CancelReason::shutdown: return "shutdown";
   case CancelReason::exec_timeout: return "exec timeout";
+  case CancelReason::body_too_large: return "request body too large";
   }
   return "unknown";
 }
