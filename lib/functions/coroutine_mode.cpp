@@ -52,9 +52,10 @@ public:
     std::vector<std::shared_ptr<CoroutineCall>> live;
     for (auto& [key, call] : calls_)
       live.push_back(call);
+    // A coroutine that waits on the call ends within `cancel`, and the last one calls `done`.
     for (auto& call : live)
       call->cancel(CancelReason::shutdown);
-    if (calls_.empty())
+    if (calls_.empty() && stopped_)
       std::exchange(stopped_, nullptr)();
   }
 

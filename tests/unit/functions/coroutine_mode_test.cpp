@@ -294,3 +294,24 @@ TEST_CASE("stop cancels a coroutine waiting on something else and waits for its 
   CHECK_FALSE(wrote);
   CHECK(reason == CancelReason::shutdown);
 }
+
+TEST_CASE("stop resumes coroutines waiting on the call, and calls done once") {
+  int cancelled = 0;
+  Harness h([&](LoopCall& call) -> Task {
+    while ((co_await call.read()).status == Status::data) {
+    }
+    if (call.cancel_reason() == CancelReason::shutdown)
+      ++cancelled;
+  });
+  auto first = h.serve(chunked_post("/"), "abc");
+  auto second = h.serve(chunked_post("/"));
+  first->hold_body_open();
+  second->hold_body_open();
+  h.loop.run_until([&] { return first->body_bytes_sent() == 0 && !first->done(); });
+  int done = 0;
+  h.mode->stop([&] { ++done; });
+  CHECK(done == 1);
+  CHECK(cancelled == 2);
+  CHECK(first->aborted);
+  CHECK(second->aborted);
+}
