@@ -28,6 +28,17 @@ def test_greeting_with_the_access_line(start_watchdog):
     wd.wait_for_log(r"GET /greet\?x=1 - 200 - ContentLength: 35B \(\d+\.\d{4}s\)")
 
 
+def test_unread_body_keeps_the_connection(start_watchdog):
+    # The greeting never reads its body: the server discards it, and the connection goes on.
+    wd = start_coroutines(start_watchdog)
+    c = RawConnection(wd.port)
+    c.send(b"POST /first HTTP/1.1\r\nHost: x\r\nContent-Length: 10000\r\n\r\n" + b"x" * 10000)
+    assert c.read_response().body == b"Hello from a coroutine: POST /first\n"
+    c.send(b"GET /second HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert c.read_response().body == b"Hello from a coroutine: GET /second\n"
+    c.close()
+
+
 def test_streamed_body_in_constant_memory(start_watchdog):
     wd = start_coroutines(start_watchdog)
     size = 64 * 1024 * 1024
