@@ -59,16 +59,16 @@ Task fail(LoopCall&) {
 }
 
 Task greet(LoopCall& call) {
-  std::string body = "Hello from a coroutine: " + call.request().method + " " +
-                     call.request().path + "\n";
+  std::string body =
+      "Hello from a coroutine: " + call.request().method + " " + call.request().path + "\n";
   call.send_head(200, {{"Content-Type", "text/plain"}}, body.size());
   co_await call.write(body);
 }
 
 Task handle(LoopCall& call) {
   const std::string& path = call.request().path;
-  return path == "/upper" ? upper_case(call)
-         : path == "/slow" ? slow(call)
+  return path == "/upper"   ? upper_case(call)
+         : path == "/slow"  ? slow(call)
          : path == "/throw" ? fail(call)
                             : greet(call);
 }

@@ -128,8 +128,8 @@ TEST_CASE("a coroutine echoes the body with backpressure both ways") {
   CHECK(ex->finished);
   CHECK(ex->status() == 200);
   CHECK(ex->body == upper(body));
-  CHECK(ex->stops > 0);         // the client was behind and the coroutine waited
-  CHECK(ex->pauses > 0);        // the body was held while the coroutine wrote
+  CHECK(ex->stops > 0);  // the client was behind and the coroutine waited
+  CHECK(ex->pauses > 0); // the body was held while the coroutine wrote
   h.stop();
 }
 
@@ -257,12 +257,12 @@ TEST_CASE("max_body_size: 413 before the handler, or while the body is read") {
 TEST_CASE("heads are checked, and a declared Content-Length holds") {
   std::vector<bool> results;
   Harness h([&](LoopCall& call) -> Task {
-    results.push_back(call.send_head(200, {{"Content-Length", "3"}}));      // the watchdog's
-    results.push_back(call.send_head(700, {}));                             // no such status
+    results.push_back(call.send_head(200, {{"Content-Length", "3"}})); // the watchdog's
+    results.push_back(call.send_head(700, {}));                        // no such status
     results.push_back(call.send_head(201, {{"X-Ok", "yes"}}, 4));
-    results.push_back(call.send_head(202, {}));                             // already sent
+    results.push_back(call.send_head(202, {})); // already sent
     results.push_back(co_await call.write("abc"));
-    results.push_back(co_await call.write("de"));                           // one too many
+    results.push_back(co_await call.write("de")); // one too many
     results.push_back(co_await call.write("d"));
   });
   auto ex = h.serve(make_request("GET", "/"));
