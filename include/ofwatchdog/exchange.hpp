@@ -79,7 +79,9 @@ enum class CancelReason {
   write_timeout, // the response could not be written within `write_timeout`
   shutdown,      // the watchdog is exiting and the drain period is over
   exec_timeout,  // an in-process handler ran past `exec_timeout` (or the request's X-Timeout)
-  body_too_large, // the body passed `max_body_size` while it streamed in (the client got 413)
+  // The body passed `max_body_size` while an in-process handler read it: the watchdog answered
+  // 413 (or cut the response short). Last, so that the earlier values keep their numbers.
+  body_too_large,
 };
 
 OFWATCHDOG_API std::string_view cancel_reason_text(CancelReason reason);
