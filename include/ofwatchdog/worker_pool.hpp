@@ -24,6 +24,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -167,6 +168,19 @@ public:
   // A request cancelled while its job still waits (its client left, a deadline passed) leaves
   // the queue at once: `done` comes then, not when a thread frees up.
   virtual bool submit(std::shared_ptr<Exchange> exchange, WorkJob job, WorkDone done = {}) = 0;
+
+  // Loop thread. Runs `task` on a worker thread and then `done` on the loop: for work that needs
+  // nothing from the loop while it runs, such as a function given a whole request body already
+  // read. It costs one queue push and one post back, with no channels. Returns the task's
+  // number (for `withdraw`), or 0, running nothing, when the pool is stopping or `queue_limit`
+  // jobs already wait. A task queued when `stop` is called still runs (it should look at its
+  // own cancellation and return at once); `stop`'s `done` comes after every `done` of a task.
+  // Neither may throw.
+  virtual std::uint64_t run(std::function<void()> task, std::function<void()> done) = 0;
+  // Loop thread. Takes task `number` out of the queue if no thread has started it (its request
+  // was cancelled while it waited): it never runs, and its `done` comes on the loop, later.
+  // Returns whether it did.
+  virtual bool withdraw(std::uint64_t number) = 0;
 
   // Loop thread. Resizes the pool to `threads` (at least 1) and returns at once: the missing
   // threads are started one after another off the loop (so growing by thousands never holds

@@ -4,12 +4,14 @@
 #include <chrono>
 #include <exception>
 #include <stdexcept>
+#include <unordered_map>
+#include <vector>
 
 #include <fmt/format.h>
 
 #include "functions/function_settings.hpp"
 #include "functions/streaming_call.hpp"
-#include "functions/whole_body.hpp"
+#include "functions/whole_body_call.hpp"
 #include "modes/body_limit.hpp"
 #include "modes/deadline_exchange.hpp"
 #include "modes/exec_timeout.hpp"
@@ -43,10 +45,15 @@ std::function<void()> guarded_hook(std::function<void()> hook, const char* which
   };
 }
 
+// Serves a whole-body function (WholeBodyCall: the body read on the loop, the function a plain
+// task of the pool) or a streaming one (a job of the pool bound to the exchange: channels both
+// ways, StreamingCallImpl).
 class FunctionMode final : public ModeStrategy {
 public:
+  FunctionMode(FunctionFactory factory, FunctionOptions options)
+      : whole_factory_(std::move(factory)), options_(std::move(options)) {}
   FunctionMode(StreamingFunctionFactory factory, FunctionOptions options)
-      : factory_(std::move(factory)), options_(std::move(options)) {}
+      : streaming_factory_(std::move(factory)), options_(std::move(options)) {}
 
   int start(ModeContext& context) override {
     context_ = context;
@@ -96,10 +103,18 @@ public:
     if (timeout > Duration::zero())
       setup.deadline = std::chrono::steady_clock::now() + timeout;
     setup.max_body_size = config.max_body_size;
+    if (whole_function_) {
+      auto call = std::make_shared<functions::WholeBodyCall>(
+          std::move(wrapped), whole_function_, *pool_, setup, *context_.log,
+          [this](functions::WholeBodyCall& ended) { forget(ended); });
+      calls_.emplace(call.get(), call);
+      call->start();
+      return;
+    }
     auto job = [this, setup](WorkContext& work) {
       functions::StreamingCallImpl call(work, setup);
       try {
-        function_(call);
+        streaming_function_(call);
       } catch (const std::exception& e) {
         call.fail(e.what());
       } catch (...) {
@@ -136,14 +151,26 @@ public:
       done();
       return;
     }
+    // Whole-body calls still reading end now; running ones are told to stop, and the pool's
+    // stop waits for their tasks.
+    std::vector<std::shared_ptr<functions::WholeBodyCall>> live;
+    for (auto& [key, call] : calls_)
+      live.push_back(call);
+    for (auto& call : live)
+      call->shut_down();
     pool_->stop(std::move(done));
   }
 
 private:
+  void forget(functions::WholeBodyCall& call) { calls_.erase(&call); }
+
   // Runs the factory; false (after logging why) when it failed.
   bool make_function() {
     try {
-      function_ = factory_(*context_.config);
+      if (whole_factory_)
+        whole_function_ = whole_factory_(*context_.config);
+      else
+        streaming_function_ = streaming_factory_(*context_.config);
     } catch (const std::exception& e) {
       context_.log->info(fmt::format("Function setup failed: {}", e.what()));
       return false;
@@ -151,17 +178,20 @@ private:
       context_.log->info("Function setup failed: an exception that is not a std::exception");
       return false;
     }
-    if (!function_) {
+    if (!whole_function_ && !streaming_function_) {
       context_.log->info("Function setup failed: the factory returned no function");
       return false;
     }
     return true;
   }
 
-  StreamingFunctionFactory factory_;
+  FunctionFactory whole_factory_;
+  StreamingFunctionFactory streaming_factory_;
   FunctionOptions options_;
   FunctionSettings settings_;
-  StreamingFunction function_;
+  Function whole_function_;
+  StreamingFunction streaming_function_;
+  std::unordered_map<functions::WholeBodyCall*, std::shared_ptr<functions::WholeBodyCall>> calls_;
   std::unique_ptr<WorkerPool> pool_;
   std::uint64_t refused_ = 0;
 };
@@ -183,19 +213,13 @@ std::unique_ptr<ModeStrategy> make_streaming_function_mode(StreamingFunction fun
 }
 
 std::unique_ptr<ModeStrategy> make_function_mode(FunctionFactory factory, FunctionOptions options) {
-  return make_streaming_function_mode(
-      StreamingFunctionFactory([factory = std::move(factory)](const Config& config) {
-        Function function = factory(config);
-        if (!function)
-          return StreamingFunction();
-        return functions::serve_whole_body(std::move(function));
-      }),
-      std::move(options));
+  return std::make_unique<FunctionMode>(std::move(factory), std::move(options));
 }
 
 std::unique_ptr<ModeStrategy> make_function_mode(Function function, FunctionOptions options) {
-  return make_streaming_function_mode(functions::serve_whole_body(std::move(function)),
-                                      std::move(options));
+  return make_function_mode(
+      FunctionFactory([function = std::move(function)](const Config&) { return function; }),
+      std::move(options));
 }
 
 } // namespace ofwatchdog

@@ -1,31 +1,11 @@
-// serve_whole_body: see whole_body.hpp.
+// whole_request and call_function: see whole_body.hpp.
 #include "functions/whole_body.hpp"
+
+#include <exception>
 
 #include <fmt/format.h>
 
-#include "functions/streaming_call.hpp"
-
 namespace ofwatchdog::functions {
-
-namespace {
-
-// False when the call stopped before the body was whole (a 413 included).
-bool read_whole_body(StreamingCall& call, std::string& body) {
-  const Request& request = call.request();
-  if (request.content_length)
-    body.reserve(static_cast<std::size_t>(*request.content_length));
-  constexpr std::size_t kPiece = 64 * 1024;
-  for (;;) {
-    std::size_t had = body.size();
-    body.resize(had + kPiece);
-    WorkRead got = call.read(body.data() + had, kPiece);
-    body.resize(had + got.size);
-    if (got.status == WorkStatus::end)
-      return true;
-    if (got.status == WorkStatus::cancelled)
-      return false;
-  }
-}
 
 FunctionRequest whole_request(const Request& head, std::string body) {
   FunctionRequest request;
@@ -39,27 +19,21 @@ FunctionRequest whole_request(const Request& head, std::string body) {
   return request;
 }
 
-} // namespace
-
-StreamingFunction serve_whole_body(Function function) {
-  return [function = std::move(function)](StreamingCall& call) {
-    std::string body;
-    if (!read_whole_body(call, body))
-      return;
-    FunctionRequest request = whole_request(call.request(), std::move(body));
-    // An exception goes on to the mode's job, which fails the call with it.
-    FunctionResponse response = function(request, call);
-    if (call.stop_token().stop_requested())
-      return; // the client has its answer (504) or is gone: this one is dropped
-    if (auto wrong = check_response_head(response.status, response.headers)) {
-      call.fail(fmt::format("the function's answer is not valid: {}", *wrong));
-      return;
-    }
-    std::uint64_t size = response.body.size();
-    call.send_head(response.status, std::move(response.headers), size);
-    if (size != 0)
-      call.write(response.body);
-  };
+WholeOutcome call_function(const Function& function, const FunctionRequest& request,
+                           CallContext& context) {
+  WholeOutcome outcome;
+  try {
+    FunctionResponse response = function(request, context);
+    if (auto wrong = check_response_head(response.status, response.headers))
+      outcome.failure = fmt::format("the function's answer is not valid: {}", *wrong);
+    else
+      outcome.response = std::move(response);
+  } catch (const std::exception& e) {
+    outcome.failure = e.what();
+  } catch (...) {
+    outcome.failure = "an exception that is not a std::exception";
+  }
+  return outcome;
 }
 
 } // namespace ofwatchdog::functions

@@ -83,6 +83,8 @@ void DeadlineExchange::on_body(std::string_view data) {
 }
 
 void DeadlineExchange::on_body_end() {
+  // A handler that ends here may drop the last reference to this exchange.
+  std::shared_ptr<DeadlineExchange> self = shared_from_this();
   guarded([&] { ForwardingExchange::on_body_end(); });
 }
 
@@ -113,6 +115,8 @@ void DeadlineExchange::refuse_body() {
 }
 
 void DeadlineExchange::on_cancel(CancelReason reason) {
+  // The handler, told it is cancelled, may drop the last reference to this exchange.
+  std::shared_ptr<DeadlineExchange> self = shared_from_this();
   end();
   guarded([&] { ForwardingExchange::on_cancel(reason); });
 }

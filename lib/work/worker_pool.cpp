@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
+#include <exception>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -82,7 +83,7 @@ public:
     bool wake = false;
     {
       std::lock_guard lock(mutex_);
-      queue_.push_back({std::move(link), std::move(job)});
+      queue_.push_back({std::move(link), std::move(job), nullptr, nullptr, 0});
       queued_count_.store(queue_.size(), std::memory_order_relaxed);
       // A spinning thread takes the job without a wake-up; it checks the queue under this lock
       // before it sleeps, so the job cannot be missed.
@@ -90,6 +91,50 @@ public:
     }
     if (wake)
       queued_.notify_one();
+    return true;
+  }
+
+  std::uint64_t run(std::function<void()> task, std::function<void()> done) override {
+    loop_thread_.check("WorkerPool::run");
+    if (stopping_)
+      return 0;
+    std::uint64_t number = ++last_run_;
+    bool wake = false;
+    {
+      std::lock_guard lock(mutex_);
+      if (queue_.size() >= queue_limit_)
+        return 0;
+      queue_.push_back({nullptr, nullptr, std::move(task), std::move(done), number});
+      queued_count_.store(queue_.size(), std::memory_order_relaxed);
+      wake = spinning_ == 0;
+    }
+    ++runs_live_;
+    if (wake)
+      queued_.notify_one();
+    return number;
+  }
+
+  bool withdraw(std::uint64_t number) override {
+    loop_thread_.check("WorkerPool::withdraw");
+    Task task;
+    {
+      std::lock_guard lock(mutex_);
+      auto it = std::find_if(queue_.begin(), queue_.end(), [number](const Task& queued) {
+        return queued.link == nullptr && queued.number == number;
+      });
+      if (it == queue_.end())
+        return false; // a thread has it, or it is done
+      task = std::move(*it);
+      queue_.erase(it);
+      queued_count_.store(queue_.size(), std::memory_order_relaxed);
+    }
+    // Later, as if it had run: the caller may be inside a callback it would not expect `done` in.
+    inbox_.post([this, done = std::move(task.plain_done)] {
+      --runs_live_;
+      if (done)
+        done();
+      finish_stop_when_idle();
+    });
     return true;
   }
 
@@ -142,9 +187,13 @@ public:
   }
 
 private:
+  // A job bound to an exchange (`link` and `job`), or a plain task and its `done` (`run`).
   struct Task {
     std::shared_ptr<WorkLink> link;
     WorkJob job;
+    std::function<void()> plain;
+    std::function<void()> plain_done;
+    std::uint64_t number = 0; // of a plain task, for withdraw
   };
 
   // Any thread (a token's hook): takes the request's job out of the queue if no thread has
@@ -153,8 +202,9 @@ private:
     std::shared_ptr<WorkLink> link;
     {
       std::lock_guard lock(mutex_);
-      auto it = std::find_if(queue_.begin(), queue_.end(),
-                             [key](const Task& task) { return task.link.get() == key; });
+      auto it = std::find_if(queue_.begin(), queue_.end(), [key](const Task& task) {
+        return task.link != nullptr && task.link.get() == key;
+      });
       if (it == queue_.end())
         return; // a thread has it: run_job sees the token
       link = std::move(it->link);
@@ -248,7 +298,10 @@ private:
         queued_count_.store(queue_.size(), std::memory_order_relaxed);
         ++busy_;
       }
-      work::run_job(task.link, task.job, log_);
+      if (task.link)
+        work::run_job(task.link, task.job, log_);
+      else
+        run_plain(task);
       served = true;
       std::lock_guard lock(mutex_);
       --busy_;
@@ -257,6 +310,24 @@ private:
       on_thread_exit_();
     // The thread's last act: the keeper joins it from here on.
     keeper_.exited(id);
+  }
+
+  // Worker thread: a task of `run`, then its `done` posted to the loop (before this thread can
+  // exit, so before the inbox closes).
+  void run_plain(Task& task) {
+    try {
+      task.plain();
+    } catch (const std::exception& e) {
+      log_.info(std::string("worker pool: a task threw: ") + e.what());
+    } catch (...) {
+      log_.info("worker pool: a task threw");
+    }
+    inbox_.post([this, done = std::move(task.plain_done)] {
+      --runs_live_;
+      if (done)
+        done();
+      finish_stop_when_idle();
+    });
   }
 
   // Worker thread, with `lock` held on entry and on return: polls the queue without the lock
@@ -279,7 +350,7 @@ private:
   // Loop thread: once stopping, every thread has been joined and every pump has ended, closes
   // the inbox; `done` follows from its close callback.
   void finish_stop_when_idle() {
-    if (!stopping_ || stop_finishing_ || !keeper_done_ || !live_.empty())
+    if (!stopping_ || stop_finishing_ || !keeper_done_ || !live_.empty() || runs_live_ != 0)
       return;
     stop_finishing_ = true;
     inbox_.close([this] {
@@ -314,6 +385,8 @@ private:
 
   // Loop thread only.
   std::unordered_map<WorkLink*, std::shared_ptr<WorkLink>> live_;
+  std::size_t runs_live_ = 0; // tasks of `run` whose `done` has not run yet
+  std::uint64_t last_run_ = 0; // the number of the last task of `run`
   bool stopping_ = false;
   bool keeper_done_ = false; // every thread and the keeper's own have been joined
   bool stop_finishing_ = false;

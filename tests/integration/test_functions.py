@@ -243,7 +243,8 @@ def test_sigterm_drains_a_call_in_flight(start_watchdog, way):
     wd = start(start_watchdog, way, healthcheck_interval="0s")
     c = RawConnection(wd.port)
     c.send(b"POST /upper HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nhello")
-    wait_until(lambda: metric(wd, "function_busy_threads") == 1, what="a worker busy")
+    # A whole-body call reads its body before a worker takes it: the request is in flight.
+    wait_until(lambda: metric(wd, "http_requests_in_flight") == 1, what="a request in flight")
     wd.signal(signal.SIGTERM)
     wd.wait_for_log(r"SIGTERM")
     c.send(b"world")

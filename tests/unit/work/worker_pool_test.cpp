@@ -359,3 +359,66 @@ TEST_CASE("a pool shrunk by hundreds retires its idle threads, and the rest serv
   CHECK(exits.now() == 300);
   after->close();
 }
+
+TEST_CASE("a plain task runs on a worker and its done on the loop", "[work][pool]") {
+  TestLoop loop;
+  PoolBench bench(loop, {.threads = 1});
+  std::thread::id ran_on;
+  bool done = false;
+  std::uint64_t number = bench.pool->run([&] { ran_on = std::this_thread::get_id(); },
+                                         [&] { done = true; });
+  CHECK(number != 0);
+  loop.run_until([&] { return done; });
+  CHECK(ran_on != std::this_thread::get_id());
+  bench.stop();
+}
+
+TEST_CASE("a plain task withdrawn from the queue never runs and its done comes later",
+          "[work][pool]") {
+  TestLoop loop;
+  PoolBench bench(loop, {.threads = 1});
+  HeldJob held;
+  bool first_done = false;
+  bench.pool->run([&] {
+    held.started.set_value();
+    held.released.wait_for(std::chrono::seconds(20));
+  },
+                  [&] { first_done = true; });
+  held.started.get_future().wait();
+  std::atomic<bool> second_ran{false};
+  bool second_done = false;
+  std::uint64_t second = bench.pool->run([&] { second_ran = true; }, [&] { second_done = true; });
+  CHECK(bench.pool->stats().queued == 1);
+  CHECK(bench.pool->withdraw(second));
+  CHECK_FALSE(second_done); // not inside the call
+  CHECK(bench.pool->stats().queued == 0);
+  CHECK_FALSE(bench.pool->withdraw(second));
+  loop.run_until([&] { return second_done; });
+  held.release.set_value();
+  loop.run_until([&] { return first_done; });
+  CHECK_FALSE(second_ran);
+  bench.stop();
+}
+
+TEST_CASE("a full queue refuses a plain task, and stop waits for every done", "[work][pool]") {
+  TestLoop loop;
+  PoolBench bench(loop, {.threads = 1, .queue_limit = 1});
+  HeldJob held;
+  int done = 0;
+  bench.pool->run([&] {
+    held.started.set_value();
+    held.released.wait_for(std::chrono::seconds(20));
+  }, [&] { ++done; });
+  held.started.get_future().wait();
+  CHECK(bench.pool->run([] {}, [&] { ++done; }) != 0);
+  CHECK(bench.pool->run([] {}, [&] { ++done; }) == 0);
+  bool stopped = false;
+  bench.pool->stop([&] {
+    CHECK(done == 2);
+    stopped = true;
+  });
+  CHECK(bench.pool->run([] {}, [] {}) == 0);
+  held.release.set_value();
+  loop.run_until([&] { return stopped; });
+  bench.pool.reset();
+}
