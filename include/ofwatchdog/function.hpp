@@ -80,7 +80,8 @@ public:
   virtual std::stop_token stop_token() const = 0;
   // Why it should stop; nothing while it should not.
   virtual std::optional<CancelReason> stop_reason() const = 0;
-  // A line in the watchdog's log (written on the loop, in order).
+  // A line in the watchdog's log, written on the loop in order: a streaming call's at once, a
+  // whole-body call's when the function returns.
   virtual void log(std::string_view line) = 0;
 };
 
