@@ -13,8 +13,6 @@
 #include <ofwatchdog/handler_mode.hpp>
 #include <ofwatchdog/watchdog.hpp>
 
-extern char** environ;
-
 using namespace ofwatchdog;
 
 namespace {
@@ -54,14 +52,6 @@ Task coroutine_echo(LoopCall& call) {
 } // namespace
 
 int main() {
-  std::vector<std::string> environment{"mode=inproc"};
-  for (char** e = environ; *e != nullptr; ++e)
-    environment.emplace_back(*e);
-  ConfigResult loaded = load_config(environment);
-  if (!loaded.ok()) {
-    std::fprintf(stderr, "Error loading config: %s\n", loaded.error().message.c_str());
-    return loaded.error().exit_code;
-  }
   const char* way = std::getenv("BENCH_WAY");
   std::unique_ptr<ModeStrategy> mode;
   if (way != nullptr && std::string(way) == "coroutine") {
@@ -75,6 +65,5 @@ int main() {
       return FunctionResponse{200, {{"Content-Type", "application/octet-stream"}}, request.body};
     });
   }
-  Watchdog watchdog(loaded.config(), std::move(mode));
-  return watchdog.run();
+  return serve_function(std::move(mode));
 }

@@ -15,12 +15,9 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
-#include <vector>
 
 #include <ofwatchdog/function.hpp>
 #include <ofwatchdog/watchdog.hpp>
-
-extern char** environ;
 
 using namespace ofwatchdog;
 
@@ -67,15 +64,4 @@ Function make_function(const Config& config) {
 
 } // namespace
 
-int main() {
-  std::vector<std::string> environment{"mode=inproc"}; // the process's own mode= wins
-  for (char** e = environ; *e != nullptr; ++e)
-    environment.emplace_back(*e);
-  ConfigResult loaded = load_config(environment);
-  if (!loaded.ok()) {
-    std::fprintf(stderr, "Error loading config: %s\n", loaded.error().message.c_str());
-    return loaded.error().exit_code;
-  }
-  Watchdog watchdog(loaded.config(), make_function_mode(FunctionFactory(make_function)));
-  return watchdog.run();
-}
+int main() { return serve_function(make_function_mode(FunctionFactory(make_function))); }

@@ -8,15 +8,11 @@
 //   anything else a short greeting
 
 #include <cctype>
-#include <cstdio>
 #include <stdexcept>
 #include <string>
-#include <vector>
 
 #include <ofwatchdog/coroutine.hpp>
 #include <ofwatchdog/watchdog.hpp>
-
-extern char** environ;
 
 namespace {
 
@@ -75,15 +71,4 @@ Task handle(LoopCall& call) {
 
 } // namespace
 
-int main() {
-  std::vector<std::string> environment{"mode=inproc"}; // the process's own mode= wins
-  for (char** e = environ; *e != nullptr; ++e)
-    environment.emplace_back(*e);
-  ofwatchdog::ConfigResult loaded = ofwatchdog::load_config(environment);
-  if (!loaded.ok()) {
-    std::fprintf(stderr, "Error loading config: %s\n", loaded.error().message.c_str());
-    return loaded.error().exit_code;
-  }
-  ofwatchdog::Watchdog watchdog(loaded.config(), ofwatchdog::make_coroutine_mode(handle));
-  return watchdog.run();
-}
+int main() { return ofwatchdog::serve_function(ofwatchdog::make_coroutine_mode(handle)); }

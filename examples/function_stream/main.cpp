@@ -12,12 +12,9 @@
 #include <mutex>
 #include <stdexcept>
 #include <string>
-#include <vector>
 
 #include <ofwatchdog/function.hpp>
 #include <ofwatchdog/watchdog.hpp>
-
-extern char** environ;
 
 using namespace ofwatchdog;
 
@@ -58,15 +55,4 @@ void serve(StreamingCall& call) {
 
 } // namespace
 
-int main() {
-  std::vector<std::string> environment{"mode=inproc"}; // the process's own mode= wins
-  for (char** e = environ; *e != nullptr; ++e)
-    environment.emplace_back(*e);
-  ConfigResult loaded = load_config(environment);
-  if (!loaded.ok()) {
-    std::fprintf(stderr, "Error loading config: %s\n", loaded.error().message.c_str());
-    return loaded.error().exit_code;
-  }
-  Watchdog watchdog(loaded.config(), make_streaming_function_mode(StreamingFunction(serve)));
-  return watchdog.run();
-}
+int main() { return serve_function(make_streaming_function_mode(StreamingFunction(serve))); }

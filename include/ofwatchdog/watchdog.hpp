@@ -9,6 +9,8 @@
 
 #include <functional>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "ofwatchdog/config.hpp"
 #include "ofwatchdog/export.hpp"
@@ -42,6 +44,20 @@ public:
 private:
   std::unique_ptr<WatchdogImpl> impl_;
 };
+
+// --- A program that serves its own function (docs/functions.md) ---------------------------
+// The whole of its main():
+//
+//   int main() { return ofwatchdog::serve_function(ofwatchdog::make_function_mode(f)); }
+//
+// reads the process's environment as fwatchdog does (`mode` defaults to inproc), prints a bad
+// value's message on stderr and returns its exit status, or serves until the drain ends.
+OFWATCHDOG_API int serve_function(std::unique_ptr<ModeStrategy> mode);
+// Its parts: `load_config` over `environment` with `mode=inproc` first (so the environment's
+// own `mode` wins), its warnings and its error printed on stderr; and the process's environment
+// as "NAME=value" entries.
+OFWATCHDOG_API ConfigResult load_function_config(std::vector<std::string> environment);
+OFWATCHDOG_API std::vector<std::string> process_environment();
 
 // The version and commit printed by `-version`, set when the library was built: the version is
 // the OFWATCHDOG_VERSION of ofwatchdog/version.hpp at that time.

@@ -8,23 +8,15 @@
 #include "capi/c_boundary.hpp"
 #include "functions/function_settings.hpp"
 
-extern char** environ;
-
 namespace {
 
 using ofwatchdog::capi::guarded;
 
 int new_server(std::vector<std::string> environment, ofw_server** out) {
   *out = nullptr;
-  // The process's own mode= (later in the list) wins, as for every launcher of the library.
-  environment.insert(environment.begin(), "mode=inproc");
-  ofwatchdog::ConfigResult loaded = ofwatchdog::load_config(environment);
-  for (const std::string& warning : loaded.warnings)
-    std::fprintf(stderr, "%s\n", warning.c_str());
-  if (!loaded.ok()) {
-    std::fprintf(stderr, "Error loading config: %s\n", loaded.error().message.c_str());
+  ofwatchdog::ConfigResult loaded = ofwatchdog::load_function_config(std::move(environment));
+  if (!loaded.ok())
     return OFW_ECONFIG;
-  }
   auto server = std::make_unique<ofw_server>();
   server->config = std::move(loaded.config());
   *out = server.release();
@@ -82,10 +74,7 @@ int ofw_server_new_from_environ(ofw_server** out) {
   if (out == nullptr)
     return OFW_EINVAL;
   return guarded([&] {
-    std::vector<std::string> entries;
-    for (char** e = environ; e != nullptr && *e != nullptr; ++e)
-      entries.emplace_back(*e);
-    return new_server(std::move(entries), out);
+    return new_server(ofwatchdog::process_environment(), out);
   });
 }
 

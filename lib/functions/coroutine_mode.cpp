@@ -6,9 +6,7 @@
 #include <vector>
 
 #include "functions/coroutine_call.hpp"
-#include "modes/body_limit.hpp"
-#include "modes/deadline_exchange.hpp"
-#include "modes/exec_timeout.hpp"
+#include "modes/in_process_start.hpp"
 #include "ofwatchdog/coroutine.hpp"
 
 namespace ofwatchdog {
@@ -22,23 +20,11 @@ public:
   explicit CoroutineMode(CoroutineHandler handler) : handler_(std::move(handler)) {}
 
   void handle(std::shared_ptr<Exchange> exchange) override {
-    const Config& config = *context_.config;
-    Duration timeout =
-        modes::effective_exec_timeout(config.exec_timeout, exchange->request().header("X-Timeout"));
-    auto wrapped = std::make_shared<modes::DeadlineExchange>(std::move(exchange), timeout,
-                                                             *context_.log, config.log_callid);
-    const Request& request = wrapped->request();
-    if (request.content_length && modes::over_body_limit(config, *request.content_length)) {
-      std::string text = modes::body_too_large_text(config);
-      context_.log->info(text);
-      modes::send_refusal(*wrapped, 413, text);
+    std::optional<modes::InProcessStart> started = modes::start_in_process(exchange, context_);
+    if (!started)
       return;
-    }
-    functions::CallSetup setup;
-    if (timeout > Duration::zero())
-      setup.deadline = std::chrono::steady_clock::now() + timeout;
-    setup.max_body_size = config.max_body_size;
-    auto call = std::make_shared<CoroutineCall>(std::move(wrapped), *context_.log, setup,
+    auto setup = functions::CallSetup::starting_now(started->timeout, *context_.config);
+    auto call = std::make_shared<CoroutineCall>(std::move(started->exchange), *context_.log, setup,
                                                 [this](CoroutineCall& ended) { forget(ended); });
     calls_.emplace(call.get(), call);
     call->start(handler_);

@@ -13,8 +13,7 @@
 #include "functions/streaming_call.hpp"
 #include "functions/whole_body_call.hpp"
 #include "modes/body_limit.hpp"
-#include "modes/deadline_exchange.hpp"
-#include "modes/exec_timeout.hpp"
+#include "modes/in_process_start.hpp"
 #include "modes/wasm/wasm_settings.hpp"
 #include "ofwatchdog/function.hpp"
 
@@ -79,18 +78,10 @@ public:
   }
 
   void handle(std::shared_ptr<Exchange> exchange) override {
-    const Config& config = *context_.config;
-    Duration timeout =
-        modes::effective_exec_timeout(config.exec_timeout, exchange->request().header("X-Timeout"));
-    auto wrapped = std::make_shared<modes::DeadlineExchange>(std::move(exchange), timeout,
-                                                             *context_.log, config.log_callid);
-    const Request& request = wrapped->request();
-    if (request.content_length && modes::over_body_limit(config, *request.content_length)) {
-      std::string text = modes::body_too_large_text(config);
-      context_.log->info(text);
-      modes::send_refusal(*wrapped, 413, text);
+    std::optional<modes::InProcessStart> started = modes::start_in_process(exchange, context_);
+    if (!started)
       return;
-    }
+    std::shared_ptr<modes::DeadlineExchange> wrapped = std::move(started->exchange);
     WorkerPoolStats load = pool_->stats();
     if (load.busy + load.queued >= load.threads + settings_.queue) {
       ++refused_;
@@ -99,10 +90,7 @@ public:
                           {{"Retry-After", "1"}});
       return;
     }
-    CallSetup setup;
-    if (timeout > Duration::zero())
-      setup.deadline = std::chrono::steady_clock::now() + timeout;
-    setup.max_body_size = config.max_body_size;
+    CallSetup setup = CallSetup::starting_now(started->timeout, *context_.config);
     if (whole_function_) {
       auto call = std::make_shared<functions::WholeBodyCall>(
           std::move(wrapped), whole_function_, *pool_, setup, *context_.log,

@@ -16,6 +16,15 @@ namespace ofwatchdog::functions {
 struct CallSetup {
   std::optional<std::chrono::steady_clock::time_point> deadline;
   std::uint64_t max_body_size = 0; // 0: no limit
+
+  // For a request starting now under `timeout` (<= 0: none).
+  static CallSetup starting_now(Duration timeout, const Config& config) {
+    CallSetup setup;
+    if (timeout > Duration::zero())
+      setup.deadline = std::chrono::steady_clock::now() + timeout;
+    setup.max_body_size = config.max_body_size;
+    return setup;
+  }
 };
 
 class StreamingCallImpl final : public StreamingCall {

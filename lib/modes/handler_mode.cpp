@@ -6,9 +6,7 @@
 
 #include <fmt/format.h>
 
-#include "modes/body_limit.hpp"
-#include "modes/deadline_exchange.hpp"
-#include "modes/exec_timeout.hpp"
+#include "modes/in_process_start.hpp"
 
 namespace ofwatchdog {
 
@@ -19,21 +17,13 @@ public:
   explicit HandlerMode(RequestHandler handler) : handler_(std::move(handler)) {}
 
   void handle(std::shared_ptr<Exchange> exchange) override {
-    const Config& config = *context_.config;
-    Duration timeout =
-        modes::effective_exec_timeout(config.exec_timeout, exchange->request().header("X-Timeout"));
-    auto wrapped = std::make_shared<modes::DeadlineExchange>(std::move(exchange), timeout,
-                                                             *context_.log, config.log_callid);
     // max_body_size, as every function mode applies it: a declared length over it never
     // reaches the handler; a streamed body that passes it is refused as it arrives.
-    const Request& request = wrapped->request();
-    if (request.content_length && modes::over_body_limit(config, *request.content_length)) {
-      std::string text = modes::body_too_large_text(config);
-      context_.log->info(text);
-      modes::send_refusal(*wrapped, 413, text);
+    std::optional<modes::InProcessStart> started = modes::start_in_process(exchange, context_);
+    if (!started)
       return;
-    }
-    wrapped->set_body_limit(config.max_body_size);
+    std::shared_ptr<modes::DeadlineExchange> wrapped = std::move(started->exchange);
+    wrapped->set_body_limit(context_.config->max_body_size);
     // A throwing handler must not take the watchdog down (nor keep its max_inflight slot):
     // the request is answered 500, or cut short if the handler had begun answering.
     try {

@@ -465,6 +465,35 @@ def request(port, method="GET", path="/", headers=None, body=b"", timeout=DEFAUL
         c.close()
 
 
+def upper_echo_chunked(port, size=64 * 1024 * 1024):
+    """POSTs `size` bytes of lower-case letters, chunked, to /upper while reading the streamed
+    answer at the same time, as a real client does; returns (status, head text, body). For the
+    upper-casing echoes of the examples."""
+    c = RawConnection(port, timeout=60)
+    received = bytearray()
+
+    def read_all():
+        while not received.endswith(b"\r\n0\r\n\r\n"):
+            chunk = c.sock.recv(1 << 20)
+            if not chunk:
+                break
+            received.extend(chunk)
+
+    reader = threading.Thread(target=read_all)
+    reader.start()
+    try:
+        c.send(b"POST /upper HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+        block = b"abcdefgh" * 8192
+        for _ in range(size // len(block)):
+            c.send(b"%x\r\n" % len(block) + block + b"\r\n")
+        c.send(b"0\r\n\r\n")
+    finally:
+        reader.join(60)
+        c.close()
+    assert not reader.is_alive(), "the answer did not end within 60 s"
+    return parse_chunked_response(bytes(received))
+
+
 def parse_chunked_response(data):
     """Splits a whole raw chunked response into (status, headers text, body) without the
     quadratic copying of RawConnection (for responses of many MiB)."""

@@ -3,7 +3,6 @@
 
 import os
 import signal
-import threading
 
 import harness
 from harness import RawConnection, request
@@ -42,28 +41,7 @@ def test_unread_body_keeps_the_connection(start_watchdog):
 def test_streamed_body_in_constant_memory(start_watchdog):
     wd = start_coroutines(start_watchdog)
     size = 64 * 1024 * 1024
-    c = RawConnection(wd.port, timeout=60)
-    received = bytearray()
-
-    def read_all():
-        # The response is read while the request is still being sent, as a real client does.
-        while not received.endswith(b"\r\n0\r\n\r\n"):
-            chunk = c.sock.recv(1 << 20)
-            if not chunk:
-                break
-            received.extend(chunk)
-
-    reader = threading.Thread(target=read_all)
-    reader.start()
-    c.send(b"POST /upper HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
-    block = b"abcdefgh" * 8192
-    for _ in range(size // len(block)):
-        c.send(b"%x\r\n" % len(block) + block + b"\r\n")
-    c.send(b"0\r\n\r\n")
-    reader.join(60)
-    assert not reader.is_alive()
-    c.close()
-    status, head, body = harness.parse_chunked_response(bytes(received))
+    status, head, body = harness.upper_echo_chunked(wd.port, size)
     assert status == 200
     assert "Content-Type: text/plain" in head
     assert len(body) == size

@@ -6,7 +6,6 @@ services: max_body_size, exec_timeout, 429 when busy, a 500 for a failure, the d
 import os
 import signal
 import socket
-import threading
 
 import pytest
 
@@ -82,28 +81,7 @@ def test_upper_echo(start_watchdog, way):
 def test_streaming_body_in_constant_memory(start_watchdog, way):
     wd = start(start_watchdog, way)
     size = 64 * 1024 * 1024
-    c = RawConnection(wd.port, timeout=60)
-    received = bytearray()
-
-    def read_all():
-        # Read while the request is still being sent, as a real client does.
-        while not received.endswith(b"\r\n0\r\n\r\n"):
-            chunk = c.sock.recv(1 << 20)
-            if not chunk:
-                break
-            received.extend(chunk)
-
-    reader = threading.Thread(target=read_all)
-    reader.start()
-    c.send(b"POST /upper HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
-    block = b"abcdefgh" * 8192
-    for _ in range(size // len(block)):
-        c.send(b"%x\r\n" % len(block) + block + b"\r\n")
-    c.send(b"0\r\n\r\n")
-    reader.join(60)
-    assert not reader.is_alive()
-    c.close()
-    status, head, body = harness.parse_chunked_response(bytes(received))
+    status, head, body = harness.upper_echo_chunked(wd.port, size)
     assert status == 200
     assert len(body) == size
     assert body == b"ABCDEFGH" * (size // 8)
