@@ -85,7 +85,11 @@ void WholeBodyCall::stop(CancelReason reason) {
 void WholeBodyCall::answer() {
   for (const std::string& line : lines_)
     log_.info(line);
-  if (!stop_.stop_requested() && !exchange_->done()) {
+  if (exchange_->done()) {
+    // The client is gone, or has its 504 or 413: the answer is dropped.
+  } else if (stop_.stop_requested()) {
+    exchange_->abort(); // the watchdog is stopping
+  } else {
     if (outcome_.response) {
       FunctionResponse& response = *outcome_.response;
       send_whole_response(*exchange_, response.status, std::move(response.headers),
