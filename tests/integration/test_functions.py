@@ -240,3 +240,14 @@ def test_the_c_function_threads_run_their_hooks(start_watchdog):
     wd.signal(signal.SIGTERM)
     assert wd.wait_exit() == 0
     assert sum("function thread stopped" in l for l in wd.lines()) == 3
+
+
+@pytest.mark.parametrize("way", WAYS)
+def test_the_end_of_the_drain_stops_a_call_that_will_not_end(start_watchdog, way):
+    wd = start(start_watchdog, way, healthcheck_interval="0s", write_timeout="1s",
+               inproc_threads="1")
+    c = start_slow(wd, timeout="30s")
+    wd.signal(signal.SIGTERM)
+    assert wd.wait_exit(timeout=15) == 0
+    assert any("slow call stopped" in line for line in wd.lines())
+    c.close()
