@@ -245,8 +245,7 @@ void CoroutineCall::cancelled(CancelReason reason) {
 }
 
 void CoroutineCall::refuse_body() {
-  std::string text =
-      fmt::format("Request body too large: the limit is {} bytes", setup_.max_body_size);
+  std::string text = modes::body_too_large_text(setup_.max_body_size);
   log_.info(text);
   if (response_ == Response::no_head) {
     modes::send_refusal(*exchange_, 413, text);

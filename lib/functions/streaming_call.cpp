@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include "modes/body_limit.hpp"
+
 
 namespace ofwatchdog::functions {
 
@@ -42,8 +44,7 @@ WorkRead StreamingCallImpl::read(char* buffer, std::size_t capacity) {
 }
 
 void StreamingCallImpl::refuse_body() {
-  std::string text = fmt::format("Request body too large: the limit is {} bytes",
-                                 setup_.max_body_size);
+  std::string text = modes::body_too_large_text(setup_.max_body_size);
   work_.log(text);
   if (state_ == State::no_head) {
     work_.send_head({413,

@@ -9,8 +9,8 @@ bool over_body_limit(const Config& config, std::uint64_t bytes) {
   return config.max_body_size != 0 && bytes > config.max_body_size;
 }
 
-std::string body_too_large_text(const Config& config) {
-  return fmt::format("Request body too large: the limit is {} bytes", config.max_body_size);
+std::string body_too_large_text(std::uint64_t limit) {
+  return fmt::format("Request body too large: the limit is {} bytes", limit);
 }
 
 void send_refusal(Exchange& exchange, int status, const std::string& text, HeaderList extra) {

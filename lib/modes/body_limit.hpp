@@ -14,7 +14,10 @@ namespace ofwatchdog::modes {
 bool over_body_limit(const Config& config, std::uint64_t bytes);
 
 // The body of the 413, also the log line: `Request body too large: the limit is <n> bytes`.
-std::string body_too_large_text(const Config& config);
+std::string body_too_large_text(std::uint64_t limit);
+inline std::string body_too_large_text(const Config& config) {
+  return body_too_large_text(config.max_body_size);
+}
 
 // Answers `exchange` with a refusal made by the watchdog itself, such as the 413 (text/plain,
 // `X-OpenFaaS-Internal: of-watchdog`, `text` as the body), and detaches its handler first: what

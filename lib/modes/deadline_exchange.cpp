@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "log/format.hpp"
+#include "modes/body_limit.hpp"
 #include "modes/access_line.hpp"
 #include "util/strings.hpp"
 
@@ -94,8 +95,7 @@ void DeadlineExchange::on_writable() {
 
 void DeadlineExchange::refuse_body() {
   std::shared_ptr<DeadlineExchange> self = shared_from_this();
-  std::string text =
-      fmt::format("Request body too large: the limit is {} bytes", body_limit_);
+  std::string text = body_too_large_text(body_limit_);
   log_.info(text);
   // The handler hears first, then the answer is ours, as for the deadline.
   answering_ = true;
