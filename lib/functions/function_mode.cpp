@@ -84,16 +84,14 @@ public:
     std::shared_ptr<modes::DeadlineExchange> wrapped = std::move(started->exchange);
     WorkerPoolStats load = pool_->stats();
     if (load.busy + load.queued >= load.threads + settings_.queue) {
-      ++refused_;
-      modes::send_refusal(*wrapped, 429,
-                          "Too many requests: every function thread is busy and the queue is full",
-                          {{"Retry-After", "1"}});
+      refuse_busy(*wrapped);
       return;
     }
     CallSetup setup = CallSetup::starting_now(started->timeout, *context_.config);
     if (whole_function_) {
       auto call = std::make_shared<functions::WholeBodyCall>(
           std::move(wrapped), whole_function_, *pool_, setup, *context_.log,
+          [this](Exchange& refused) { refuse_busy(refused); },
           [this](functions::WholeBodyCall& ended) { forget(ended); });
       calls_.emplace(call.get(), call);
       call->start();
@@ -151,6 +149,14 @@ public:
 
 private:
   void forget(functions::WholeBodyCall& call) { calls_.erase(&call); }
+
+  // Every thread is busy and the queue is full.
+  void refuse_busy(Exchange& exchange) {
+    ++refused_;
+    modes::send_refusal(exchange, 429,
+                        "Too many requests: every function thread is busy and the queue is full",
+                        {{"Retry-After", "1"}});
+  }
 
   // Runs the factory; false (after logging why) when it failed.
   bool make_function() {

@@ -3,15 +3,14 @@
 
 #include <fmt/format.h>
 
-#include "modes/body_limit.hpp"
 
 namespace ofwatchdog::functions {
 
 WholeBodyCall::WholeBodyCall(std::shared_ptr<modes::DeadlineExchange> exchange,
                              const Function& function, WorkerPool& pool, CallSetup setup,
-                             Logger& log, Ended ended)
+                             Logger& log, Refuse refuse, Ended ended)
     : exchange_(std::move(exchange)), function_(function), pool_(pool), setup_(setup),
-      log_(log), ended_(std::move(ended)) {
+      log_(log), refuse_(std::move(refuse)), ended_(std::move(ended)) {
   const Request& request = exchange_->request();
   if (const std::string* id = request.header("X-Call-Id"))
     call_id_ = *id;
@@ -51,8 +50,9 @@ void WholeBodyCall::on_body_end() {
       },
       [self] { self->answer(); });
   if (task_ == 0) {
-    // Stopping: the drain has ended, so no request should reach here; answer it anyway.
-    modes::send_refusal(*exchange_, 503, "The function is stopping");
+    // The queue filled while this body was read (the pool stops only after the drain, which
+    // ends every call still reading): the same 429 as a request refused on arrival.
+    refuse_(*exchange_);
     end();
   }
 }

@@ -25,9 +25,11 @@ class WholeBodyCall final : public ExchangeHandler,
 public:
   // Loop thread, when the call is over and may be destroyed (it holds a reference meanwhile).
   using Ended = std::function<void(WholeBodyCall&)>;
+  // Loop thread: answers a request the pool has no room for (the mode's 429).
+  using Refuse = std::function<void(Exchange&)>;
 
   WholeBodyCall(std::shared_ptr<modes::DeadlineExchange> exchange, const Function& function,
-                WorkerPool& pool, CallSetup setup, Logger& log, Ended ended);
+                WorkerPool& pool, CallSetup setup, Logger& log, Refuse refuse, Ended ended);
 
   // Loop thread: starts reading the body.
   void start();
@@ -60,6 +62,7 @@ private:
   WorkerPool& pool_;
   CallSetup setup_;
   Logger& log_;
+  Refuse refuse_;
   Ended ended_;
   Phase phase_ = Phase::reading;
   std::string call_id_;

@@ -251,3 +251,30 @@ def test_the_end_of_the_drain_stops_a_call_that_will_not_end(start_watchdog, way
     assert wd.wait_exit(timeout=15) == 0
     assert any("slow call stopped" in line for line in wd.lines())
     c.close()
+
+
+def test_a_whole_body_that_finds_the_queue_full_when_it_ends_answers_429(start_watchdog):
+    # Calls still reading their bodies hold no place in the queue; one whose body ends when the
+    # pool has no room left gets the same 429 as a request refused on arrival.
+    wd = start(start_watchdog, "whole", inproc_threads="1", inproc_queue="1")
+    slow = start_slow(wd)
+    readers = []
+    for _ in range(4):
+        c = RawConnection(wd.port)
+        c.send(b"POST /upper HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\na")
+        readers.append(c)
+    wait_until(lambda: metric(wd, "http_requests_in_flight") == 5, what="five requests in flight")
+    for i, c in enumerate(readers[:3]):
+        c.send(b"b")
+        wait_until(lambda i=i: metric(wd, "function_queued_requests") == i + 1,
+                   what=f"{i + 1} queued")
+    readers[3].send(b"b")
+    r = readers[3].read_response()
+    assert r.status == 429
+    assert r.header("Retry-After") == "1"
+    assert metric(wd, "function_requests_refused_total") == 1
+    slow.close()
+    for c in readers[:3]:
+        assert c.read_response().body == b"AB"
+        c.close()
+    readers[3].close()
