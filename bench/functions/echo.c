@@ -5,7 +5,7 @@
 
 #include <ofwatchdog/ofwatchdog.h>
 
-static int echo(ofw_call *call, void *user_data) {
+static int echo(ofw_call* call, void* user_data) {
   (void)user_data;
   static const ofw_header headers[] = {{{"Content-Type", 12}, {"application/octet-stream", 24}}};
   char buffer[65536];
@@ -18,7 +18,7 @@ static int echo(ofw_call *call, void *user_data) {
 }
 
 int main(void) {
-  ofw_server *server = NULL;
+  ofw_server* server = NULL;
   if (ofw_server_new_from_environ(&server) != OFW_OK)
     return 1;
   ofw_server_set_handler(server, echo, NULL);

@@ -57,9 +57,8 @@ int main() {
   if (way != nullptr && std::string(way) == "coroutine") {
     mode = make_coroutine_mode(coroutine_echo);
   } else if (way != nullptr && std::string(way) == "loop") {
-    mode = make_handler_mode([](std::shared_ptr<Exchange> exchange) {
-      new LoopEcho(std::move(exchange));
-    });
+    mode = make_handler_mode(
+        [](std::shared_ptr<Exchange> exchange) { new LoopEcho(std::move(exchange)); });
   } else {
     mode = make_function_mode([](const FunctionRequest& request, CallContext&) {
       return FunctionResponse{200, {{"Content-Type", "application/octet-stream"}}, request.body};

@@ -57,11 +57,14 @@ Function make_function(const Config& config) {
       body << " (" << std::chrono::duration_cast<std::chrono::milliseconds>(*left).count()
            << " ms left)";
     body << "\n";
-    return {200, {{"Content-Type", "text/plain"}, {"X-Call-Id", std::string(call.call_id())}},
+    return {200,
+            {{"Content-Type", "text/plain"}, {"X-Call-Id", std::string(call.call_id())}},
             body.str()};
   };
 }
 
 } // namespace
 
-int main() { return serve_function(make_function_mode(FunctionFactory(make_function))); }
+int main() {
+  return serve_function(make_function_mode(FunctionFactory(make_function)));
+}

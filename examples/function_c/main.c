@@ -19,13 +19,13 @@
 
 static char greeting[256] = "Hello from a C function";
 
-static int is_path(ofw_call *call, const char *want) {
+static int is_path(ofw_call* call, const char* want) {
   ofw_str path;
   return ofw_call_path(call, &path) == OFW_OK && path.size == strlen(want) &&
          memcmp(path.data, want, path.size) == 0;
 }
 
-static int upper(ofw_call *call) {
+static int upper(ofw_call* call) {
   static const ofw_header headers[] = {{{"Content-Type", 12}, {"text/plain", 10}}};
   char buffer[65536];
   long long got;
@@ -39,7 +39,7 @@ static int upper(ofw_call *call) {
   return OFW_OK;
 }
 
-static int slow(ofw_call *call) {
+static int slow(ofw_call* call) {
   const struct timespec tick = {0, 10 * 1000 * 1000};
   while (!ofw_call_stopped(call))
     nanosleep(&tick, NULL);
@@ -47,7 +47,7 @@ static int slow(ofw_call *call) {
   return OFW_OK;
 }
 
-static int handle(ofw_call *call, void *user_data) {
+static int handle(ofw_call* call, void* user_data) {
   (void)user_data;
   if (is_path(call, "/upper"))
     return upper(call);
@@ -65,22 +65,22 @@ static int handle(ofw_call *call, void *user_data) {
 
 /* Each worker thread, before its first call and after its last: where per-thread state (a
  * connection, a scratch buffer) would be made and freed. */
-static void thread_started(void *user_data) {
+static void thread_started(void* user_data) {
   (void)user_data;
   fprintf(stderr, "function thread started\n");
 }
-static void thread_stopped(void *user_data) {
+static void thread_stopped(void* user_data) {
   (void)user_data;
   fprintf(stderr, "function thread stopped\n");
 }
 
 /* Once, before the port is bound: anything but OFW_OK stops start-up. */
-static int setup(void *user_data) {
+static int setup(void* user_data) {
   (void)user_data;
-  const char *file = getenv("GREETING_FILE");
+  const char* file = getenv("GREETING_FILE");
   if (file == NULL)
     return OFW_OK;
-  FILE *in = fopen(file, "r");
+  FILE* in = fopen(file, "r");
   if (in == NULL || fgets(greeting, sizeof greeting, in) == NULL) {
     fprintf(stderr, "cannot read GREETING_FILE %s\n", file);
     if (in != NULL)
@@ -97,7 +97,7 @@ int main(void) {
     fprintf(stderr, "libofwatchdog is older than this program\n");
     return 1;
   }
-  ofw_server *server = NULL;
+  ofw_server* server = NULL;
   if (ofw_server_new_from_environ(&server) != OFW_OK)
     return 1;
   ofw_server_set_handler(server, handle, NULL);

@@ -71,4 +71,6 @@ Task handle(LoopCall& call) {
 
 } // namespace
 
-int main() { return ofwatchdog::serve_function(ofwatchdog::make_coroutine_mode(handle)); }
+int main() {
+  return ofwatchdog::serve_function(ofwatchdog::make_coroutine_mode(handle));
+}

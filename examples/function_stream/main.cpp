@@ -47,12 +47,14 @@ void serve(StreamingCall& call) {
     return slow(call);
   if (request.path == "/fail")
     throw std::runtime_error("the function failed on purpose");
-  std::string body = "Hello from a streaming function: " + request.method + " " +
-                     request.path + "\n";
+  std::string body =
+      "Hello from a streaming function: " + request.method + " " + request.path + "\n";
   call.send_head(200, {{"Content-Type", "text/plain"}}, body.size());
   call.write(body);
 }
 
 } // namespace
 
-int main() { return serve_function(make_streaming_function_mode(StreamingFunction(serve))); }
+int main() {
+  return serve_function(make_streaming_function_mode(StreamingFunction(serve)));
+}

@@ -44,12 +44,12 @@ namespace ofwatchdog {
 
 // The request, whole.
 struct OFWATCHDOG_API FunctionRequest {
-  std::string method;     // as sent, e.g. "POST"
-  std::string path;       // percent-decoded, e.g. "/a b"
-  std::string raw_query;  // after '?', still encoded; empty when there is none
-  std::string target;     // the raw request-target, e.g. "/a%20b?x=1"
-  HeaderList headers;     // in arrival order, names as sent
-  std::string body;       // the whole body, de-chunked
+  std::string method;         // as sent, e.g. "POST"
+  std::string path;           // percent-decoded, e.g. "/a b"
+  std::string raw_query;      // after '?', still encoded; empty when there is none
+  std::string target;         // the raw request-target, e.g. "/a%20b?x=1"
+  HeaderList headers;         // in arrival order, names as sent
+  std::string body;           // the whole body, de-chunked
   std::string remote_address; // the client, "ip:port"
 
   const std::string* header(std::string_view name) const { return find_header(headers, name); }
@@ -117,8 +117,8 @@ using FunctionFactory = std::function<Function(const Config&)>;
 using StreamingFunctionFactory = std::function<StreamingFunction(const Config&)>;
 
 struct OFWATCHDOG_API FunctionOptions {
-  unsigned threads = 0;              // 0: `inproc_threads`, else the CPUs the process may use
-  std::optional<std::size_t> queue;  // nothing: `inproc_queue`, else 4 per thread
+  unsigned threads = 0;             // 0: `inproc_threads`, else the CPUs the process may use
+  std::optional<std::size_t> queue; // nothing: `inproc_queue`, else 4 per thread
   // Run on each worker thread before its first call and after its last (a thread-local
   // connection, an interpreter's thread state). They must not throw.
   std::function<void()> on_thread_start;
@@ -127,13 +127,13 @@ struct OFWATCHDOG_API FunctionOptions {
 
 // A ModeStrategy for `Watchdog(config, mode)` that serves `function` on worker threads.
 OFWATCHDOG_API std::unique_ptr<ModeStrategy> make_function_mode(Function function,
-                                                                 FunctionOptions options = {});
+                                                                FunctionOptions options = {});
 OFWATCHDOG_API std::unique_ptr<ModeStrategy> make_function_mode(FunctionFactory factory,
-                                                                 FunctionOptions options = {});
-OFWATCHDOG_API std::unique_ptr<ModeStrategy> make_streaming_function_mode(
-    StreamingFunction function, FunctionOptions options = {});
-OFWATCHDOG_API std::unique_ptr<ModeStrategy> make_streaming_function_mode(
-    StreamingFunctionFactory factory, FunctionOptions options = {});
+                                                                FunctionOptions options = {});
+OFWATCHDOG_API std::unique_ptr<ModeStrategy>
+make_streaming_function_mode(StreamingFunction function, FunctionOptions options = {});
+OFWATCHDOG_API std::unique_ptr<ModeStrategy>
+make_streaming_function_mode(StreamingFunctionFactory factory, FunctionOptions options = {});
 
 // Whether a response head may be sent as given: nothing when it may, else what is wrong
 // ("status 700 is outside 200-599", "header \"X\r\" is not a valid field name", ...).

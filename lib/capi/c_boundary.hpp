@@ -51,8 +51,7 @@ namespace ofwatchdog::capi {
 
 // Runs `body`, turning any exception into a result code: nothing a C caller can do makes the
 // library throw through it.
-template <typename Body>
-auto guarded(Body&& body) noexcept -> decltype(body()) {
+template <typename Body> auto guarded(Body&& body) noexcept -> decltype(body()) {
   try {
     return body();
   } catch (const std::bad_alloc&) {

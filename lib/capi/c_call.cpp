@@ -109,9 +109,12 @@ long long ofw_call_read(ofw_call* call, void* buffer, size_t capacity) {
   return guarded([&]() -> long long {
     ofwatchdog::WorkRead got = call->call.read(static_cast<char*>(buffer), capacity);
     switch (got.status) {
-    case ofwatchdog::WorkStatus::ok: return static_cast<long long>(got.size);
-    case ofwatchdog::WorkStatus::end: return 0;
-    case ofwatchdog::WorkStatus::cancelled: break;
+    case ofwatchdog::WorkStatus::ok:
+      return static_cast<long long>(got.size);
+    case ofwatchdog::WorkStatus::end:
+      return 0;
+    case ofwatchdog::WorkStatus::cancelled:
+      break;
     }
     return OFW_ECANCELLED;
   });

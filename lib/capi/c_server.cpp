@@ -29,8 +29,8 @@ ofwatchdog::StreamingFunction c_function(ofw_server& server) {
     ofw_call c(call);
     int result = handler(&c, data);
     if (result != OFW_OK)
-      call.fail("the handler returned " + std::to_string(result) + " (" +
-                ofw_result_text(result) + ")");
+      call.fail("the handler returned " + std::to_string(result) + " (" + ofw_result_text(result) +
+                ")");
   };
 }
 
@@ -38,20 +38,32 @@ ofwatchdog::StreamingFunction c_function(ofw_server& server) {
 
 extern "C" {
 
-int ofw_abi_version(void) { return OFW_ABI_VERSION; }
+int ofw_abi_version(void) {
+  return OFW_ABI_VERSION;
+}
 
-const char* ofw_version(void) { return ofwatchdog::version(); }
+const char* ofw_version(void) {
+  return ofwatchdog::version();
+}
 
 const char* ofw_result_text(int result) {
   switch (result) {
-  case OFW_OK: return "ok";
-  case OFW_EINVAL: return "invalid argument";
-  case OFW_ESTATE: return "not allowed now";
-  case OFW_ECANCELLED: return "the call is cancelled";
-  case OFW_ECONFIG: return "invalid configuration";
-  case OFW_ENOTFOUND: return "not found";
-  case OFW_ENOMEM: return "out of memory";
-  default: return result > 0 ? "ok" : "unknown error";
+  case OFW_OK:
+    return "ok";
+  case OFW_EINVAL:
+    return "invalid argument";
+  case OFW_ESTATE:
+    return "not allowed now";
+  case OFW_ECANCELLED:
+    return "the call is cancelled";
+  case OFW_ECONFIG:
+    return "invalid configuration";
+  case OFW_ENOTFOUND:
+    return "not found";
+  case OFW_ENOMEM:
+    return "out of memory";
+  default:
+    return result > 0 ? "ok" : "unknown error";
   }
 }
 
@@ -73,9 +85,7 @@ int ofw_server_new(const ofw_str* environment, size_t count, ofw_server** out) {
 int ofw_server_new_from_environ(ofw_server** out) {
   if (out == nullptr)
     return OFW_EINVAL;
-  return guarded([&] {
-    return new_server(ofwatchdog::process_environment(), out);
-  });
+  return guarded([&] { return new_server(ofwatchdog::process_environment(), out); });
 }
 
 int ofw_server_set_handler(ofw_server* server, ofw_handler handler, void* user_data) {
@@ -142,8 +152,8 @@ int ofw_server_run(ofw_server* server) {
       if (server->setup != nullptr) {
         int result = server->setup(server->setup_data);
         if (result != OFW_OK)
-          throw std::runtime_error("the setup callback returned " + std::to_string(result) +
-                                   " (" + ofw_result_text(result) + ")");
+          throw std::runtime_error("the setup callback returned " + std::to_string(result) + " (" +
+                                   ofw_result_text(result) + ")");
       }
       return c_function(*server);
     };
@@ -170,6 +180,8 @@ int ofw_server_stop(ofw_server* server) {
   return OFW_OK;
 }
 
-void ofw_server_free(ofw_server* server) { delete server; }
+void ofw_server_free(ofw_server* server) {
+  delete server;
+}
 
 } // extern "C"

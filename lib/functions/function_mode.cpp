@@ -200,9 +200,8 @@ std::unique_ptr<ModeStrategy> make_streaming_function_mode(StreamingFunctionFact
 std::unique_ptr<ModeStrategy> make_streaming_function_mode(StreamingFunction function,
                                                            FunctionOptions options) {
   return make_streaming_function_mode(
-      StreamingFunctionFactory([function = std::move(function)](const Config&) {
-        return function;
-      }),
+      StreamingFunctionFactory(
+          [function = std::move(function)](const Config&) { return function; }),
       std::move(options));
 }
 

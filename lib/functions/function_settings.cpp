@@ -14,16 +14,16 @@ namespace {
 // A whole decimal number in [low, high] from the variable `name`, its absence (nothing), or
 // the error that names it.
 std::variant<std::optional<std::uint64_t>, ConfigError> number_variable(const Config& config,
-                                                                       std::string_view name,
-                                                                       std::uint64_t low,
-                                                                       std::uint64_t high) {
+                                                                        std::string_view name,
+                                                                        std::uint64_t low,
+                                                                        std::uint64_t high) {
   std::optional<std::string_view> text = find_variable(config.environment, name);
   if (!text)
     return std::optional<std::uint64_t>();
   std::uint64_t value = 0;
   auto [end, error] = std::from_chars(text->data(), text->data() + text->size(), value);
-  if (text->empty() || error != std::errc() || end != text->data() + text->size() ||
-      value < low || value > high)
+  if (text->empty() || error != std::errc() || end != text->data() + text->size() || value < low ||
+      value > high)
     return ConfigError{std::string(name),
                        fmt::format("invalid value {} for {}: expected a whole number from {} to {}",
                                    *text, name, low, high),

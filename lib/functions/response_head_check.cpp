@@ -14,7 +14,7 @@ namespace {
 // The framing and the connection are the server's: a function that set them could contradict
 // the body it sends, or the connection's keep-alive.
 constexpr std::string_view kOwnedHeaders[] = {"Content-Length", "Transfer-Encoding", "Connection",
-                                              "Keep-Alive", "Upgrade", "Trailer"};
+                                              "Keep-Alive",     "Upgrade",           "Trailer"};
 
 std::string printable(std::string_view text) {
   std::string out;

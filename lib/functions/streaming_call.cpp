@@ -5,14 +5,13 @@
 
 #include "modes/body_limit.hpp"
 
-
 namespace ofwatchdog::functions {
 
 StreamingCallImpl::StreamingCallImpl(WorkContext& work, const CallSetup& setup)
     : work_(work), setup_(setup) {
   // The token trips on the thread that cancels (the loop): a stop_source is a shared state, so
   // the copy in the callback stays valid after this call is gone.
-  work_.on_cancel([stop = stop_] () mutable { stop.request_stop(); });
+  work_.on_cancel([stop = stop_]() mutable { stop.request_stop(); });
 }
 
 std::string_view StreamingCallImpl::call_id() const {
@@ -47,10 +46,10 @@ void StreamingCallImpl::refuse_body() {
   std::string text = modes::body_too_large_text(setup_.max_body_size);
   work_.log(text);
   if (state_ == State::no_head) {
-    work_.send_head({413,
-                     {{"Content-Type", "text/plain; charset=utf-8"},
-                      {"X-OpenFaaS-Internal", "of-watchdog"}},
-                     text.size()});
+    work_.send_head(
+        {413,
+         {{"Content-Type", "text/plain; charset=utf-8"}, {"X-OpenFaaS-Internal", "of-watchdog"}},
+         text.size()});
     work_.send_body(text);
   } else {
     work_.fail(text); // the head is out: the response is cut short

@@ -3,14 +3,13 @@
 
 #include <fmt/format.h>
 
-
 namespace ofwatchdog::functions {
 
 WholeBodyCall::WholeBodyCall(std::shared_ptr<modes::DeadlineExchange> exchange,
                              const Function& function, WorkerPool& pool, CallSetup setup,
                              Logger& log, Refuse refuse, Ended ended)
-    : exchange_(std::move(exchange)), function_(function), pool_(pool), setup_(setup),
-      log_(log), refuse_(std::move(refuse)), ended_(std::move(ended)) {
+    : exchange_(std::move(exchange)), function_(function), pool_(pool), setup_(setup), log_(log),
+      refuse_(std::move(refuse)), ended_(std::move(ended)) {
   const Request& request = exchange_->request();
   if (const std::string* id = request.header("X-Call-Id"))
     call_id_ = *id;
@@ -92,8 +91,7 @@ void WholeBodyCall::answer() {
   } else {
     if (outcome_.response) {
       FunctionResponse& response = *outcome_.response;
-      send_whole_response(*exchange_, response.status, std::move(response.headers),
-                          response.body);
+      send_whole_response(*exchange_, response.status, std::move(response.headers), response.body);
     } else {
       log_.info(fmt::format("Function failed: {}", outcome_.failure));
       send_whole_response(*exchange_, 500, {{"Content-Type", "text/plain; charset=utf-8"}},

@@ -72,7 +72,7 @@ private:
   FunctionRequest request_;
   WholeOutcome outcome_;
   std::vector<std::string> lines_; // the function's log lines, written when it returns
-  std::uint64_t task_ = 0; // the pool's number for the running task
+  std::uint64_t task_ = 0;         // the pool's number for the running task
   std::stop_source stop_;
   std::atomic<int> stop_reason_{-1}; // a CancelReason, set before stop_ is requested
 };

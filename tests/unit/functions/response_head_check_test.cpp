@@ -29,9 +29,8 @@ TEST_CASE("a header that could split the response is refused") {
 }
 
 TEST_CASE("the framing headers are the watchdog's") {
-  for (const char* name :
-       {"Content-Length", "content-length", "Transfer-Encoding", "Connection", "Keep-Alive",
-        "Upgrade", "Trailer"}) {
+  for (const char* name : {"Content-Length", "content-length", "Transfer-Encoding", "Connection",
+                           "Keep-Alive", "Upgrade", "Trailer"}) {
     auto wrong = check_response_head(200, {{name, "x"}});
     REQUIRE(wrong);
     CHECK(wrong->find("set by the watchdog") != std::string::npos);

@@ -41,7 +41,9 @@ TEST_CASE("an answer that passes the checks is kept") {
 TEST_CASE("an answer that breaks a rule is a failure naming it") {
   FakeStreamingCall context(fake_request("GET", "/"));
   auto status = functions::call_function(
-      [](const FunctionRequest&, CallContext&) -> FunctionResponse { return {700, {}, "x"}; },
+      [](const FunctionRequest&, CallContext&) -> FunctionResponse {
+        return {700, {}, "x"};
+      },
       functions::whole_request(fake_request("GET", "/"), ""), context);
   CHECK_FALSE(status.response);
   CHECK(status.failure.find("status 700 is outside 200-599") != std::string::npos);
