@@ -27,8 +27,14 @@ class Context:
 
 
 def answer(result):
+    """The handler's answer as Flask's: None is an empty 200, a str or bytes the body of a 200,
+    a dict has the body (str, bytes, or a dict or list sent as JSON), statusCode and headers."""
+    if result is None:
+        return "", 200
+    if isinstance(result, (str, bytes)):
+        return result, 200
     if not isinstance(result, dict):
-        return str(result), 200
+        raise TypeError(f"the handler returned a {type(result).__name__}, not a dict, str or bytes")
     return (result.get("body", ""), result.get("statusCode", 200), result.get("headers") or {})
 
 
