@@ -146,16 +146,35 @@ class Headers(_MultiDict):
 
 
 class Event:
-    """What the python3-http template gives `handle` as `event`."""
+    """What the python3-http template gives `handle` as `event`. The headers and the query are
+    parsed when the handler first reads them: a handler that reads neither pays for neither."""
 
-    __slots__ = ("body", "headers", "method", "query", "path")
+    __slots__ = ("body", "method", "path", "_raw_query", "_raw_headers", "_query", "_headers")
 
     def __init__(self, method, path, raw_query, headers, body):
         self.body = body
-        self.headers = Headers(headers)
         self.method = method
-        self.query = Query(raw_query)
         self.path = path
+        self._raw_query = raw_query
+        self._raw_headers = headers
+        self._query = None
+        self._headers = None
+
+    @property
+    def headers(self):
+        if self._headers is None:
+            self._headers = Headers(self._raw_headers)
+        return self._headers
+
+    @property
+    def query(self):
+        if self._query is None:
+            self._query = Query(self._raw_query)
+        return self._query
+
+
+# The container's name does not change while it runs.
+_HOSTNAME = os.getenv("HOSTNAME", "localhost")
 
 
 class Context:
@@ -165,7 +184,7 @@ class Context:
     __slots__ = ("hostname", "_call")
 
     def __init__(self, call):
-        self.hostname = os.getenv("HOSTNAME", "localhost")
+        self.hostname = _HOSTNAME
         self._call = call
 
     @property
@@ -210,7 +229,7 @@ class _LogStream(io.TextIOBase):
     def write(self, text):
         if not isinstance(text, str):
             raise TypeError(f"write() argument must be str, not {type(text).__name__}")
-        held = getattr(self._partial, "text", "") + text
+        held = self._partial.__dict__.get("text", "") + text
         *lines, rest = held.split("\n")
         for line in lines:
             _ofwatchdog.relay(self._name, line)
@@ -222,7 +241,7 @@ class _LogStream(io.TextIOBase):
 
     def close_thread(self):
         """Writes out what this thread left without a line end."""
-        rest = getattr(self._partial, "text", "")
+        rest = self._partial.__dict__.get("text")
         if rest:
             self._partial.text = ""
             _ofwatchdog.relay(self._name, rest)

@@ -56,9 +56,11 @@ int main(int argc, char** argv) {
   if (flag == "-run-healthcheck" || flag == "--run-healthcheck")
     return run_healthcheck();
   if (argc > 1) {
-    std::fprintf(stderr, "usage: %s [-version | -run-healthcheck]\n"
-                         "The handler and everything else come from the environment "
-                         "(docs/python.md).\n", argv[0]);
+    std::fprintf(stderr,
+                 "usage: %s [-version | -run-healthcheck]\n"
+                 "The handler and everything else come from the environment "
+                 "(docs/python.md).\n",
+                 argv[0]);
     return 2;
   }
 
@@ -69,13 +71,17 @@ int main(int argc, char** argv) {
     return loaded.error().exit_code;
   ofwatchdog::Config& config = loaded.config();
   if (config.mode != "inproc") {
-    std::fprintf(stderr, "Error loading config: mode %s: fwatchdog-python serves mode=inproc "
-                         "only\n", config.mode.c_str());
+    std::fprintf(stderr,
+                 "Error loading config: mode %s: fwatchdog-python serves mode=inproc "
+                 "only\n",
+                 config.mode.c_str());
     return 2;
   }
   if (config.fprocess_argv.size() > 1 || config.fprocess.find(' ') != std::string::npos) {
-    std::fprintf(stderr, "Error loading config: fprocess %s: expected the handler as "
-                         "module:function\n", config.fprocess.c_str());
+    std::fprintf(stderr,
+                 "Error loading config: fprocess %s: expected the handler as "
+                 "module:function\n",
+                 config.fprocess.c_str());
     return 1;
   }
   std::string handler = config.fprocess.empty() ? std::string(kDefaultHandler) : config.fprocess;

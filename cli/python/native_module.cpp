@@ -35,11 +35,12 @@ PyMethodDef module_functions[] = {
 };
 
 struct CallObject {
-  PyObject_HEAD
-  CallContext* context; // nullptr once the call is over
+  PyObject_HEAD CallContext* context; // nullptr once the call is over
 };
 
-CallContext* context_of(PyObject* self) { return reinterpret_cast<CallObject*>(self)->context; }
+CallContext* context_of(PyObject* self) {
+  return reinterpret_cast<CallObject*>(self)->context;
+}
 
 PyObject* call_stop_requested(PyObject* self, PyObject*) {
   CallContext* context = context_of(self);
@@ -80,14 +81,19 @@ PyType_Slot call_slots[] = {
     {0, nullptr},
 };
 
-PyType_Spec call_spec = {"_ofwatchdog.Call", sizeof(CallObject), 0, Py_TPFLAGS_DEFAULT,
-                         call_slots};
+PyType_Spec call_spec = {"_ofwatchdog.Call", sizeof(CallObject), 0, Py_TPFLAGS_DEFAULT, call_slots};
 
 PyObject* call_type = nullptr;
 
 PyModuleDef module_definition = {
-    PyModuleDef_HEAD_INIT, "_ofwatchdog", "fwatchdog-python's native half", -1,
-    module_functions,      nullptr,       nullptr,                          nullptr,
+    PyModuleDef_HEAD_INIT,
+    "_ofwatchdog",
+    "fwatchdog-python's native half",
+    -1,
+    module_functions,
+    nullptr,
+    nullptr,
+    nullptr,
     nullptr,
 };
 
@@ -105,7 +111,9 @@ PyObject* init_module() {
 
 } // namespace
 
-void register_native_module() { PyImport_AppendInittab("_ofwatchdog", init_module); }
+void register_native_module() {
+  PyImport_AppendInittab("_ofwatchdog", init_module);
+}
 
 void set_output_format(const Config& config) {
   std::lock_guard<std::mutex> hold(output_lock);
@@ -119,6 +127,8 @@ PyObject* new_call(CallContext& context) {
   return call;
 }
 
-void end_call(PyObject* call) { reinterpret_cast<CallObject*>(call)->context = nullptr; }
+void end_call(PyObject* call) {
+  reinterpret_cast<CallObject*>(call)->context = nullptr;
+}
 
 } // namespace ofwatchdog::python

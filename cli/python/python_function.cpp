@@ -27,19 +27,19 @@ PyObject* arguments(const FunctionRequest& request, PyObject* call) {
   if (!headers)
     return nullptr;
   for (std::size_t i = 0; i < request.headers.size(); ++i) {
-    PyObject* pair = Py_BuildValue("(NN)", latin1(request.headers[i].name),
-                                   latin1(request.headers[i].value));
+    PyObject* pair =
+        Py_BuildValue("(NN)", latin1(request.headers[i].name), latin1(request.headers[i].value));
     if (pair == nullptr)
       return nullptr;
     PyTuple_SET_ITEM(headers.get(), static_cast<Py_ssize_t>(i), pair);
   }
   // The path is percent-decoded bytes, read as UTF-8 as Flask reads it.
-  return Py_BuildValue(
-      "(ONNNOy#)", call, latin1(request.method),
-      PyUnicode_DecodeUTF8(request.path.data(), static_cast<Py_ssize_t>(request.path.size()),
-                           "replace"),
-      latin1(request.raw_query), headers.get(), request.body.data(),
-      static_cast<Py_ssize_t>(request.body.size()));
+  return Py_BuildValue("(ONNNOy#)", call, latin1(request.method),
+                       PyUnicode_DecodeUTF8(request.path.data(),
+                                            static_cast<Py_ssize_t>(request.path.size()),
+                                            "replace"),
+                       latin1(request.raw_query), headers.get(), request.body.data(),
+                       static_cast<Py_ssize_t>(request.body.size()));
 }
 
 std::string bytes_of(PyObject* bytes) {

@@ -18,6 +18,10 @@ import time
 # scripts/run-tests --static runs the suite against the static binary (test_dropin.py).
 STATIC_BIN = os.environ.get("OFWATCHDOG_STATIC_BIN", "")
 BIN = STATIC_BIN or os.environ.get("OFWATCHDOG_BIN", "")
+# fwatchdog-python (docs/python.md): scripts/build-static's copy under `run-tests --static`,
+# else the normal build's; empty when it was not built (no libpython3.11-dev).
+PYTHON_BIN = (os.environ.get("OFWATCHDOG_STATIC_PYTHON_BIN", "")
+              or os.environ.get("OFWATCHDOG_PYTHON_BIN", ""))
 FIXTURES = os.environ.get("OFWATCHDOG_FIXTURES", os.path.join(os.path.dirname(__file__), "..", "fixtures"))
 FIXTURES_BUILD = os.environ.get("OFWATCHDOG_FIXTURES_BUILD", "")
 EXAMPLES_BUILD = os.environ.get("OFWATCHDOG_EXAMPLES_BUILD", "")

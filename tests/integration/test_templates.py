@@ -75,6 +75,44 @@ def test_python3_streaming_template_runs_its_handler_per_request(start_watchdog,
         assert r.body == b"POST %d bytes: %s\n" % (len(body), body.upper())
 
 
+PYTHON_BIN = harness.PYTHON_BIN
+
+
+@pytest.mark.skipif(not PYTHON_BIN or not os.path.exists(PYTHON_BIN),
+                    reason="fwatchdog-python is built only with libpython3.11-dev")
+@pytest.mark.parametrize("template_dir", ["python3-inproc"], indirect=True)
+def test_python3_inproc_template_calls_its_handler_in_process(start_watchdog, template_dir):
+    env = dockerfile_env("python3-inproc")
+    assert (env["mode"], env["fprocess"]) == ("inproc", "function.handler:handle")
+    # The handler is python3-http's, unchanged.
+    for name in ("handler.py", "__init__.py"):
+        with open(os.path.join(TEMPLATES, "python3-http", "function", name)) as a, \
+                open(template_dir / "function" / name) as b:
+            assert a.read() == b.read(), name
+    env.update({"PYTHONPATH": str(template_dir / "python"), "healthcheck_interval": "0"})
+    if harness.SANITIZED:
+        env["ASAN_OPTIONS"] = "detect_leaks=0:abort_on_error=1"
+    wd = start_watchdog(env, binary=PYTHON_BIN, popen_options={"cwd": str(template_dir)})
+    r = request(wd.port, "POST", "/greet", body=b"template")
+    assert (r.status, r.body) == (200, b"Hello, template, from POST /greet\n")
+    assert r.header("Content-Type") == "text/plain"
+    # The handler runs inside the watchdog: no process was started for it.
+    assert harness.child_pids(wd.proc.pid) == []
+    # The image's HEALTHCHECK, run by the launcher itself: healthy while it serves, not after.
+    with open(os.path.join(TEMPLATES, "python3-inproc", "Dockerfile")) as f:
+        probe = re.search(r'^HEALTHCHECK .*CMD \["fwatchdog-python", "(.*)"\]$', f.read(),
+                          re.M).group(1)
+
+    def healthcheck():
+        return subprocess.run([PYTHON_BIN, probe], env={"TMPDIR": wd.tmpdir},
+                              capture_output=True, timeout=30).returncode
+
+    assert healthcheck() == 0
+    wd.signal(signal.SIGTERM)
+    assert wd.wait_exit(timeout=60) == 0
+    assert healthcheck() == 1
+
+
 @pytest.fixture(scope="module")
 def c_wasm_image(tmp_path_factory):
     """What templates/c-wasm's build stage puts in its image: the handler compiled to a WASI
@@ -123,11 +161,16 @@ def test_templates_have_the_upstream_shape():
         fprocess = re.search(r"^fprocess: (.*)$", yml, re.M).group(1)
         assert dockerfile_env(name)["fprocess"] == fprocess, name
         dockerfile = open(os.path.join(TEMPLATES, name, "Dockerfile")).read()
-        if name.startswith("python3-"):
+        if name == "python3-inproc":
+            # No index.py: the watchdog is the server, and calls the handler itself.
+            assert "requirements.txt" in os.listdir(os.path.join(TEMPLATES, name, "function"))
+            assert "COPY --from=watchdog /src/build-static/fwatchdog-python " \
+                   "/usr/bin/fwatchdog-python" in dockerfile, name
+        elif name.startswith("python3-"):
             assert "index.py" in files, name
             assert "COPY --from=watchdog /fwatchdog /usr/bin/fwatchdog" in dockerfile, name
         else:
             # Built on the watchdog's build stage, into a scratch image holding the program.
             assert "FROM ${WATCHDOG_BUILD_IMAGE} AS build" in dockerfile, name
             assert "wasm-compile --bundle" in dockerfile and "FROM scratch" in dockerfile, name
-        assert re.search(r'^CMD \["/?(usr/bin/)?fwatchdog"\]$', dockerfile, re.M), name
+        assert re.search(r'^CMD \["/?(usr/bin/)?fwatchdog(-python)?"\]$', dockerfile, re.M), name
