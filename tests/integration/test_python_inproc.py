@@ -250,3 +250,16 @@ def test_sigterm_drains_a_call_in_flight(start_watchdog, tmp_path):
         r = slow.result(timeout=30)
     assert (r.status, r.body) == (200, b"slow done")
     assert wd.wait_exit(timeout=30) == 0
+
+
+def test_the_watchdogs_limits_and_metrics_hold_before_python_runs(start_watchdog, tmp_path):
+    wd = start_launcher(start_watchdog, function_dir(tmp_path, "failing_handler.py"),
+                        {"max_body_size": "1000"})
+    # A body over max_body_size is refused before the handler is called.
+    r = request(wd.port, "POST", "/print", body=b"x" * 2000)
+    assert r.status == 413
+    assert request(wd.port, "POST", "/", body=b"x" * 1000).body == b"ok"
+    assert not any("from the handler" in line for line in wd.stdout_lines())
+    metrics = request(wd.metrics_port, "GET", "/metrics").body.decode()
+    assert "function_threads 16\n" in metrics
+    assert 'http_requests_total{code="200",method="post"} 1' in metrics
