@@ -57,6 +57,10 @@ struct OFWATCHDOG_API Config {
   bool log_callid = false;
   std::string wasm_root = "/wasm_root";
   LogFormat log_format = LogFormat::text;
+  // `cgi_headers`: the streaming, serializing and wasm modes read a CGI response head (Status,
+  // Location and other header lines, then an empty line) from the start of the function's
+  // output (docs/cgi-headers.md). An addition of this project.
+  bool cgi_headers = false;
 
   // Directory of the lock file: `$TMPDIR`, or `/tmp` when that is empty or unset.
   std::string tmpdir = "/tmp";

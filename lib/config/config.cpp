@@ -267,6 +267,26 @@ bool strict_bool(const Environment& env, std::string_view name) {
   return on;
 }
 
+// `cgi_headers` (docs/cgi-headers.md) is this project's own, so a value that is not a boolean
+// stops start-up rather than being read as false; and it stops start-up in a mode that could
+// not honour it, instead of being silently ignored.
+Check read_cgi_headers(const Environment& env, Config& c) {
+  std::string_view value = env.get("cgi_headers").value_or("");
+  if (value.empty())
+    return std::nullopt;
+  std::optional<bool> on = parse_go_bool(value);
+  if (!on)
+    return error("cgi_headers", fmt::format("invalid value {} for cgi_headers: expected true or "
+                                            "false",
+                                            go_quote(value)));
+  if (*on && c.mode != "streaming" && c.mode != "serializing" && c.mode != "wasm")
+    return error("cgi_headers", fmt::format("cgi_headers=true applies to the streaming, "
+                                            "serializing and wasm modes, not mode={}",
+                                            c.mode));
+  c.cgi_headers = *on;
+  return std::nullopt;
+}
+
 // The function authentication of the Go watchdog 0.11 (`jwt_auth`) is not implemented yet.
 // Accepting the variable and serving anyway would leave open a function its owner believes
 // protected, so start-up stops; the two variables that only tune it are harmless alone.
@@ -343,6 +363,8 @@ ConfigResult load_config(const std::vector<std::string>& environment, const Mode
     failure = read_fprocess(env, c, mode);
   if (!failure)
     failure = refuse_function_authentication(env);
+  if (!failure)
+    failure = read_cgi_headers(env, c);
   if (!failure) {
     read_mode_values(env, c);
     if (mode != nullptr && mode->configure) {

@@ -38,6 +38,7 @@ std::string describe_config(const Config& c, const ModeRegistry& modes) {
       {"log_callid", yes_no(c.log_callid)},
       {"ready_path", c.ready_path},
       {"wasm_root", c.wasm_root},
+      {"cgi_headers", yes_no(c.cgi_headers)},
       {"jwt_auth", "false"},
       {"TMPDIR", c.tmpdir},
   };

@@ -461,3 +461,24 @@ TEST_CASE("jwt_auth=true stops start-up until function authentication exists", "
   CHECK(r.warnings == Env{"Note: jwt_auth_debug=\"true\" has no effect while jwt_auth is off",
                           "Note: jwt_auth_local=\"true\" has no effect while jwt_auth is off"});
 }
+
+TEST_CASE("cgi_headers is a boolean of the streaming, serializing and wasm modes", "[config]") {
+  CHECK_FALSE(ofwatchdog::load_config({"fprocess=cat"}).config().cgi_headers);
+  for (const char* mode : {"mode=streaming", "mode=serializing", "mode=wasm"}) {
+    ConfigResult r = ofwatchdog::load_config({"fprocess=cat", mode, "cgi_headers=true"});
+    REQUIRE(r.ok());
+    CHECK(r.config().cgi_headers);
+  }
+  CHECK(ofwatchdog::load_config({"fprocess=cat", "cgi_headers=1"}).config().cgi_headers);
+  CHECK_FALSE(ofwatchdog::load_config({"fprocess=cat", "cgi_headers=false"}).config().cgi_headers);
+  auto bad = fails({"fprocess=cat", "cgi_headers=yes"});
+  CHECK(bad.variable == "cgi_headers");
+  CHECK(bad.message == "invalid value \"yes\" for cgi_headers: expected true or false");
+  auto wrong_mode = fails({"mode=http", "upstream_url=http://127.0.0.1:9", "fprocess=cat",
+                           "cgi_headers=true"});
+  CHECK(wrong_mode.variable == "cgi_headers");
+  CHECK(wrong_mode.message ==
+        "cgi_headers=true applies to the streaming, serializing and wasm modes, not mode=http");
+  // Off is fine in any mode.
+  CHECK(ofwatchdog::load_config({"mode=static", "cgi_headers=false"}).ok());
+}
