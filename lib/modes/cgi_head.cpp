@@ -91,9 +91,8 @@ void CgiHeadReader::take_line(std::string_view line) {
       return;
     }
     if (code < 200 || code > 599) {
-      fail(code < 100 || code > 599
-               ? fmt::format("Status {} is outside 100-599", code)
-               : fmt::format("Status {} is not a final status (1xx)", code));
+      fail(code < 100 || code > 599 ? fmt::format("Status {} is outside 100-599", code)
+                                    : fmt::format("Status {} is not a final status (1xx)", code));
       return;
     }
     status_ = code;
@@ -125,6 +124,10 @@ HeaderList CgiHeadReader::response_headers(std::string_view default_content_type
 
 std::string cgi_head_failure_text(std::string_view problem) {
   return fmt::format("Bad Gateway: the function's CGI head is not valid: {}\n", problem);
+}
+
+std::string cgi_head_unfinished_text() {
+  return "Bad Gateway: the function's output ended inside its CGI head\n";
 }
 
 } // namespace ofwatchdog::modes

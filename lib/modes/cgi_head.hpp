@@ -62,5 +62,7 @@ private:
 
 // The body of the 502 that a bad head gets, and the log line that goes with it.
 std::string cgi_head_failure_text(std::string_view problem);
+// The body of the 502 of a function whose output ended before its head did.
+std::string cgi_head_unfinished_text();
 
 } // namespace ofwatchdog::modes

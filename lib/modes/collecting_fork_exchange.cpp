@@ -90,10 +90,10 @@ void CollectingForkExchange::answer(const std::string& error) {
   std::uint64_t end_ns = exited_ns_.value_or(uv_hrtime());
   std::string duration = fmt::format("{:.6f}", static_cast<double>(end_ns - started_ns()) / 1e9);
   if (error.empty()) {
-    exchange_->send_head(ResponseHead{200,
-                                      {{"Content-Type", context_.config->content_type},
-                                       {"X-Duration-Seconds", std::move(duration)}},
-                                      std::uint64_t{output_.size()}});
+    HeaderList headers = answer_headers();
+    headers.push_back({"X-Duration-Seconds", std::move(duration)});
+    exchange_->send_head(
+        ResponseHead{answer_status(), std::move(headers), std::uint64_t{output_.size()}});
     // The first bytes, in heap blocks, go into the connection's queue behind the head; a large
     // rest, in the queue's in-memory file, goes out with sendfile (see send_output_file).
     while (!output_.empty() && !output_.file_range()) {

@@ -26,7 +26,10 @@ void ForkExchange::start(const ModeContext& context, std::shared_ptr<Exchange> e
 
 ForkExchange::ForkExchange(const ModeContext& context, std::shared_ptr<Exchange> exchange,
                            std::shared_ptr<JobRegistry> registry)
-    : RequestJob(context, std::move(exchange), std::move(registry)) {}
+    : RequestJob(context, std::move(exchange), std::move(registry)) {
+  if (context_.config->cgi_headers)
+    cgi_.emplace();
+}
 
 ForkExchange::~ForkExchange() = default;
 
@@ -140,7 +143,10 @@ void ForkExchange::stop_feeding_stdin() {
 
 void ForkExchange::on_output(std::string_view data) {
   Entry entry(this);
-  if (response_open_)
+  if (!response_open_)
+    return;
+  data = past_cgi_head(data);
+  if (!data.empty() && response_open_ && !completed_)
     take_output(data);
 }
 

@@ -56,6 +56,7 @@
 #include "ofwatchdog/request_job.hpp"
 #include "process/child_process.hpp"
 #include "process/output_relay.hpp"
+#include "modes/cgi_head.hpp"
 
 namespace ofwatchdog::modes {
 
@@ -103,6 +104,8 @@ protected:
   // The answer, once the function is over (`error` empty on success), while the response is
   // open. It ends the exchange, or starts a transfer that ends it (`answer_in_flight`).
   virtual void answer(const std::string& error) = 0;
+  // cgi_headers: the function's CGI head is whole (streaming sends it at once).
+  virtual void on_cgi_head() {}
   // The answer is still being sent after `complete`: the exchange stays held until it is.
   virtual bool answer_in_flight() const { return false; }
   // Body bytes of the answer not yet counted by the exchange but sure to go (for the log).
@@ -118,6 +121,11 @@ protected:
   void log_request(std::string_view status, const std::string& error);
   // The held exchange, the deadline and the process go; called by `complete`.
   void release();
+
+  // The status and headers a successful answer starts with: 200 and `content_type`, or what
+  // the function's CGI head asked for (fork_exchange_cgi.cpp).
+  int answer_status() const;
+  HeaderList answer_headers() const;
 
   // Monotonic time of the function's exit, once it has exited.
   std::optional<std::uint64_t> exited_ns_;
@@ -164,6 +172,13 @@ private:
     HeaderList extra = {}; // after Content-Type and Content-Length
   };
   std::optional<Refusal> refusal_;
+  // cgi_headers (docs/cgi-headers.md): the head read from the start of stdout before any of it
+  // reaches `take_output`; nothing when the option is off. fork_exchange_cgi.cpp.
+  std::optional<CgiHeadReader> cgi_;
+  // The output without its head, or nothing when the head is still being read or was bad.
+  std::string_view past_cgi_head(std::string_view data);
+  // A function that ended inside its head gets a 502 instead of its answer.
+  bool refuse_unfinished_cgi_head();
   std::optional<process::ExitStatus> exit_status_;
   int depth_ = 0;
   bool stderr_done_ = false;

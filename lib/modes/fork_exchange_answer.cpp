@@ -58,15 +58,15 @@ void ForkExchange::complete() {
   if (completed_)
     return;
   completed_ = true;
-  if (refusal_) {
+  std::string error = refusal_ ? std::string() : failure_text();
+  if (refusal_ || (error.empty() && refuse_unfinished_cgi_head())) {
     respond_refusal();
   } else {
-    std::string error = failure_text();
     if (response_open_) {
       response_open_ = false;
       answer(error);
     }
-    log_request(error.empty() ? "200" : "500", error);
+    log_request(error.empty() ? std::to_string(answer_status()) : "500", error);
   }
   release();
 }

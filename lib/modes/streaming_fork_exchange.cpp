@@ -65,10 +65,8 @@ void StreamingForkExchange::on_stdin_gone() {
 void StreamingForkExchange::take_output(std::string_view data) {
   // streaming-status (docs/decisions.md): the 200 is committed by the first byte of output, not
   // before.
-  if (!exchange_->head_sent()) {
-    exchange_->send_head(
-        ResponseHead{200, {{"Content-Type", context_.config->content_type}}, std::nullopt});
-  }
+  if (!exchange_->head_sent())
+    exchange_->send_head(ResponseHead{answer_status(), answer_headers(), std::nullopt});
   // streaming-flush: every read goes out at once, so a line reaches the client while the
   // function is still running.
   bool more = exchange_->send_body(data);
@@ -77,6 +75,12 @@ void StreamingForkExchange::take_output(std::string_view data) {
     child_->pause_output(process::Stdio::out);
   }
   maybe_splice_output();
+}
+
+void StreamingForkExchange::on_cgi_head() {
+  // Committed as soon as the empty line is read: a function may send its head, then take its
+  // time over the body, as it may with the 200 of streaming-status.
+  exchange_->send_head(ResponseHead{answer_status(), answer_headers(), std::nullopt});
 }
 
 void StreamingForkExchange::on_writable() {
@@ -92,10 +96,8 @@ void StreamingForkExchange::on_writable() {
 void StreamingForkExchange::answer(const std::string& error) {
   exchange_->set_handler(nullptr);
   if (error.empty()) {
-    if (!exchange_->head_sent()) {
-      exchange_->send_head(
-          ResponseHead{200, {{"Content-Type", context_.config->content_type}}, std::uint64_t{0}});
-    }
+    if (!exchange_->head_sent())
+      exchange_->send_head(ResponseHead{answer_status(), answer_headers(), std::uint64_t{0}});
     exchange_->finish();
   } else if (!exchange_->head_sent()) {
     exchange_->send_head(ResponseHead{

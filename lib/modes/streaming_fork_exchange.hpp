@@ -25,6 +25,7 @@ private:
   void on_stdin_room() override;
   void on_stdin_gone() override;
   void take_output(std::string_view data) override;
+  void on_cgi_head() override;
   void answer(const std::string& error) override;
 
   // streaming_fork_exchange_splice.cpp. A running splice ends with the exchange (finish,

@@ -32,8 +32,7 @@ std::string feed_in_pieces(CgiHeadReader& reader, std::string_view output, std::
 
 } // namespace
 
-TEST_CASE("a CGI head gives the status, the headers in order and the body after it",
-          "[cgi_head]") {
+TEST_CASE("a CGI head gives the status, the headers in order and the body after it", "[cgi_head]") {
   std::string output = "Status: 404 Not Found\r\nSet-Cookie: a=1\nSet-Cookie: b=2\r\n"
                        "X-Empty:\n\r\nthe body\nwith: a colon\n";
   for (std::size_t piece : {std::size_t{1}, std::size_t{3}, std::size_t{7}, output.size()}) {
@@ -48,8 +47,7 @@ TEST_CASE("a CGI head gives the status, the headers in order and the body after 
   }
 }
 
-TEST_CASE("Location without Status is a 302; Content-Type replaces the default",
-          "[cgi_head]") {
+TEST_CASE("Location without Status is a 302; Content-Type replaces the default", "[cgi_head]") {
   CgiHeadReader reader;
   CHECK(reader.feed("Location: /elsewhere\nContent-Type: text/html\n\n").empty());
   REQUIRE(reader.state() == State::done);
