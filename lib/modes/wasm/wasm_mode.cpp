@@ -81,6 +81,7 @@ public:
     setup_.log_buffer_size = context.config->log_buffer_size;
     setup_.scratch_root = pattern;
     setup_.write_debug = settings_.write_debug;
+    setup_.cgi_headers = context.config->cgi_headers;
 
     WorkerPoolOptions options;
     options.threads = settings_.instances;

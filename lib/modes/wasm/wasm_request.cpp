@@ -87,6 +87,8 @@ void run_wasm_request(const WasmRequestSetup& setup, const ServingModule& module
   // Shared with the cancellation hook, which may run after this request is over.
   auto control = std::make_shared<wasm::RunControl>();
   work.on_cancel([control] { control->interrupt(); });
+  if (setup.cgi_headers)
+    stdio.read_cgi_head([&control] { control->interrupt(); });
   if (setup.write_debug)
     work.log(fmt::format("Running {} ({} engine, worker {})", settings.module_name,
                          module.engine(), static_cast<const void*>(engine)));
@@ -110,15 +112,19 @@ void run_wasm_request(const WasmRequestSetup& setup, const ServingModule& module
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (setup.write_debug)
     work.log(fmt::format("Took {:f} secs", seconds));
+  // A bad CGI head was answered (502) when it came, and the run stopped for it: its failure
+  // is that stop, not the function's.
+  if (stdio.answered())
+    return;
   if (outcome.succeeded()) {
-    if (!stdio.committed()) {
-      std::string& held = stdio.held();
-      work.send_head({200,
-                      {{"Content-Type", setup.content_type},
-                       {"X-Duration-Seconds", fmt::format("{:f}", seconds)}},
-                      held.size()});
-      work.send_body(held);
-    }
+    if (stdio.refuse_unfinished_head() || stdio.committed())
+      return;
+    std::string& held = stdio.held();
+    ResponseHead head = stdio.response_head();
+    head.headers.push_back({"X-Duration-Seconds", fmt::format("{:f}", seconds)});
+    head.content_length = held.size();
+    work.send_head(std::move(head));
+    work.send_body(held);
     return;
   }
   std::string text = outcome.error_text();

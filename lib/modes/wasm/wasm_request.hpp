@@ -28,10 +28,12 @@ struct WasmRequestSetup {
   std::int64_t log_buffer_size = 65536;
   std::string scratch_root; // each worker's scratch layer is a directory below it
   bool write_debug = false;
+  bool cgi_headers = false; // stdout starts with a CGI head (docs/cgi-headers.md)
 };
 
-// The job: answers through `work` (200, a streamed 200, or `fail` for a 500) unless the request
-// was cancelled, which the loop answers.
+// The job: answers through `work` (200, a streamed 200, or `fail` for a 500; with cgi_headers,
+// the head's status, or a 502 for a bad or unfinished head) unless the request was cancelled,
+// which the loop answers.
 void run_wasm_request(const WasmRequestSetup& setup, const ServingModule& module,
                       WorkContext& work);
 

@@ -4,6 +4,12 @@
 
 namespace ofwatchdog::modes {
 
+namespace {
+
+constexpr std::string_view kTextPlain = "text/plain; charset=utf-8";
+
+} // namespace
+
 WorkStdio::WorkStdio(WorkContext& work, std::string content_type, std::int64_t max_line)
     : work_(work), content_type_(std::move(content_type)),
       stderr_lines_(
@@ -14,6 +20,41 @@ WorkStdio::WorkStdio(WorkContext& work, std::string content_type, std::int64_t m
                                   "of that size",
                                   max_line));
           }) {}
+
+void WorkStdio::read_cgi_head(std::function<void()> stop_guest) {
+  cgi_.emplace();
+  stop_guest_ = std::move(stop_guest);
+}
+
+ResponseHead WorkStdio::response_head() const {
+  if (cgi_ && cgi_->state() == CgiHeadReader::State::done)
+    return {cgi_->status(), cgi_->response_headers(content_type_), std::nullopt};
+  return {200, {{"Content-Type", content_type_}}, std::nullopt};
+}
+
+wasi::Stdio::Status WorkStdio::refuse_bad_head() {
+  output_ = Output::refused;
+  work_.log(fmt::format("Function's CGI head is not valid: {}", cgi_->problem()));
+  std::string text = cgi_head_failure_text(cgi_->problem());
+  work_.send_head({502, {{"Content-Type", std::string(kTextPlain)}}, text.size()});
+  work_.send_body(text);
+  // Whatever the guest would write next has nowhere to go: it is stopped now rather than left
+  // to run to its end or its timeout.
+  if (stop_guest_)
+    stop_guest_();
+  return Status::interrupted;
+}
+
+bool WorkStdio::refuse_unfinished_head() {
+  if (!cgi_ || cgi_->state() != CgiHeadReader::State::reading || !cgi_->started())
+    return false;
+  output_ = Output::refused;
+  work_.log("Function's output ended inside its CGI head");
+  std::string text = cgi_head_unfinished_text();
+  work_.send_head({502, {{"Content-Type", std::string(kTextPlain)}}, text.size()});
+  work_.send_body(text);
+  return true;
+}
 
 wasi::Stdio::ReadResult WorkStdio::read_stdin(std::span<std::uint8_t> buffer) {
   WorkRead got = work_.read_body(reinterpret_cast<char*>(buffer.data()), buffer.size());
@@ -30,6 +71,17 @@ wasi::Stdio::ReadResult WorkStdio::read_stdin(std::span<std::uint8_t> buffer) {
 wasi::Stdio::Status WorkStdio::write_stdout(std::span<const std::uint8_t> bytes) {
   std::string_view data(reinterpret_cast<const char*>(bytes.data()), bytes.size());
   stdout_bytes_ += data.size();
+  if (output_ == Output::refused)
+    return Status::interrupted; // the 502 is sent; the guest is being stopped
+  if (cgi_ && cgi_->state() != CgiHeadReader::State::done) {
+    // Nothing of the head is sent, and nothing is held for it but the reader's bounded line:
+    // only the bytes after it are the body.
+    data = cgi_->feed(data);
+    if (cgi_->state() == CgiHeadReader::State::bad)
+      return refuse_bad_head();
+    if (data.empty())
+      return work_.cancelled() ? Status::interrupted : Status::ok;
+  }
   if (output_ == Output::held) {
     if (held_.size() + data.size() <= kHeldOutputBytes) {
       held_.append(data);
@@ -38,7 +90,7 @@ wasi::Stdio::Status WorkStdio::write_stdout(std::span<const std::uint8_t> bytes)
     // Too much to hold: the response is committed now, without a length, and the held part
     // goes first.
     output_ = Output::committed;
-    work_.send_head({200, {{"Content-Type", content_type_}}, std::nullopt});
+    work_.send_head(response_head());
     std::string first = std::move(held_);
     held_.clear();
     if (!first.empty() && work_.send_body(first) != WorkStatus::ok)
