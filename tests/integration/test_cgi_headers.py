@@ -78,7 +78,7 @@ def test_a_bad_head_is_a_502_and_the_function_is_killed(cgi, path, problem):
     r = request(cgi.port, "GET", path, timeout=30)
     # Each of these functions would sleep 30 s after its head: the answer does not wait.
     assert time.monotonic() - started < 20
-    assert r.status == 502
+    assert r.status == 502 and r.header("X-OpenFaaS-Internal") == "of-watchdog"
     assert r.body.decode() == f"Bad Gateway: the function's CGI head is not valid: {problem}\n"
     cgi.wait_for_log(re.escape(f"Function's CGI head is not valid: {problem}"))
     cgi.wait_for_log(r"Killing the function's process group: its CGI head is not valid")
@@ -92,6 +92,7 @@ def test_output_that_ends_inside_the_head_is_a_502(cgi):
     r = request(cgi.port, "GET", "/unfinished")
     assert (r.status, r.body) == (
         502, b"Bad Gateway: the function's output ended inside its CGI head\n")
+    assert r.header("X-OpenFaaS-Internal") == "of-watchdog"
     cgi.wait_for_log(r"Function's output ended inside its CGI head")
 
 

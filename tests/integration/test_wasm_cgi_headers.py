@@ -131,6 +131,7 @@ def test_a_bad_head_is_a_502_and_the_guest_is_stopped(start_cgi, body, action, p
     assert (r.status, r.body) == (
         502, f"Bad Gateway: the function's CGI head is not valid: {problem}\n".encode())
     assert r.header("Content-Type") == "text/plain; charset=utf-8"
+    assert r.header("X-OpenFaaS-Internal") == "of-watchdog"
     wd.wait_for_log(TS + re.escape(f"Function's CGI head is not valid: {problem}") + "$")
     wd.wait_for_log(TS + r"POST /fn - 502 - ")
     r = post(wd, b"Status: 404\n\nnext\n", timeout=25)
@@ -147,6 +148,7 @@ def test_output_that_ends_inside_the_head_is_a_502(start_cgi):
     assert (r.status, r.body) == (
         502, b"Bad Gateway: the function's output ended inside its CGI head\n")
     assert r.header("Content-Type") == "text/plain; charset=utf-8"
+    assert r.header("X-OpenFaaS-Internal") == "of-watchdog"
     wd.wait_for_log(TS + r"Function's output ended inside its CGI head$")
     wd.wait_for_log(TS + r"POST /fn - 502 - ")
 

@@ -6,7 +6,11 @@ namespace ofwatchdog::modes {
 
 namespace {
 
-constexpr std::string_view kTextPlain = "text/plain; charset=utf-8";
+// The headers of the fork modes' refusals (body_limit.cpp's send_refusal): the client can tell
+// the watchdog's answer from the function's.
+HeaderList refusal_headers() {
+  return {{"Content-Type", "text/plain; charset=utf-8"}, {"X-OpenFaaS-Internal", "of-watchdog"}};
+}
 
 } // namespace
 
@@ -36,7 +40,7 @@ wasi::Stdio::Status WorkStdio::refuse_bad_head() {
   output_ = Output::refused;
   work_.log(fmt::format("Function's CGI head is not valid: {}", cgi_->problem()));
   std::string text = cgi_head_failure_text(cgi_->problem());
-  work_.send_head({502, {{"Content-Type", std::string(kTextPlain)}}, text.size()});
+  work_.send_head({502, refusal_headers(), text.size()});
   work_.send_body(text);
   // Whatever the guest would write next has nowhere to go: it is stopped now rather than left
   // to run to its end or its timeout.
@@ -51,7 +55,7 @@ bool WorkStdio::refuse_unfinished_head() {
   output_ = Output::refused;
   work_.log("Function's output ended inside its CGI head");
   std::string text = cgi_head_unfinished_text();
-  work_.send_head({502, {{"Content-Type", std::string(kTextPlain)}}, text.size()});
+  work_.send_head({502, refusal_headers(), text.size()});
   work_.send_body(text);
   return true;
 }

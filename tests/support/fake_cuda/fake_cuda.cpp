@@ -217,6 +217,8 @@ CUdeviceptr align_up(CUdeviceptr value, CUdeviceptr alignment) {
 class Driver {
 public:
   std::mutex mutex;
+  // cuStreamQuery's CUDA_ERROR_NOT_READY answers still to give (fake_cuda_busy_queries).
+  unsigned busy_queries = 0;
 
   // The checks every entry point makes first: the stub and initialisation come before arguments.
   CUresult ready() const {
@@ -1306,6 +1308,23 @@ CUresult cuCtxSynchronize(void) {
   return d.current(&context);
 }
 
+CUresult cuStreamQuery(CUstream hStream) {
+  Driver& d = driver();
+  std::lock_guard lock(d.mutex);
+  CUctx_st* context = nullptr;
+  if (CUresult status = d.current(&context); status != CUDA_SUCCESS) {
+    return status;
+  }
+  if (hStream != nullptr) {
+    return CUDA_ERROR_INVALID_HANDLE;
+  }
+  if (d.busy_queries > 0) {
+    --d.busy_queries;
+    return CUDA_ERROR_NOT_READY;
+  }
+  return CUDA_SUCCESS;
+}
+
 CUresult cuMemGetInfo_v2(size_t* free, size_t* total) {
   Driver& d = driver();
   std::lock_guard lock(d.mutex);
@@ -1503,6 +1522,12 @@ CUresult cuGetErrorName(CUresult error, const char** pStr) {
 
 CUresult cuGetErrorString(CUresult error, const char** pStr) {
   return error_text(error, pStr, &ErrorText::description);
+}
+
+void fake_cuda_busy_queries(unsigned count) {
+  Driver& d = driver();
+  std::lock_guard lock(d.mutex);
+  d.busy_queries = count;
 }
 
 unsigned long long fake_cuda_live_allocations(void) {

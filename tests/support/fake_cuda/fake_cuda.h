@@ -46,6 +46,7 @@ enum {
   CUDA_ERROR_FILE_NOT_FOUND = 301,
   CUDA_ERROR_INVALID_HANDLE = 400,
   CUDA_ERROR_NOT_FOUND = 500,
+  CUDA_ERROR_NOT_READY = 600,
   CUDA_ERROR_ILLEGAL_ADDRESS = 700,
   CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES = 701,
   CUDA_ERROR_CONTEXT_IS_DESTROYED = 709,
@@ -97,6 +98,8 @@ CUresult cuDevicePrimaryCtxRelease_v2(CUdevice dev);
 CUresult cuCtxSetCurrent(CUcontext ctx);
 CUresult cuCtxGetCurrent(CUcontext* pctx);
 CUresult cuCtxSynchronize(void);
+/* Only the NULL (legacy default) stream: the double creates no streams. */
+CUresult cuStreamQuery(CUstream hStream);
 
 /* Device memory. */
 CUresult cuMemGetInfo_v2(size_t* free, size_t* total);
@@ -127,6 +130,9 @@ CUresult cuGetErrorString(CUresult error, const char** pStr);
 /* The double only (absent from the real driver): what tests read to find leaks. */
 unsigned long long fake_cuda_live_allocations(void);
 unsigned long long fake_cuda_live_bytes(void);
+/* The next `count` cuStreamQuery calls answer CUDA_ERROR_NOT_READY, as while a long kernel runs,
+   so that a host's waits in slices can be tested; the double's kernels end within their launch. */
+void fake_cuda_busy_queries(unsigned count);
 
 #ifdef __cplusplus
 }

@@ -2,6 +2,8 @@
 // imports do with good and hostile arguments, and that nothing outlives the instance.
 #include <catch2/catch.hpp>
 
+#include <dlfcn.h>
+
 #include <cstring>
 #include <vector>
 
@@ -301,4 +303,35 @@ TEST_CASE("PTX parameter lists give offsets and sizes as the driver lays them ou
   CHECK(ptx_entry_params(".entry none() { ret; }", "none")->empty());
   CHECK_FALSE(ptx_entry_params(".entry other(.param .u32 x)", "missing"));
   CHECK_FALSE(ptx_entry_params(".entry bad(.param .q99 x)", "bad"));
+}
+
+TEST_CASE("a wait for the device goes in slices that a finished request ends", "[gpu]") {
+  REQUIRE(fake_driver().api().cuStreamQuery != nullptr);
+  // The double's control, from the library the driver already loaded.
+  void* library = dlopen(OFWATCHDOG_FAKE_CUDA, RTLD_NOW | RTLD_NOLOAD);
+  REQUIRE(library != nullptr);
+  auto busy = reinterpret_cast<void (*)(unsigned)>(dlsym(library, "fake_cuda_busy_queries"));
+  REQUIRE(busy != nullptr);
+
+  int looks = 0;
+  bool over = false;
+  GuestCudaHooks hooks;
+  hooks.cancelled = [&] {
+    ++looks;
+    return over;
+  };
+  GuestCuda guest(fake_driver(), {}, hooks);
+  REQUIRE(guest.cuInit(0) == cu::success);
+  // The device is busy for three looks: the wait asks between them, and then succeeds.
+  busy(3);
+  CHECK(guest.cuCtxSynchronize() == cu::success);
+  CHECK(looks == 3);
+  // The request ends while the device is still busy: the wait ends at the next look.
+  looks = 0;
+  over = true;
+  busy(1000000);
+  CHECK(guest.cuCtxSynchronize() != cu::success);
+  CHECK(looks == 1);
+  busy(0);
+  dlclose(library);
 }
