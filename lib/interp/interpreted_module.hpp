@@ -13,14 +13,14 @@
 #include <variant>
 #include <vector>
 
-#include "wasi/host_call.hpp"
+#include "wasm/host_import.hpp"
 
 namespace ofwatchdog::interp {
 
 // What inspect_module (wasm/module_check.hpp) found: the module is one wasm-module-check allows.
 struct InspectedImports {
   std::string sha256;
-  std::vector<wasi::Function> imports; // the WASI function of each function import, in order
+  std::vector<wasm::HostImport> imports; // the host function of each function import, in order
 };
 
 struct ModuleParts; // wabt's types; interp/module_parts.hpp

@@ -83,6 +83,7 @@ struct InterpreterRunner::Worker {
 
   // The current run, for the host functions.
   wasi::HostCalls* host = nullptr;
+  gpu::GuestCuda* cuda = nullptr;
   wasm::RunControl* control = nullptr;
   wi::Memory::Ptr memory;
   std::optional<RunOutcome> ended; // set by a host call that ends the run
@@ -90,6 +91,9 @@ struct InterpreterRunner::Worker {
   void build(const InterpretedModule& for_module, std::uint32_t pages);
   wabt::Result call_host(wasi::Function function, const wi::FuncType& type,
                          const wi::Values& params, wi::Values& results, wi::Trap::Ptr* trap);
+  // A GPU guest's CUDA import (every parameter and the result an i32): always back to the guest.
+  wabt::Result call_cuda(gpu::CudaFunction function, const wi::Values& params,
+                         wi::Values& results);
   RunOutcome run_instance(const ModuleParts& parts);
   std::optional<RunOutcome> run_function(wi::Thread& thread, const wi::Func::Ptr& func);
   RunOutcome end_with_trap(const wi::Trap::Ptr& trap);
@@ -117,18 +121,41 @@ void InterpreterRunner::Worker::build(const InterpretedModule& for_module, std::
 
   for (std::size_t i = 0; i < parts.imports.size(); ++i) {
     const auto* type = wabt::cast<wi::FuncType>(parts.desc.imports[i].type.type.get());
-    wasi::Function function = parts.imports[i];
+    wasm::HostImport bound = parts.imports[i];
     wi::FuncType signature = *type;
-    host_functions.push_back(wi::HostFunc::New(
-        *store, signature,
-        [this, function, signature](wi::Thread&, const wi::Values& params, wi::Values& results,
-                                    wi::Trap::Ptr* trap) {
-          return call_host(function, signature, params, results, trap);
-        }));
+    if (bound.from == wasm::HostImport::From::cuda) {
+      gpu::CudaFunction function = bound.cuda();
+      host_functions.push_back(wi::HostFunc::New(
+          *store, signature,
+          [this, function](wi::Thread&, const wi::Values& params, wi::Values& results,
+                           wi::Trap::Ptr*) {
+            return call_cuda(function, params, results);
+          }));
+    } else {
+      wasi::Function function = bound.wasi();
+      host_functions.push_back(wi::HostFunc::New(
+          *store, signature,
+          [this, function, signature](wi::Thread&, const wi::Values& params, wi::Values& results,
+                                      wi::Trap::Ptr* trap) {
+            return call_host(function, signature, params, results, trap);
+          }));
+    }
     imports.push_back(host_functions.back().ref());
   }
   module = &for_module;
   max_pages = pages;
+}
+
+wabt::Result InterpreterRunner::Worker::call_cuda(gpu::CudaFunction function,
+                                                  const wi::Values& params,
+                                                  wi::Values& results) {
+  std::uint64_t args[16] = {};
+  std::size_t count = std::min<std::size_t>(params.size(), 16);
+  for (std::size_t i = 0; i < count; ++i)
+    args[i] = params[i].Get<std::uint32_t>();
+  wasi::GuestMemory guest{memory->UnsafeData(), memory->ByteSize()};
+  results[0] = wi::Value::Make(gpu::call_cuda(cuda, function, args, guest));
+  return wabt::Result::Ok;
 }
 
 wabt::Result InterpreterRunner::Worker::call_host(wasi::Function function,
@@ -236,7 +263,8 @@ InterpreterRunner::InterpreterRunner() : worker_(std::make_unique<Worker>()) {}
 InterpreterRunner::~InterpreterRunner() = default;
 
 RunOutcome InterpreterRunner::run(const InterpretedModule& module, wasi::HostCalls& host,
-                                  const wasm::RunLimits& limits, wasm::RunControl* control) {
+                                  const wasm::RunLimits& limits, wasm::RunControl* control,
+                                  gpu::GuestCuda* cuda) {
   const ModuleParts& parts = module.parts();
   std::uint32_t pages = wasm::max_pages_of(limits);
   if (parts.initial_pages > pages)
@@ -247,6 +275,7 @@ RunOutcome InterpreterRunner::run(const InterpretedModule& module, wasi::HostCal
   if (worker.module != &module || worker.max_pages != pages)
     worker.build(module, pages);
   worker.host = &host;
+  worker.cuda = cuda;
   worker.control = control;
   worker.ended.reset();
   RunOutcome outcome;
@@ -258,6 +287,7 @@ RunOutcome InterpreterRunner::run(const InterpretedModule& module, wasi::HostCal
   }
   worker.memory.reset();
   worker.host = nullptr;
+  worker.cuda = nullptr;
   worker.control = nullptr;
   // The instance, its memory, tables and globals are unreachable now.
   worker.store->Collect();

@@ -17,6 +17,7 @@
 #include <memory>
 
 #include "interp/interpreted_module.hpp"
+#include "gpu/cuda_call.hpp"
 #include "wasi/host_call.hpp"
 #include "wasm/run_control.hpp"
 #include "wasm/run_limits.hpp"
@@ -31,8 +32,10 @@ public:
   InterpreterRunner(const InterpreterRunner&) = delete;
   InterpreterRunner& operator=(const InterpreterRunner&) = delete;
 
+  // `cuda` answers a GPU guest's CUDA imports (docs/wasm-gpu.md), as for the compiled engine.
   wasm::RunOutcome run(const InterpretedModule& module, wasi::HostCalls& host,
-                       const wasm::RunLimits& limits, wasm::RunControl* control = nullptr);
+                       const wasm::RunLimits& limits, wasm::RunControl* control = nullptr,
+                       gpu::GuestCuda* cuda = nullptr);
 
   // Instructions per slice: the most guest code that runs between two looks at the control.
   static constexpr int kSliceInstructions = 10000;

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "wasi/host_call.hpp"
+#include "wasm/host_import.hpp"
 
 namespace ofwatchdog::interp {
 
@@ -17,8 +17,8 @@ struct ModuleParts {
   wabt::Features features;
   wabt::interp::ModuleDesc desc;
   std::string sha256;
-  // The WASI function of each import (every import is a function: wasm-module-check).
-  std::vector<wasi::Function> imports;
+  // The host function of each import (every import is a function: wasm-module-check).
+  std::vector<wasm::HostImport> imports;
   wabt::interp::Index start_export = 0;  // `_start` in desc.exports
   wabt::interp::Index memory_export = 0; // `memory` in desc.exports
   std::uint64_t initial_pages = 0;

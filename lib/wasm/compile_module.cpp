@@ -183,7 +183,7 @@ CompileResult compile_module(std::span<const std::uint8_t> bytes, const std::str
   }
   const InspectedModule& module = std::get<InspectedModule>(inspected);
   result.sha256 = module.sha256;
-  result.wasi_imports = module.imports;
+  result.imports = module.imports;
 
   std::string error;
   auto toolchain = probe_toolchain(options, &error);

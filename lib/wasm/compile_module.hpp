@@ -52,9 +52,9 @@ struct CompileResult {
   std::string sha256;
   bool from_cache = false; // the object was there already
   double seconds = 0;      // wall time of wasm2c + cc (0 from the cache)
-  // The WASI function behind each function import, in import order (set for a valid module,
+  // The host function behind each function import, in import order (set for a valid module,
   // whatever the toolchain did): what the module may call.
-  std::vector<wasi::Function> wasi_imports;
+  std::vector<HostImport> imports;
 };
 
 CompileResult compile_module(std::span<const std::uint8_t> module, const std::string& cache_dir,

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "wasm/module_abi.h"
+#include "gpu/cuda_imports.hpp"
 #include "wasm/wasi_signatures.hpp"
 
 namespace ofwatchdog::wasm {
@@ -126,6 +127,24 @@ std::string trampoline(const WasiSignature& signature) {
                      signature.name, parameters, body, index, arguments);
 }
 
+// A GPU guest's CUDA import (docs/wasm-gpu.md): every parameter and the result an i32, passed
+// to the runtime's host_call under a number above the WASI functions' (kCudaCallBase).
+std::string cuda_trampoline(const gpu::CudaImport& import) {
+  std::string parameters = "struct Z_env_instance_t* host";
+  std::string packed;
+  for (unsigned i = 0; i < import.params; ++i) {
+    parameters += fmt::format(", u32 p{}", i);
+    packed += fmt::format("{}p{}", i == 0 ? "" : ", ", i);
+  }
+  std::string body = import.params == 0
+                         ? std::string()
+                         : fmt::format("  const uint64_t args[{}] = {{{}}};\n", import.params, packed);
+  return fmt::format("u32 Z_envZ_{}({}) {{\n{}  return ofw_runtime->host_call(host, {}u, {});\n}}\n",
+                     import.name, parameters, body,
+                     kCudaCallBase + static_cast<unsigned>(import.function),
+                     import.params == 0 ? "0" : "args");
+}
+
 } // namespace
 
 bool adapt_wasm2c_output(std::string& source) {
@@ -149,13 +168,22 @@ std::string generate_glue(const GlueInput& input) {
   out += fmt::format("#include \"{}\"\n", input.wasm2c_source);
   out += kRuntimeForwarders;
 
-  out += "\n/* WASI imports */\n";
+  out += "\n/* WASI imports, and a GPU guest's CUDA imports */\n";
   std::vector<bool> done(wasi::kFunctionCount, false);
-  for (wasi::Function function : module.imports) {
-    auto index = static_cast<std::size_t>(function);
-    if (!done[index]) {
-      done[index] = true;
-      out += trampoline(wasi_signatures()[index]);
+  std::vector<bool> cuda_done(gpu::cuda_imports().size(), false);
+  bool imports_wasi = false;
+  bool imports_cuda = false;
+  for (HostImport import : module.imports) {
+    std::vector<bool>& seen = import.from == HostImport::From::cuda ? cuda_done : done;
+    if (seen[import.index])
+      continue;
+    seen[import.index] = true;
+    if (import.from == HostImport::From::cuda) {
+      imports_cuda = true;
+      out += cuda_trampoline(gpu::cuda_imports()[import.index]);
+    } else {
+      imports_wasi = true;
+      out += trampoline(wasi_signatures()[import.index]);
     }
   }
 
@@ -179,8 +207,12 @@ std::string generate_glue(const GlueInput& input) {
   }
   std::string segments = image.segments.empty() ? "0" : "ofw_segments";
 
-  std::string host_argument =
-      module.imports.empty() ? "" : ", (struct Z_wasi_snapshot_preview1_instance_t*)host";
+  // wasm2c passes one instance per imported module, in the order of the modules' names.
+  std::string host_argument;
+  if (imports_cuda)
+    host_argument += ", (struct Z_env_instance_t*)host";
+  if (imports_wasi)
+    host_argument += ", (struct Z_wasi_snapshot_preview1_instance_t*)host";
   out += fmt::format(R"(
 /* The descriptor */
 static void ofw_instantiate(void* instance, void* host) {{

@@ -11,6 +11,10 @@
 
 #include "wasm/run_outcome.hpp"
 
+namespace ofwatchdog::gpu {
+class GuestCuda;
+}
+
 namespace ofwatchdog::wasi {
 class HostCalls;
 }
@@ -25,6 +29,7 @@ struct ActiveRun {
   sigjmp_buf jump; // where a trap, exit or interruption lands (InstanceRunner::run)
   MemorySlot* slot = nullptr;
   wasi::HostCalls* host = nullptr;
+  gpu::GuestCuda* cuda = nullptr;     // a GPU guest's CUDA imports (docs/wasm-gpu.md), or null
   RunControl* control = nullptr;      // may be null: the run cannot be interrupted
   wasm_rt_memory_t* memory = nullptr; // set by allocate_memory
   std::uint32_t max_pages = 0;        // the run's memory limit

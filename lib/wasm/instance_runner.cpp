@@ -55,7 +55,8 @@ void InstanceRunner::apply_image(const ofw_module_v1& module) {
 }
 
 RunOutcome InstanceRunner::run(const CompiledModule& module, wasi::HostCalls& host,
-                               const RunLimits& limits, RunControl* control) {
+                               const RunLimits& limits, RunControl* control,
+                               gpu::GuestCuda* cuda) {
   GuestThreadState* thread = current_guest_thread();
   if (thread == nullptr || thread->run != nullptr) {
     std::fputs("wasm: InstanceRunner::run needs a GuestThread not already running a guest\n",
@@ -79,6 +80,7 @@ RunOutcome InstanceRunner::run(const CompiledModule& module, wasi::HostCalls& ho
 
   active_.slot = slot_.get();
   active_.host = &host;
+  active_.cuda = cuda;
   active_.control = control;
   active_.memory = nullptr;
   active_.max_pages = max_pages_of(limits);

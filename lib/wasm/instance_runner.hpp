@@ -45,8 +45,10 @@ public:
   // Runs on the GuestThread this runner belongs to (aborts elsewhere); one run at a time.
   // Aborts if the slot cannot be reserved: a caller that must survive that calls
   // reserve_slot first.
+  // `cuda` answers a GPU guest's CUDA imports (docs/wasm-gpu.md); null, each answers
+  // CUDA_ERROR_NOT_INITIALIZED.
   RunOutcome run(const CompiledModule& module, wasi::HostCalls& host, const RunLimits& limits,
-                 RunControl* control = nullptr);
+                 RunControl* control = nullptr, gpu::GuestCuda* cuda = nullptr);
 
   // The slot, once reserved (nullptr before).
   const MemorySlot* slot() const { return slot_.get(); }

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "gpu/cuda_imports.hpp"
 #include "wasm/module_reader.hpp"
 #include "wasm/sha256.hpp"
 #include "wasm/wasi_signatures.hpp"
@@ -10,6 +11,8 @@ namespace ofwatchdog::wasm {
 namespace {
 
 constexpr std::string_view kWasiModule = "wasi_snapshot_preview1";
+// The module the fork's GPU guests import the CUDA driver functions from.
+constexpr std::string_view kCudaModule = "env";
 
 const char* kind_name(ExternalKind kind) {
   switch (kind) {
@@ -27,14 +30,41 @@ const char* kind_name(ExternalKind kind) {
   return "something unknown";
 }
 
+// A GPU guest's import (docs/wasm-gpu.md): one of the list, every parameter and the result
+// an i32, as the fork's guests declare them.
+std::optional<std::string> check_cuda_import(const ModuleInfo& info, const Import& import) {
+  const gpu::CudaImport* cuda = gpu::find_cuda_import(import.name);
+  if (cuda == nullptr) {
+    return fmt::format("import \"{}\".\"{}\" is not one of the CUDA driver functions a GPU "
+                       "guest may import: a module may import only {} functions and those",
+                       import.module, import.name, kWasiModule);
+  }
+  if (import.type_index >= info.types.size()) {
+    return fmt::format("import {}.{} names a type the module does not define", import.module,
+                       import.name);
+  }
+  const FuncType& declared = info.types[import.type_index];
+  FuncType expected;
+  expected.params.assign(cuda->params, ValueType::i32);
+  expected.results.assign(1, ValueType::i32);
+  if (declared.params != expected.params || declared.results != expected.results) {
+    return fmt::format("import {}.{} has type {}, but a GPU guest's import must be {}",
+                       import.module, import.name, describe(declared), describe(expected));
+  }
+  return std::nullopt;
+}
+
 std::optional<std::string> check_import(const ModuleInfo& info, const Import& import) {
   if (import.kind != ExternalKind::function) {
     return fmt::format("import \"{}\".\"{}\" is {}: a module may import only WASI functions",
                        import.module, import.name, kind_name(import.kind));
   }
+  if (import.module == kCudaModule)
+    return check_cuda_import(info, import);
   if (import.module != kWasiModule) {
     return fmt::format("import \"{}\".\"{}\" is not from {}: a module may import only WASI "
-                       "preview1 functions",
+                       "preview1 functions (and, from env, the CUDA driver functions of GPU "
+                       "guests)",
                        import.module, import.name, kWasiModule);
   }
   const WasiSignature* signature = find_wasi_function(import.name);
@@ -125,7 +155,10 @@ std::variant<InspectedModule, std::string> inspect_module(std::span<const std::u
     return std::move(*error);
   }
   for (const Import& import : module.info.imports) {
-    module.imports.push_back(find_wasi_function(import.name)->function);
+    if (import.module == kCudaModule)
+      module.imports.push_back(HostImport::of(gpu::find_cuda_import(import.name)->function));
+    else
+      module.imports.push_back(HostImport::of(find_wasi_function(import.name)->function));
   }
   module.sha256 = sha256_hex(bytes);
   return module;

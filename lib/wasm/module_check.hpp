@@ -1,8 +1,9 @@
 #pragma once
 // Whether a module is one the watchdog can run (docs/decisions.md, wasm-module-check): a WASI
 // command with a `_start` function of type [] -> [], importing nothing but wasi_snapshot_preview1
-// functions of the list with their listed signatures, and defining (not importing) exactly one
-// 32-bit memory, exported as `memory` as WASI requires.
+// functions of the list with their listed signatures (and, from `env`, the CUDA driver functions
+// of a GPU guest, docs/wasm-gpu.md), and defining (not importing) exactly one 32-bit memory,
+// exported as `memory` as WASI requires.
 
 #include <cstdint>
 #include <optional>
@@ -11,7 +12,7 @@
 #include <variant>
 #include <vector>
 
-#include "wasi/host_call.hpp"
+#include "wasm/host_import.hpp"
 #include "wasm/module_info.hpp"
 
 namespace ofwatchdog::wasm {
@@ -24,8 +25,15 @@ std::optional<std::string> check_module(const ModuleInfo& info);
 struct InspectedModule {
   ModuleInfo info;
   std::string sha256; // of the whole file, 64 hex digits
-  // The WASI function behind each function import, in import order.
-  std::vector<wasi::Function> imports;
+  // The host function behind each function import, in import order.
+  std::vector<HostImport> imports;
+  bool uses_gpu() const {
+    for (const HostImport& import : imports) {
+      if (import.from == HostImport::From::cuda)
+        return true;
+    }
+    return false;
+  }
 };
 
 // Reads and checks a module file's bytes; the error names the reason (not the file, which the

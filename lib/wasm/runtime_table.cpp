@@ -9,6 +9,7 @@
 
 #include "wasi/host_call.hpp"
 #include "wasm/guest_state.hpp"
+#include "wasm/host_import.hpp"
 #include "wasm/memory_slot.hpp"
 #include "wasm/module_check.hpp"
 
@@ -71,6 +72,11 @@ std::uint32_t host_call(void*, std::uint32_t function, const std::uint64_t* args
   }
   wasi::HostResult result;
   try {
+    if (function >= kCudaCallBase) {
+      // A GPU guest's CUDA import: it always returns to the guest, with a CUresult.
+      return gpu::call_cuda(run.cuda, static_cast<gpu::CudaFunction>(function - kCudaCallBase),
+                            args, memory);
+    }
     result = run.host->call(static_cast<wasi::Function>(function), args, memory);
   } catch (...) {
     // Unwinding through the module's C frames is not possible; the run ends instead.

@@ -84,7 +84,8 @@ def echo(wd, body):
 def test_interpreter_serves_until_the_background_compile_is_ready(start_watchdog, root,
                                                                    tmp_path):
     gate = Gate(tmp_path)
-    wd = start_auto(start_watchdog, root, tmp_path / "cache", CC=gate.cc)
+    # The held request waits for the whole compile, up to 60 s on a busy machine.
+    wd = start_auto(start_watchdog, root, tmp_path / "cache", CC=gate.cc, exec_timeout="90s")
     wd.wait_for_log(TS + r"wasm module .*: interpreter engine, while the aot engine compiles it "
                     r"\(loaded in [\d.]+ ms\)")
     gate.waiting_pid()

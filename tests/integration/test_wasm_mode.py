@@ -244,8 +244,10 @@ def rust_root(tmp_path):
 def test_rust_module_echoes_bodies_larger_than_its_memory(start_watchdog, rust_root, cache_dir):
     # The module starts with 17 pages (1.06 MiB): an 8 MiB body passes through a 2 MiB memory only
     # if both the module and the host stream it.
+    # The interpreter streams 8 MiB in seconds, more on a busy machine: the deadline is the
+    # client's, not the module's default 10 s.
     wd = start_wasm(start_watchdog, rust_root, cache_dir, fprocess="rust_tool.wasm",
-                    wasm_max_memory="2Mi")
+                    wasm_max_memory="2Mi", exec_timeout="60s")
     empty = request(wd.port, "POST", "/", body=b"")
     assert (empty.status, empty.body) == (200, b"")
     assert empty.header("Content-Length") == "0"

@@ -82,6 +82,7 @@ public:
     setup_.scratch_root = pattern;
     setup_.write_debug = settings_.write_debug;
     setup_.cgi_headers = context.config->cgi_headers;
+    setup_.cuda = cuda_.get();
 
     WorkerPoolOptions options;
     options.threads = settings_.instances;
@@ -212,6 +213,11 @@ private:
       return false;
     }
     const wasm::InspectedModule& module = std::get<wasm::InspectedModule>(inspected);
+    // A GPU guest (docs/wasm-gpu.md): the driver is loaded once, now, and says what it found.
+    if (module.uses_gpu() && !cuda_) {
+      cuda_ = gpu::CudaDriver::open(settings_.cuda_driver);
+      log.info(fmt::format("wasm: {}", cuda_->status_line()));
+    }
     bool loaded = false;
     // Compiled code linked into this program (wasm-compile --bundle) is the aot engine with
     // nothing to load: it serves unless the interpreter is asked for.
@@ -369,11 +375,11 @@ private:
   }
 
   // wasm-module-check: the module links, and each of these calls answers ENOSYS; said once, here.
-  void log_unprovided_imports(const std::vector<wasi::Function>& imports) {
+  void log_unprovided_imports(const std::vector<wasm::HostImport>& imports) {
     std::set<std::string_view> names;
-    for (wasi::Function function : imports)
-      if (!wasi::implements(function))
-        names.insert(wasm::wasi_signatures()[static_cast<std::size_t>(function)].name);
+    for (wasm::HostImport import : imports)
+      if (import.from == wasm::HostImport::From::wasi && !wasi::implements(import.wasi()))
+        names.insert(wasm::wasi_signatures()[import.index].name);
     if (names.empty())
       return;
     context_.log->info(fmt::format(
@@ -383,6 +389,8 @@ private:
   }
 
   WasmSettings settings_;
+  // The CUDA driver, loaded when the module is a GPU guest; it outlives the workers.
+  std::unique_ptr<gpu::CudaDriver> cuda_;
   // The largest pool this process can hold, measured at start-up.
   modes::InstanceCapacity capacity_;
   modes::WasmRequestSetup setup_;

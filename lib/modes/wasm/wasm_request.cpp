@@ -6,11 +6,13 @@
 
 #include <fmt/format.h>
 
+#include "gpu/guest_cuda.hpp"
+#include "interp/interpreter_runner.hpp"
 #include "modes/wasm/work_stdio.hpp"
 #include "process/cgi_env.hpp"
 #include "wasi/host.hpp"
-#include "interp/interpreter_runner.hpp"
 #include "wasi/sandbox.hpp"
+#include "wasi/sandbox_file.hpp"
 #include "wasm/instance_runner.hpp"
 
 namespace ofwatchdog::modes {
@@ -42,6 +44,24 @@ WorkerEngine* worker_engine(const WasmRequestSetup& setup, std::string& error) {
     t_engine = std::move(engine);
   }
   return t_engine.get();
+}
+
+// What a GPU guest's view of the device borrows from its request: its sandbox for
+// cuModuleLoad, the request's cancellation for waits on the device, and the log.
+gpu::GuestCudaHooks gpu_hooks(const wasi::Sandbox& sandbox, WorkContext& work) {
+  gpu::GuestCudaHooks hooks;
+  hooks.read_file = [&sandbox](std::string_view path,
+                               std::uint64_t limit) -> std::variant<std::string, gpu::CuResult> {
+    auto read = wasi::read_sandbox_file(sandbox, path, limit);
+    if (auto* bytes = std::get_if<std::string>(&read))
+      return std::move(*bytes);
+    // What a CUDA program gets for a file it cannot read.
+    return std::get<wasi::abi::Errno>(read) == wasi::abi::Errno::fbig ? gpu::cu::invalid_value
+                                                                      : gpu::cu::file_not_found;
+  };
+  hooks.cancelled = [&work] { return work.cancelled(); };
+  hooks.log = [&work](std::string_view line) { work.log(fmt::format("wasm: GPU: {}", line)); };
+  return hooks;
 }
 
 } // namespace
@@ -89,9 +109,14 @@ void run_wasm_request(const WasmRequestSetup& setup, const ServingModule& module
   work.on_cancel([control] { control->interrupt(); });
   if (setup.cgi_headers)
     stdio.read_cgi_head([&control] { control->interrupt(); });
+  // A GPU guest's view of the device: its allocations and modules go when it does.
+  std::optional<gpu::GuestCuda> cuda;
+  if (setup.cuda != nullptr)
+    cuda.emplace(*setup.cuda, gpu::GuestCudaLimits{settings.gpu_memory},
+                 gpu_hooks(*engine->sandbox, work));
   if (setup.write_debug)
-    work.log(fmt::format("Running {} ({} engine, worker {})", settings.module_name,
-                         module.engine(), static_cast<const void*>(engine)));
+    work.log(fmt::format("Running {} ({} engine, worker {})", settings.module_name, module.engine(),
+                         static_cast<const void*>(engine)));
   wasm::RunOutcome outcome;
   {
     wasi::Host host(std::move(host_setup), stdio, *engine->sandbox);
@@ -99,17 +124,20 @@ void run_wasm_request(const WasmRequestSetup& setup, const ServingModule& module
     if (module.compiled) {
       // Once the compiled module serves, the interpreter's copy of the module goes.
       engine->interpreter.reset();
-      outcome = engine->runner.run(*module.compiled, host, limits, control.get());
+      outcome = engine->runner.run(*module.compiled, host, limits, control.get(),
+                                   cuda ? &*cuda : nullptr);
     } else {
       if (!engine->interpreter)
         engine->interpreter = std::make_unique<interp::InterpreterRunner>();
-      outcome = engine->interpreter->run(*module.interpreted, host, limits, control.get());
+      outcome = engine->interpreter->run(*module.interpreted, host, limits, control.get(),
+                                         cuda ? &*cuda : nullptr);
     }
   }
   stdio.finish_stderr();
   if (work.cancelled())
     return; // a timeout (504 from the loop), a client gone, or the watchdog stopping
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (setup.write_debug)
     work.log(fmt::format("Took {:f} secs", seconds));
   // A bad CGI head was answered (502) when it came, and the run stopped for it: its failure

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "gpu/cuda_driver.hpp"
 #include "modes/wasm/wasm_settings.hpp"
 #include "ofwatchdog/worker_pool.hpp"
 #include "interp/interpreted_module.hpp"
@@ -29,6 +30,8 @@ struct WasmRequestSetup {
   std::string scratch_root; // each worker's scratch layer is a directory below it
   bool write_debug = false;
   bool cgi_headers = false; // stdout starts with a CGI head (docs/cgi-headers.md)
+  // A GPU guest's driver (docs/wasm-gpu.md); null for any other module.
+  const gpu::CudaDriver* cuda = nullptr;
 };
 
 // The job: answers through `work` (200, a streamed 200, or `fail` for a 500; with cgi_headers,

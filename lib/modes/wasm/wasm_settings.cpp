@@ -129,6 +129,16 @@ std::variant<WasmSettings, ConfigError> read_wasm_settings(const VariableLookup&
                              "or with Ki, Mi or Gi) from 64Ki to 4Gi", *v));
     s.max_memory = *n;
   }
+  if (auto v = variables("wasm_cuda_driver"); v && !v->empty())
+    s.cuda_driver = std::string(*v);
+  if (auto v = variables("wasm_gpu_memory"); v && !v->empty()) {
+    auto n = byte_count(*v);
+    if (!n || *n == 0 || *n > (std::uint64_t{4} << 30) - 1)
+      return bad("wasm_gpu_memory",
+                 fmt::format("invalid value {} for wasm_gpu_memory: expected bytes (a whole number, "
+                             "or with Ki, Mi or Gi) from 1 to 4Gi - 1", *v));
+    s.gpu_memory = *n;
+  }
   if (auto v = variables("scale_endpoints"); v && !v->empty()) {
     if (*v == "metrics")
       s.scale_endpoints = ScaleEndpoints::metrics_port;
@@ -193,6 +203,8 @@ std::vector<std::pair<std::string, std::string>> describe_wasm_settings(const Co
       {"wasm_engine", engine},
       {"scale_endpoints", scale},
       {"write_debug", s.write_debug ? "true" : "false"},
+      {"wasm_cuda_driver", s.cuda_driver},
+      {"wasm_gpu_memory", std::to_string(s.gpu_memory)},
   };
 }
 

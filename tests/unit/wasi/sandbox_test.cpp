@@ -1,6 +1,8 @@
 // Sandbox on its own: opening the two layers, and emptying scratch however deep it goes.
 #include "wasi_fixture.hpp"
 
+#include "wasi/sandbox_file.hpp"
+
 #include <fstream>
 
 using namespace ofwatchdog::wasi;
@@ -57,4 +59,25 @@ TEST_CASE("Sandbox::reset lists nothing until a change is noted", "[wasi][sandbo
   sandbox->note_change();
   CHECK(sandbox->reset());
   CHECK_FALSE(tree.scratch_has("unnoted"));
+}
+
+TEST_CASE("read_sandbox_file reads as the guest's own open would, and no further",
+          "[wasi][sandbox]") {
+  SandboxTree tree;
+  std::unique_ptr<Sandbox> sandbox = tree.open();
+  auto text = [](const std::variant<std::string, abi::Errno>& read) {
+    return std::holds_alternative<std::string>(read) ? std::get<std::string>(read)
+                                                     : "errno " + std::to_string(static_cast<int>(
+                                                                      std::get<abi::Errno>(read)));
+  };
+  CHECK(text(read_sandbox_file(*sandbox, "hello.txt", 100)) == "hello data");
+  CHECK(text(read_sandbox_file(*sandbox, "/sub/inner.txt", 100)) == "inner");
+  CHECK(text(read_sandbox_file(*sandbox, "alias", 100)) == "hello data");
+  CHECK(std::get<abi::Errno>(read_sandbox_file(*sandbox, "hello.txt", 4)) == abi::Errno::fbig);
+  CHECK(std::get<abi::Errno>(read_sandbox_file(*sandbox, "missing", 100)) == abi::Errno::noent);
+  CHECK(std::get<abi::Errno>(read_sandbox_file(*sandbox, "sub", 100)) == abi::Errno::isdir);
+  for (const char* out : {"../outside/secret.txt", "escape", "absolute", "sub/../../outside"}) {
+    INFO(out);
+    CHECK(std::holds_alternative<abi::Errno>(read_sandbox_file(*sandbox, out, 100)));
+  }
 }

@@ -33,7 +33,11 @@ TEST_CASE("a clang-built WASI command passes inspection", "[wasm][inspect]") {
   std::vector<ofwatchdog::wasi::Function> expected = {ofwatchdog::wasi::Function::fd_read,
                                                       ofwatchdog::wasi::Function::fd_write,
                                                       ofwatchdog::wasi::Function::proc_exit};
-  auto imports = module.imports;
+  std::vector<ofwatchdog::wasi::Function> imports;
+  for (HostImport import : module.imports) {
+    CHECK(import.from == HostImport::From::wasi);
+    imports.push_back(import.wasi());
+  }
   std::sort(imports.begin(), imports.end());
   CHECK(imports == expected);
 }
