@@ -74,10 +74,11 @@ std::uint32_t host_call(void*, std::uint32_t function, const std::uint64_t* args
   try {
     if (function >= kCudaCallBase) {
       // A GPU guest's CUDA import: it always returns to the guest, with a CUresult.
-      return gpu::call_cuda(run.cuda, static_cast<gpu::CudaFunction>(function - kCudaCallBase),
-                            args, memory);
+      result.value = gpu::call_cuda(
+          run.cuda, static_cast<gpu::CudaFunction>(function - kCudaCallBase), args, memory);
+    } else {
+      result = run.host->call(static_cast<wasi::Function>(function), args, memory);
     }
-    result = run.host->call(static_cast<wasi::Function>(function), args, memory);
   } catch (...) {
     // Unwinding through the module's C frames is not possible; the run ends instead.
     end_run_trapped(thread, TrapKind::host_failure);

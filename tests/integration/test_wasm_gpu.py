@@ -115,6 +115,17 @@ def test_hostile_calls_get_cuda_errors_and_the_watchdog_stays_up(gpu, engine):
     assert act(wd, "vector_add:64") == (200, "vector_add 64 ok\n")
 
 
+@needs_driver
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_guest_stopped_at_its_deadline_leaves_nothing_allocated(gpu, engine):
+    wd = gpu(engine, exec_timeout="1s")
+    status, _ = act(wd, "stuck")
+    assert status == 504
+    nothing_left(wd)
+    assert act(wd, "vector_add:32") == (200, "vector_add 32 ok\n")
+    nothing_left(wd)
+
+
 def test_without_a_driver_the_guest_is_told_there_is_no_device(gpu):
     wd = gpu(ENGINES[-1], wasm_cuda_driver="/nonexistent/libcuda.so.1")
     # The static binary says the same for any library: it loads none.
