@@ -4,9 +4,7 @@
 // that way: `-flag` and `--flag` are the same, a boolean takes an optional `=true|false`, and
 // parsing stops at the first argument that is not a flag. Everything else is configured through
 // the environment (lib/config/).
-#include <sys/stat.h>
 
-#include <cerrno>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -24,8 +22,6 @@
 // kEnvironmentHelp, generated from docs/config.md (cli/meson.build).
 #include "env_help.hpp"
 #include "ofwatchdog/watchdog.hpp"
-
-extern char** environ;
 
 namespace {
 
@@ -113,41 +109,23 @@ FlagResult parse_flags(int argc, char** argv) {
   return result;
 }
 
-// The exec probe: is the lock file there? Only "no such file" counts as missing; any other stat
-// failure (a permission problem, say) is no proof that the watchdog is down.
-int run_healthcheck(const std::vector<std::string>& environment) {
-  std::string_view tmpdir = ofwatchdog::find_variable(environment, "TMPDIR").value_or("");
-  std::string path = fmt::format("{}/.lock", tmpdir.empty() ? "/tmp" : tmpdir);
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0 && errno == ENOENT) {
-    std::fputs("unable to find lock file.\n", stderr);
-    return 1;
-  }
-  return 0;
-}
-
-std::vector<std::string> read_environment() {
-  std::vector<std::string> environment;
-  for (char** e = environ; e != nullptr && *e != nullptr; ++e)
-    environment.emplace_back(*e);
-  return environment;
-}
-
 } // namespace
 
 int main(int argc, char** argv) {
   if (argc > 1 && std::string_view(argv[1]) == "wasm-compile")
-    return ofwatchdog::wasm_compile_command(argv[0], {argv + 2, argv + argc}, read_environment());
+    return ofwatchdog::wasm_compile_command(argv[0], {argv + 2, argv + argc},
+                                            ofwatchdog::process_environment());
   FlagResult parsed = parse_flags(argc, argv);
   if (parsed.exit_status)
     return *parsed.exit_status;
 
-  std::vector<std::string> environment = read_environment();
+  std::vector<std::string> environment = ofwatchdog::process_environment();
 
   // The first line of every start, in the format the configuration asks for (read directly,
   // since the configuration may not load).
-  auto format = ofwatchdog::find_variable(environment, "log_format") == "json" ? ofwatchdog::LogFormat::json
-                                                               : ofwatchdog::LogFormat::text;
+  auto format = ofwatchdog::find_variable(environment, "log_format") == "json"
+                    ? ofwatchdog::LogFormat::json
+                    : ofwatchdog::LogFormat::text;
   ofwatchdog::Logger logger(format, true);
   logger.info(fmt::format("Version: {}\tSHA: {}", ofwatchdog::version(), ofwatchdog::git_sha()));
   if (parsed.flags.version)
@@ -156,7 +134,7 @@ int main(int argc, char** argv) {
   // The probe does not load the configuration, so a container whose environment is broken in
   // some unrelated way still reports its real health (the 0.9.12 order).
   if (parsed.flags.run_healthcheck)
-    return run_healthcheck(environment);
+    return ofwatchdog::run_healthcheck(environment);
 
   const ofwatchdog::ModeRegistry modes = ofwatchdog::ModeRegistry::builtin();
   ofwatchdog::ConfigResult loaded = ofwatchdog::load_config(environment, modes);

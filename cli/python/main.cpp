@@ -2,7 +2,6 @@
 // It reads the same variables as fwatchdog; `mode` is `inproc`, `fprocess` names the handler
 // as module:function (default function.handler:handle, imported from the working directory),
 // and `inproc_threads` defaults to 16, since a Python handler that waits on I/O lets others run.
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -21,18 +20,6 @@ constexpr std::string_view kDefaultHandler = "function.handler:handle";
 // Worker threads when `inproc_threads` is unset: with the GIL one runs Python at a time, and
 // the others wait on I/O, so they are many more than the CPUs; each idle one costs a stack.
 constexpr std::string_view kDefaultThreads = "inproc_threads=16";
-
-// The exec probe of the image's HEALTHCHECK, as `fwatchdog -run-healthcheck`: the lock file.
-int run_healthcheck() {
-  const char* tmpdir = std::getenv("TMPDIR");
-  std::string path = std::string(tmpdir != nullptr && *tmpdir != '\0' ? tmpdir : "/tmp") + "/.lock";
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0 && errno == ENOENT) {
-    std::fputs("unable to find lock file.\n", stderr);
-    return 1;
-  }
-  return 0;
-}
 
 std::string working_directory() {
   std::vector<char> buffer(4096);
@@ -54,7 +41,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (flag == "-run-healthcheck" || flag == "--run-healthcheck")
-    return run_healthcheck();
+    return ofwatchdog::run_healthcheck(ofwatchdog::process_environment());
   if (argc > 1) {
     std::fprintf(stderr,
                  "usage: %s [-version | -run-healthcheck]\n"

@@ -59,6 +59,12 @@ OFWATCHDOG_API int serve_function(std::unique_ptr<ModeStrategy> mode);
 OFWATCHDOG_API ConfigResult load_function_config(std::vector<std::string> environment);
 OFWATCHDOG_API std::vector<std::string> process_environment();
 
+// The exec probe of `-run-healthcheck` (an image's HEALTHCHECK): 0 while the lock file
+// `$TMPDIR/.lock` is there, else 1 with "unable to find lock file." on stderr. It reads only
+// TMPDIR from `environment`, so that a container whose configuration is broken in some
+// unrelated way still reports its real health.
+OFWATCHDOG_API int run_healthcheck(const std::vector<std::string>& environment);
+
 // The version and commit printed by `-version`, set when the library was built: the version is
 // the OFWATCHDOG_VERSION of ofwatchdog/version.hpp at that time.
 OFWATCHDOG_API const char* version();
