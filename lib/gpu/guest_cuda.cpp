@@ -24,18 +24,20 @@ GuestCuda::~GuestCuda() {
 }
 
 CuResult GuestCuda::ready() {
-  if (!initialized_)
-    return cu::not_initialized;
-  if (!driver_.make_current())
-    return cu::invalid_context;
-  return cu::success;
+  return initialized_ ? cu::success : cu::not_initialized;
 }
 
 CuResult GuestCuda::cuInit(std::uint32_t flags) {
   if (flags != 0)
     return cu::invalid_value;
-  initialized_ = driver_.ready();
-  return driver_.init_result();
+  if (!driver_.ready())
+    return driver_.init_result();
+  // Once for the instance: it runs on this one worker thread, where nothing else changes the
+  // current context, so every later call finds it current.
+  if (!driver_.make_current())
+    return cu::invalid_context;
+  initialized_ = true;
+  return cu::success;
 }
 
 CuResult GuestCuda::cuDeviceGetCount(View memory, std::uint32_t count) {

@@ -96,7 +96,8 @@ public:
   std::uint64_t live_bytes() const { return used_bytes_; }
 
 private:
-  // Whether the guest called cuInit and the driver has a device; then the context is current.
+  // Whether the guest's cuInit succeeded, which made the shared context current on this
+  // instance's thread.
   CuResult ready();
   CuResult memset(std::uint32_t to, std::uint64_t count, unsigned width, std::uint32_t value);
   // Waits until the device has done the work queued so far, in slices that a cancelled request
