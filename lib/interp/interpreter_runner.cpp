@@ -92,8 +92,7 @@ struct InterpreterRunner::Worker {
   wabt::Result call_host(wasi::Function function, const wi::FuncType& type,
                          const wi::Values& params, wi::Values& results, wi::Trap::Ptr* trap);
   // A GPU guest's CUDA import (every parameter and the result an i32): always back to the guest.
-  wabt::Result call_cuda(gpu::CudaFunction function, const wi::Values& params,
-                         wi::Values& results);
+  wabt::Result call_cuda(gpu::CudaFunction function, const wi::Values& params, wi::Values& results);
   RunOutcome run_instance(const ModuleParts& parts);
   std::optional<RunOutcome> run_function(wi::Thread& thread, const wi::Func::Ptr& func);
   RunOutcome end_with_trap(const wi::Trap::Ptr& trap);
@@ -128,17 +127,15 @@ void InterpreterRunner::Worker::build(const InterpretedModule& for_module, std::
       host_functions.push_back(wi::HostFunc::New(
           *store, signature,
           [this, function](wi::Thread&, const wi::Values& params, wi::Values& results,
-                           wi::Trap::Ptr*) {
-            return call_cuda(function, params, results);
-          }));
+                           wi::Trap::Ptr*) { return call_cuda(function, params, results); }));
     } else {
       wasi::Function function = bound.wasi();
-      host_functions.push_back(wi::HostFunc::New(
-          *store, signature,
-          [this, function, signature](wi::Thread&, const wi::Values& params, wi::Values& results,
-                                      wi::Trap::Ptr* trap) {
-            return call_host(function, signature, params, results, trap);
-          }));
+      host_functions.push_back(
+          wi::HostFunc::New(*store, signature,
+                            [this, function, signature](wi::Thread&, const wi::Values& params,
+                                                        wi::Values& results, wi::Trap::Ptr* trap) {
+                              return call_host(function, signature, params, results, trap);
+                            }));
     }
     imports.push_back(host_functions.back().ref());
   }
@@ -147,8 +144,7 @@ void InterpreterRunner::Worker::build(const InterpretedModule& for_module, std::
 }
 
 wabt::Result InterpreterRunner::Worker::call_cuda(gpu::CudaFunction function,
-                                                  const wi::Values& params,
-                                                  wi::Values& results) {
+                                                  const wi::Values& params, wi::Values& results) {
   std::uint64_t args[16] = {};
   std::size_t count = std::min<std::size_t>(params.size(), 16);
   for (std::size_t i = 0; i < count; ++i)

@@ -16,8 +16,8 @@
 
 #include <memory>
 
-#include "interp/interpreted_module.hpp"
 #include "gpu/cuda_call.hpp"
+#include "interp/interpreted_module.hpp"
 #include "wasi/host_call.hpp"
 #include "wasm/run_control.hpp"
 #include "wasm/run_limits.hpp"

@@ -6,8 +6,8 @@
 #include <fmt/format.h>
 
 #include "log/format.hpp"
-#include "modes/body_limit.hpp"
 #include "modes/access_line.hpp"
+#include "modes/body_limit.hpp"
 #include "util/strings.hpp"
 
 namespace ofwatchdog::modes {

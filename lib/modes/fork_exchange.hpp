@@ -50,13 +50,13 @@
 
 #include <uv.h>
 
+#include "modes/cgi_head.hpp"
 #include "ofwatchdog/exchange.hpp"
-#include "util/call_depth_guard.hpp"
 #include "ofwatchdog/mode_strategy.hpp"
 #include "ofwatchdog/request_job.hpp"
 #include "process/child_process.hpp"
 #include "process/output_relay.hpp"
-#include "modes/cgi_head.hpp"
+#include "util/call_depth_guard.hpp"
 
 namespace ofwatchdog::modes {
 

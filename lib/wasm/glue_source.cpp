@@ -2,8 +2,8 @@
 
 #include <fmt/format.h>
 
-#include "wasm/module_abi.h"
 #include "gpu/cuda_imports.hpp"
+#include "wasm/module_abi.h"
 #include "wasm/wasi_signatures.hpp"
 
 namespace ofwatchdog::wasm {
@@ -136,13 +136,13 @@ std::string cuda_trampoline(const gpu::CudaImport& import) {
     parameters += fmt::format(", u32 p{}", i);
     packed += fmt::format("{}p{}", i == 0 ? "" : ", ", i);
   }
-  std::string body = import.params == 0
-                         ? std::string()
-                         : fmt::format("  const uint64_t args[{}] = {{{}}};\n", import.params, packed);
-  return fmt::format("u32 Z_envZ_{}({}) {{\n{}  return ofw_runtime->host_call(host, {}u, {});\n}}\n",
-                     import.name, parameters, body,
-                     kCudaCallBase + static_cast<unsigned>(import.function),
-                     import.params == 0 ? "0" : "args");
+  std::string body = import.params == 0 ? std::string()
+                                        : fmt::format("  const uint64_t args[{}] = {{{}}};\n",
+                                                      import.params, packed);
+  return fmt::format(
+      "u32 Z_envZ_{}({}) {{\n{}  return ofw_runtime->host_call(host, {}u, {});\n}}\n", import.name,
+      parameters, body, kCudaCallBase + static_cast<unsigned>(import.function),
+      import.params == 0 ? "0" : "args");
 }
 
 } // namespace

@@ -55,8 +55,7 @@ void InstanceRunner::apply_image(const ofw_module_v1& module) {
 }
 
 RunOutcome InstanceRunner::run(const CompiledModule& module, wasi::HostCalls& host,
-                               const RunLimits& limits, RunControl* control,
-                               gpu::GuestCuda* cuda) {
+                               const RunLimits& limits, RunControl* control, gpu::GuestCuda* cuda) {
   GuestThreadState* thread = current_guest_thread();
   if (thread == nullptr || thread->run != nullptr) {
     std::fputs("wasm: InstanceRunner::run needs a GuestThread not already running a guest\n",

@@ -7,9 +7,9 @@
 #include <string>
 
 #include "gpu/cuda_driver.hpp"
+#include "interp/interpreted_module.hpp"
 #include "modes/wasm/wasm_settings.hpp"
 #include "ofwatchdog/worker_pool.hpp"
-#include "interp/interpreted_module.hpp"
 #include "wasm/compiled_module.hpp"
 
 namespace ofwatchdog::modes {

@@ -134,9 +134,11 @@ std::variant<WasmSettings, ConfigError> read_wasm_settings(const VariableLookup&
   if (auto v = variables("wasm_gpu_memory"); v && !v->empty()) {
     auto n = byte_count(*v);
     if (!n || *n == 0 || *n > (std::uint64_t{4} << 30) - 1)
-      return bad("wasm_gpu_memory",
-                 fmt::format("invalid value {} for wasm_gpu_memory: expected bytes (a whole number, "
-                             "or with Ki, Mi or Gi) from 1 to 4Gi - 1", *v));
+      return bad(
+          "wasm_gpu_memory",
+          fmt::format("invalid value {} for wasm_gpu_memory: expected bytes (a whole number, "
+                      "or with Ki, Mi or Gi) from 1 to 4Gi - 1",
+                      *v));
     s.gpu_memory = *n;
   }
   if (auto v = variables("scale_endpoints"); v && !v->empty()) {

@@ -36,7 +36,7 @@ struct WasmSettings {
   bool write_debug = false; // write_debug=true: the per-run lines of the fork (wasm-log)
   // A GPU guest's CUDA imports (docs/wasm-gpu.md): the driver library, and what one instance
   // may hold allocated on the device.
-  std::string cuda_driver = "libcuda.so.1";   // wasm_cuda_driver
+  std::string cuda_driver = "libcuda.so.1";          // wasm_cuda_driver
   std::uint64_t gpu_memory = std::uint64_t{1} << 30; // wasm_gpu_memory, bytes
 };
 

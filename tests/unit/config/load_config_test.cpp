@@ -474,8 +474,8 @@ TEST_CASE("cgi_headers is a boolean of the streaming, serializing and wasm modes
   auto bad = fails({"fprocess=cat", "cgi_headers=yes"});
   CHECK(bad.variable == "cgi_headers");
   CHECK(bad.message == "invalid value \"yes\" for cgi_headers: expected true or false");
-  auto wrong_mode = fails({"mode=http", "upstream_url=http://127.0.0.1:9", "fprocess=cat",
-                           "cgi_headers=true"});
+  auto wrong_mode =
+      fails({"mode=http", "upstream_url=http://127.0.0.1:9", "fprocess=cat", "cgi_headers=true"});
   CHECK(wrong_mode.variable == "cgi_headers");
   CHECK(wrong_mode.message ==
         "cgi_headers=true applies to the streaming, serializing and wasm modes, not mode=http");

@@ -66,9 +66,9 @@ TEST_CASE("read_sandbox_file reads as the guest's own open would, and no further
   SandboxTree tree;
   std::unique_ptr<Sandbox> sandbox = tree.open();
   auto text = [](const std::variant<std::string, abi::Errno>& read) {
-    return std::holds_alternative<std::string>(read) ? std::get<std::string>(read)
-                                                     : "errno " + std::to_string(static_cast<int>(
-                                                                      std::get<abi::Errno>(read)));
+    return std::holds_alternative<std::string>(read)
+               ? std::get<std::string>(read)
+               : "errno " + std::to_string(static_cast<int>(std::get<abi::Errno>(read)));
   };
   CHECK(text(read_sandbox_file(*sandbox, "hello.txt", 100)) == "hello data");
   CHECK(text(read_sandbox_file(*sandbox, "/sub/inner.txt", 100)) == "inner");
