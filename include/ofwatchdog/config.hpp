@@ -62,6 +62,16 @@ struct OFWATCHDOG_API Config {
   // output (docs/cgi-headers.md). An addition of this project.
   bool cgi_headers = false;
 
+  // `jwt_auth` and what tunes it (docs/jwt-auth.md): every function request must carry a token
+  // of the gateway's OpenID provider that grants this function.
+  struct FunctionAuthentication {
+    bool enabled = false;           // jwt_auth
+    bool debug = false;             // jwt_auth_debug: the issuer, keys and each token's claims
+    std::string provider_url;       // jwt_auth_issuer_url, else the default jwt_auth_local picks
+    std::string function_name;      // OPENFAAS_NAME
+    std::string function_namespace; // OPENFAAS_NAMESPACE, else the service account's namespace
+  } jwt_auth;
+
   // Directory of the lock file: `$TMPDIR`, or `/tmp` when that is empty or unset.
   std::string tmpdir = "/tmp";
 

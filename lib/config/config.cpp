@@ -2,6 +2,8 @@
 // order, plus the corrections this project makes (see docs/config.md).
 #include <fmt/format.h>
 
+#include <cctype>
+#include <fstream>
 #include <initializer_list>
 #include <limits>
 #include <map>
@@ -287,24 +289,52 @@ Check read_cgi_headers(const Environment& env, Config& c) {
   return std::nullopt;
 }
 
-// The function authentication of the Go watchdog 0.11 (`jwt_auth`) is not implemented yet.
-// Accepting the variable and serving anyway would leave open a function its owner believes
-// protected, so start-up stops; the two variables that only tune it are harmless alone.
-Check refuse_function_authentication(const Environment& env) {
-  if (strict_bool(env, "jwt_auth"))
-    return error("jwt_auth",
-                 "jwt_auth=true (function authentication with OpenFaaS tokens) is not supported "
-                 "yet: the function would be served to every caller. Unset jwt_auth, or put an "
-                 "authenticating proxy in front of the watchdog");
-  return std::nullopt;
-}
+// `jwt_auth` (docs/jwt-auth.md): the function's name and namespace are needed before anything
+// is served, since every token is checked against them; the provider is reached at start-up.
+constexpr std::string_view kGatewayProvider = "http://gateway.openfaas:8080";
+constexpr std::string_view kLocalProvider = "http://127.0.0.1:8000";
+constexpr const char* kServiceAccountNamespace =
+    "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
 
-void note_function_authentication_tuning(const Environment& env) {
-  for (std::string_view name : {"jwt_auth_debug", "jwt_auth_local"}) {
-    if (std::optional<std::string_view> value = env.get(name); value && !value->empty())
-      env.note(fmt::format("Note: {}={} has no effect while jwt_auth is off", name,
-                           go_quote(*value)));
+Check read_function_authentication(const Environment& env, Config& c) {
+  Config::FunctionAuthentication& auth = c.jwt_auth;
+  auth.enabled = strict_bool(env, "jwt_auth");
+  bool local = strict_bool(env, "jwt_auth_local");
+  auth.debug = strict_bool(env, "jwt_auth_debug");
+  std::string_view provider = env.get("jwt_auth_issuer_url").value_or("");
+  if (!auth.enabled) {
+    for (std::string_view name : {"jwt_auth_debug", "jwt_auth_local", "jwt_auth_issuer_url"}) {
+      if (std::optional<std::string_view> value = env.get(name); value && !value->empty())
+        env.note(fmt::format("Note: {}={} has no effect while jwt_auth is off", name,
+                             go_quote(*value)));
+    }
+    auth.debug = false;
+    return std::nullopt;
   }
+  auth.provider_url = std::string(provider.empty() ? (local ? kLocalProvider : kGatewayProvider)
+                                                   : provider);
+  if (!auth.provider_url.starts_with("http://") || auth.provider_url.size() == 7)
+    return error("jwt_auth_issuer_url",
+                 fmt::format("invalid value {} for jwt_auth_issuer_url: expected http://host[:port]",
+                             go_quote(auth.provider_url)));
+  auth.function_name = std::string(env.get("OPENFAAS_NAME").value_or(""));
+  if (auth.function_name.empty())
+    return error("OPENFAAS_NAME", "jwt_auth=true needs the function's name in OPENFAAS_NAME");
+  if (std::optional<std::string_view> ns = env.get("OPENFAAS_NAMESPACE"); ns && !ns->empty()) {
+    auth.function_namespace = std::string(*ns);
+  } else {
+    std::ifstream file(kServiceAccountNamespace);
+    std::getline(file, auth.function_namespace);
+    while (!auth.function_namespace.empty() && std::isspace(static_cast<unsigned char>(
+                                                   auth.function_namespace.back())))
+      auth.function_namespace.pop_back();
+    if (auth.function_namespace.empty())
+      return error("OPENFAAS_NAMESPACE",
+                   fmt::format("jwt_auth=true needs the function's namespace: OPENFAAS_NAMESPACE "
+                               "is not set and {} cannot be read",
+                               kServiceAccountNamespace));
+  }
+  return std::nullopt;
 }
 
 // Values that never stop start-up: a bad boolean is just false (or the default), with a warning.
@@ -328,7 +358,6 @@ void read_plain_values(const Environment& env, Config& c) {
       env.warn_ignored(v->name, v->value, "expected true or false", "false");
     c.log_callid = b.value_or(false);
   }
-  note_function_authentication_tuning(env);
 
   if (std::optional<std::string_view> v = env.get("content_type"))
     c.content_type = std::string(*v);
@@ -362,7 +391,7 @@ ConfigResult load_config(const std::vector<std::string>& environment, const Mode
   if (!failure)
     failure = read_fprocess(env, c, mode);
   if (!failure)
-    failure = refuse_function_authentication(env);
+    failure = read_function_authentication(env, c);
   if (!failure)
     failure = read_cgi_headers(env, c);
   if (!failure) {

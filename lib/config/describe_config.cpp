@@ -39,9 +39,15 @@ std::string describe_config(const Config& c, const ModeRegistry& modes) {
       {"ready_path", c.ready_path},
       {"wasm_root", c.wasm_root},
       {"cgi_headers", yes_no(c.cgi_headers)},
-      {"jwt_auth", "false"},
+      {"jwt_auth", yes_no(c.jwt_auth.enabled)},
       {"TMPDIR", c.tmpdir},
   };
+  if (c.jwt_auth.enabled) {
+    lines.push_back({"jwt_auth_debug", yes_no(c.jwt_auth.debug)});
+    lines.push_back({"jwt_auth_issuer_url", c.jwt_auth.provider_url});
+    lines.push_back({"OPENFAAS_NAME", c.jwt_auth.function_name});
+    lines.push_back({"OPENFAAS_NAMESPACE", c.jwt_auth.function_namespace});
+  }
   const ModeDescriptor* mode = modes.find(c.mode);
   if (mode != nullptr && mode->describe) {
     for (auto& line : mode->describe(c))

@@ -152,6 +152,13 @@ int WatchdogImpl::start() {
   }
   if (int code = mode_->start(context_); code != 0)
     return code;
+  if (config_.jwt_auth.enabled) {
+    auth_ = std::make_unique<lifecycle::FunctionAuth>(config_.jwt_auth, log_, metrics_, &loop_);
+    if (std::string error = auth_->start(); !error.empty()) {
+      log_.info(fmt::format("Function authentication cannot start: {}", error));
+      return 1;
+    }
+  }
 
   log_.info(fmt::format("Watchdog mode: {}\tfprocess: {}", config_.mode,
                         go_quote(config_.fprocess)));
@@ -187,6 +194,8 @@ int WatchdogImpl::start() {
                         go_duration(config_.read_timeout), go_duration(config_.write_timeout),
                         go_duration(config_.exec_timeout),
                         go_duration(config_.healthcheck_interval)));
+  if (auth_)
+    log_.info("JWT Auth: true");
 
   http::ServerLimits limits;
   limits.read_timeout = config_.read_timeout;
@@ -284,6 +293,12 @@ void WatchdogImpl::serve_function(std::shared_ptr<http::ServerExchange> exchange
   });
   if (!admitted) {
     lifecycle::answer_limit_exceeded(*exchange, limiter_.limit());
+    return;
+  }
+  if (auth_) {
+    auth_->admit(std::move(exchange), [this](std::shared_ptr<Exchange> ex) {
+      mode_->handle(std::move(ex));
+    });
     return;
   }
   mode_->handle(std::move(exchange));

@@ -10,6 +10,7 @@
 
 #include "http/server.hpp"
 #include "lifecycle/concurrency_limiter.hpp"
+#include "lifecycle/function_auth.hpp"
 #include "lifecycle/lock_file.hpp"
 #include "metrics/function_metrics.hpp"
 #include "ofwatchdog/config.hpp"
@@ -59,6 +60,7 @@ private:
   lifecycle::LockFile lock_;
   lifecycle::ConcurrencyLimiter limiter_;
   metrics::FunctionMetrics metrics_;
+  std::unique_ptr<lifecycle::FunctionAuth> auth_; // with jwt_auth only
 
   uv_loop_t loop_{};
   uv_async_t stop_async_{};

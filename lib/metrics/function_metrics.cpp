@@ -118,6 +118,7 @@ struct FunctionMetrics::State {
   prometheus::Gauge& in_flight;
   ProcessCollector process;
   std::unordered_map<std::uint64_t, Series> series;
+  prometheus::Family<prometheus::Counter>* auth_denials = nullptr; // with jwt_auth only
 };
 
 FunctionMetrics::FunctionMetrics() : state_(std::make_unique<State>()) {}
@@ -133,6 +134,19 @@ void FunctionMetrics::request_finished(std::string_view method, int status, doub
   State::Series& series = state_->series_for(status <= 0 ? 200 : status, method_index(method));
   series.requests->Increment();
   series.duration->Observe(seconds);
+}
+
+void FunctionMetrics::enable_auth_denials() {
+  if (state_->auth_denials == nullptr)
+    state_->auth_denials = &prometheus::BuildCounter()
+                                .Name("jwt_auth_denials_total")
+                                .Help("function requests refused by jwt_auth, by reason")
+                                .Register(state_->registry);
+}
+
+void FunctionMetrics::auth_denied(std::string_view reason) {
+  enable_auth_denials();
+  state_->auth_denials->Add({{"reason", std::string(reason)}}).Increment();
 }
 
 long FunctionMetrics::in_flight() const {

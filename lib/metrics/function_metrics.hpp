@@ -26,6 +26,11 @@ public:
   // handler that never wrote a header.
   void request_finished(std::string_view method, int status, double seconds);
 
+  // jwt_auth is on: `jwt_auth_denials_total` is exported from now on, at 0 until a denial.
+  void enable_auth_denials();
+  // A function request was refused by jwt_auth for `reason` (a fixed word, never the client's).
+  void auth_denied(std::string_view reason);
+
   // The in-flight gauge's current value.
   long in_flight() const;
 

@@ -50,6 +50,13 @@ constexpr std::string_view kVariableNames[] = {
     "TMPDIR",
     "write_debug",
     "combined_output",
+    "cgi_headers",
+    "jwt_auth",
+    "jwt_auth_debug",
+    "jwt_auth_local",
+    "jwt_auth_issuer_url",
+    "OPENFAAS_NAME",
+    "OPENFAAS_NAMESPACE",
 };
 
 bool is_variable_name(std::string_view name) {

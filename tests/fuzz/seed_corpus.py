@@ -8,7 +8,9 @@ seed-*), so crash reproducers added to a corpus stay. Files are named after thei
 rerun with the same seeds changes nothing.
 """
 
+import base64
 import hashlib
+import json
 import pathlib
 import re
 import struct
@@ -381,6 +383,46 @@ def wasi_programs():
     return [p.out for p in programs]
 
 
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=")
+
+
+def token(header, claims, signature=b"\x01" * 64):
+    return b".".join([b64url(json.dumps(header).encode()), b64url(json.dumps(claims).encode()),
+                      b64url(signature)])
+
+
+def jwt_inputs():
+    """fuzz_jwt_token's seeds: `\0Bearer <token>` values of every shape the verifier refuses
+    or reaches the claims check with, and `\1<document>` key sets."""
+    claims = {"iss": "http://gateway.openfaas:8080", "aud": ["http://gateway.openfaas:8080"],
+              "exp": 1800000060, "nbf": 1799999940,
+              "function": {"permissions": ["openfaas-fn:*"], "audience": ["*:echo"]}}
+    tokens = [
+        token({"alg": "RS256", "kid": "rsa"}, claims, b"\x02" * 256),
+        token({"alg": "PS512", "kid": "rsa", "typ": "JWT"}, claims, b"\x03" * 256),
+        token({"alg": "ES256", "kid": "ec"}, claims),
+        token({"alg": "EdDSA", "kid": "ed"}, claims),
+        token({"alg": "none", "kid": "rsa"}, claims, b""),
+        token({"alg": "HS256", "kid": "rsa"}, claims, b"\x04" * 32),
+        token({"alg": "RS256", "kid": "rsa", "crit": ["exp"]}, claims),
+        token({"alg": "ES384", "kid": "nobody"}, {"iss": 5, "aud": "x", "exp": "soon"}),
+        token({"alg": "RS256", "kid": "rsa"}, {"function": {"permissions": [1, None]}}),
+        b"a.b.c", b"..", b"x" * 20000,
+    ]
+    keysets = [
+        json.dumps({"keys": [{"kty": "RSA", "kid": "r", "n": "AQAB", "e": "AQAB"},
+                             {"kty": "EC", "kid": "e", "crv": "P-256", "x": "AQ", "y": "AQ"},
+                             {"kty": "OKP", "kid": "o", "crv": "Ed25519",
+                              "x": b64url(b"\x05" * 32).decode()},
+                             {"kty": "oct", "kid": "h", "k": "c2VjcmV0"},
+                             {"kid": "n", "use": "enc"}, 7]}).encode(),
+        b'{"keys": []}', b'{"keys": [], "keys": []}', b"[" * 40, b"",
+    ]
+    return ([b"\0Bearer " + t for t in tokens] + [b"\0bearer\t" + tokens[0], b"\0Basic x"] +
+            [b"\1" + k for k in keysets])
+
+
 def write(target, inputs):
     folder = CORPUS / target
     folder.mkdir(parents=True, exist_ok=True)
@@ -401,6 +443,7 @@ def main():
     write("upstream_response", responses())
     write("config", CONFIGS)
     write("wasi_host", wasi_programs())
+    write("jwt_token", jwt_inputs())
 
 
 if __name__ == "__main__":

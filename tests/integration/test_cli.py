@@ -167,9 +167,10 @@ CONFIG_ERRORS = [
       '"localhost:5000"', "upstream_url"]),
     ({"mode": "static", "static_path": ""}, 1,
      ['For mode=static you must specify the "static_path" to serve']),
-    # Function authentication is not implemented: serving anyway would leave the function open.
-    ({"fprocess": "cat", "jwt_auth": "true"}, 1, ["jwt_auth=true", "not supported yet"]),
-    ({"fprocess": "cat", "jwt_auth": "1"}, 1, ["jwt_auth=true", "not supported yet"]),
+    # Function authentication checks tokens against the function's name, so it needs one
+    # (test_jwt_auth.py covers the rest of jwt_auth's start-up).
+    ({"fprocess": "cat", "jwt_auth": "true"}, 1, ["OPENFAAS_NAME"]),
+    ({"fprocess": "cat", "jwt_auth": "1"}, 1, ["OPENFAAS_NAME"]),
 ]
 
 

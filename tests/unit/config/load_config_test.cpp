@@ -448,16 +448,46 @@ TEST_CASE("values the original ignores silently are ignored with a warning", "[c
             .warnings.empty());
 }
 
-TEST_CASE("jwt_auth=true stops start-up until function authentication exists", "[config]") {
+TEST_CASE("jwt_auth=true needs the function's name and namespace", "[config]") {
   for (const char* on : {"jwt_auth=true", "jwt_auth=1"}) {
-    auto e = fails({"fprocess=cat", on});
-    CHECK(e.variable == "jwt_auth");
+    auto e = fails({"fprocess=cat", on, "OPENFAAS_NAMESPACE=prod"});
+    CHECK(e.variable == "OPENFAAS_NAME");
     CHECK(e.exit_code == 1);
-    CHECK(contains(e.message, "not supported yet"));
+    CHECK(contains(e.message, "OPENFAAS_NAME"));
   }
+  ConfigResult r = ofwatchdog::load_config(
+      {"fprocess=cat", "jwt_auth=true", "OPENFAAS_NAME=resize", "OPENFAAS_NAMESPACE=prod"});
+  REQUIRE(r.ok());
+  const Config::FunctionAuthentication& auth = r.config().jwt_auth;
+  CHECK(auth.enabled);
+  CHECK_FALSE(auth.debug);
+  CHECK(auth.provider_url == "http://gateway.openfaas:8080");
+  CHECK(auth.function_name == "resize");
+  CHECK(auth.function_namespace == "prod");
+
+  r = ofwatchdog::load_config({"fprocess=cat", "jwt_auth=true", "OPENFAAS_NAME=resize",
+                               "OPENFAAS_NAMESPACE=prod", "jwt_auth_local=true",
+                               "jwt_auth_debug=1"});
+  REQUIRE(r.ok());
+  CHECK(r.config().jwt_auth.provider_url == "http://127.0.0.1:8000");
+  CHECK(r.config().jwt_auth.debug);
+  r = ofwatchdog::load_config({"fprocess=cat", "jwt_auth=true", "OPENFAAS_NAME=resize",
+                               "OPENFAAS_NAMESPACE=prod", "jwt_auth_local=true",
+                               "jwt_auth_issuer_url=http://127.0.0.1:9/"});
+  REQUIRE(r.ok());
+  CHECK(r.config().jwt_auth.provider_url == "http://127.0.0.1:9/");
+
+  auto e = fails({"fprocess=cat", "jwt_auth=true", "OPENFAAS_NAME=resize",
+                  "OPENFAAS_NAMESPACE=prod", "jwt_auth_issuer_url=https://gw"});
+  CHECK(e.variable == "jwt_auth_issuer_url");
+}
+
+TEST_CASE("jwt_auth's tuning alone is noted and changes nothing", "[config]") {
   ConfigResult r = ofwatchdog::load_config(
       {"fprocess=cat", "jwt_auth=false", "jwt_auth_debug=true", "jwt_auth_local=true"});
   REQUIRE(r.ok());
+  CHECK_FALSE(r.config().jwt_auth.enabled);
+  CHECK_FALSE(r.config().jwt_auth.debug);
   CHECK(r.warnings == Env{"Note: jwt_auth_debug=\"true\" has no effect while jwt_auth is off",
                           "Note: jwt_auth_local=\"true\" has no effect while jwt_auth is off"});
 }
