@@ -1,7 +1,7 @@
 """The OpenFaaS templates of templates/ behind the real binary, configured by their own
 Dockerfiles: each test reads the template's ENV lines, starts the watchdog with them in a copy of
-the template (its WORKDIR), and calls the handler through it. Their images are not built here:
-this machine has no container engine that can run them (docs/templates.md)."""
+the template (its WORKDIR), and calls the handler through it. The images themselves are built
+and run as containers by test_images.py (scripts/run-tests --images, docs/templates.md)."""
 
 import os
 import re
