@@ -454,6 +454,10 @@ def echo_through(conn, total, deadline):
     assert not errors, errors
     return sent, got, received
 
+# request() sends a body larger than this from a thread while it reads the answer.
+STREAMED_BODY_THRESHOLD = 1 << 20
+
+
 def request(port, method="GET", path="/", headers=None, body=b"", timeout=DEFAULT_WAIT):
     """One request on a fresh connection with Connection: close; returns a Response."""
     hdrs = {"Host": "127.0.0.1", "Connection": "close"}
@@ -463,8 +467,35 @@ def request(port, method="GET", path="/", headers=None, body=b"", timeout=DEFAUL
     head = f"{method} {path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in hdrs.items()) + "\r\n"
     c = RawConnection(port, timeout)
     try:
-        c.send(head.encode("latin-1") + body)
-        return c.read_response(head_request=(method == "HEAD"))
+        if len(body) <= STREAMED_BODY_THRESHOLD:
+            c.send(head.encode("latin-1") + body)
+            return c.read_response(head_request=(method == "HEAD"))
+        # A function that answers while it reads (an echo) fills the socket buffers both ways
+        # when its client sends the whole body before reading: both sides then wait until a
+        # timeout ends the exchange. A real client reads while it sends; so does this one.
+        failed = []
+
+        def send_all():
+            try:
+                c.send(head.encode("latin-1") + body)
+            except OSError as error:
+                failed.append(error)  # an answer before the whole body is not an error
+
+        sender = threading.Thread(target=send_all, daemon=True)
+        sender.start()
+        try:
+            return c.read_response(head_request=(method == "HEAD"))
+        except (OSError, TimeoutError):
+            if failed:
+                raise failed[0]
+            raise
+        finally:
+            # Unblocks a sender the server stopped reading from.
+            try:
+                c.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sender.join(timeout)
     finally:
         c.close()
 
