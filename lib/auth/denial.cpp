@@ -58,6 +58,8 @@ std::string_view denial_text(Denial denial) {
   return "refused";
 }
 
-int denial_status(Denial denial) { return denial == Denial::permissions ? 403 : 401; }
+int denial_status(Denial denial) {
+  return denial == Denial::permissions ? 403 : 401;
+}
 
 } // namespace ofwatchdog::auth

@@ -152,9 +152,10 @@ HttpGetResult http_get(std::string_view url_text, std::chrono::milliseconds time
     return result;
 
   std::string path = url->base_path.empty() ? "/" : url->base_path;
-  std::string request = fmt::format("GET {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: openfaas-watchdog\r\n"
-                                    "Accept: application/json\r\nConnection: close\r\n\r\n",
-                                    path, url->authority);
+  std::string request =
+      fmt::format("GET {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: openfaas-watchdog\r\n"
+                  "Accept: application/json\r\nConnection: close\r\n\r\n",
+                  path, url->authority);
   std::string_view unsent = request;
   while (!unsent.empty()) {
     ssize_t n = ::send(socket.get(), unsent.data(), unsent.size(), MSG_NOSIGNAL);
@@ -187,9 +188,10 @@ HttpGetResult http_get(std::string_view url_text, std::chrono::milliseconds time
     }
     bool fed = n == 0 ? reader.finish_at_close() : reader.feed(buffer, static_cast<std::size_t>(n));
     if (!fed || (n == 0 && !reader.complete())) {
-      result.error = reader.too_large()
-                         ? fmt::format("GET {}: the body is larger than {} bytes", url_text, max_body)
-                         : fmt::format("GET {}: the answer is not a whole HTTP response", url_text);
+      result.error =
+          reader.too_large()
+              ? fmt::format("GET {}: the body is larger than {} bytes", url_text, max_body)
+              : fmt::format("GET {}: the answer is not a whole HTTP response", url_text);
       return result;
     }
   }

@@ -11,7 +11,9 @@
 
 namespace ofwatchdog::auth {
 
-void PublicKeyFree::operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
+void PublicKeyFree::operator()(EVP_PKEY* key) const {
+  EVP_PKEY_free(key);
+}
 
 namespace {
 
@@ -63,12 +65,10 @@ PublicKey rsa_key(const nlohmann::json& jwk, std::string& why) {
     why = "an RSA key needs base64url members n and e";
     return nullptr;
   }
-  std::unique_ptr<BIGNUM, BignumFree> modulus(
-      BN_bin2bn(reinterpret_cast<const unsigned char*>(n.data()), static_cast<int>(n.size()),
-                nullptr));
-  std::unique_ptr<BIGNUM, BignumFree> exponent(
-      BN_bin2bn(reinterpret_cast<const unsigned char*>(e.data()), static_cast<int>(e.size()),
-                nullptr));
+  std::unique_ptr<BIGNUM, BignumFree> modulus(BN_bin2bn(
+      reinterpret_cast<const unsigned char*>(n.data()), static_cast<int>(n.size()), nullptr));
+  std::unique_ptr<BIGNUM, BignumFree> exponent(BN_bin2bn(
+      reinterpret_cast<const unsigned char*>(e.data()), static_cast<int>(e.size()), nullptr));
   std::unique_ptr<OSSL_PARAM_BLD, ParamBuildFree> build(OSSL_PARAM_BLD_new());
   if (!modulus || !exponent || !build ||
       OSSL_PARAM_BLD_push_BN(build.get(), OSSL_PKEY_PARAM_RSA_N, modulus.get()) != 1 ||
@@ -124,8 +124,8 @@ PublicKey ec_key(const nlohmann::json& jwk, KeyKind& kind, std::string& why) {
   std::string point = "\x04" + x + y; // the uncompressed point encoding
   std::unique_ptr<OSSL_PARAM_BLD, ParamBuildFree> build(OSSL_PARAM_BLD_new());
   if (!build ||
-      OSSL_PARAM_BLD_push_utf8_string(build.get(), OSSL_PKEY_PARAM_GROUP_NAME,
-                                      curve->openssl_name, 0) != 1 ||
+      OSSL_PARAM_BLD_push_utf8_string(build.get(), OSSL_PKEY_PARAM_GROUP_NAME, curve->openssl_name,
+                                      0) != 1 ||
       OSSL_PARAM_BLD_push_octet_string(build.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(),
                                        point.size()) != 1) {
     why = "out of memory";

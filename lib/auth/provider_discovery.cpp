@@ -18,8 +18,8 @@ std::variant<Provider, std::string> read_provider(std::string_view json) {
   if (!document || !document->is_object())
     return std::string("the OpenID configuration is not a JSON object");
   Provider provider;
-  for (auto [name, field] : {std::pair{"issuer", &provider.issuer},
-                             std::pair{"jwks_uri", &provider.jwks_uri}}) {
+  for (auto [name, field] :
+       {std::pair{"issuer", &provider.issuer}, std::pair{"jwks_uri", &provider.jwks_uri}}) {
     auto it = document->find(name);
     if (it == document->end() || !it->is_string() || it->get_ref<const std::string&>().empty())
       return fmt::format("the OpenID configuration has no {}", name);

@@ -10,7 +10,18 @@
 
 namespace ofwatchdog::auth {
 
-enum class SignatureAlgorithm { rs256, rs384, rs512, ps256, ps384, ps512, es256, es384, es512, eddsa };
+enum class SignatureAlgorithm {
+  rs256,
+  rs384,
+  rs512,
+  ps256,
+  ps384,
+  ps512,
+  es256,
+  es384,
+  es512,
+  eddsa
+};
 
 // The algorithm a token's `alg` names, or nothing for HS*, `none` and anything unknown.
 std::optional<SignatureAlgorithm> parse_signature_algorithm(std::string_view alg);

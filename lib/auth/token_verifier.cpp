@@ -68,12 +68,17 @@ std::variant<ParsedToken, Denial> parse_token(std::string_view token) {
     return Denial::algorithm;
   if (kid == header->end() || !kid->is_string() || kid->get_ref<const std::string&>().empty())
     return Denial::malformed;
-  std::optional<nlohmann::json> claims = json_object_part(token.substr(first + 1, second - first - 1));
+  std::optional<nlohmann::json> claims =
+      json_object_part(token.substr(first + 1, second - first - 1));
   std::optional<std::string> signature = decode_base64url(token.substr(second + 1));
   if (!claims || !signature || signature->empty())
     return Denial::malformed;
-  return ParsedToken{*algorithm, alg->get<std::string>(), kid->get<std::string>(), std::string(token.substr(0, second)),
-                     std::move(*signature), std::move(*claims)};
+  return ParsedToken{*algorithm,
+                     alg->get<std::string>(),
+                     kid->get<std::string>(),
+                     std::string(token.substr(0, second)),
+                     std::move(*signature),
+                     std::move(*claims)};
 }
 
 std::optional<Denial> verify_token_signature(const ParsedToken& token, const KeySet& keys) {

@@ -305,18 +305,19 @@ Check read_function_authentication(const Environment& env, Config& c) {
   if (!auth.enabled) {
     for (std::string_view name : {"jwt_auth_debug", "jwt_auth_local", "jwt_auth_issuer_url"}) {
       if (std::optional<std::string_view> value = env.get(name); value && !value->empty())
-        env.note(fmt::format("Note: {}={} has no effect while jwt_auth is off", name,
-                             go_quote(*value)));
+        env.note(
+            fmt::format("Note: {}={} has no effect while jwt_auth is off", name, go_quote(*value)));
     }
     auth.debug = false;
     return std::nullopt;
   }
-  auth.provider_url = std::string(provider.empty() ? (local ? kLocalProvider : kGatewayProvider)
-                                                   : provider);
+  auth.provider_url =
+      std::string(provider.empty() ? (local ? kLocalProvider : kGatewayProvider) : provider);
   if (!auth.provider_url.starts_with("http://") || auth.provider_url.size() == 7)
-    return error("jwt_auth_issuer_url",
-                 fmt::format("invalid value {} for jwt_auth_issuer_url: expected http://host[:port]",
-                             go_quote(auth.provider_url)));
+    return error(
+        "jwt_auth_issuer_url",
+        fmt::format("invalid value {} for jwt_auth_issuer_url: expected http://host[:port]",
+                    go_quote(auth.provider_url)));
   auth.function_name = std::string(env.get("OPENFAAS_NAME").value_or(""));
   if (auth.function_name.empty())
     return error("OPENFAAS_NAME", "jwt_auth=true needs the function's name in OPENFAAS_NAME");
@@ -325,8 +326,8 @@ Check read_function_authentication(const Environment& env, Config& c) {
   } else {
     std::ifstream file(kServiceAccountNamespace);
     std::getline(file, auth.function_namespace);
-    while (!auth.function_namespace.empty() && std::isspace(static_cast<unsigned char>(
-                                                   auth.function_namespace.back())))
+    while (!auth.function_namespace.empty() &&
+           std::isspace(static_cast<unsigned char>(auth.function_namespace.back())))
       auth.function_namespace.pop_back();
     if (auth.function_namespace.empty())
       return error("OPENFAAS_NAMESPACE",

@@ -112,9 +112,8 @@ void FunctionAuth::decide(std::shared_ptr<Exchange> exchange, const auth::Parsed
                           Pass& pass, std::uint64_t started_ns) {
   std::optional<auth::Denial> denial = auth::verify_token_signature(token, *keys_);
   if (!denial) {
-    double now = std::chrono::duration<double>(
-                     std::chrono::system_clock::now().time_since_epoch())
-                     .count();
+    double now =
+        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
     denial = auth::check_claims(token.claims, policy_, now);
   }
   if (denial) {

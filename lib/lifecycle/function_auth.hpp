@@ -73,7 +73,7 @@ private:
   std::shared_ptr<const auth::KeySet> keys_;
   Refresh refresh_ = Refresh::idle;
   std::optional<std::uint64_t> last_refresh_ms_; // uv_now of the last refresh's start
-  std::vector<Waiting> waiting_;                  // requests naming a key the set lacked
+  std::vector<Waiting> waiting_;                 // requests naming a key the set lacked
 };
 
 } // namespace ofwatchdog::lifecycle

@@ -296,9 +296,8 @@ void WatchdogImpl::serve_function(std::shared_ptr<http::ServerExchange> exchange
     return;
   }
   if (auth_) {
-    auth_->admit(std::move(exchange), [this](std::shared_ptr<Exchange> ex) {
-      mode_->handle(std::move(ex));
-    });
+    auth_->admit(std::move(exchange),
+                 [this](std::shared_ptr<Exchange> ex) { mode_->handle(std::move(ex)); });
     return;
   }
   mode_->handle(std::move(exchange));

@@ -3,11 +3,11 @@
 
 #include "auth/claims_check.hpp"
 
+using nlohmann::json;
 using ofwatchdog::auth::check_claims;
 using ofwatchdog::auth::ClaimsPolicy;
 using ofwatchdog::auth::Denial;
 using ofwatchdog::auth::matches_pattern;
-using nlohmann::json;
 
 namespace {
 

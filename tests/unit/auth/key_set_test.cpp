@@ -6,8 +6,8 @@
 #include "test_keys.hpp"
 
 using namespace ofwatchdog::auth;
-using ofwatchdog::auth::testing::TestKey;
 using nlohmann::json;
+using ofwatchdog::auth::testing::TestKey;
 
 TEST_CASE("base64url decodes without padding and refuses what is not base64url", "[auth]") {
   CHECK(decode_base64url("") == std::string());
@@ -23,9 +23,9 @@ TEST_CASE("base64url decodes without padding and refuses what is not base64url",
 
 TEST_CASE("a key set keeps the signing keys of every supported type", "[auth]") {
   json keys = json::array();
-  for (auto [type, kid] : {std::pair{"RSA", "r"}, std::pair{"P-256", "e256"},
-                           std::pair{"P-384", "e384"}, std::pair{"P-521", "e521"},
-                           std::pair{"Ed25519", "ed"}})
+  for (auto [type, kid] :
+       {std::pair{"RSA", "r"}, std::pair{"P-256", "e256"}, std::pair{"P-384", "e384"},
+        std::pair{"P-521", "e521"}, std::pair{"Ed25519", "ed"}})
     keys.push_back(TestKey::make(type, kid).jwk());
   keys[0]["use"] = "sig";
   keys[0]["alg"] = "RS256";

@@ -71,8 +71,9 @@ TestKey TestKey::make(std::string_view type, std::string kid, int rsa_bits) {
     key = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
   else
     key = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC",
-                            type == "P-256" ? "prime256v1" : type == "P-384" ? "secp384r1"
-                                                                             : "secp521r1");
+                            type == "P-256"   ? "prime256v1"
+                            : type == "P-384" ? "secp384r1"
+                                              : "secp521r1");
   require(key != nullptr, "key generation");
   made.key_.reset(key, EVP_PKEY_free);
   return made;
@@ -88,8 +89,8 @@ nlohmann::json TestKey::jwk() const {
   if (type_ == "Ed25519") {
     std::string x(32, '\0');
     std::size_t length = x.size();
-    require(EVP_PKEY_get_raw_public_key(key, reinterpret_cast<unsigned char*>(x.data()),
-                                        &length) == 1,
+    require(EVP_PKEY_get_raw_public_key(key, reinterpret_cast<unsigned char*>(x.data()), &length) ==
+                1,
             "raw public key");
     return {{"kty", "OKP"}, {"kid", kid_}, {"crv", "Ed25519"}, {"x", base64url(x)}};
   }

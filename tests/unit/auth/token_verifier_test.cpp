@@ -6,9 +6,9 @@
 #include "test_keys.hpp"
 
 using namespace ofwatchdog::auth;
+using nlohmann::json;
 using ofwatchdog::auth::testing::base64url;
 using ofwatchdog::auth::testing::TestKey;
-using nlohmann::json;
 
 namespace {
 
@@ -95,9 +95,9 @@ TEST_CASE("unsigned, symmetric and malformed tokens are refused before any key",
         Denial::algorithm);
   CHECK(outcome(header({{"alg", "RS256"}}) + "." + claims + ".c2ln", KeySet{}) ==
         Denial::malformed); // no kid
-  CHECK(outcome(header({{"alg", "RS256"}, {"kid", "k"}, {"crit", {"exp"}}}) + "." + claims +
-                    ".c2ln",
-                KeySet{}) == Denial::malformed);
+  CHECK(
+      outcome(header({{"alg", "RS256"}, {"kid", "k"}, {"crit", {"exp"}}}) + "." + claims + ".c2ln",
+              KeySet{}) == Denial::malformed);
   CHECK(outcome("abc", KeySet{}) == Denial::malformed);
   CHECK(outcome("a.b.c.d", KeySet{}) == Denial::malformed);
   CHECK(outcome(header({{"alg", "RS256"}, {"kid", "k"}}) + ".bm90IGpzb24.c2ln", KeySet{}) ==
