@@ -454,6 +454,14 @@ def echo_through(conn, total, deadline):
     assert not errors, errors
     return sent, got, received
 
+def free_port():
+    """A loopback port no socket holds now, for a program that must be told its port before it
+    starts (an upstream, an issuer); a test that can let the program pick uses port 0."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 # request() sends a body larger than this from a thread while it reads the answer.
 STREAMED_BODY_THRESHOLD = 1 << 20
 

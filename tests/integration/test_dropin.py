@@ -9,7 +9,6 @@ skip, saying why."""
 import os
 import shutil
 import signal
-import socket
 import subprocess
 
 import pytest
@@ -41,12 +40,6 @@ def root(tmp_path):
     shutil.copy(BUSYBOX, r / "bin" / "busybox")
     (r / "www" / "index.html").write_text("<p>from busybox</p>\n")
     return r
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_in_root(start_watchdog, root, env):
@@ -83,7 +76,7 @@ def test_streaming_with_busybox_cat_then_a_healthcheck_and_a_drain(start_watchdo
 
 def test_http_mode_in_front_of_busybox_httpd_named_localhost(start_watchdog, root):
     # No /etc/hosts and no NSS modules: `localhost` is the loopback all the same.
-    port = free_port()
+    port = harness.free_port()
     wd = start_in_root(start_watchdog, root, {
         "mode": "http", "fprocess": f"/bin/busybox httpd -f -p 127.0.0.1:{port} -h /www",
         "upstream_url": f"http://localhost:{port}"})

@@ -14,7 +14,6 @@ offline and from the standard library alone, into the build tree.
 import hashlib
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -45,16 +44,8 @@ def go_upstream(tmp_path_factory):
     return binary
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def start_go_http(start_watchdog, binary, env=None):
-    port = free_port()
+    port = harness.free_port()
     base = {"mode": "http", "fprocess": f"{binary} {port}",
             "upstream_url": f"http://127.0.0.1:{port}"}
     base.update(env or {})

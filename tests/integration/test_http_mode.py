@@ -26,17 +26,9 @@ import harness  # noqa: E402
 PY = "/usr/bin/python3"
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def start_http(start_watchdog, env=None, fixture="http_upstream.py",
                ready=(r"listening on \d+", "stdout")):
-    port = free_port()
+    port = harness.free_port()
     base = {
         "mode": "http",
         "fprocess": f"{PY} {harness.fixture(fixture)} {port}",
@@ -212,7 +204,7 @@ def test_timeout_gives_504_and_x_timeout_shortens_it(start_watchdog):
 
 
 def test_refused_upstream_gives_502(start_watchdog):
-    port = free_port()
+    port = harness.free_port()
     wd = start_watchdog({"mode": "http", "fprocess": "sleep 600",
                          "upstream_url": f"http://127.0.0.1:{port}"})
     resp = harness.request(wd.port, "POST", "/x", body=b"abc")

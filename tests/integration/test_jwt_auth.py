@@ -15,7 +15,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import time
 
@@ -82,14 +81,6 @@ def run_to_exit(env, tmp_path, timeout=20):
     p = subprocess.run([harness.BIN], env=full, stdin=subprocess.DEVNULL, capture_output=True,
                        timeout=timeout)
     return p.returncode, p.stderr.decode("utf-8", "replace") + p.stdout.decode("utf-8", "replace")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def call(wd, authorization=None, case="", method="POST", path="/fn", body=b"", headers=None):
@@ -482,7 +473,7 @@ def test_a_provider_that_never_answers_stops_start_up_after_10_s(tmp_path):
 
 
 def test_unreachable_provider_stops_start_up(tmp_path):
-    env = {"jwt_auth": "true", "jwt_auth_issuer_url": f"http://127.0.0.1:{free_port()}",
+    env = {"jwt_auth": "true", "jwt_auth_issuer_url": f"http://127.0.0.1:{harness.free_port()}",
            "OPENFAAS_NAME": NAME, "OPENFAAS_NAMESPACE": NAMESPACE, "fprocess": "cat"}
     rc, out = run_to_exit(env, tmp_path)
     assert rc == 1, out
@@ -556,7 +547,7 @@ def ran_file(runs, case):
 
 
 def http_mode(start_watchdog, issuer, tmp_path):
-    port = free_port()
+    port = harness.free_port()
     wd = start(start_watchdog, auth_env(
         issuer, mode="http", upstream_url=f"http://127.0.0.1:{port}",
         fprocess=f"{PY} {harness.fixture('http_upstream.py')} {port}"))
