@@ -26,7 +26,8 @@ import tokenize
 
 ROOTS = ["docs", "lib", "include", "cli", "tests", "scripts", "bench", "templates", "examples",
          ".ci"]
-TOP_FILES = ["README.md", "meson.build", "meson_options.txt", "Dockerfile"]
+TOP_FILES = ["README.md", "CONTRIBUTING.md", "CHANGELOG.md", "meson.build", "meson_options.txt",
+             "Dockerfile"]
 SKIP_DIRS = {".git", "__pycache__", "corpus", "results"}
 
 OUTSIDE = re.compile(r"shared/spec|\.\./shared")
