@@ -14,27 +14,13 @@
 
 #include "upstream/upstream_url.hpp"
 #include "util/llhttp_callbacks.hpp"
+#include "util/owned_fd.hpp"
 
 namespace ofwatchdog::auth {
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-class FileDescriptor {
-public:
-  explicit FileDescriptor(int fd) : fd_(fd) {}
-  ~FileDescriptor() {
-    if (fd_ >= 0)
-      ::close(fd_);
-  }
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-  int get() const { return fd_; }
-
-private:
-  int fd_;
-};
 
 // Waits until `fd` is ready for `events` or the deadline passes; false on the deadline.
 bool wait_ready(int fd, short events, Clock::time_point deadline) {
@@ -147,8 +133,8 @@ HttpGetResult http_get(std::string_view url_text, std::chrono::milliseconds time
     return result;
   }
   Clock::time_point deadline = Clock::now() + timeout;
-  FileDescriptor socket(connect_to(*url, deadline, result.error));
-  if (socket.get() < 0)
+  OwnedFd socket(connect_to(*url, deadline, result.error));
+  if (!socket.valid())
     return result;
 
   std::string path = url->base_path.empty() ? "/" : url->base_path;

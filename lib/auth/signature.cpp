@@ -71,24 +71,33 @@ std::string ecdsa_der(SignatureAlgorithm algorithm, std::string_view raw) {
   return der;
 }
 
+// The names JWS gives the algorithms (RFC 7518 §3.1, RFC 8037 §3.1), in both directions.
+struct AlgorithmName {
+  std::string_view name;
+  SignatureAlgorithm algorithm;
+};
+constexpr AlgorithmName kAlgorithmNames[] = {
+    {"RS256", SignatureAlgorithm::rs256}, {"RS384", SignatureAlgorithm::rs384},
+    {"RS512", SignatureAlgorithm::rs512}, {"PS256", SignatureAlgorithm::ps256},
+    {"PS384", SignatureAlgorithm::ps384}, {"PS512", SignatureAlgorithm::ps512},
+    {"ES256", SignatureAlgorithm::es256}, {"ES384", SignatureAlgorithm::es384},
+    {"ES512", SignatureAlgorithm::es512}, {"EdDSA", SignatureAlgorithm::eddsa},
+};
+
 } // namespace
 
 std::optional<SignatureAlgorithm> parse_signature_algorithm(std::string_view alg) {
-  struct Name {
-    std::string_view name;
-    SignatureAlgorithm algorithm;
-  };
-  static constexpr Name kNames[] = {
-      {"RS256", SignatureAlgorithm::rs256}, {"RS384", SignatureAlgorithm::rs384},
-      {"RS512", SignatureAlgorithm::rs512}, {"PS256", SignatureAlgorithm::ps256},
-      {"PS384", SignatureAlgorithm::ps384}, {"PS512", SignatureAlgorithm::ps512},
-      {"ES256", SignatureAlgorithm::es256}, {"ES384", SignatureAlgorithm::es384},
-      {"ES512", SignatureAlgorithm::es512}, {"EdDSA", SignatureAlgorithm::eddsa},
-  };
-  for (const Name& n : kNames)
+  for (const AlgorithmName& n : kAlgorithmNames)
     if (n.name == alg)
       return n.algorithm;
   return std::nullopt;
+}
+
+std::string_view signature_algorithm_name(SignatureAlgorithm algorithm) {
+  for (const AlgorithmName& n : kAlgorithmNames)
+    if (n.algorithm == algorithm)
+      return n.name;
+  return {};
 }
 
 KeyKind key_kind_for(SignatureAlgorithm algorithm) {

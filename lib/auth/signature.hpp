@@ -26,6 +26,9 @@ enum class SignatureAlgorithm {
 // The algorithm a token's `alg` names, or nothing for HS*, `none` and anything unknown.
 std::optional<SignatureAlgorithm> parse_signature_algorithm(std::string_view alg);
 
+// The `alg` value that names `algorithm`.
+std::string_view signature_algorithm_name(SignatureAlgorithm algorithm);
+
 // The kind of key that verifies `algorithm`.
 KeyKind key_kind_for(SignatureAlgorithm algorithm);
 

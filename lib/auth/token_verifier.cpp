@@ -2,22 +2,11 @@
 
 #include "auth/base64url.hpp"
 #include "auth/bounded_json.hpp"
+#include "util/strings.hpp"
 
 namespace ofwatchdog::auth {
 
 namespace {
-
-bool equals_ignoring_case(std::string_view a, std::string_view b) {
-  if (a.size() != b.size())
-    return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i] >= 'A' && a[i] <= 'Z' ? static_cast<char>(a[i] + 32) : a[i];
-    char y = b[i] >= 'A' && b[i] <= 'Z' ? static_cast<char>(b[i] + 32) : b[i];
-    if (x != y)
-      return false;
-  }
-  return true;
-}
 
 std::optional<nlohmann::json> json_object_part(std::string_view encoded) {
   std::optional<std::string> text = decode_base64url(encoded);
@@ -33,18 +22,13 @@ std::optional<nlohmann::json> json_object_part(std::string_view encoded) {
 
 std::optional<std::string_view> bearer_token(std::string_view authorization) {
   constexpr std::string_view kScheme = "bearer";
-  if (authorization.size() <= kScheme.size() ||
-      !equals_ignoring_case(authorization.substr(0, kScheme.size()), kScheme) ||
+  if (authorization.size() <= kScheme.size() || !istarts_with(authorization, kScheme) ||
       (authorization[kScheme.size()] != ' ' && authorization[kScheme.size()] != '\t'))
     return std::nullopt;
-  std::string_view rest = authorization.substr(kScheme.size());
-  while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\t'))
-    rest.remove_prefix(1);
-  while (!rest.empty() && (rest.back() == ' ' || rest.back() == '\t'))
-    rest.remove_suffix(1);
-  if (rest.empty())
+  std::string_view token = trim_ows(authorization.substr(kScheme.size()));
+  if (token.empty())
     return std::nullopt;
-  return rest;
+  return token;
 }
 
 std::variant<ParsedToken, Denial> parse_token(std::string_view token) {
@@ -74,7 +58,6 @@ std::variant<ParsedToken, Denial> parse_token(std::string_view token) {
   if (!claims || !signature || signature->empty())
     return Denial::malformed;
   return ParsedToken{*algorithm,
-                     alg->get<std::string>(),
                      kid->get<std::string>(),
                      std::string(token.substr(0, second)),
                      std::move(*signature),
@@ -82,7 +65,8 @@ std::variant<ParsedToken, Denial> parse_token(std::string_view token) {
 }
 
 std::optional<Denial> verify_token_signature(const ParsedToken& token, const KeySet& keys) {
-  const VerifyKey* key = keys.find(token.kid, key_kind_for(token.algorithm), token.alg);
+  const VerifyKey* key = keys.find(token.kid, key_kind_for(token.algorithm),
+                                   signature_algorithm_name(token.algorithm));
   if (key == nullptr)
     return Denial::unknown_key;
   if (!verify_signature(token.algorithm, key->key.get(), token.signing_input, token.signature))

@@ -26,7 +26,6 @@ std::optional<std::string_view> bearer_token(std::string_view authorization);
 
 struct ParsedToken {
   SignatureAlgorithm algorithm;
-  std::string alg; // as the header names it
   std::string kid;
   std::string signing_input; // the first two parts and their dot, as sent
   std::string signature;     // decoded

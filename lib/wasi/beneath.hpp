@@ -11,7 +11,7 @@
 #include <string>
 
 #include "wasi/abi.hpp"
-#include "wasi/owned_fd.hpp"
+#include "util/owned_fd.hpp"
 
 namespace ofwatchdog::wasi {
 

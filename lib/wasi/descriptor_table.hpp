@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "wasi/abi.hpp"
-#include "wasi/owned_fd.hpp"
+#include "util/owned_fd.hpp"
 #include "wasi/sandbox.hpp"
 
 namespace ofwatchdog::wasi {

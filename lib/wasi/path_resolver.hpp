@@ -13,7 +13,7 @@
 #include "wasi/abi.hpp"
 #include "wasi/descriptor_table.hpp"
 #include "wasi/guest_view.hpp"
-#include "wasi/owned_fd.hpp"
+#include "util/owned_fd.hpp"
 #include "wasi/sandbox.hpp"
 
 namespace ofwatchdog::wasi {

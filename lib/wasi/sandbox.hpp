@@ -22,7 +22,7 @@
 #include <string>
 #include <string_view>
 
-#include "wasi/owned_fd.hpp"
+#include "util/owned_fd.hpp"
 
 namespace ofwatchdog::wasi {
 

@@ -1,12 +1,13 @@
 #pragma once
-// A host file descriptor with one owner: closed when the owner goes, so that no path out of a
-// host call (an error, an interruption, the end of the request) can leak it.
+// A file descriptor with one owner: closed when the owner goes, so that no path out of a call
+// (an error, an interruption, the end of a request) can leak it. The WASI host's descriptors and
+// jwt_auth's provider connection hold theirs this way.
 
 #include <unistd.h>
 
 #include <utility>
 
-namespace ofwatchdog::wasi {
+namespace ofwatchdog {
 
 class OwnedFd {
 public:
@@ -36,4 +37,4 @@ private:
   int fd_ = -1;
 };
 
-} // namespace ofwatchdog::wasi
+} // namespace ofwatchdog
