@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <unordered_map>
 
+#include "util/invariant.hpp"
 #include "util/stream_write.hpp"
 
 namespace ofwatchdog::process {
@@ -332,9 +333,9 @@ ChildProcess::SpawnResult ChildProcess::spawn(uv_loop_t* loop, const SpawnOption
     Pipe& p = child->pipes_[i];
     uv_pipe_init(loop, &p.handle, 0);
     p.handle.data = child;
-    // Only a descriptor the loop already watches could fail here: a broken invariant.
-    if (uv_pipe_open(&p.handle, pipes.ours[i]) != 0)
-      std::abort();
+    // Only a descriptor the loop already watches could fail here.
+    OFW_INVARIANT(uv_pipe_open(&p.handle, pipes.ours[i]) == 0,
+                  "a fresh pipe to a child is already watched by the loop");
     p.open = true;
     ++child->open_handles_;
   }

@@ -3,6 +3,7 @@
 
 #include <sys/wait.h>
 
+#include "util/invariant.hpp"
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
@@ -31,8 +32,8 @@ ChildReaper* ChildReaper::acquire(uv_loop_t* loop) {
   int rc = uv_signal_start(
       &reaper->signal_,
       [](uv_signal_t* handle, int) { static_cast<ChildReaper*>(handle->data)->reap(); }, SIGCHLD);
-  if (rc != 0)
-    std::abort(); // only EINVAL is possible, and SIGCHLD is valid: a broken invariant
+  // Only EINVAL is possible, and SIGCHLD is valid.
+  OFW_INVARIANT(rc == 0, "the SIGCHLD watcher did not start");
   reapers.emplace(loop, reaper);
   return reaper;
 }

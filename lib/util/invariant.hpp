@@ -10,11 +10,14 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <string_view>
 
 namespace ofwatchdog::detail {
 
-[[noreturn]] inline void invariant_broken(const char* what, const char* file, int line) {
-  std::fprintf(stderr, "ofwatchdog: broken invariant at %s:%d: %s\n", file, line, what);
+// `what` may be built at the call (a std::string converts): it lives until the process stops.
+[[noreturn]] inline void invariant_broken(std::string_view what, const char* file, int line) {
+  std::fprintf(stderr, "ofwatchdog: broken invariant at %s:%d: %.*s\n", file, line,
+               static_cast<int>(what.size()), what.data());
   std::fflush(stderr);
   std::abort();
 }

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "util/invariant.hpp"
 #include "wasm/guest_signals.hpp"
 #include "wasm/guest_state.hpp"
 
@@ -29,10 +30,7 @@ std::size_t round_up(std::size_t bytes) {
 
 GuestThread::GuestThread(std::function<void()> body, GuestThreadOptions options) {
   std::string error = begin(std::move(body), options);
-  if (!error.empty()) {
-    std::fprintf(stderr, "wasm: %s\n", error.c_str());
-    std::abort();
-  }
+  OFW_INVARIANT(error.empty(), "a wasm guest thread starts: " + error);
 }
 
 std::unique_ptr<GuestThread> GuestThread::start(std::function<void()> body, std::string& error,

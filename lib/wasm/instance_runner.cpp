@@ -5,6 +5,7 @@
 #include <cstring>
 #include <new>
 
+#include "util/invariant.hpp"
 #include "wasm/guest_signals.hpp"
 #include "wasm/module_check.hpp"
 
@@ -57,14 +58,11 @@ void InstanceRunner::apply_image(const ofw_module_v1& module) {
 RunOutcome InstanceRunner::run(const CompiledModule& module, wasi::HostCalls& host,
                                const RunLimits& limits, RunControl* control, gpu::GuestCuda* cuda) {
   GuestThreadState* thread = current_guest_thread();
-  if (thread == nullptr || thread->run != nullptr) {
-    std::fputs("wasm: InstanceRunner::run needs a GuestThread not already running a guest\n",
-               stderr);
-    std::abort();
-  }
-  if (std::string error; !reserve_slot(error)) {
-    std::fprintf(stderr, "wasm: %s\n", error.c_str());
-    std::abort();
+  OFW_INVARIANT(thread != nullptr && thread->run == nullptr,
+                "InstanceRunner::run runs on a GuestThread not already running a guest");
+  {
+    std::string error; // scoped: nothing here may live across the guest's longjmp
+    OFW_INVARIANT(reserve_slot(error), "a wasm memory slot can be reserved: " + error);
   }
   const ofw_module_v1& descriptor = module.descriptor();
   reserve_instance(descriptor);

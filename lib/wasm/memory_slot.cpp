@@ -7,7 +7,11 @@
 #include <cstdlib>
 #include <cstring>
 
+#include <string>
+
 #include <fmt/format.h>
+
+#include "util/invariant.hpp"
 
 namespace ofwatchdog::wasm {
 
@@ -57,11 +61,9 @@ bool MemorySlot::use_image(const CowImage* image) {
     // The old image's range becomes reserved addresses again, zero on their next use.
     void* back = mmap(base_, image_bytes_, PROT_NONE,
                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
-    if (back == MAP_FAILED) {
-      // The range would still show the old image; no instance may run here.
-      std::fprintf(stderr, "wasm: cannot unmap a memory image: %s\n", std::strerror(errno));
-      std::abort();
-    }
+    // The range would still show the old image; no instance may run here.
+    OFW_INVARIANT(back != MAP_FAILED,
+                  std::string("a wasm memory image can be unmapped: ") + std::strerror(errno));
     image_id_ = 0;
     image_bytes_ = 0;
   }
@@ -73,8 +75,7 @@ bool MemorySlot::use_image(const CowImage* image) {
     // MAP_FIXED may have replaced the reservation before failing: put it back.
     void* back = mmap(base_, image->bytes(), PROT_NONE,
                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
-    if (back == MAP_FAILED)
-      std::abort();
+    OFW_INVARIANT(back != MAP_FAILED, "a wasm memory reservation can be restored");
     return false;
   }
   image_id_ = image->id();

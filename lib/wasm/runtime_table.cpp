@@ -7,6 +7,7 @@
 #include <mutex>
 #include <vector>
 
+#include "util/invariant.hpp"
 #include "wasi/host_call.hpp"
 #include "wasm/guest_state.hpp"
 #include "wasm/host_import.hpp"
@@ -23,10 +24,8 @@ constexpr std::uint32_t kMaxPages = 65535;
 // runtime's own work) and with enough stack left to do that work safely.
 GuestThreadState& enter_runtime() {
   GuestThreadState* thread = current_guest_thread();
-  if (thread == nullptr || thread->run == nullptr) {
-    std::fputs("wasm: guest code ran outside InstanceRunner::run on a GuestThread\n", stderr);
-    std::abort();
-  }
+  OFW_INVARIANT(thread != nullptr && thread->run != nullptr,
+                "wasm guest code runs only inside InstanceRunner::run on a GuestThread");
   leave_guest(*thread);
   auto here = reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0));
   if (here < thread->host_stack_floor) {
@@ -144,10 +143,8 @@ void allocate_memory(wasm_rt_memory_t* memory, std::uint32_t initial_pages,
                      std::uint32_t max_pages) {
   GuestThreadState& thread = enter_runtime();
   ActiveRun& run = *thread.run;
-  if (run.memory != nullptr) {
-    std::fputs("wasm: a module allocated a second memory\n", stderr); // the check allows one
-    std::abort();
-  }
+  // The module check admits one memory.
+  OFW_INVARIANT(run.memory == nullptr, "a wasm module allocated a second memory");
   if (initial_pages > run.max_pages ||
       !run.slot->set_accessible(std::uint64_t(initial_pages) * kWasmPageBytes)) {
     end_run_trapped(thread, TrapKind::memory_limit);

@@ -1,26 +1,22 @@
 #include "work/loop_inbox.hpp"
 
+#include "util/invariant.hpp"
 #include <cstdio>
 #include <cstdlib>
 
 namespace ofwatchdog::work {
 
 LoopInbox::LoopInbox(uv_loop_t* loop) {
-  if (uv_async_init(loop, &async_, &LoopInbox::async_cb) != 0) {
-    // uv_async_init fails only when the loop cannot make an eventfd: no way to go on.
-    std::fputs("LoopInbox: uv_async_init failed\n", stderr);
-    std::abort();
-  }
+  // uv_async_init fails only when the loop cannot make an eventfd: no way to go on.
+  OFW_INVARIANT(uv_async_init(loop, &async_, &LoopInbox::async_cb) == 0,
+                "a LoopInbox gets its async handle");
   async_.data = this;
   open_ = true;
 }
 
 LoopInbox::~LoopInbox() {
-  if (open_) {
-    // Freeing a handle libuv still links in its loop corrupts the loop later: fail here instead.
-    std::fputs("LoopInbox destroyed before close\n", stderr);
-    std::abort();
-  }
+  // Freeing a handle libuv still links in its loop corrupts the loop later: fail here instead.
+  OFW_INVARIANT(!open_, "a LoopInbox is destroyed only after close");
 }
 
 bool LoopInbox::post(std::function<void()> task) {

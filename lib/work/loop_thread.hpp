@@ -3,9 +3,10 @@
 // does. Calling an Exchange from a worker would race with the loop on the connection's state;
 // that is a broken invariant, so it aborts rather than going on.
 
-#include <cstdio>
-#include <cstdlib>
+#include <string>
 #include <thread>
+
+#include "util/invariant.hpp"
 
 namespace ofwatchdog::work {
 
@@ -14,10 +15,8 @@ public:
   LoopThread() : id_(std::this_thread::get_id()) {}
 
   void check(const char* what) const {
-    if (std::this_thread::get_id() != id_) {
-      std::fprintf(stderr, "%s called off the loop thread\n", what);
-      std::abort();
-    }
+    OFW_INVARIANT(std::this_thread::get_id() == id_,
+                  std::string(what) + " is called on the loop thread only");
   }
 
 private:

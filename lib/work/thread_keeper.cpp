@@ -1,5 +1,6 @@
 #include "work/thread_keeper.hpp"
 
+#include "util/invariant.hpp"
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -26,11 +27,8 @@ ThreadKeeper::ThreadKeeper(StartThread start, Hooks hooks)
 }
 
 ThreadKeeper::~ThreadKeeper() {
-  if (thread_.joinable()) {
-    // Destroying a joinable std::thread would std::terminate with less to go on.
-    std::fputs("ThreadKeeper destroyed before its thread was joined\n", stderr);
-    std::abort();
-  }
+  // Destroying a joinable std::thread would std::terminate with less to go on.
+  OFW_INVARIANT(!thread_.joinable(), "a ThreadKeeper is destroyed after its thread was joined");
 }
 
 void ThreadKeeper::wake() {
@@ -70,11 +68,8 @@ void ThreadKeeper::run() {
       std::uint64_t id = exited_.back();
       exited_.pop_back();
       auto it = joins_.find(id);
-      if (it == joins_.end()) {
-        // Every id comes from a start below, recorded before the keeper looks here again.
-        std::fputs("ThreadKeeper: a thread it never started exited\n", stderr);
-        std::abort();
-      }
+      // Every id comes from a start below, recorded before the keeper looks here again.
+      OFW_INVARIANT(it != joins_.end(), "a ThreadKeeper sees only threads it started exit");
       std::function<void()> join = std::move(it->second);
       joins_.erase(it);
       lock.unlock();

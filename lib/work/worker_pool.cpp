@@ -17,6 +17,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "util/invariant.hpp"
 #include "work/exchange_pump.hpp"
 #include "work/loop_inbox.hpp"
 #include "work/loop_log.hpp"
@@ -47,12 +48,9 @@ public:
   }
 
   ~ThreadWorkerPool() override {
-    if (!stopped_) {
-      // Destroying running threads would std::terminate; destroying the inbox with its handle
-      // open would corrupt the loop. Either is a caller's broken promise: say so and stop.
-      std::fputs("WorkerPool destroyed before stop's done\n", stderr);
-      std::abort();
-    }
+    // Destroying running threads would std::terminate; destroying the inbox with its handle
+    // open would corrupt the loop. Either is a caller's broken promise: say so and stop.
+    OFW_INVARIANT(stopped_, "a WorkerPool is destroyed only after stop's done");
   }
 
   bool submit(std::shared_ptr<Exchange> exchange, WorkJob job, WorkDone done) override {
