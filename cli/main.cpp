@@ -17,11 +17,11 @@
 #include "ofwatchdog/config.hpp"
 #include "ofwatchdog/log.hpp"
 #include "ofwatchdog/mode_registry.hpp"
-#include "ofwatchdog/wasm_compile.hpp"
 
 // kEnvironmentHelp, generated from docs/config.md (cli/meson.build).
 #include "env_help.hpp"
 #include "ofwatchdog/watchdog.hpp"
+#include "wasm_compile_command.hpp"
 
 namespace {
 
@@ -59,7 +59,7 @@ void print_usage(std::string_view argv0) {
              "\n"
              "{}\n"
              "Environment variables:\n{}",
-             argv0, ofwatchdog::wasm_compile_usage(argv0), kEnvironmentHelp);
+             argv0, ofwatchdog::cli::wasm_compile_usage(argv0), kEnvironmentHelp);
 }
 
 FlagResult parse_flags(int argc, char** argv) {
@@ -113,8 +113,8 @@ FlagResult parse_flags(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   if (argc > 1 && std::string_view(argv[1]) == "wasm-compile")
-    return ofwatchdog::wasm_compile_command(argv[0], {argv + 2, argv + argc},
-                                            ofwatchdog::process_environment());
+    return ofwatchdog::cli::wasm_compile_command(argv[0], {argv + 2, argv + argc},
+                                                 ofwatchdog::process_environment());
   FlagResult parsed = parse_flags(argc, argv);
   if (parsed.exit_status)
     return *parsed.exit_status;

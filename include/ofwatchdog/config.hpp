@@ -13,13 +13,11 @@
 #include <variant>
 #include <vector>
 
+#include "ofwatchdog/duration.hpp"
 #include "ofwatchdog/export.hpp"
+#include "ofwatchdog/log_format.hpp"
 
 namespace ofwatchdog {
-
-using Duration = std::chrono::nanoseconds;
-
-enum class LogFormat { text, json };
 
 struct OFWATCHDOG_API Config {
   // The name of the mode (`mode=`): an entry of the ModeRegistry the configuration was loaded

@@ -11,8 +11,8 @@
 #include <string>
 #include <string_view>
 
-#include "ofwatchdog/config.hpp"
 #include "ofwatchdog/export.hpp"
+#include "ofwatchdog/log_format.hpp"
 
 namespace ofwatchdog {
 

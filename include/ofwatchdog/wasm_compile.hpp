@@ -9,7 +9,6 @@
 //   cache and no dynamic loader either, as the static build has none.
 
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "ofwatchdog/export.hpp"
@@ -42,14 +41,5 @@ struct OFWATCHDOG_API WasmBundleResult {
 OFWATCHDOG_API WasmBundleResult bundle_wasm_modules(const std::vector<std::string>& modules,
                                                     const std::string& output,
                                                     const std::string& kit_dir = {});
-
-// `<program> wasm-compile ...` whole: `args` are the words after "wasm-compile". Prints what
-// it did, or why not with the usage; returns the exit status (0, 1 on failure, 2 on bad usage).
-OFWATCHDOG_API int wasm_compile_command(std::string_view program,
-                                        const std::vector<std::string>& args,
-                                        const std::vector<std::string>& environment);
-
-// The usage paragraph of the wasm-compile command, for a program's -h.
-OFWATCHDOG_API std::string wasm_compile_usage(std::string_view program);
 
 } // namespace ofwatchdog

@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "ofwatchdog/config.hpp"
+#include "ofwatchdog/duration.hpp"
 
 namespace ofwatchdog {
 
