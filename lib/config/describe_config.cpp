@@ -43,10 +43,10 @@ std::string describe_config(const Config& c, const ModeRegistry& modes) {
       {"TMPDIR", c.tmpdir},
   };
   if (c.jwt_auth.enabled) {
-    lines.push_back({"jwt_auth_debug", yes_no(c.jwt_auth.debug)});
-    lines.push_back({"jwt_auth_issuer_url", c.jwt_auth.provider_url});
-    lines.push_back({"OPENFAAS_NAME", c.jwt_auth.function_name});
-    lines.push_back({"OPENFAAS_NAMESPACE", c.jwt_auth.function_namespace});
+    lines.emplace_back("jwt_auth_debug", yes_no(c.jwt_auth.debug));
+    lines.emplace_back("jwt_auth_issuer_url", c.jwt_auth.provider_url);
+    lines.emplace_back("OPENFAAS_NAME", c.jwt_auth.function_name);
+    lines.emplace_back("OPENFAAS_NAMESPACE", c.jwt_auth.function_namespace);
   }
   const ModeDescriptor* mode = modes.find(c.mode);
   if (mode != nullptr && mode->describe) {
