@@ -13,6 +13,7 @@
 #include <cstdlib>
 
 #include "http/response_writer.hpp"
+#include "util/invariant.hpp"
 
 namespace ofwatchdog::http {
 
@@ -43,13 +44,13 @@ BodySplice::BodySplice(uv_loop_t* loop) : loop_(loop) {}
 
 BodySplice::~BodySplice() {
   // Freed only after close()'s callback: anything still open here is a broken invariant.
-  if (handles_open_ != 0 || fds_[0] >= 0 || fds_[1] >= 0)
-    std::abort();
+  OFW_INVARIANT(handles_open_ == 0 && fds_[0] < 0 && fds_[1] < 0,
+                "a splice freed before its close callback ran");
 }
 
 int BodySplice::start(Options options, Progress progress, Done done) {
-  if (active_ || closing_ || handles_open_ != 0)
-    std::abort();
+  OFW_INVARIANT(!active_ && !closing_ && handles_open_ == 0,
+                "a splice started twice, or after close");
   int fds[2] = {options.source, options.sink};
   for (int i = 0; i < 2; ++i) {
     // Close-on-exec, so that a child started by another request never inherits them.

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "http/listener.hpp"
+#include "util/invariant.hpp"
 
 namespace ofwatchdog::http {
 
@@ -229,7 +230,8 @@ void Connection::start_pending_file() {
       rc = files_->open(socket);
     }
   } else if (!files_->quiet()) {
-    rc = UV_EBUSY; // cannot happen: a cancelled transfer closes the connection
+    OFW_UNREACHABLE("a file transfer started while the last one is still running (a cancelled "
+                    "transfer closes the connection)");
   }
   if (rc == 0) {
     rc = files_->start(

@@ -1,9 +1,8 @@
 #include "http/server_exchange.hpp"
 
-#include <cstdlib>
-
 #include "http/connection.hpp"
 #include "http/request_checks.hpp"
+#include "util/invariant.hpp"
 
 namespace ofwatchdog::http {
 
@@ -112,10 +111,9 @@ bool ServerExchangeImpl::send_body(std::string_view data) {
   if (done_ || connection_ == nullptr) {
     return true;
   }
-  if (file_running_ || output_splice_) {
-    // These bytes would overtake the file's or the splice's: the caller broke the rule.
-    std::abort();
-  }
+  // These bytes would overtake the file's or the splice's: the caller broke the rule.
+  OFW_INVARIANT(!file_running_ && !output_splice_,
+                "send_body called while a file or spliced body is being sent");
   if (!head_sent_) {
     send_head(ResponseHead{});
   }
