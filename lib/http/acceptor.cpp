@@ -10,6 +10,8 @@
 #include <cerrno>
 #include <cstdlib>
 
+#include "util/invariant.hpp"
+
 namespace ofwatchdog::http {
 
 namespace {
@@ -56,8 +58,7 @@ Acceptor::Acceptor(uv_loop_t* loop, std::size_t spares, AcceptCallback on_accept
 Acceptor::~Acceptor() {
   // The owner waits for `close` to finish (busy() turns false) before destroying us; a handle
   // still open here would be freed under libuv.
-  if (busy())
-    std::abort();
+  OFW_INVARIANT(!busy(), "an acceptor destroyed with handles still open");
   release_spares();
   if (fd_ >= 0)
     ::close(fd_);

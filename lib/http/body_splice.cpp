@@ -13,6 +13,7 @@
 #include <cstdlib>
 
 #include "http/response_writer.hpp"
+#include "util/invariant.hpp"
 
 namespace ofwatchdog::http {
 
@@ -43,13 +44,13 @@ BodySplice::BodySplice(uv_loop_t* loop) : loop_(loop) {}
 
 BodySplice::~BodySplice() {
   // Freed only after close()'s callback: anything still open here is a broken invariant.
-  if (handles_open_ != 0 || fds_[0] >= 0 || fds_[1] >= 0)
-    std::abort();
+  OFW_INVARIANT(handles_open_ == 0 && fds_[0] < 0 && fds_[1] < 0,
+                "a splice freed before its close callback ran");
 }
 
 int BodySplice::start(Options options, Progress progress, Done done) {
-  if (active_ || closing_ || handles_open_ != 0)
-    std::abort();
+  OFW_INVARIANT(life_ == Life::ready && handles_open_ == 0,
+                "a splice started twice, or after close");
   int fds[2] = {options.source, options.sink};
   for (int i = 0; i < 2; ++i) {
     // Close-on-exec, so that a child started by another request never inherits them.
@@ -73,7 +74,7 @@ int BodySplice::start(Options options, Progress progress, Done done) {
   pending_pos_ = 0;
   progress_ = std::move(progress);
   done_ = std::move(done);
-  active_ = true;
+  move_to(Life::running);
   // The first step runs from the loop (the sink is almost always writable at once), so that no
   // callback ever runs inside start.
   wait_for(Wait::sink);
@@ -82,7 +83,7 @@ int BodySplice::start(Options options, Progress progress, Done done) {
 
 void BodySplice::on_poll(uv_poll_t* handle, int status, int) {
   auto* self = static_cast<BodySplice*>(handle->data);
-  if (!self->active_)
+  if (self->life_ != Life::running)
     return;
   if (status < 0) {
     // libuv reports an error condition (EPOLLERR: a pipe without a reader, a reset socket) as
@@ -97,14 +98,14 @@ void BodySplice::on_poll(uv_poll_t* handle, int status, int) {
   } else {
     self->poll_errors_ = 0;
   }
-  if (handle == &self->polls_[0])
-    self->source_woke_ = true;
+  if (handle == &self->polls_[0] && self->source_ != Source::ended)
+    self->source_ = Source::woke;
   self->pump();
 }
 
 void BodySplice::pump() {
   for (int i = 0; i < kStepsPerWake; ++i) {
-    if (!active_ || !step())
+    if (life_ != Life::running || !step())
       return;
   }
   // Still busy: give the loop a turn and go on when the sink can take more (at once, usually).
@@ -114,7 +115,7 @@ void BodySplice::pump() {
 bool BodySplice::step() {
   if (pending_pos_ < pending_.size())
     return write_pending();
-  if (discarding_)
+  if (sink_ == Sink::discarding)
     return drain_source();
   if (left_ && *left_ == 0) {
     finish(0, false);
@@ -146,7 +147,7 @@ bool BodySplice::write_pending() {
     if (drain_ && error == UV_EPIPE) {
       pending_.clear();
       pending_pos_ = 0;
-      discarding_ = true;
+      sink_stopped();
       return true;
     }
     finish(error, true);
@@ -156,7 +157,7 @@ bool BodySplice::write_pending() {
   if (pending_pos_ == pending_.size()) {
     pending_.clear();
     pending_pos_ = 0;
-    if (source_ended_) {
+    if (source_ == Source::ended) {
       finish(0, false);
       return false;
     }
@@ -171,7 +172,8 @@ bool BodySplice::next_chunk() {
     return false;
   }
   if (available > 0) {
-    source_woke_ = false;
+    if (source_ == Source::woke)
+      source_ = Source::quiet;
     chunk_left_ = static_cast<std::uint64_t>(available);
     char line[24];
     std::string_view header = chunk_header(line, static_cast<std::size_t>(available));
@@ -181,9 +183,9 @@ bool BodySplice::next_chunk() {
     pending_more_ = true; // the chunk's data follows at once
     return true;
   }
-  if (source_woke_) {
+  if (source_ == Source::woke) {
     // Readable with nothing to read: every writer has closed the pipe.
-    source_ended_ = true;
+    source_ = Source::ended;
     if (!trailer_owed_) {
       finish(0, false);
       return false;
@@ -227,13 +229,13 @@ bool BodySplice::move_payload() {
     }
     pending_more_ = false;
     progress_(moved);
-    return active_;
+    return life_ == Life::running;
   }
   if (n == 0) {
     if (left_) {
       finish(UV_EOF, false);
     } else {
-      source_ended_ = true;
+      source_ = Source::ended;
       finish(0, false);
     }
     return false;
@@ -250,7 +252,7 @@ bool BodySplice::move_payload() {
   // A pipe sink that lost its reader says EPIPE; a socket says EPIPE or ECONNRESET.
   bool sink_side = error == EPIPE || (sink_is_socket_ && !source_is_socket_);
   if (sink_side && drain_) {
-    discarding_ = true;
+    sink_stopped();
     return true;
   }
   finish(-error, sink_side);
@@ -326,16 +328,42 @@ void BodySplice::wait_for(Wait what) {
     waiting_ = Wait::none;
     // Reported from the loop, never inside start: a zero-delay retry is not worth a timer
     // handle for a failure that means the descriptor is unusable; the owner's timeouts end it.
-    active_ = false;
+    move_to(Life::ended);
   }
 }
 
+// The one place the transfer's life changes.
+void BodySplice::move_to(Life next) {
+  bool legal = false;
+  switch (life_) {
+  case Life::ready:
+    legal = next == Life::running || next == Life::closing;
+    break;
+  case Life::running:
+    legal = next == Life::ended || next == Life::closing;
+    break;
+  case Life::ended:
+    legal = next == Life::closing;
+    break;
+  case Life::closing:
+    break;
+  }
+  OFW_INVARIANT(legal, "an illegal move of a splice's life");
+  life_ = next;
+}
+
+void BodySplice::sink_stopped() {
+  OFW_INVARIANT(sink_ == Sink::taking, "a splice's sink stopped twice");
+  sink_ = Sink::discarding;
+}
+
 void BodySplice::finish(int status, bool sink_side) {
-  if (!active_)
+  if (life_ != Life::running)
     return;
   wait_for(Wait::none);
-  active_ = false;
-  sink_failed_ = status < 0 && sink_side;
+  move_to(Life::ended);
+  if (status < 0 && sink_side)
+    sink_ = Sink::failed;
   Done done = std::move(done_);
   done_ = nullptr;
   progress_ = nullptr;
@@ -343,13 +371,11 @@ void BodySplice::finish(int status, bool sink_side) {
 }
 
 void BodySplice::close(std::function<void()> closed) {
-  if (closing_)
+  if (life_ == Life::closing)
     return;
-  closing_ = true;
-  if (active_) {
+  if (life_ == Life::running)
     wait_for(Wait::none);
-    active_ = false;
-  }
+  move_to(Life::closing);
   done_ = nullptr;
   progress_ = nullptr;
   closed_ = std::move(closed);

@@ -66,13 +66,22 @@ public:
   // when `start` failed before opening anything).
   void close(std::function<void()> closed);
 
-  bool sink_failed() const { return sink_failed_; }
+  bool sink_failed() const { return sink_ == Sink::failed; }
   bool spliced() const { return splice_ok_; }
   // splice(2) calls made so far (for tests and profiling).
   std::uint64_t splice_calls() const { return splice_calls_; }
 
 private:
   enum class Wait { none, source, sink };
+  // The transfer: ready (constructed), running (start), ended (Done was called, or a poll could
+  // not be armed), closing (close, from any of the others). Changed only by move_to.
+  enum class Life : std::uint8_t { ready, running, ended, closing };
+  // The sink takes bytes; or it stopped and the source is read and dropped up to `length`
+  // (drain_on_sink_error); or the transfer ended on its side (sink_failed).
+  enum class Sink : std::uint8_t { taking, discarding, failed };
+  // The source pipe, as chunked framing sees it: nothing new since the last FIONREAD, reported
+  // readable since, or ended (readable with nothing to read: every writer closed it).
+  enum class Source : std::uint8_t { quiet, woke, ended };
 
   static void on_poll(uv_poll_t* handle, int status, int events);
   static void on_closed(uv_handle_t* handle);
@@ -86,22 +95,23 @@ private:
   bool on_would_block();
   void wait_for(Wait what);
   void finish(int status, bool sink_side);
+  void move_to(Life next);
+  void sink_stopped(); // the sink is gone: drain the source
 
   uv_loop_t* loop_;
   uv_poll_t polls_[2]{};
   int fds_[2] = {-1, -1}; // our duplicates: source, sink
   int handles_open_ = 0;
-  bool active_ = false;
-  bool closing_ = false;
+  Life life_ = Life::ready;
+  Sink sink_ = Sink::taking;
+  Source source_ = Source::quiet;
+  // Facts that hold independently of the states above: what the descriptors are, what the
+  // options asked for, what the kernel allows, and where the chunk framing stands.
   bool sink_is_socket_ = false;
   bool source_is_socket_ = false;
   bool chunked_ = false;
   bool drain_ = false;
-  bool discarding_ = false;
-  bool splice_ok_ = true;
-  bool sink_failed_ = false;
-  bool source_woke_ = false; // the source was reported readable since its last FIONREAD
-  bool source_ended_ = false;
+  bool splice_ok_ = true;     // splice(2) works for these descriptors (else read and write)
   bool trailer_owed_ = false; // the CRLF of the last chunk is not sent yet
   bool pending_more_ = false; // send pending_ with MSG_MORE (data follows at once)
   Wait waiting_ = Wait::none;

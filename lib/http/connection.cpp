@@ -1,5 +1,5 @@
 // Connection: the socket, its timers and its teardown. The request flow is in
-// connection_requests.cpp.
+// connection_requests.cpp, the file and spliced bodies in connection_transfers.cpp.
 
 #include "http/connection.hpp"
 
@@ -10,9 +10,12 @@
 
 #include <fmt/format.h>
 
-#include "http/listener.hpp"
+#include "http/connection_host.hpp"
+#include "util/invariant.hpp"
 
 namespace ofwatchdog::http {
+
+using Deadline = ConnectionDeadlines::Kind;
 
 namespace {
 template <typename Handle>
@@ -42,11 +45,12 @@ std::string format_peer(const struct sockaddr_storage& address) {
 }
 } // namespace
 
-Connection::Connection(ServerImpl& server)
+Connection::Connection(ConnectionHost& server)
     : server_(server), parser_(server.limits().max_header_bytes),
       out_(
           reinterpret_cast<uv_stream_t*>(&tcp_), [this](int status) { handle_written(status); },
-          [this] { request_flush(); }) {
+          [this] { request_flush(); }),
+      deadlines_(server.loop()) {
   parser_.set_body_sink([this](std::string_view data) { on_body_bytes(data); });
 }
 
@@ -77,9 +81,9 @@ void Connection::accept(int fd) {
     remote_ = format_peer(peer);
   }
   // The read deadline of the first request runs from the accept, as in Go.
-  read_deadline_ = deadline_after(server_.limits().read_timeout.count());
-  if (read_deadline_ == 0) {
-    idle_deadline_ = deadline_after(server_.limits().idle_timeout.count());
+  deadlines_.start(Deadline::read, server_.limits().read_timeout.count());
+  if (!deadlines_.is_set(Deadline::read)) {
+    deadlines_.start(Deadline::idle, server_.limits().idle_timeout.count());
   }
   if (server_.draining()) {
     close_now();
@@ -87,14 +91,6 @@ void Connection::accept(int fd) {
   }
   update_reading();
   update_timer();
-}
-
-std::uint64_t Connection::deadline_after(std::int64_t timeout_ns) const {
-  if (timeout_ns <= 0) {
-    return 0;
-  }
-  std::uint64_t ms = static_cast<std::uint64_t>((timeout_ns + 999999) / 1000000);
-  return uv_now(server_.loop()) + (ms == 0 ? 1 : ms);
 }
 
 // --- reading ----------------------------------------------------------------------------------
@@ -120,25 +116,18 @@ void Connection::handle_data(const char* data, std::size_t len) {
     return; // the last response is out; input is only read so the close stays clean
   }
   if (phase_ == Phase::waiting) {
-    phase_ = Phase::head;
-    idle_deadline_ = 0;
+    move_to(Phase::head);
+    deadlines_.clear(Deadline::idle);
     if (!first_request_) {
-      read_deadline_ = deadline_after(server_.limits().read_timeout.count());
+      deadlines_.start(Deadline::read, server_.limits().read_timeout.count());
     }
   }
-  if (inpos_ > 0 && inpos_ == inbuf_.size()) {
-    inbuf_.clear();
-    inpos_ = 0;
-  } else if (inpos_ > inbuf_.size() / 2) {
-    inbuf_.erase(0, inpos_);
-    inpos_ = 0;
-  }
-  inbuf_.append(data, len);
+  in_.append(data, len);
   pump();
 }
 
 void Connection::handle_eof() {
-  peer_eof_ = true;
+  move_to(Input::ended);
   if (life_ == Life::lingering) {
     close_now();
     return;
@@ -165,24 +154,47 @@ void Connection::handle_eof() {
   }
   // The response is complete but may still be in the queue: send it, then close.
   close_after_response_ = true;
-  phase_ = Phase::complete;
+  move_to(Phase::complete);
   pump();
 }
 
+// The one place the input state changes; the socket's reading follows it.
+void Connection::move_to(Input next) {
+  bool legal = false;
+  switch (input_) {
+  case Input::paused:
+  case Input::reading:
+    legal = next != Input::end_delivered;
+    break;
+  case Input::taken:
+    legal = next == Input::paused;
+    break;
+  case Input::ended:
+    legal = next == Input::end_delivered;
+    break;
+  case Input::end_delivered:
+    break;
+  }
+  OFW_INVARIANT(legal, "an illegal move of a connection's input state");
+  auto* stream = reinterpret_cast<uv_stream_t*>(&tcp_);
+  if (next == Input::reading) {
+    if (uv_read_start(stream, &Connection::on_alloc, &Connection::on_read) != 0) {
+      return; // stays paused
+    }
+  } else if (input_ == Input::reading && next != Input::ended) {
+    // (At the end of the input libuv has stopped reading already.)
+    uv_read_stop(stream);
+  }
+  input_ = next;
+}
+
 void Connection::update_reading() {
-  if (life_ == Life::closing) {
+  if (life_ == Life::closing || (input_ != Input::reading && input_ != Input::paused)) {
     return;
   }
-  bool want =
-      !peer_eof_ && !body_taken_ && (life_ == Life::lingering || unparsed() < kReadAhead);
-  auto* stream = reinterpret_cast<uv_stream_t*>(&tcp_);
-  if (want && !reading_) {
-    if (uv_read_start(stream, &Connection::on_alloc, &Connection::on_read) == 0) {
-      reading_ = true;
-    }
-  } else if (!want && reading_) {
-    uv_read_stop(stream);
-    reading_ = false;
+  bool want = life_ == Life::lingering || in_.size() < kReadAhead;
+  if (want != (input_ == Input::reading)) {
+    move_to(want ? Input::reading : Input::paused);
   }
 }
 
@@ -203,71 +215,6 @@ void Connection::handle_written(int status) {
     exchange->deliver_writable();
   }
   pump();
-}
-
-// --- file bodies ------------------------------------------------------------------------------
-
-void Connection::send_file(uv_file fd, std::uint64_t offset, std::uint64_t length) {
-  pending_file_ = PendingFile{fd, offset, length};
-  // Started from pump() on the next turn at the earliest, so the exchange's FileDone never runs
-  // inside its send_file.
-  schedule();
-}
-
-void Connection::start_pending_file() {
-  if (!pending_file_ || !out_.idle() || life_ == Life::closing || !exchange_) {
-    return;
-  }
-  PendingFile file = *pending_file_;
-  pending_file_.reset();
-  int rc = 0;
-  if (!files_) {
-    files_ = std::make_unique<FileSender>(server_.loop());
-    uv_os_fd_t socket = -1;
-    rc = uv_fileno(reinterpret_cast<uv_handle_t*>(&tcp_), &socket);
-    if (rc == 0) {
-      rc = files_->open(socket);
-    }
-  } else if (!files_->quiet()) {
-    rc = UV_EBUSY; // cannot happen: a cancelled transfer closes the connection
-  }
-  if (rc == 0) {
-    rc = files_->start(
-        file.fd, file.offset, file.length,
-        [this](std::uint64_t bytes) {
-          if (exchange_) {
-            exchange_->file_progress(bytes);
-          }
-        },
-        [this](int status) { on_file_done(status); });
-  }
-  if (rc != 0) {
-    // Out of descriptors, most likely: the mode sends the file the ordinary way instead.
-    auto exchange = exchange_;
-    exchange->file_finished(Exchange::kTransferUnsupported);
-  }
-}
-
-void Connection::on_file_done(int status) {
-  if (status < 0 && FileSender::is_socket_error(status)) {
-    // Like a failed write: the exchange is cancelled (client_closed) on the next turn.
-    write_failed_ = true;
-    schedule();
-    return;
-  }
-  if (exchange_) {
-    auto exchange = exchange_;
-    exchange->file_finished(status == FileSender::kUnsupported ? Exchange::kTransferUnsupported
-                                                               : status);
-  }
-  pump();
-}
-
-void Connection::cancel_file() {
-  pending_file_.reset();
-  if (files_) {
-    files_->cancel();
-  }
 }
 
 void Connection::file_sender_closed() {
@@ -319,51 +266,37 @@ void Connection::update_timer() {
   if (life_ == Life::closing) {
     return;
   }
-  std::uint64_t next = 0;
-  for (std::uint64_t deadline : {read_deadline_, write_deadline_, idle_deadline_, linger_deadline_}) {
-    if (deadline != 0 && (next == 0 || deadline < next)) {
-      next = deadline;
-    }
+  if (std::optional<std::uint64_t> delay = deadlines_.arm_timer()) {
+    uv_timer_start(&timer_, &Connection::on_timer, *delay, 0);
   }
-  // A timer armed for the same or an earlier moment is left alone: when it fires,
-  // handle_timer() checks what is really due and arms it again. Deadlines move later with every
-  // request on a busy keep-alive connection, and moving the timer each time cost a timer-heap
-  // update per call for a timer that then never fires. (With no deadline left, an armed timer
-  // also stays; it fires once for nothing.)
-  if (next == 0 || (timer_deadline_ != 0 && timer_deadline_ <= next)) {
-    return;
-  }
-  timer_deadline_ = next;
-  std::uint64_t now = uv_now(server_.loop());
-  uv_timer_start(&timer_, &Connection::on_timer, next > now ? next - now : 0, 0);
 }
 
 void Connection::on_timer(uv_timer_t* timer) {
   Connection* self = owner(timer);
-  self->timer_deadline_ = 0;
+  self->deadlines_.timer_fired();
   self->handle_timer();
 }
 
 void Connection::handle_timer() {
-  std::uint64_t now = uv_now(server_.loop());
-  auto passed = [now](std::uint64_t deadline) { return deadline != 0 && now >= deadline; };
-  if (passed(linger_deadline_) || passed(idle_deadline_)) {
-    close_now();
+  std::optional<Deadline> passed = deadlines_.passed();
+  if (!passed) {
+    update_timer();
     return;
   }
-  if (passed(write_deadline_)) {
+  switch (*passed) {
+  case Deadline::linger:
+  case Deadline::idle:
+    break;
+  case Deadline::write:
     cancel_exchange(CancelReason::write_timeout);
-    close_now();
-    return;
-  }
-  if (passed(read_deadline_)) {
+    break;
+  case Deadline::read:
     // An incomplete head is dropped without an answer; an incomplete body cancels its
     // exchange (the handler learns it through on_cancel(read_timeout)).
     cancel_exchange(CancelReason::read_timeout);
-    close_now();
-    return;
+    break;
   }
-  update_timer();
+  close_now();
 }
 
 // --- closing ----------------------------------------------------------------------------------
@@ -382,17 +315,12 @@ void Connection::shut_down() {
   close_now();
 }
 
-void Connection::abort_now() {
-  // The exchange already counts as done; nothing more of it will be written, so just go.
-  close_now();
-}
-
 void Connection::begin_tunnel() {
   // The mode decides how long a tunnel lives; the server's deadlines are for HTTP messages.
-  read_deadline_ = write_deadline_ = idle_deadline_ = 0;
+  deadlines_.clear_http();
   close_after_response_ = true;
   if (phase_ == Phase::complete) {
-    phase_ = Phase::tunnel;
+    move_to(Phase::tunnel);
   }
   // Otherwise the request message has not ended yet; on_message_end switches.
   schedule();
@@ -414,13 +342,12 @@ void Connection::begin_graceful_close() {
     return;
   }
   life_ = Life::lingering;
-  read_deadline_ = write_deadline_ = idle_deadline_ = 0;
-  linger_deadline_ = uv_now(server_.loop()) + kLingerMs;
-  inbuf_.clear();
-  inpos_ = 0;
+  deadlines_.clear_http();
+  deadlines_.start_ms(Deadline::linger, kLingerMs);
+  in_.clear();
   shutdown_req_.data = this;
-  if (peer_eof_ ||
-      uv_shutdown(&shutdown_req_, reinterpret_cast<uv_stream_t*>(&tcp_), &Connection::on_shutdown) != 0) {
+  if (peer_eof() || uv_shutdown(&shutdown_req_, reinterpret_cast<uv_stream_t*>(&tcp_),
+                                &Connection::on_shutdown) != 0) {
     close_now();
     return;
   }

@@ -2,10 +2,11 @@
 // One accepted socket: its handles, parser, timers and write queue.
 //
 // A Connection owns a uv_tcp_t, a uv_timer_t (the earliest of its read, write, idle and linger
-// deadlines), a uv_idle_t (work deferred to the next loop turn, so that calls made by a
-// handler never re-enter the parser or the handler) and a uv_prepare_t (the write queue's flush
-// at the end of the turn). It frees itself after the close callbacks of all four handles have
-// run.
+// deadlines, kept by ConnectionDeadlines), a uv_idle_t (work deferred to the next loop turn, so
+// that calls made by a handler never re-enter the parser or the handler) and a uv_prepare_t (the
+// write queue's flush at the end of the turn). It frees itself after the close callbacks of all
+// four handles have run. Its exchange sees it only as an ExchangeConnection, its server only as a
+// ConnectionHost.
 //
 // Requests are served one at a time: the parser stops after each head and each message and is
 // only resumed when the current exchange wants body bytes, or once its response has been fully
@@ -30,18 +31,21 @@
 
 #include <uv.h>
 
+#include "http/connection_deadlines.hpp"
+#include "http/exchange_connection.hpp"
 #include "http/file_sender.hpp"
+#include "http/input_buffer.hpp"
 #include "http/request_parser.hpp"
 #include "http/server_exchange.hpp"
 #include "http/write_queue.hpp"
 
 namespace ofwatchdog::http {
 
-class ServerImpl;
+class ConnectionHost;
 
-class Connection {
+class Connection final : public ExchangeConnection {
 public:
-  explicit Connection(ServerImpl& server);
+  explicit Connection(ConnectionHost& server);
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
@@ -54,47 +58,23 @@ public:
   // Forceful: cancel the exchange (shutdown) and close.
   void shut_down();
 
-  // --- called by the exchange ---------------------------------------------------------------
-  uv_loop_t* loop() const;
-  std::string_view date() const;
-  WriteQueue& out() { return out_; }
-  bool closing() const { return life_ == Life::closing; }
-  // True when this response will be the last on the connection (so it says Connection: close).
-  bool last_response() const { return close_after_response_ || draining_; }
-  void close_after_response() { close_after_response_ = true; }
-  // The exchange wants (more) body bytes, or stopped wanting them; parsing follows at once.
-  void body_interest_changed();
-  // The exchange's response is complete in the write queue (finish) or was cut short (abort,
-  // or a length that was not reached: `reusable` false).
-  void response_ended(bool reusable);
-  // abort() before any head, or of a tunnel: the connection is closed at once.
-  void abort_now();
-  // A 101 head for an upgrade request was queued: the rest of the connection is a tunnel.
-  void begin_tunnel();
-  // Sends a file range as body bytes once everything queued before is written; the outcome goes
-  // to the exchange (file_progress / file_finished). `fd` must stay open until the transfer has
-  // started or been cancelled (the sender works on its own duplicate from then on).
-  void send_file(uv_file fd, std::uint64_t offset, std::uint64_t length);
-  // Drops the pending or running transfer; nothing more is reported for it.
-  void cancel_file();
-  // Spliced bodies (connection_splice.cpp). `take_body` hands over the rest of a Content-Length
-  // body: the connection stops reading and parsing the socket, gives the bytes it had already
-  // read, and the taker moves exactly `remaining` more from the socket, so a pipelined next
-  // request stays in it. Nothing when it cannot be taken: not a Content-Length body, one small
-  // enough to be dropped cheaply should the response end first (kMaxDiscard), a tunnel, or a
-  // closing connection. `taken_body_ended(0)` ends the message as if the parser had seen all of
-  // it; an error is handled as a failed read (the exchange is cancelled on the next turn).
-  struct TakenBody {
-    int socket = -1;             // the connection's descriptor; duplicate it, never close it
-    std::string_view buffered;   // body bytes already read; valid until the next loop turn
-    std::uint64_t remaining = 0; // body bytes still in the socket, after `buffered`
-  };
-  std::optional<TakenBody> take_body();
-  void taken_body_ended(int status);
-  // The socket, once the write queue is idle (it is flushed first); -1 while bytes are queued.
-  int splice_output_socket();
-  // A spliced write failed: handled like a failed write, on the next turn.
-  void splice_failed();
+  // ExchangeConnection (exchange_connection.hpp)
+  uv_loop_t* loop() const override;
+  std::string_view date() const override;
+  WriteQueue& out() override { return out_; }
+  bool last_response() const override { return close_after_response_ || draining_; }
+  void close_after_response() override { close_after_response_ = true; }
+  void body_interest_changed() override;
+  void response_ended(ResponseEnd end) override;
+  void begin_tunnel() override;
+  void send_file(uv_file fd, std::uint64_t offset, std::uint64_t length) override;
+  void cancel_file() override;
+  // The body is not taken when it is small enough to be dropped cheaply should the response end
+  // first (kMaxDiscard); connection_transfers.cpp.
+  std::optional<TakenBody> take_body() override;
+  void taken_body_ended(int status) override;
+  int splice_output_socket() override;
+  void splice_failed() override;
 
   // Bytes read ahead beyond the parser while it is suspended.
   static constexpr std::size_t kReadAhead = 64 * 1024;
@@ -106,13 +86,30 @@ public:
   static constexpr std::uint64_t kLingerMs = 500;
 
 private:
-  enum class Phase {
-    waiting,  // between requests; nothing of the next one has arrived
-    head,     // bytes of a request head have arrived
-    body,     // the head was handed out; its body is still coming
-    complete, // the message is complete (or abandoned); waiting for the response to finish
-    tunnel,   // a 101 was sent and the request has ended: raw bytes both ways
+  // Where the current request stands: the input side of one exchange. Every legal move is in
+  // move_to (connection_requests.cpp).
+  //
+  //   waiting -> head -> body -> complete -> waiting ...
+  //                        |  \-> discarding -> complete
+  //                        \-> tunnel <-> complete    (head -> complete: refused by the server)
+  enum class Phase : std::uint8_t {
+    waiting,    // between requests; nothing of the next one has arrived
+    head,       // bytes of a request head have arrived
+    body,       // the head was handed out; its body is still coming
+    discarding, // the response ended first: the rest of the body is read and dropped
+    complete,   // the message is complete (or abandoned); waiting for the response to finish
+    tunnel,     // a 101 was sent and the request has ended: raw bytes both ways
   };
+  // Where the current response stands: the output side. none -> running (an exchange was handed
+  // out) -> ended (complete in the write queue, or cut short) -> none once it is written; a
+  // refusal the connection answers itself goes from none (or running) to ended.
+  enum class Response : std::uint8_t { none, running, ended };
+  // The socket's input. paused <-> reading; either -> taken (a spliced body owns the socket's
+  // input) -> paused; either -> ended (the peer half-closed) -> end_delivered (a tunnel's
+  // handler was told).
+  enum class Input : std::uint8_t { paused, reading, taken, ended, end_delivered };
+  // pump() is not re-entered: a call while it runs asks it to run once more.
+  enum class Pump : std::uint8_t { idle, running, rerun };
 
   // connection.cpp: handles, reading, timers, closing
   static void on_alloc(uv_handle_t* handle, std::size_t suggested, uv_buf_t* buf);
@@ -128,18 +125,20 @@ private:
   void handle_written(int status);
   void handle_timer();
   void schedule();
+  void move_to(Input next);
+  bool peer_eof() const { return input_ == Input::ended || input_ == Input::end_delivered; }
   void update_reading();
   void update_timer();
   void begin_graceful_close();
   void close_now();
   void cancel_exchange(CancelReason reason);
-  std::uint64_t deadline_after(std::int64_t timeout_ns) const;
-  std::size_t unparsed() const { return inbuf_.size() - inpos_; }
   void start_pending_file();
   void on_file_done(int status);
   void file_sender_closed();
 
   // connection_requests.cpp: parsing, dispatch, the order of requests and responses
+  void move_to(Phase next);
+  void move_to(Response next);
   void pump();
   bool step();
   bool feed_parser();
@@ -157,9 +156,9 @@ private:
   void start_exchange(Request request);
   void finish_exchange();
 
-  ServerImpl& server_;
+  ConnectionHost& server_;
   uv_tcp_t tcp_{};
-  uv_timer_t timer_{};
+  uv_timer_t timer_{}; // armed for the earliest of deadlines_
   uv_idle_t idle_{};
   uv_prepare_t flush_{}; // writes out the queue once per loop turn
   uv_shutdown_t shutdown_req_{};
@@ -167,6 +166,8 @@ private:
 
   RequestParser parser_;
   WriteQueue out_;
+  InputBuffer in_;
+  ConnectionDeadlines deadlines_;
   std::shared_ptr<ServerExchangeImpl> exchange_;
   std::string remote_;
   struct PendingFile {
@@ -176,35 +177,22 @@ private:
   };
   std::optional<PendingFile> pending_file_; // waiting for the write queue to empty
   std::unique_ptr<FileSender> files_;
-  std::string inbuf_;
-  std::size_t inpos_ = 0;
 
   Phase phase_ = Phase::waiting;
-  bool first_request_ = true;
-  bool response_done_ = false;
-  bool discard_body_ = false;
-  std::uint64_t discarded_ = 0;
-  bool close_after_response_ = false;
-  bool draining_ = false;
-  bool reading_ = false;
-  bool peer_eof_ = false;
-  bool tunnel_end_delivered_ = false;
-  bool write_failed_ = false;
+  Response response_ = Response::none;
+  Input input_ = Input::paused;
+  Pump pump_ = Pump::idle;
   // Serving requests; then, after the last response, lingering (half-closed, reading and
   // dropping what the client still sends, kLingerMs at most) unless it can close at once; then
   // closing (the handles are closing and nothing more happens). Never back.
   enum class Life : std::uint8_t { serving, lingering, closing };
   Life life_ = Life::serving;
-  bool processing_ = false;
-  bool reprocess_ = false;
-  bool body_taken_ = false; // a spliced request body owns the socket's input
-
-  // Absolute uv_now() times in milliseconds; 0 when unset.
-  std::uint64_t read_deadline_ = 0;
-  std::uint64_t write_deadline_ = 0;
-  std::uint64_t idle_deadline_ = 0;
-  std::uint64_t linger_deadline_ = 0;
-  std::uint64_t timer_deadline_ = 0; // when the armed timer fires; 0 when it is not armed
+  std::uint64_t discarded_ = 0; // body bytes dropped for want of a reader
+  // Facts that hold independently of the states above.
+  bool first_request_ = true;         // the read deadline runs from the accept
+  bool close_after_response_ = false; // keep-alive ends with this response
+  bool draining_ = false;             // the server is draining: no request after this one
+  bool write_failed_ = false;         // the socket is broken; closes on the next turn
 };
 
 } // namespace ofwatchdog::http

@@ -5,24 +5,74 @@
 #include <exception>
 
 #include "http/connection.hpp"
-#include "http/listener.hpp"
+#include "http/connection_host.hpp"
 #include "http/request_checks.hpp"
+#include "util/invariant.hpp"
 
 namespace ofwatchdog::http {
 
+using Deadline = ConnectionDeadlines::Kind;
+
+// The one place the request phase changes.
+void Connection::move_to(Phase next) {
+  bool legal = false;
+  switch (phase_) {
+  case Phase::waiting:
+    legal = next == Phase::head;
+    break;
+  case Phase::head:
+    legal = next == Phase::body || next == Phase::complete;
+    break;
+  case Phase::body:
+    legal = next == Phase::discarding || next == Phase::complete || next == Phase::tunnel;
+    break;
+  case Phase::discarding:
+    legal = next == Phase::complete;
+    break;
+  case Phase::complete:
+    // complete -> complete: a message that ends after it was given up (too long to drop, or
+    // refused) ends where it is.
+    legal = next == Phase::waiting || next == Phase::complete || next == Phase::tunnel;
+    break;
+  case Phase::tunnel:
+    legal = next == Phase::complete;
+    break;
+  }
+  OFW_INVARIANT(legal, "an illegal move of a connection's request phase");
+  phase_ = next;
+}
+
+// The one place the response state changes.
+void Connection::move_to(Response next) {
+  bool legal = false;
+  switch (next) {
+  case Response::none:
+    legal = response_ == Response::ended;
+    break;
+  case Response::running:
+    legal = response_ == Response::none;
+    break;
+  case Response::ended:
+    legal = true;
+    break;
+  }
+  OFW_INVARIANT(legal, "an illegal move of a connection's response state");
+  response_ = next;
+}
+
 void Connection::pump() {
-  if (processing_) {
-    reprocess_ = true;
+  if (pump_ != Pump::idle) {
+    pump_ = Pump::rerun;
     return;
   }
-  processing_ = true;
+  pump_ = Pump::running;
   start_pending_file();
   do {
-    reprocess_ = false;
+    pump_ = Pump::running;
     while (life_ == Life::serving && step()) {
     }
-  } while (reprocess_ && life_ == Life::serving);
-  processing_ = false;
+  } while (pump_ == Pump::rerun && life_ == Life::serving);
+  pump_ = Pump::idle;
   if (life_ != Life::closing) {
     update_reading();
     update_timer();
@@ -33,16 +83,17 @@ void Connection::pump() {
 bool Connection::step() {
   switch (phase_) {
   case Phase::complete:
-    if (!response_done_ || !out_.idle()) {
+    if (response_ != Response::ended || !out_.idle()) {
       return false;
     }
     finish_exchange();
     return true;
   case Phase::body:
-    if (body_taken_) {
-      return false; // the body goes around the parser (connection_splice.cpp)
+  case Phase::discarding:
+    if (input_ == Input::taken) {
+      return false; // the body goes around the parser (connection_transfers.cpp)
     }
-    if (!discard_body_ && !(exchange_ && exchange_->wants_body())) {
+    if (phase_ == Phase::body && !(exchange_ && exchange_->wants_body())) {
       // After a 101 the end of a body-less request is a formality that must not wait for the
       // handler: only then can the tunnel (and a half-close in it) be seen.
       bool formal_end = exchange_ && exchange_->tunnel() && !exchange_->request().has_body();
@@ -55,7 +106,7 @@ bool Connection::step() {
     return step_tunnel();
   case Phase::waiting:
   case Phase::head:
-    if (unparsed() == 0) {
+    if (in_.empty()) {
       return false;
     }
     return feed_parser();
@@ -68,12 +119,12 @@ bool Connection::feed_parser() {
   // the parser is resumed after its head.
   // A body is fed at most one read buffer at a time, so a handler that pauses in on_body gets
   // no more than that after its pause.
-  std::size_t len = unparsed();
-  if (phase_ == Phase::body && len > kReadAhead) {
+  std::size_t len = in_.size();
+  if ((phase_ == Phase::body || phase_ == Phase::discarding) && len > kReadAhead) {
     len = kReadAhead;
   }
-  auto result = parser_.feed(inbuf_.data() + inpos_, len);
-  inpos_ += result.consumed;
+  auto result = parser_.feed(in_.data(), len);
+  in_.consume(result.consumed);
   switch (result.status) {
   case RequestParser::Status::need_more:
     return result.consumed > 0 && phase_ != Phase::complete;
@@ -96,15 +147,14 @@ bool Connection::step_tunnel() {
   }
   // A local reference: the handler may end the exchange from inside its callbacks.
   auto exchange = exchange_;
-  if (unparsed() > 0) {
-    std::size_t len = unparsed() < kReadAhead ? unparsed() : kReadAhead;
-    std::string_view data(inbuf_.data() + inpos_, len);
-    inpos_ += len;
+  if (!in_.empty()) {
+    std::string_view data = in_.front(kReadAhead);
+    in_.consume(data.size());
     exchange->deliver_body(data);
     return true;
   }
-  if (peer_eof_ && !tunnel_end_delivered_) {
-    tunnel_end_delivered_ = true;
+  if (input_ == Input::ended) {
+    move_to(Input::end_delivered);
     exchange->deliver_body_end();
     return true;
   }
@@ -112,14 +162,13 @@ bool Connection::step_tunnel() {
 }
 
 void Connection::on_body_bytes(std::string_view data) {
-  if (discard_body_ || !exchange_) {
+  if (phase_ == Phase::discarding || !exchange_) {
     discarded_ += data.size();
-    if (discarded_ > kMaxDiscard && phase_ == Phase::body) {
+    if (discarded_ > kMaxDiscard && (phase_ == Phase::body || phase_ == Phase::discarding)) {
       // Too much left to drop: stop parsing and close once the response is out.
       close_after_response_ = true;
-      discard_body_ = false;
-      phase_ = Phase::complete;
-      read_deadline_ = 0;
+      move_to(Phase::complete);
+      deadlines_.clear(Deadline::read);
     }
     return;
   }
@@ -134,7 +183,7 @@ void Connection::on_head() {
   request.remote_address = remote_;
   first_request_ = false;
   if (!request.has_body()) {
-    read_deadline_ = 0;
+    deadlines_.clear(Deadline::read);
   }
   if (!wants_keep_alive(request) || parser_.upgrade()) {
     // After an upgrade request nothing on the connection is HTTP any more: either a 101 turns
@@ -174,27 +223,25 @@ void Connection::start_exchange(Request request) {
   bool wants_continue = expects_continue(request);
   exchange_ = std::make_shared<ServerExchangeImpl>(this, std::move(request), wants_continue,
                                                    parser_.upgrade());
-  phase_ = Phase::body;
-  response_done_ = false;
-  discard_body_ = false;
+  move_to(Phase::body);
+  move_to(Response::running);
   discarded_ = 0;
-  write_deadline_ = deadline_after(server_.limits().write_timeout.count());
+  deadlines_.start(Deadline::write, server_.limits().write_timeout.count());
 }
 
 void Connection::on_message_end() {
-  read_deadline_ = 0;
-  phase_ = Phase::complete;
+  deadlines_.clear(Deadline::read);
+  bool discarding = phase_ == Phase::discarding;
   if (parser_.upgrade()) {
     close_after_response_ = true;
   }
   if (exchange_ && !exchange_->done() && exchange_->tunnel()) {
     // The 101 came before the end of the request: the handler already knows the body goes on
     // as the tunnel, so this end is not reported; the tunnel's end will be.
-    phase_ = Phase::tunnel;
+    move_to(Phase::tunnel);
     return;
   }
-  bool discarding = discard_body_;
-  discard_body_ = false;
+  move_to(Phase::complete);
   if (exchange_ && !discarding) {
     auto exchange = exchange_;
     exchange->deliver_body_end();
@@ -208,7 +255,7 @@ void Connection::on_parse_error() {
   } else if (parser_.error() == RequestParser::Error::not_implemented) {
     status = "501 Not Implemented";
   }
-  if (phase_ == Phase::body) {
+  if (phase_ == Phase::body || phase_ == Phase::discarding) {
     on_body_parse_error(status);
     return;
   }
@@ -243,10 +290,9 @@ void Connection::answer_and_close(std::string_view status) {
 
 void Connection::close_once_answered() {
   close_after_response_ = true;
-  response_done_ = true;
-  discard_body_ = false;
-  phase_ = Phase::complete;
-  read_deadline_ = 0;
+  move_to(Response::ended);
+  move_to(Phase::complete);
+  deadlines_.clear(Deadline::read);
   pump();
 }
 
@@ -256,17 +302,22 @@ void Connection::body_interest_changed() {
   }
 }
 
-void Connection::response_ended(bool reusable) {
+void Connection::response_ended(ResponseEnd end) {
+  if (end == ResponseEnd::reset) {
+    // The exchange already counts as done; nothing more of it will be written, so just go.
+    close_now();
+    return;
+  }
   if (life_ == Life::closing) {
     return;
   }
-  response_done_ = true;
-  if (!reusable) {
+  move_to(Response::ended);
+  if (end == ResponseEnd::cut_short) {
     close_after_response_ = true;
   }
   if (phase_ == Phase::tunnel) {
     // Whatever the client still sends has no reader any more.
-    phase_ = Phase::complete;
+    move_to(Phase::complete);
   } else if (phase_ == Phase::body) {
     // The response is done before the request body: read and drop what is left of the body if
     // that is cheap, so the connection can carry the next request; otherwise close after the
@@ -276,10 +327,10 @@ void Connection::response_ended(bool reusable) {
     bool too_long = request.content_length && *request.content_length > kMaxDiscard;
     if (close_after_response_ || continue_pending || too_long) {
       close_after_response_ = true;
-      phase_ = Phase::complete;
-      read_deadline_ = 0;
+      move_to(Phase::complete);
+      deadlines_.clear(Deadline::read);
     } else {
-      discard_body_ = true;
+      move_to(Phase::discarding);
       discarded_ = 0;
     }
   }
@@ -288,20 +339,19 @@ void Connection::response_ended(bool reusable) {
 
 void Connection::finish_exchange() {
   exchange_.reset();
-  write_deadline_ = 0;
-  response_done_ = false;
-  discard_body_ = false;
+  deadlines_.clear(Deadline::write);
+  move_to(Response::none);
   if (close_after_response_ || draining_) {
     begin_graceful_close();
     return;
   }
-  phase_ = Phase::waiting;
-  idle_deadline_ = deadline_after(server_.limits().idle_timeout.count());
-  if (unparsed() > 0) {
+  move_to(Phase::waiting);
+  deadlines_.start(Deadline::idle, server_.limits().idle_timeout.count());
+  if (!in_.empty()) {
     // The next request was already read ahead (pipelining): its read deadline starts now.
-    phase_ = Phase::head;
-    idle_deadline_ = 0;
-    read_deadline_ = deadline_after(server_.limits().read_timeout.count());
+    move_to(Phase::head);
+    deadlines_.clear(Deadline::idle);
+    deadlines_.start(Deadline::read, server_.limits().read_timeout.count());
   }
 }
 

@@ -1,5 +1,6 @@
 // Zero-copy file bodies; see file_sender.hpp.
 #include "http/file_sender.hpp"
+#include "util/invariant.hpp"
 
 #include <fcntl.h>
 #include <sys/sendfile.h>
@@ -74,8 +75,8 @@ FileSender::FileSender(uv_loop_t* loop) : loop_(loop) {
 
 FileSender::~FileSender() {
   // Freed only after close()'s callback: anything still open here is a broken invariant.
-  if (handles_open_ || in_flight_ || socket_ >= 0 || file_ >= 0)
-    std::abort();
+  OFW_INVARIANT(!handles_open_ && !in_flight_ && socket_ < 0 && file_ < 0,
+                "a file sender freed before its close callback ran");
 }
 
 int FileSender::open(uv_os_fd_t socket) {
@@ -102,8 +103,8 @@ int FileSender::start(uv_file file, std::uint64_t offset, std::uint64_t length, 
   // One transfer at a time, on an open sender, and never while a call of a cancelled one is
   // still out (it owns the fields below until it returns). A connection whose transfer was
   // cancelled is closing, so it never starts another.
-  if (active_ || closing_ || !handles_open_ || in_flight_)
-    std::abort();
+  OFW_INVARIANT(!active_ && !closing_ && handles_open_ && !in_flight_,
+                "a file transfer started on a busy, closed or closing sender");
   if (length == 0)
     return UV_EINVAL; // nothing to send: the caller ends the body itself
   int copy = duplicate(file);

@@ -1,9 +1,7 @@
 #include "http/server_exchange.hpp"
 
-#include <cstdlib>
-
-#include "http/connection.hpp"
 #include "http/request_checks.hpp"
+#include "util/invariant.hpp"
 
 namespace ofwatchdog::http {
 
@@ -15,7 +13,7 @@ bool response_says_close(const HeaderList& headers) {
 }
 } // namespace
 
-ServerExchangeImpl::ServerExchangeImpl(Connection* connection, Request request,
+ServerExchangeImpl::ServerExchangeImpl(ExchangeConnection* connection, Request request,
                                        bool expects_continue, bool upgrade_request)
     : connection_(connection), loop_(connection->loop()), request_(std::move(request)),
       continue_(expects_continue ? Continue::automatic : Continue::none),
@@ -26,16 +24,60 @@ ServerExchangeImpl::~ServerExchangeImpl() {
   stop_body_splice();
 }
 
+// The one place the response state changes.
+void ServerExchangeImpl::move_to(Output next) {
+  bool legal = false;
+  switch (output_) {
+  case Output::none:
+    legal = next == Output::head || next == Output::ended_headless;
+    break;
+  case Output::head:
+    legal = next == Output::file || next == Output::splice || next == Output::ended;
+    break;
+  case Output::file:
+  case Output::splice:
+    legal = next == Output::head || next == Output::ended;
+    break;
+  case Output::ended:
+  case Output::ended_headless:
+    break;
+  }
+  OFW_INVARIANT(legal, "an illegal move of an exchange's response state");
+  output_ = next;
+}
+
+// The one place the request body's state changes.
+void ServerExchangeImpl::move_to(Input next) {
+  bool legal = false;
+  switch (input_) {
+  case Input::unclaimed:
+    legal = next == Input::read || next == Input::ended;
+    break;
+  case Input::read:
+    legal = next == Input::spliced || next == Input::ended;
+    break;
+  case Input::spliced:
+    legal = next == Input::read || next == Input::ended;
+    break;
+  case Input::ended:
+    // A body-less request that became a tunnel ends twice: the message, then the tunnel.
+    legal = next == Input::ended;
+    break;
+  }
+  OFW_INVARIANT(legal, "an illegal move of an exchange's request body state");
+  input_ = next;
+}
+
 void ServerExchangeImpl::set_handler(ExchangeHandler* handler) {
-  if (done_) {
+  if (done()) {
     return;
   }
   handler_ = handler;
   if (handler == nullptr || connection_ == nullptr) {
     return;
   }
-  if (!handler_started_) {
-    handler_started_ = true;
+  if (input_ == Input::unclaimed) {
+    move_to(Input::read);
     // The client holds the body back until told to go on; it is told when a handler starts
     // reading, unless the handler asked to tell it itself.
     if (continue_ == Continue::automatic)
@@ -45,7 +87,7 @@ void ServerExchangeImpl::set_handler(ExchangeHandler* handler) {
 }
 
 bool ServerExchangeImpl::defer_continue() {
-  if (continue_ == Continue::automatic && !handler_started_)
+  if (continue_ == Continue::automatic && input_ == Input::unclaimed)
     continue_ = Continue::deferred;
   return continue_ == Continue::deferred;
 }
@@ -53,7 +95,8 @@ bool ServerExchangeImpl::defer_continue() {
 void ServerExchangeImpl::send_continue() {
   // Not once a final response has begun (it answered the expectation), nor after the body came
   // anyway: the client no longer waits for anything.
-  if (!continue_pending() || done_ || head_sent_ || body_ended_ || connection_ == nullptr)
+  if (!continue_pending() || output_ != Output::none || input_ == Input::ended ||
+      connection_ == nullptr)
     return;
   continue_ = Continue::sent;
   connection_->out().write(kContinueResponse);
@@ -68,16 +111,16 @@ void ServerExchangeImpl::resume_body() {
     return;
   }
   body_paused_ = false;
-  if (connection_ != nullptr && !done_) {
+  if (connection_ != nullptr && !done()) {
     connection_->body_interest_changed();
   }
 }
 
 void ServerExchangeImpl::send_head(ResponseHead head) {
-  if (done_ || head_sent_ || connection_ == nullptr) {
+  if (output_ != Output::none || connection_ == nullptr) {
     return;
   }
-  head_sent_ = true;
+  move_to(Output::head);
   status_ = head.status;
   bool http10 = request_.version_major == 1 && request_.version_minor == 0;
   if (head.status == 101 && upgrade_request_ && !http10) {
@@ -94,7 +137,7 @@ void ServerExchangeImpl::send_head(ResponseHead head) {
   }
   // A client still holding back its body for a 100 Continue that will never come cannot be
   // told where the next request starts, so the connection ends with this response.
-  if (continue_pending() && !body_ended_) {
+  if (continue_pending() && input_ != Input::ended) {
     connection_->close_after_response();
   }
   std::string_view connection_header;
@@ -109,14 +152,13 @@ void ServerExchangeImpl::send_head(ResponseHead head) {
 }
 
 bool ServerExchangeImpl::send_body(std::string_view data) {
-  if (done_ || connection_ == nullptr) {
+  if (done() || connection_ == nullptr) {
     return true;
   }
-  if (file_running_ || output_splice_) {
-    // These bytes would overtake the file's or the splice's: the caller broke the rule.
-    std::abort();
-  }
-  if (!head_sent_) {
+  // These bytes would overtake the file's or the splice's: the caller broke the rule.
+  OFW_INVARIANT(output_ != Output::file && output_ != Output::splice,
+                "send_body called while a file or spliced body is being sent");
+  if (output_ == Output::none) {
     send_head(ResponseHead{});
   }
   body_bytes_ += data.size();
@@ -146,7 +188,7 @@ bool ServerExchangeImpl::send_body(std::string_view data) {
 }
 
 void ServerExchangeImpl::finish() {
-  if (done_) {
+  if (done()) {
     return;
   }
   if (output_torn_) {
@@ -158,7 +200,7 @@ void ServerExchangeImpl::finish() {
     stop_body_splice();
     return;
   }
-  if (!head_sent_) {
+  if (output_ == Output::none) {
     ResponseHead head;
     head.content_length = 0;
     send_head(std::move(head));
@@ -171,19 +213,20 @@ void ServerExchangeImpl::finish() {
     // Fewer bytes than announced: the client can only learn that from the connection closing.
     complete = false;
   }
-  Connection* connection = connection_;
+  ExchangeConnection* connection = connection_;
   mark_done();
-  connection->response_ended(complete);
+  connection->response_ended(complete ? ExchangeConnection::ResponseEnd::complete
+                                      : ExchangeConnection::ResponseEnd::cut_short);
   // After the response's end, so the connection closes once it is written, not at once.
   stop_body_splice();
 }
 
 void ServerExchangeImpl::abort() {
-  if (done_) {
+  if (done()) {
     return;
   }
-  Connection* connection = connection_;
-  bool head_was_sent = head_sent_;
+  ExchangeConnection* connection = connection_;
+  bool head_was_sent = head_sent();
   mark_done();
   if (connection == nullptr) {
     stop_body_splice();
@@ -192,19 +235,19 @@ void ServerExchangeImpl::abort() {
   if (framing_.tunnel) {
     // A tunnel has no framing that could tell the peer it was cut short; closing at once is
     // the only signal, and waiting for the queue to drain would delay it.
-    connection->abort_now();
+    connection->response_ended(ExchangeConnection::ResponseEnd::reset);
   } else if (head_was_sent) {
-    connection->response_ended(false);
+    connection->response_ended(ExchangeConnection::ResponseEnd::cut_short);
   } else {
-    connection->abort_now();
+    connection->response_ended(ExchangeConnection::ResponseEnd::reset);
   }
   stop_body_splice();
 }
 
 bool ServerExchangeImpl::can_send_file() const {
-  return !done_ && connection_ != nullptr && head_sent_ && !file_running_ && !output_splice_ &&
-         framing_.body_allowed && framing_.content_length.has_value() && !framing_.chunked &&
-         !framing_.tunnel && !framing_.close_delimited;
+  return output_ == Output::head && connection_ != nullptr && framing_.body_allowed &&
+         framing_.content_length.has_value() && !framing_.chunked && !framing_.tunnel &&
+         !framing_.close_delimited;
 }
 
 bool ServerExchangeImpl::send_file(int fd, std::uint64_t offset, std::uint64_t length,
@@ -213,7 +256,7 @@ bool ServerExchangeImpl::send_file(int fd, std::uint64_t offset, std::uint64_t l
   if (!can_send_file() || length == 0 || length > *framing_.content_length - framed_bytes_) {
     return false;
   }
-  file_running_ = true;
+  move_to(Output::file);
   file_sent_ = 0;
   file_done_ = std::move(done);
   connection_->send_file(fd, offset, length);
@@ -227,19 +270,19 @@ void ServerExchangeImpl::file_progress(std::uint64_t bytes) {
 }
 
 void ServerExchangeImpl::file_finished(int status) {
-  if (!file_running_) {
+  if (output_ != Output::file) {
     return;
   }
-  file_running_ = false;
+  move_to(Output::head);
   TransferDone done = std::move(file_done_);
   file_done_ = nullptr;
-  if (!done_ && done) {
+  if (done) {
     done(status, file_sent_);
   }
 }
 
 void ServerExchangeImpl::on_done(std::function<void(const Exchange&)> callback) {
-  if (done_) {
+  if (done()) {
     callback(*this);
     return;
   }
@@ -247,20 +290,20 @@ void ServerExchangeImpl::on_done(std::function<void(const Exchange&)> callback) 
 }
 
 void ServerExchangeImpl::deliver_body(std::string_view data) {
-  if (!done_ && handler_ != nullptr) {
+  if (!done() && handler_ != nullptr) {
     handler_->on_body(data);
   }
 }
 
 void ServerExchangeImpl::deliver_body_end() {
-  body_ended_ = true;
-  if (!done_ && handler_ != nullptr) {
+  move_to(Input::ended);
+  if (!done() && handler_ != nullptr) {
     handler_->on_body_end();
   }
 }
 
 void ServerExchangeImpl::deliver_writable() {
-  if (!wants_writable_ || done_ || handler_ == nullptr) {
+  if (!wants_writable_ || done() || handler_ == nullptr) {
     return;
   }
   wants_writable_ = false;
@@ -268,35 +311,39 @@ void ServerExchangeImpl::deliver_writable() {
 }
 
 void ServerExchangeImpl::cancel(CancelReason reason) {
-  if (done_) {
+  if (done()) {
     return;
   }
   ExchangeHandler* handler = handler_;
-  handler_ = nullptr;
-  done_ = true;
-  file_running_ = false; // the connection has dropped the transfer already
-  file_done_ = nullptr;
-  stop_output_splice();
+  // The connection has dropped a file transfer already.
+  end_output(false);
   stop_body_splice();
   if (handler != nullptr) {
     handler->on_cancel(reason);
   }
-  done_ = false; // let mark_done run the callbacks exactly once
-  mark_done();
+  run_done_callbacks();
 }
 
 void ServerExchangeImpl::mark_done() {
-  done_ = true;
+  // Ended by the handler (finish, abort): a file still being sent is the connection's to drop.
+  end_output(true);
+  run_done_callbacks();
+}
+
+void ServerExchangeImpl::end_output(bool cancel_file) {
+  Output was = output_;
+  move_to(head_sent() ? Output::ended : Output::ended_headless);
   handler_ = nullptr;
-  if (file_running_) {
-    // Ended by the handler (abort) while the connection was still sending the file.
-    file_running_ = false;
+  if (was == Output::file) {
     file_done_ = nullptr;
-    if (connection_ != nullptr) {
+    if (cancel_file && connection_ != nullptr) {
       connection_->cancel_file();
     }
   }
   stop_output_splice();
+}
+
+void ServerExchangeImpl::run_done_callbacks() {
   auto callbacks = std::move(done_callbacks_);
   done_callbacks_.clear();
   for (auto& callback : callbacks) {

@@ -1,9 +1,9 @@
 #pragma once
 // The Exchange the server hands out: one request and the state of its response.
 //
-// It talks to its connection through a raw pointer that the connection clears (`detach`) when
-// it goes away; from then on every response call is ignored, so a mode holding the exchange
-// longer than the connection lives is harmless.
+// It talks to its connection only through ExchangeConnection (exchange_connection.hpp), by a
+// pointer that the connection clears (`detach`) when it goes away; from then on every response
+// call is ignored, so a mode holding the exchange longer than the connection lives is harmless.
 //
 // A 101 answer to a request that asked to upgrade turns the exchange into a tunnel: the head is
 // sent with the handler's Connection/Upgrade headers, send_body writes raw bytes, and the
@@ -19,16 +19,15 @@
 #include <vector>
 
 #include "http/body_splice.hpp"
+#include "http/exchange_connection.hpp"
 #include "http/response_writer.hpp"
 #include "http/server.hpp"
 
 namespace ofwatchdog::http {
 
-class Connection;
-
 class ServerExchangeImpl final : public ServerExchange {
 public:
-  ServerExchangeImpl(Connection* connection, Request request, bool expects_continue,
+  ServerExchangeImpl(ExchangeConnection* connection, Request request, bool expects_continue,
                      bool upgrade_request);
   ~ServerExchangeImpl() override;
 
@@ -44,10 +43,14 @@ public:
   bool send_body(std::string_view data) override;
   void finish() override;
   void abort() override;
-  bool head_sent() const override { return head_sent_; }
+  bool head_sent() const override {
+    return output_ != Output::none && output_ != Output::ended_headless;
+  }
   int status() const override { return status_; }
   std::uint64_t body_bytes_sent() const override { return body_bytes_; }
-  bool done() const override { return done_; }
+  bool done() const override {
+    return output_ == Output::ended || output_ == Output::ended_headless;
+  }
   // ServerExchange
   void on_done(std::function<void(const Exchange&)> callback) override;
   // Kernel-moved bodies (server_exchange_splice.cpp for the two splices)
@@ -57,7 +60,7 @@ public:
 
   // --- the connection's side -------------------------------------------------------------
   // The connection should parse body bytes for this exchange now.
-  bool wants_body() const { return !done_ && handler_ != nullptr && !body_paused_; }
+  bool wants_body() const { return !done() && handler_ != nullptr && !body_paused_; }
   // The client asked for 100 Continue and has not been sent it: it may still be holding its body.
   bool continue_pending() const {
     return continue_ == Continue::automatic || continue_ == Continue::deferred;
@@ -80,7 +83,34 @@ public:
   static constexpr std::size_t kLowWater = 64 * 1024;
 
 private:
+  // The response: nothing sent yet, then the head, after which the body goes out through the
+  // write queue (send_body) or, one at a time, as a file (send_file) or a splice (splice_from),
+  // each returning to `head` when its TransferDone runs; the exchange ends from any of them.
+  // Every legal move is in move_to (server_exchange.cpp).
+  //
+  //   none -> head <-> file | splice
+  //     |      \-------------------> ended           (from file and splice as well)
+  //     \--> ended_headless
+  enum class Output : std::uint8_t {
+    none,           // nothing of the response is queued
+    head,           // the head is queued; body bytes go through the write queue
+    file,           // send_file runs: nothing else may be sent until its TransferDone
+    splice,         // splice_from runs: nothing else may be sent until its TransferDone
+    ended,          // finished, aborted or cancelled after the head went out
+    ended_headless, // aborted or cancelled before any head
+  };
+  // The request body as the handler sees it: unclaimed until a handler is set, then read through
+  // on_body (while not paused) or spliced to a pipe (splice_body_to; back to `read` when the
+  // splice stops short), and ended once on_body_end (or the splice's end) came.
+  enum class Input : std::uint8_t { unclaimed, read, spliced, ended };
+  void move_to(Output next);
+  void move_to(Input next);
+  // finish and abort: ends the response and runs the on_done callbacks.
   void mark_done();
+  // Ends the response (ended or ended_headless), dropping the handler and stopping a file or a
+  // spliced body still being sent; `cancel_file` says whether the connection must be told.
+  void end_output(bool cancel_file);
+  void run_done_callbacks();
   bool can_send_file() const;
   void on_output_splice_done(int status);
   void on_body_splice_done(int status);
@@ -89,7 +119,7 @@ private:
   void stop_body_splice();
   static void retire(std::unique_ptr<BodySplice> splice);
 
-  Connection* connection_;
+  ExchangeConnection* connection_;
   uv_loop_s* loop_;
   Request request_;
   ExchangeHandler* handler_ = nullptr;
@@ -103,28 +133,27 @@ private:
     sent,      // the 100 went out
   };
   Continue continue_;
-  bool upgrade_request_;
-  bool handler_started_ = false;
-  bool body_paused_ = false;
-  bool body_ended_ = false;
-  bool head_sent_ = false;
-  bool done_ = false;
-  bool wants_writable_ = false;
+  Output output_ = Output::none;
+  Input input_ = Input::unclaimed;
+  // Facts that hold independently of the states above.
+  bool upgrade_request_;        // the request asked to upgrade (a 101 may make a tunnel)
+  bool body_paused_ = false;    // the handler asked for no more body for now
+  bool wants_writable_ = false; // send_body said "full": the handler waits for on_writable
+  bool output_torn_ = false;    // a spliced body was stopped, maybe inside a chunk
   int status_ = 0;
   std::uint64_t body_bytes_ = 0;
   std::uint64_t framed_bytes_ = 0; // body bytes actually put on the wire
   Framing framing_;
-  bool file_running_ = false; // send_file was called and its TransferDone has not run
   std::uint64_t file_sent_ = 0;
   TransferDone file_done_;
-  // A splice runs while its pointer is set; its TransferDone is the caller's.
+  // A splice runs while its pointer is set (output_ splice, input_ spliced); its TransferDone
+  // is the caller's.
   std::unique_ptr<BodySplice> output_splice_;
   std::uint64_t output_spliced_ = 0;
   TransferDone output_done_;
   std::unique_ptr<BodySplice> body_splice_;
   std::uint64_t body_spliced_ = 0;
   TransferDone body_done_;
-  bool output_torn_ = false;    // a spliced body was stopped, maybe inside a chunk
   std::vector<std::function<void(const Exchange&)>> done_callbacks_;
 };
 

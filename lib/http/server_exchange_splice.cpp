@@ -2,7 +2,6 @@
 // BodySplice between the connection's socket and the caller's pipe; the connection only lends
 // its socket (take_body, splice_output_socket) and learns how the transfer ended.
 
-#include "http/connection.hpp"
 #include "http/server_exchange.hpp"
 
 namespace ofwatchdog::http {
@@ -10,14 +9,15 @@ namespace ofwatchdog::http {
 static_assert(Exchange::kTransferUnsupported == UV_ENOSYS);
 
 bool ServerExchangeImpl::splice_from(int pipe_fd, TransferDone done) {
-  if (done_ || connection_ == nullptr || !head_sent_ || output_splice_ || file_running_ ||
-      !framing_.body_allowed || framing_.content_length || framing_.tunnel ||
+  if (output_ != Output::head || connection_ == nullptr || !framing_.body_allowed ||
+      framing_.content_length || framing_.tunnel ||
       !(framing_.chunked || framing_.close_delimited)) {
     return false;
   }
   int socket = connection_->splice_output_socket();
-  // Flushing may have run the handler's on_writable, or found the socket broken.
-  if (socket < 0 || done_ || connection_ == nullptr) {
+  // Flushing may have run the handler's on_writable (which may have ended the exchange or
+  // started another transfer), or found the socket broken.
+  if (socket < 0 || output_ != Output::head || connection_ == nullptr) {
     return false;
   }
   BodySplice::Options options;
@@ -38,6 +38,7 @@ bool ServerExchangeImpl::splice_from(int pipe_fd, TransferDone done) {
     return false;
   }
   output_splice_ = std::move(splice);
+  move_to(Output::splice);
   output_spliced_ = 0;
   output_done_ = std::move(done);
   return true;
@@ -46,6 +47,7 @@ bool ServerExchangeImpl::splice_from(int pipe_fd, TransferDone done) {
 void ServerExchangeImpl::on_output_splice_done(int status) {
   bool sink_failed = output_splice_->sink_failed();
   retire(std::move(output_splice_));
+  move_to(Output::head);
   TransferDone done = std::move(output_done_);
   output_done_ = nullptr;
   if (sink_failed) {
@@ -65,11 +67,11 @@ void ServerExchangeImpl::on_output_splice_done(int status) {
 }
 
 bool ServerExchangeImpl::splice_body_to(int pipe_fd, TransferDone done) {
-  if (done_ || connection_ == nullptr || handler_ == nullptr || body_splice_ || body_ended_ ||
+  if (this->done() || connection_ == nullptr || handler_ == nullptr || input_ != Input::read ||
       framing_.tunnel) {
     return false;
   }
-  std::optional<Connection::TakenBody> taken = connection_->take_body();
+  std::optional<ExchangeConnection::TakenBody> taken = connection_->take_body();
   if (!taken) {
     return false;
   }
@@ -94,17 +96,16 @@ bool ServerExchangeImpl::splice_body_to(int pipe_fd, TransferDone done) {
     return true;
   }
   body_splice_ = std::move(splice);
+  move_to(Input::spliced);
   body_done_ = std::move(done);
   return true;
 }
 
 void ServerExchangeImpl::on_body_splice_done(int status) {
   retire(std::move(body_splice_));
+  move_to(status == 0 ? Input::ended : Input::read);
   TransferDone done = std::move(body_done_);
   body_done_ = nullptr;
-  if (status == 0) {
-    body_ended_ = true;
-  }
   if (connection_ != nullptr) {
     // An error (the client went away, or sent less than it declared) cancels the exchange on
     // the next turn; the caller hears of it through on_cancel only.
@@ -131,6 +132,7 @@ void ServerExchangeImpl::stop_body_splice() {
   }
   body_done_ = nullptr;
   retire(std::move(body_splice_));
+  move_to(Input::read);
   if (connection_ != nullptr) {
     // The body did not reach its end: the connection cannot carry another request.
     connection_->taken_body_ended(UV_ECANCELED);

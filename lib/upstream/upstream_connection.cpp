@@ -1,151 +1,24 @@
-// One upstream connection; see upstream_connection.hpp.
+// One upstream connection; see upstream_connection.hpp. Connecting is in upstream_connect.cpp.
 #include "upstream/upstream_connection.hpp"
 
-#include <cctype>
 #include <cstring>
 #include <memory>
 
-#include <fmt/format.h>
-
 #include "upstream/upstream_error.hpp"
+#include "util/invariant.hpp"
 #include "util/stream_write.hpp"
 
 namespace ofwatchdog::upstream {
 
 namespace {
-// TCP keep-alive probes on otherwise silent connections, as the original's client (10 s).
-constexpr unsigned kKeepAliveSeconds = 10;
-
-const std::string kLoopback = "127.0.0.1";
-
-bool is_localhost(const std::string& host) {
-  if (host.size() != 9)
-    return false;
-  for (std::size_t i = 0; i < host.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(host[i])) != "localhost"[i])
-      return false;
-  return true;
-}
-
 template <typename T> UpstreamConnection* owner(T* handle_or_req) {
   return static_cast<UpstreamConnection*>(handle_or_req->data);
 }
 } // namespace
 
-UpstreamConnection::UpstreamConnection(uv_loop_t* loop)
-    : loop_(loop), parser_(*this, kMaxHeadBytes) {}
-
-UpstreamConnection* UpstreamConnection::open(uv_loop_t* loop, const UpstreamUrl& url,
-                                             Listener* listener) {
-  auto* self = new UpstreamConnection(loop);
-  self->listener_ = listener;
-  self->host_ = url.host;
-  self->host_port_ = url.host.find(':') != std::string::npos
-                         ? fmt::format("[{}]:{}", url.host, url.port)
-                         : fmt::format("{}:{}", url.host, url.port);
-  uv_tcp_init(loop, &self->tcp_);
-  self->tcp_.data = self;
-  uv_timer_init(loop, &self->timer_);
-  self->timer_.data = self;
-  self->pending_ = 2;
-
-  sockaddr_storage address{};
-  // `localhost` is the loopback whatever the resolver says (RFC 6761), and needs no resolver:
-  // a static binary in an image without /etc/hosts still reaches its function.
-  const std::string& literal = is_localhost(url.host) ? kLoopback : url.host;
-  if (uv_ip4_addr(literal.c_str(), url.port, reinterpret_cast<sockaddr_in*>(&address)) == 0 ||
-      uv_ip6_addr(literal.c_str(), url.port, reinterpret_cast<sockaddr_in6*>(&address)) == 0) {
-    self->start_connect(reinterpret_cast<const sockaddr*>(&address));
-    return self;
-  }
-  // A name: resolved on libuv's thread pool, never on the loop.
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  self->lookup_req_.data = self;
-  std::string port = std::to_string(url.port);
-  int err = uv_getaddrinfo(
-      loop, &self->lookup_req_,
-      [](uv_getaddrinfo_t* req, int status, addrinfo* result) {
-        owner(req)->on_resolved(status, result);
-      },
-      url.host.c_str(), port.c_str(), &hints);
-  if (err == 0) {
-    ++self->pending_;
-    self->lookup_pending_ = true;
-  } else {
-    self->defer_connect_failure(lookup_error_text(self->host_, err));
-  }
-  return self;
-}
-
-void UpstreamConnection::on_resolved(int status, addrinfo* result) {
-  --pending_;
-  lookup_pending_ = false;
-  if (closing_) {
-    uv_freeaddrinfo(result);
-    maybe_free();
-    return;
-  }
-  if (status < 0 || result == nullptr) {
-    uv_freeaddrinfo(result);
-    state_ = State::done;
-    if (listener_ != nullptr)
-      listener_->on_connected(lookup_error_text(host_, status < 0 ? status : UV_EAI_NONAME));
-    return;
-  }
-  start_connect(result->ai_addr);
-  uv_freeaddrinfo(result);
-}
-
-void UpstreamConnection::start_connect(const sockaddr* address) {
-  connect_req_.data = this;
-  int err = uv_tcp_connect(&connect_req_, &tcp_, address,
-                           [](uv_connect_t* req, int status) { owner(req)->on_connect(status); });
-  if (err == 0) {
-    ++pending_;
-    return;
-  }
-  defer_connect_failure(dial_error_text(host_port_, err));
-}
-
-void UpstreamConnection::defer_connect_failure(std::string cause) {
-  // Failures are reported from a callback, never from inside the call that opened the
-  // connection; a zero timer stands in for the libuv callback that will not come.
-  state_ = State::done;
-  deferred_error_ = std::move(cause);
-  uv_timer_start(
-      &timer_,
-      [](uv_timer_t* timer) {
-        UpstreamConnection* self = owner(timer);
-        if (self->listener_ != nullptr)
-          self->listener_->on_connected(self->deferred_error_);
-      },
-      0, 0);
-}
-
-void UpstreamConnection::on_connect(int status) {
-  --pending_;
-  if (closing_) {
-    maybe_free();
-    return;
-  }
-  if (status < 0) {
-    state_ = State::done;
-    if (listener_ != nullptr)
-      listener_->on_connected(dial_error_text(host_port_, status));
-    return;
-  }
-  uv_tcp_nodelay(&tcp_, 1);
-  uv_tcp_keepalive(&tcp_, 1, kKeepAliveSeconds);
-  state_ = State::idle;
-  if (listener_ != nullptr)
-    listener_->on_connected(std::string());
-}
-
 void UpstreamConnection::begin(Listener* listener, std::string_view method, std::string head) {
   listener_ = listener;
-  state_ = State::busy;
+  move_to(State::busy);
   ++requests_;
   reusable_ = false;
   request_complete_ = true;
@@ -156,7 +29,7 @@ void UpstreamConnection::begin(Listener* listener, std::string_view method, std:
 }
 
 void UpstreamConnection::write(std::initializer_list<std::string_view> pieces) {
-  if (closing_ || write_failed_)
+  if (state_ == State::closing || write_failed_)
     return;
   std::size_t total = 0;
   for (std::string_view piece : pieces)
@@ -207,7 +80,7 @@ void UpstreamConnection::write(std::initializer_list<std::string_view> pieces) {
                        delete request;
                        self->queued_bytes_ -= size;
                        --self->pending_;
-                       if (self->closing_) {
+                       if (self->state_ == State::closing) {
                          self->maybe_free();
                          return;
                        }
@@ -233,7 +106,7 @@ void UpstreamConnection::write(std::initializer_list<std::string_view> pieces) {
 }
 
 void UpstreamConnection::shutdown_write() {
-  if (closing_ || shutdown_sent_)
+  if (state_ == State::closing || shutdown_sent_)
     return;
   shutdown_req_.data = this;
   if (uv_shutdown(&shutdown_req_, reinterpret_cast<uv_stream_t*>(&tcp_),
@@ -258,7 +131,7 @@ void UpstreamConnection::resume_reading() {
 }
 
 void UpstreamConnection::update_reading() {
-  if (closing_)
+  if (state_ == State::closing)
     return;
   // A connected socket is read all the time, between responses too, except while the client
   // side asked for backpressure. Stopping and restarting the read costs libuv two epoll_ctl
@@ -266,7 +139,7 @@ void UpstreamConnection::update_reading() {
   // syscall count per proxied request. Bytes or an EOF arriving between responses are handled
   // by state: an idle connection is lost, a finished one ignores them until it is idle or
   // closed.
-  bool want = state_ != State::connecting &&
+  bool want = state_ != State::resolving && state_ != State::connecting &&
               !((state_ == State::busy || state_ == State::tunnel) && paused_);
   auto* stream = reinterpret_cast<uv_stream_t*>(&tcp_);
   if (want && !reading_) {
@@ -289,7 +162,7 @@ void UpstreamConnection::alloc_cb(uv_handle_t*, std::size_t, uv_buf_t* buf) {
 }
 
 void UpstreamConnection::on_read(ssize_t nread, const uv_buf_t* buf) {
-  if (closing_ || nread == 0)
+  if (state_ == State::closing || nread == 0)
     return;
   if (nread == UV_EOF) {
     on_eof();
@@ -320,7 +193,7 @@ void UpstreamConnection::on_data(const char* data, std::size_t len) {
     return;
   }
   ResponseParser::Result result = parser_.feed(data, len);
-  if (closing_)
+  if (state_ == State::closing)
     return;
   switch (result.status) {
   case ResponseParser::Status::need_more:
@@ -337,7 +210,7 @@ void UpstreamConnection::on_data(const char* data, std::size_t len) {
       listener_->on_response_body(rest);
     return;
   }
-  state_ = State::done;
+  move_to(State::done);
   reusable_ = parser_.keep_alive() && rest.empty() && request_complete_ && !write_failed_;
   update_reading();
   Listener* listener = listener_;
@@ -352,7 +225,7 @@ void UpstreamConnection::on_eof() {
     return;
   }
   if (state_ == State::tunnel) {
-    state_ = State::done;
+    move_to(State::done);
     update_reading();
     Listener* listener = listener_;
     listener_ = nullptr;
@@ -364,7 +237,7 @@ void UpstreamConnection::on_eof() {
     return;
   if (parser_.finish()) {
     // A body delimited by the close: complete, and the connection is spent.
-    state_ = State::done;
+    move_to(State::done);
     reusable_ = false;
     update_reading();
     Listener* listener = listener_;
@@ -377,7 +250,7 @@ void UpstreamConnection::on_eof() {
 }
 
 void UpstreamConnection::fail(const std::string& cause) {
-  state_ = State::done;
+  move_to(State::done);
   reusable_ = false;
   update_reading();
   Listener* listener = listener_;
@@ -387,8 +260,9 @@ void UpstreamConnection::fail(const std::string& cause) {
 }
 
 void UpstreamConnection::on_response_head(UpstreamResponse& response) {
-  if (response.switching_protocols)
-    state_ = State::tunnel;
+  // (A listener may have closed the connection from on_continue, before this final head.)
+  if (response.switching_protocols && state_ == State::busy)
+    move_to(State::tunnel);
   if (listener_ != nullptr)
     listener_->on_response_head(response);
 }
@@ -404,7 +278,7 @@ void UpstreamConnection::on_response_body(std::string_view data) {
 }
 
 void UpstreamConnection::watch_idle(std::uint64_t idle_ms, std::function<void()> on_lost) {
-  state_ = State::idle;
+  move_to(State::idle);
   listener_ = nullptr;
   paused_ = false;
   on_idle_lost_ = std::move(on_lost);
@@ -447,7 +321,7 @@ void UpstreamConnection::lose_idle() {
   idle_deadline_ = 0;
   timer_deadline_ = 0;
   uv_timer_stop(&timer_);
-  state_ = State::done;
+  move_to(State::done);
   update_reading();
   if (on_lost)
     on_lost();
@@ -456,12 +330,13 @@ void UpstreamConnection::lose_idle() {
 }
 
 void UpstreamConnection::close() {
-  if (closing_)
+  if (state_ == State::closing)
     return;
-  closing_ = true;
+  bool lookup_pending = state_ == State::resolving;
+  move_to(State::closing);
   listener_ = nullptr;
   on_idle_lost_ = nullptr;
-  if (lookup_pending_)
+  if (lookup_pending)
     uv_cancel(reinterpret_cast<uv_req_t*>(&lookup_req_));
   auto on_closed = [](uv_handle_t* handle) {
     UpstreamConnection* self = owner(handle);
@@ -473,8 +348,38 @@ void UpstreamConnection::close() {
 }
 
 void UpstreamConnection::maybe_free() {
-  if (closing_ && pending_ == 0)
+  if (state_ == State::closing && pending_ == 0)
     delete this;
+}
+
+// The one place the state changes.
+void UpstreamConnection::move_to(State next) {
+  bool legal = false;
+  switch (state_) {
+  case State::resolving:
+    legal = next == State::connecting || next == State::done;
+    break;
+  case State::connecting:
+    legal = next == State::resolving || next == State::idle || next == State::done;
+    break;
+  case State::idle:
+    legal = next == State::idle || next == State::busy || next == State::done;
+    break;
+  case State::busy:
+    legal = next == State::tunnel || next == State::done;
+    break;
+  case State::tunnel:
+    legal = next == State::done;
+    break;
+  case State::done:
+    legal = next == State::done || next == State::idle;
+    break;
+  case State::closing:
+    break;
+  }
+  OFW_INVARIANT(legal || (next == State::closing && state_ != State::closing),
+                "an illegal move of an upstream connection's state");
+  state_ = next;
 }
 
 } // namespace ofwatchdog::upstream

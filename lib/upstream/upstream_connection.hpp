@@ -121,7 +121,22 @@ private:
 
   static void alloc_cb(uv_handle_t* handle, std::size_t suggested, uv_buf_t* buf);
 
-  enum class State { connecting, idle, busy, tunnel, done };
+  // Where the connection stands. Every legal move is in move_to:
+  //
+  //   connecting -> idle -> busy -> done -> idle ...   (busy -> tunnel -> done)
+  //        \-> resolving -> connecting                  (a name is looked up first)
+  //   connecting, resolving -> done (the connect failed); idle -> done (lost while pooled);
+  //   anything -> closing, which is never left.
+  enum class State : std::uint8_t {
+    resolving,  // the host name is being looked up (a getaddrinfo request is out)
+    connecting, // the TCP connect is out
+    idle,       // connected, no request (pooled, or about to get its first)
+    busy,       // a request was begun and its response is being read
+    tunnel,     // the upstream answered 101: raw bytes both ways
+    done,       // the response ended (or the connection failed); nothing is read for anyone
+    closing,    // close() was called: the handles are closing and nothing more happens
+  };
+  void move_to(State next);
 
   uv_loop_t* loop_;
   uv_tcp_t tcp_{};
@@ -138,15 +153,14 @@ private:
   State state_ = State::connecting;
   std::function<void()> on_idle_lost_;
   std::size_t queued_bytes_ = 0;
-  bool above_high_water_ = false;
-  bool reading_ = false;
-  bool paused_ = false;
+  // Facts that hold independently of the state.
+  bool above_high_water_ = false; // on_write_drained is owed once the queue drains
+  bool reading_ = false;          // uv_read_start is in effect
+  bool paused_ = false;           // the client side asked for backpressure on the response
   bool reusable_ = false;
   bool request_complete_ = true;
   bool write_failed_ = false;
   bool shutdown_sent_ = false;
-  bool closing_ = false;
-  bool lookup_pending_ = false;
   std::string deferred_error_;
   int pending_ = 0; // handles not yet closed plus requests not yet called back
   std::uint64_t requests_ = 0;

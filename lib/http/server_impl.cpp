@@ -1,4 +1,5 @@
-#include "http/listener.hpp"
+// ServerImpl: accepting connections, and ending them all for a drain or a close.
+#include "http/server_impl.hpp"
 
 #include <vector>
 
@@ -81,41 +82,6 @@ void ServerImpl::stop(std::function<void()> done, void (Connection::*end_connect
   if (!had_handles && connections_.empty()) {
     check_finished();
   }
-}
-
-// --- Server ---------------------------------------------------------------------------------
-
-Server::Server(uv_loop_s* loop, ServerLimits limits, RequestCallback on_request)
-    : impl_(std::make_unique<ServerImpl>(loop, limits, std::move(on_request))) {}
-
-Server::~Server() {
-  if (impl_ && impl_->busy()) {
-    // Handles are still open: close them and let the implementation free itself once libuv has
-    // run their close callbacks (the loop must run for that).
-    impl_->close(nullptr);
-    impl_->orphan();
-    impl_.release();
-  }
-}
-
-int Server::listen(int port) {
-  return impl_->listen(port);
-}
-int Server::port() const {
-  return impl_->port();
-}
-void Server::drain(std::function<void()> done) {
-  impl_->drain(std::move(done));
-}
-void Server::close(std::function<void()> done) {
-  impl_->close(std::move(done));
-}
-std::size_t Server::connection_count() const {
-  return impl_->connection_count();
-}
-
-void Server::set_refusal_log(std::function<void(std::string_view)> log) {
-  impl_->set_refusal_log(std::move(log));
 }
 
 void ServerImpl::log_refusal(std::string_view remote, std::string_view status,

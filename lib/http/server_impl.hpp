@@ -1,6 +1,6 @@
 #pragma once
-// The server's shared state: the listening socket, the set of live connections, the read buffer
-// and the Date cache.
+// The server behind Server (server.hpp): the listening socket, the set of live connections, the
+// read buffer and the Date cache. Its connections see it only as a ConnectionHost.
 
 #include <cstdint>
 #include <functional>
@@ -10,6 +10,7 @@
 #include <uv.h>
 
 #include "http/acceptor.hpp"
+#include "http/connection_host.hpp"
 #include "http/http_date.hpp"
 #include "http/server.hpp"
 
@@ -17,7 +18,7 @@ namespace ofwatchdog::http {
 
 class Connection;
 
-class ServerImpl {
+class ServerImpl final : public ConnectionHost {
 public:
   ServerImpl(uv_loop_t* loop, ServerLimits limits, RequestCallback on_request);
   ServerImpl(const ServerImpl&) = delete;
@@ -33,20 +34,18 @@ public:
   // The Server was destroyed with handles open: free this object once they have closed.
   void orphan() { orphaned_ = true; }
 
-  // --- for connections ------------------------------------------------------------------
-  uv_loop_t* loop() const { return loop_; }
-  const ServerLimits& limits() const { return limits_; }
-  std::string_view date() { return dates_.now(); }
-  bool draining() const { return draining_; }
-  // One read buffer for every connection: the loop runs one read callback at a time, and each
-  // connection copies what it cannot parse at once.
-  uv_buf_t read_buffer() { return uv_buf_init(read_buffer_.get(), kReadBufferSize); }
-  void dispatch(std::shared_ptr<ServerExchange> exchange);
-  void connection_closed(Connection* connection);
   void set_refusal_log(std::function<void(std::string_view)> log) { refusal_log_ = std::move(log); }
-  // A request refused for its framing: `status` is the answer ("400 Bad Request"), `reason`
-  // what was wrong.
-  void log_refusal(std::string_view remote, std::string_view status, std::string_view reason);
+
+  // ConnectionHost
+  uv_loop_t* loop() const override { return loop_; }
+  const ServerLimits& limits() const override { return limits_; }
+  std::string_view date() override { return dates_.now(); }
+  bool draining() const override { return draining_; }
+  uv_buf_t read_buffer() override { return uv_buf_init(read_buffer_.get(), kReadBufferSize); }
+  void dispatch(std::shared_ptr<ServerExchange> exchange) override;
+  void connection_closed(Connection* connection) override;
+  void log_refusal(std::string_view remote, std::string_view status,
+                   std::string_view reason) override;
 
   static constexpr unsigned kReadBufferSize = 64 * 1024;
 
