@@ -14,7 +14,7 @@ Server::~Server() {
     // run their close callbacks (the loop must run for that).
     impl_->close(nullptr);
     impl_->orphan();
-    impl_.release();
+    static_cast<void>(impl_.release()); // it frees itself from its last close callback
   }
 }
 

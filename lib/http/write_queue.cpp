@@ -158,7 +158,7 @@ void WriteQueue::submit() {
     on_written_(rc);
     return;
   }
-  batch.release();
+  static_cast<void>(batch.release()); // the write callback owns it now
 }
 
 void WriteQueue::on_write_done(uv_write_t* req, int status) {

@@ -88,7 +88,7 @@ std::vector<std::string> build_cgi_environment(const std::vector<std::string>& b
   if (!request.path.empty())
     env.push_back("Http_Path=" + request.path);
   if (request.chunked)
-    env.push_back("Http_Transfer_Encoding=chunked");
+    env.emplace_back("Http_Transfer_Encoding=chunked");
   if (host != nullptr && !host->empty())
     env.push_back("Http_Host=" + *host);
 

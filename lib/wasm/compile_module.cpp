@@ -93,7 +93,7 @@ std::optional<Toolchain> probe_toolchain(const CompileOptions& options, std::str
     return std::nullopt;
   }
   std::vector<std::string> version_command = toolchain.compiler;
-  version_command.push_back("--version");
+  version_command.emplace_back("--version");
   ToolResult compiler = run_tool(version_command, {}, options.cancel);
   if (!compiler.succeeded()) {
     *error = tool_failure(toolchain.compiler.front(), compiler);

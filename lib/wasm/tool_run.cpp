@@ -70,6 +70,7 @@ ToolResult run_tool(const std::vector<std::string>& argv, const std::string& dir
     posix_spawn_file_actions_addchdir_np(&actions, directory.c_str());
   }
   std::vector<char*> args;
+  args.reserve(argv.size() + 1);
   for (const std::string& arg : argv) {
     args.push_back(const_cast<char*>(arg.c_str()));
   }
