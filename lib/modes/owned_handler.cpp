@@ -1,5 +1,6 @@
 // serve_with_handler: a handler its request owns; see include/ofwatchdog/handler_mode.hpp.
 #include <memory>
+#include <string_view>
 #include <utility>
 
 #include <uv.h>
@@ -36,9 +37,30 @@ public:
   }
 
 private:
+  void on_body(std::string_view data) override {
+    forward([&] { ForwardingExchange::on_body(data); });
+  }
+  void on_body_end() override {
+    forward([&] { ForwardingExchange::on_body_end(); });
+  }
+  void on_writable() override {
+    forward([&] { ForwardingExchange::on_writable(); });
+  }
   void on_cancel(CancelReason reason) override {
-    ForwardingExchange::on_cancel(reason);
+    forward([&] { ForwardingExchange::on_cancel(reason); });
     ended();
+  }
+
+  // A handler that throws is done with: the exchange around this one (DeadlineExchange, in
+  // handler mode) catches it, detaches us and answers for the handler, so no end would reach
+  // us otherwise.
+  template <typename Call> void forward(Call&& call) {
+    try {
+      call();
+    } catch (...) {
+      ended();
+      throw;
+    }
   }
 
   void ended() {
