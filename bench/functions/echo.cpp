@@ -17,7 +17,8 @@ using namespace ofwatchdog;
 
 namespace {
 
-// Collects the body on the loop and answers it whole.
+// Collects the body on the loop and answers it whole; serve_with destroys it once the exchange
+// is over.
 class LoopEcho final : public ExchangeHandler {
 public:
   explicit LoopEcho(std::shared_ptr<Exchange> exchange) : exchange_(std::move(exchange)) {
@@ -26,9 +27,8 @@ public:
   void on_body(std::string_view data) override { body_ += data; }
   void on_body_end() override {
     send_whole_response(*exchange_, 200, {{"Content-Type", "application/octet-stream"}}, body_);
-    delete this;
   }
-  void on_cancel(CancelReason) override { delete this; }
+  void on_cancel(CancelReason) override {}
 
 private:
   std::shared_ptr<Exchange> exchange_;
@@ -58,7 +58,7 @@ int main() {
     mode = make_coroutine_mode(coroutine_echo);
   } else if (way != nullptr && std::string(way) == "loop") {
     mode = make_handler_mode(
-        [](std::shared_ptr<Exchange> exchange) { new LoopEcho(std::move(exchange)); });
+        [](std::shared_ptr<Exchange> exchange) { serve_with<LoopEcho>(std::move(exchange)); });
   } else {
     mode = make_function_mode([](const FunctionRequest& request, CallContext&) {
       return FunctionResponse{200, {{"Content-Type", "application/octet-stream"}}, request.body};

@@ -40,8 +40,8 @@ std::optional<long> parse_ms(std::string_view text) {
   return value;
 }
 
-// One request: read the body, wait, answer. It owns itself and deletes itself once its timer
-// has closed and the exchange is over.
+// One request: read the body, wait, answer. The mode's registry owns it: it says when it is over
+// (`finish_job`), and RequestJob destroys it once its delay timer has closed.
 class ReverseJob final : public RequestJob {
 public:
   ReverseJob(const ModeContext& context, std::shared_ptr<Exchange> exchange,
@@ -118,27 +118,23 @@ private:
     log_access(record);
   }
 
-  // Ends the request once: the delay timer is closed first, and the job goes with it.
+  // Ends the request once. The job is destroyed after its delay timer has closed, and never
+  // inside this call, so callers may go on using it until they return.
   void end() {
-    if (ended_)
+    if (job_finished())
       return;
-    ended_ = true;
     stop_deadline();
     if (exchange_ && !exchange_->done())
       exchange_->set_handler(nullptr);
-    if (!delay_open_) {
-      delete this;
-      return;
-    }
-    uv_close(reinterpret_cast<uv_handle_t*>(&delay_),
-             [](uv_handle_t* h) { delete static_cast<ReverseJob*>(h->data); });
+    if (delay_open_)
+      close_handle(reinterpret_cast<uv_handle_t*>(&delay_));
+    finish_job();
   }
 
   long max_delay_ms_;
   std::string body_;
   uv_timer_t delay_{};
   bool delay_open_ = false;
-  bool ended_ = false;
 };
 
 class ReverseMode final : public ModeStrategy {
@@ -146,6 +142,7 @@ public:
   explicit ReverseMode(long max_delay_ms) : max_delay_ms_(max_delay_ms) {}
 
   void handle(std::shared_ptr<Exchange> exchange) override {
+    // The registry owns the job from here on; it ends with finish_job.
     (new ReverseJob(context_, std::move(exchange), registry_, max_delay_ms_))->run();
   }
   void stop(std::function<void()> done) override { registry_->stop_all(std::move(done)); }

@@ -25,8 +25,8 @@ using ofwatchdog::CancelReason;
 using ofwatchdog::Exchange;
 using ofwatchdog::ExchangeHandler;
 
-// Streams the request body back, upper-cased. One object per request; it deletes itself when
-// the exchange is over.
+// Streams the request body back, upper-cased. One object per request, made by serve_with,
+// which destroys it once the exchange is over (finished here, or cancelled).
 class UpperCase final : public ExchangeHandler {
 public:
   explicit UpperCase(std::shared_ptr<Exchange> exchange) : exchange_(std::move(exchange)) {
@@ -44,17 +44,14 @@ public:
       exchange_->pause_body();
   }
   void on_writable() override { exchange_->resume_body(); }
-  void on_body_end() override {
-    exchange_->finish();
-    delete this;
-  }
-  void on_cancel(CancelReason) override { delete this; }
+  void on_body_end() override { exchange_->finish(); }
+  void on_cancel(CancelReason) override {}
 
 private:
   std::shared_ptr<Exchange> exchange_;
 };
 
-// Holds the request without answering, as a stuck function would.
+// Holds the request without answering, as a stuck function would, until it is cancelled.
 class NeverAnswers final : public ExchangeHandler {
 public:
   explicit NeverAnswers(std::shared_ptr<Exchange> exchange) : exchange_(std::move(exchange)) {
@@ -65,7 +62,6 @@ public:
   void on_cancel(CancelReason reason) override {
     std::fprintf(stderr, "slow request cancelled: %s\n",
                  std::string(ofwatchdog::cancel_reason_text(reason)).c_str());
-    delete this;
   }
 
 private:
@@ -75,9 +71,9 @@ private:
 void handle(std::shared_ptr<Exchange> exchange) {
   const std::string& path = exchange->request().path;
   if (path == "/upper") {
-    new UpperCase(std::move(exchange));
+    ofwatchdog::serve_with<UpperCase>(std::move(exchange));
   } else if (path == "/slow") {
-    new NeverAnswers(std::move(exchange));
+    ofwatchdog::serve_with<NeverAnswers>(std::move(exchange));
   } else {
     std::string body = "Hello from an embedded ofwatchdog handler: " +
                        exchange->request().method + " " + path + "\n";

@@ -7,7 +7,10 @@
 // `ExchangeHandler::on_writable` says when to go on). Everything happens on the watchdog's libuv
 // loop thread; no method may be called from another thread.
 //
-// Example: a handler that echoes the body back.
+// Example: a handler that echoes the body back. Its request owns it: `serve_with<Echo>(exchange)`
+// (handler_mode.hpp) makes it and destroys it once the exchange has ended (here by `finish`, or
+// by a cancellation); a handler never deletes itself. A mode's own request objects derive from
+// RequestJob instead (request_job.hpp), whose mode's registry owns them.
 //
 //   class Echo : public ExchangeHandler {
 //    public:
@@ -19,8 +22,8 @@
 //       if (!ex_->send_body(data)) ex_->pause_body(); // socket behind: stop reading
 //     }
 //     void on_writable() override { ex_->resume_body(); }
-//     void on_body_end() override { ex_->finish(); delete this; }
-//     void on_cancel(CancelReason) override { delete this; }
+//     void on_body_end() override { ex_->finish(); }
+//     void on_cancel(CancelReason) override {}
 //    private:
 //     std::shared_ptr<Exchange> ex_;
 //   };

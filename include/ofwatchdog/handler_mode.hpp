@@ -30,6 +30,7 @@
 
 #include <functional>
 #include <memory>
+#include <utility>
 
 #include "ofwatchdog/exchange.hpp"
 #include "ofwatchdog/export.hpp"
@@ -41,5 +42,41 @@ using RequestHandler = std::function<void(std::shared_ptr<Exchange>)>;
 
 // A ModeStrategy that hands each request to `handler`. Pass it to `Watchdog(config, mode)`.
 OFWATCHDOG_API std::unique_ptr<ModeStrategy> make_handler_mode(RequestHandler handler);
+
+// --- Handlers the request owns ---------------------------------------------------------------
+// A request that is answered over several callbacks needs an ExchangeHandler that lives as long
+// as the exchange. It need not delete itself: `serve_with<Handler>(exchange, args...)` makes
+// `Handler(exchange2, args...)`, where `exchange2` is `exchange` seen through a thin wrapper
+// (the one to keep and to use), and destroys the handler once the exchange has ended: its
+// `finish` or `abort` was called, or it was cancelled. The destruction waits for the loop's next
+// turn, so it never happens inside a call of the handler or of the exchange. The handler sets
+// itself as the exchange's handler, as any other does.
+//
+//   class Echo final : public ofwatchdog::ExchangeHandler {
+//    public:
+//     explicit Echo(std::shared_ptr<Exchange> ex) : ex_(std::move(ex)) { ex_->set_handler(this); }
+//     void on_body(std::string_view data) override { body_ += data; }
+//     void on_body_end() override { send_whole_response(*ex_, 200, {}, body_); } // ends it
+//     void on_cancel(CancelReason) override {}                                    // ends it
+//    private:
+//     std::shared_ptr<Exchange> ex_;
+//     std::string body_;
+//   };
+//   ofwatchdog::make_handler_mode([](auto exchange) { serve_with<Echo>(std::move(exchange)); });
+//
+// A handler that must outlive its exchange (its own timers or threads still running) is better
+// a RequestJob (request_job.hpp), which says when it is over itself.
+using HandlerFactory = std::function<std::unique_ptr<ExchangeHandler>(std::shared_ptr<Exchange>)>;
+OFWATCHDOG_API void serve_with_handler(std::shared_ptr<Exchange> exchange,
+                                       const HandlerFactory& make);
+
+template <typename Handler, typename... Args>
+void serve_with(std::shared_ptr<Exchange> exchange, Args&&... args) {
+  serve_with_handler(std::move(exchange),
+                     [&](std::shared_ptr<Exchange> owned) -> std::unique_ptr<ExchangeHandler> {
+                       return std::make_unique<Handler>(std::move(owned),
+                                                        std::forward<Args>(args)...);
+                     });
+}
 
 } // namespace ofwatchdog

@@ -13,25 +13,34 @@
 // - Stopping: every job is in its mode's JobRegistry from construction to destruction; the
 //   mode's `stop` calls `registry.stop_all(done)`, which calls `shut_down()` on each job and
 //   `done` once the last one has been destroyed.
+// - Its lifetime: the mode creates a job with `new` and forgets it; the job calls
+//   `finish_job()` when it is over, and the base destroys it at a safe point: never inside the
+//   call that finished it (the next turn of the loop at the earliest, as libuv frees a handle
+//   only in its close callback), and only after every callback the job said it waits for
+//   (`expect_callback` / `callback_done`, or `close_handle` for a libuv handle of its own) has
+//   run. So a job may finish from anywhere, deep in a callback chain, and go on to return; a
+//   job never deletes itself, and nothing else deletes it either.
 //
-// Everything runs on the loop thread. A job owns itself: the mode creates it with `new` and the
-// job deletes itself when it is over (after its handles have closed), as ExchangeHandler
-// implementations here do; the base never deletes it.
+// Everything runs on the loop thread.
 //
 //   class UpperJob final : public ofwatchdog::RequestJob {
 //    public:
 //     using RequestJob::RequestJob;
 //     void run() {
-//       if (refuse_declared_body_over_limit()) return delete this;
+//       if (refuse_declared_body_over_limit()) return finish_job();
 //       start_deadline();
 //       exchange_->set_handler(this);
 //     }
 //     void on_body(std::string_view d) override { body_ += d; }
-//     void on_body_end() override { ...answer...; log_access(...); delete this; }
-//     void on_deadline() override { ...504...; }
-//     void on_cancel(ofwatchdog::CancelReason) override { delete this; }
-//     void shut_down() override { exchange_->abort(); delete this; }
+//     void on_body_end() override { ...answer...; log_access(...); finish_job(); }
+//     void on_deadline() override { ...504...; finish_job(); }
+//     void on_cancel(ofwatchdog::CancelReason) override { finish_job(); }
+//     void shut_down() override { exchange_->abort(); finish_job(); }
 //   };
+//
+//   void UpperMode::handle(std::shared_ptr<Exchange> exchange) {
+//     (new UpperJob(context_, std::move(exchange), registry_))->run(); // the registry owns it
+//   }
 //
 // examples/custom_mode/ is a complete mode built this way.
 
@@ -46,6 +55,8 @@
 #include "ofwatchdog/exchange.hpp"
 #include "ofwatchdog/log.hpp"
 #include "ofwatchdog/mode_strategy.hpp"
+
+struct uv_handle_s;
 
 namespace ofwatchdog {
 
@@ -83,8 +94,7 @@ public:
   RequestJob(const RequestJob&) = delete;
   RequestJob& operator=(const RequestJob&) = delete;
 
-  // The watchdog is stopping: end the request as soon as possible (the job is destroyed later,
-  // or from inside this call).
+  // The watchdog is stopping: end the request as soon as possible, and `finish_job()`.
   virtual void shut_down() = 0;
 
 protected:
@@ -129,12 +139,32 @@ protected:
   // `seconds` is taken as given: callers pass seconds_since_start() or the moment they mean.
   void log_access(AccessRecord record) const;
 
+  // --- the job's lifetime ----------------------------------------------------------------------
+  // The job is over: it is destroyed once the current callback has returned and every callback
+  // it waits for has run (see the top of this file). Calling it again does nothing.
+  void finish_job();
+  bool job_finished() const { return lifetime_ != Lifetime::serving; }
+  // The job must outlive one more callback (a handle's close, a request on the thread pool, a
+  // transfer), even when it finishes first; `callback_done` when that callback has run.
+  void expect_callback();
+  void callback_done();
+  // Closes a libuv handle that lives inside the job (its `data` is taken over for the close);
+  // the job is not destroyed before the handle's close callback has run.
+  void close_handle(uv_handle_s* handle);
+
   // The exchange being served; a job may reset it once it no longer needs it.
   std::shared_ptr<Exchange> exchange_;
   ModeContext context_;
 
 private:
+  // serving -> finished (waiting for callbacks) -> reaping (its reaper handle is closing, the
+  // destruction comes in the close callback).
+  enum class Lifetime : std::uint8_t { serving, finished, reaping };
+  void reap_if_done();
+
   std::shared_ptr<JobRegistry> registry_;
+  Lifetime lifetime_ = Lifetime::serving;
+  int callbacks_pending_ = 0;
   std::uint64_t started_ns_;
   Duration deadline_{0};
   std::unique_ptr<modes::ExecDeadline> timer_;

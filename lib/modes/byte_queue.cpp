@@ -11,6 +11,8 @@
 #include <cstring>
 #include <memory>
 
+#include "util/invariant.hpp"
+
 namespace ofwatchdog::modes {
 
 namespace {
@@ -45,8 +47,8 @@ void forget_window(const ByteQueue* owner) {
 char* map_block(std::size_t capacity) {
   void* p = ::mmap(nullptr, capacity, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-  if (p == MAP_FAILED)
-    std::abort(); // out of memory, like a failed `new` without exceptions across the loop
+  // Out of memory, as a failed `new` would be without exceptions across the loop.
+  OFW_INVARIANT(p != MAP_FAILED, "memory for a mapped block");
   return static_cast<char*>(p);
 }
 
@@ -112,8 +114,7 @@ void ByteQueue::append(std::string_view data) {
       std::size_t capacity = block_capacity(allocated_++);
       char* memory = capacity <= kHeapBlockLimit ? static_cast<char*>(std::malloc(capacity))
                                                  : map_block(capacity);
-      if (memory == nullptr)
-        std::abort();
+      OFW_INVARIANT(memory != nullptr, "memory for a heap block");
       blocks_.push_back(Block{memory, capacity, 0, 0});
     }
     Block& last = blocks_.back();
@@ -131,8 +132,8 @@ void ByteQueue::append_to_file(std::string_view data) {
     ssize_t n = ::pwrite(fd_, data.data(), data.size(), static_cast<off_t>(file_write_));
     if (n < 0 && errno == EINTR)
       continue;
-    if (n <= 0)
-      std::abort(); // no memory left for the file: as a failed `new` would
+    // No memory left for the file: as a failed `new` would.
+    OFW_INVARIANT(n > 0, "memory for the in-memory file's bytes");
     file_write_ += static_cast<std::uint64_t>(n);
     size_ += static_cast<std::size_t>(n);
     data.remove_prefix(static_cast<std::size_t>(n));
@@ -162,8 +163,7 @@ std::string_view ByteQueue::front() const {
                         static_cast<off_t>(file_read_ + got));
     if (n < 0 && errno == EINTR)
       continue;
-    if (n <= 0)
-      std::abort(); // the file lost bytes we wrote: a broken invariant
+    OFW_INVARIANT(n > 0, "the in-memory file keeps the bytes written to it");
     got += static_cast<std::size_t>(n);
   }
   window.owner = this;

@@ -23,8 +23,7 @@ void CollectingForkExchange::begin() {
 
 void CollectingForkExchange::on_cancel(CancelReason reason) {
   if (output_body_) {
-    Entry entry(this);
-    response_open_ = false;
+    // The request is complete already: only the output's transfer is left to end.
     output_body_->stop(); // its callback ends the transfer
     return;
   }
@@ -34,12 +33,11 @@ void CollectingForkExchange::on_cancel(CancelReason reason) {
 // --- the request body, held ---------------------------------------------------------------
 
 void CollectingForkExchange::on_body(std::string_view data) {
-  Entry entry(this);
   // The function has not started yet: keep the body, in mapped blocks, so each block goes back
   // to the system as soon as it is queued for stdin. A chunked body (the only kind whose size
   // is not known in advance) is refused as soon as it passes max_body_size, so memory stays
   // bounded by the limit.
-  if (completed_ || child_ != nullptr || data.empty())
+  if (completed() || child_ != nullptr || data.empty())
     return;
   body_bytes_ += data.size();
   if (body_over_limit(body_bytes_)) {
@@ -51,8 +49,7 @@ void CollectingForkExchange::on_body(std::string_view data) {
 }
 
 void CollectingForkExchange::on_body_end() {
-  Entry entry(this);
-  if (completed_ || child_ != nullptr)
+  if (completed() || child_ != nullptr)
     return;
   if (spawn_function())
     feed_stdin();
@@ -79,7 +76,6 @@ void CollectingForkExchange::feed_stdin() {
 }
 
 void CollectingForkExchange::on_writable() {
-  Entry entry(this);
   if (output_body_)
     output_body_->on_writable();
 }
@@ -129,12 +125,9 @@ bool CollectingForkExchange::send_output_file() {
   if (!range || range->length <= static_files::FileBody::kChunkBytes)
     return false;
   output_file_bytes_ = range->length;
-  ++closes_pending_; // the exchange and this object stay until the body is out
+  expect_callback(); // the exchange and this job stay until the body is out
   output_body_.emplace(context_.loop, *exchange_, range->fd, range->offset, range->length,
-                       [this](int status) {
-                         Entry entry(this);
-                         on_output_file_sent(status);
-                       });
+                       [this](int status) { on_output_file_sent(status); });
   output_body_->start();
   return true;
 }
@@ -153,7 +146,7 @@ void CollectingForkExchange::on_output_file_sent(int status) {
   }
   output_.clear();
   exchange_.reset();
-  --closes_pending_;
+  callback_done();
 }
 
 } // namespace ofwatchdog::modes

@@ -15,13 +15,13 @@ namespace ofwatchdog::modes {
 
 void ForkExchange::start(const ModeContext& context, std::shared_ptr<Exchange> exchange,
                          std::shared_ptr<JobRegistry> registry, OutputPolicy policy) {
-  ForkExchange* self = nullptr;
+  // The registry owns the job from here on; it finishes itself (see release).
+  ForkExchange* job = nullptr;
   if (policy == OutputPolicy::stream)
-    self = new StreamingForkExchange(context, std::move(exchange), std::move(registry));
+    job = new StreamingForkExchange(context, std::move(exchange), std::move(registry));
   else
-    self = new CollectingForkExchange(context, std::move(exchange), std::move(registry));
-  Entry entry(self);
-  self->run();
+    job = new CollectingForkExchange(context, std::move(exchange), std::move(registry));
+  job->run();
 }
 
 ForkExchange::ForkExchange(const ModeContext& context, std::shared_ptr<Exchange> exchange,
@@ -59,11 +59,8 @@ bool ForkExchange::spawn_function() {
   const Config& config = *context_.config;
   context_.log->info("Started logging: stderr from function.");
   process::SpawnOptions options{config.fprocess_argv, std::move(environment_)};
-  auto spawned = process::ChildProcess::spawn(context_.loop, options,
-                                              [this](const process::ExitStatus& status) {
-                                                Entry entry(this);
-                                                on_exit(status);
-                                              });
+  auto spawned = process::ChildProcess::spawn(
+      context_.loop, options, [this](const process::ExitStatus& status) { on_exit(status); });
   if (spawned.child == nullptr) {
     if (spawned.out_of_descriptors()) {
       // The watchdog accepted the client but has no descriptors left for the function's pipes.
@@ -77,12 +74,8 @@ bool ForkExchange::spawn_function() {
     return false;
   }
   child_ = spawned.child;
-  child_->set_stdin_callback([this](int status) {
-    Entry entry(this);
-    on_stdin_written(status);
-  });
+  child_->set_stdin_callback([this](int status) { on_stdin_written(status); });
   relay_.emplace(*context_.log, "stderr", config.log_buffer_size, [this] {
-    Entry entry(this);
     stderr_done_ = true;
     maybe_complete();
   });
@@ -97,24 +90,21 @@ void ForkExchange::on_refused(int status, const std::string& text) {
 }
 
 void ForkExchange::on_deadline() {
-  Entry entry(this);
   on_timeout();
 }
 
 void ForkExchange::on_timeout() {
-  timed_out_ = true;
-  kill_and_abandon(fmt::format("exec timeout of {} expired", go_duration(deadline())));
+  kill_and_abandon(fmt::format("exec timeout of {} expired", go_duration(deadline())),
+                   Stop::timed_out);
 }
 
 void ForkExchange::shut_down() {
-  Entry entry(this);
   kill_and_abandon("the watchdog is shutting down");
 }
 
 void ForkExchange::on_cancel(CancelReason reason) {
-  Entry entry(this);
   // The exchange is over; nothing may be sent on it any more.
-  response_open_ = false;
+  close_answer();
   kill_and_abandon(fmt::format("the request ended early ({})", cancel_reason_text(reason)));
 }
 
@@ -142,16 +132,14 @@ void ForkExchange::stop_feeding_stdin() {
 }
 
 void ForkExchange::on_output(std::string_view data) {
-  Entry entry(this);
-  if (!response_open_)
+  if (!response_open())
     return;
   data = past_cgi_head(data);
-  if (!data.empty() && response_open_ && !completed_)
+  if (!data.empty() && response_open())
     take_output(data);
 }
 
 void ForkExchange::on_output_end(int status) {
-  Entry entry(this);
   if (status < 0)
     context_.log->info(fmt::format("Error reading stdout: {}", uv_strerror(status)));
   stdout_done_ = true;
@@ -161,20 +149,13 @@ void ForkExchange::on_output_end(int status) {
 void ForkExchange::release() {
   stop_deadline();
   if (child_ != nullptr) {
-    ++closes_pending_;
-    child_->release([this] {
-      Entry entry(this);
-      --closes_pending_;
-    });
+    expect_callback();
+    child_->release([this] { callback_done(); });
     child_ = nullptr;
   }
   if (!answer_in_flight())
     exchange_.reset(); // otherwise once the answer is sent
-}
-
-void ForkExchange::destroy_if_finished() {
-  if (completed_ && closes_pending_ == 0 && depth_ == 0)
-    delete this;
+  finish_job();
 }
 
 } // namespace ofwatchdog::modes

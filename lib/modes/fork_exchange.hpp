@@ -8,10 +8,10 @@
 // stderr, the kill, the failure text, refusals and the access line; the kinds own what they do
 // with the body and the output.
 //
-// Streaming flow. The CGI environment is built and the exec-timeout clock starts at once; the function is
-// spawned in its own process group. The request body is written to its stdin as it arrives
-// (paused while the pipe is full; closed at the body's end; EPIPE is not an error). Its stdout
-// goes to the client as it is read: the 200 head is committed with the first byte, and every
+// Streaming flow. The CGI environment is built and the exec-timeout clock starts at once; the
+// function is spawned in its own process group. The request body is written to its stdin as it
+// arrives (paused while the pipe is full; closed at the body's end; EPIPE is not an error). Its
+// stdout goes to the client as it is read: the 200 head is committed with the first byte, and every
 // read is sent straight away. Its stderr is relayed to the log. The request is complete when
 // the process has exited and stdout and stderr have both reached EOF.
 //
@@ -37,8 +37,9 @@
 // before the function starts; the collect policy also refuses a chunked body as soon as it
 // passes the limit, while the function has not started yet (it only starts at the body's end).
 //
-// The object owns itself: it is deleted once the exchange is over and its process handle and
-// timer have closed. Nothing is deleted inside its own call stack (see `Entry`).
+// Its mode's registry owns it (request_job.hpp): it finishes when the request is complete, and
+// RequestJob destroys it once the process handle has closed (and, collecting, once the output's
+// file has been sent).
 
 #include <cstdint>
 #include <memory>
@@ -56,7 +57,6 @@
 #include "ofwatchdog/request_job.hpp"
 #include "process/child_process.hpp"
 #include "process/output_relay.hpp"
-#include "util/call_depth_guard.hpp"
 
 namespace ofwatchdog::modes {
 
@@ -84,10 +84,6 @@ public:
   void on_cancel(CancelReason reason) override;
 
 protected:
-  // Every entry point holds one: see util/call_depth_guard.hpp.
-  using Entry = CallDepthGuard<ForkExchange>;
-  friend class CallDepthGuard<ForkExchange>;
-
   ForkExchange(const ModeContext& context, std::shared_ptr<Exchange> exchange,
                std::shared_ptr<JobRegistry> registry);
   ~ForkExchange() override;
@@ -115,11 +111,15 @@ protected:
   // Starts the function and its pipes; on failure completes the request and returns false.
   bool spawn_function();
   void stop_feeding_stdin();
-  void kill_and_abandon(std::string_view why);
+  // Why the function is being stopped early: the deadline, or anything else (the client left,
+  // shutdown, a bad CGI head).
+  enum class Stop : std::uint8_t { running, killed, timed_out };
+  void kill_and_abandon(std::string_view why, Stop reason = Stop::killed);
   void maybe_complete();
   void complete();
   void log_request(std::string_view status, const std::string& error);
-  // The held exchange, the deadline and the process go; called by `complete`.
+  // The held exchange, the deadline and the process go, and the job finishes; called by
+  // `complete`.
   void release();
 
   // The status and headers a successful answer starts with: 200 and `content_type`, or what
@@ -135,12 +135,18 @@ protected:
   // Why the function never ran: its start failed, or (collecting) the deadline passed or the
   // request ended while the body was still being read.
   std::string spawn_error_;
-  int closes_pending_ = 0;
 
-  bool response_open_ = true; // false once the exchange is cancelled or answered
+  // The client's side: open, closed (cancelled: nothing more may be sent), or complete (the
+  // request is over: answered, or given up, and logged). open -> closed -> complete, or
+  // open -> complete; only `close_answer` and `complete` move it.
+  enum class Answer : std::uint8_t { open, closed, complete };
+  Answer answer_ = Answer::open;
+  bool response_open() const { return answer_ == Answer::open; }
+  bool completed() const { return answer_ == Answer::complete; }
+  void close_answer();
+
   bool stdin_done_ = false; // no more body goes to stdin (closed, or the function left it)
   bool stdout_done_ = false;
-  bool completed_ = false;
 
   // RequestJob: a 413 or 431 is this request's whole answer.
   void on_refused(int status, const std::string& text) override;
@@ -157,8 +163,7 @@ private:
   // The answer to a request refused before its function could run (the 413 for a body over
   // max_body_size, the 431 for headers that cannot become its environment, the 503 when no
   // descriptors were left for its pipes), and its log line.
-  void respond_refusal();
-  void destroy_if_finished();
+  void respond_refusal(bool answer_open);
 
   // process::OutputSink, for stdout.
   void on_output(std::string_view data) override;
@@ -180,10 +185,10 @@ private:
   // A function that ended inside its head gets a 502 instead of its answer.
   bool refuse_unfinished_cgi_head();
   std::optional<process::ExitStatus> exit_status_;
-  int depth_ = 0;
   bool stderr_done_ = false;
-  bool timed_out_ = false;
-  bool killed_ = false;
+  // running -> killed | timed_out; killed -> timed_out (the deadline passed while the killed
+  // group was still being reaped: its text wins). Only kill_and_abandon moves it.
+  Stop stop_ = Stop::running;
 };
 
 } // namespace ofwatchdog::modes

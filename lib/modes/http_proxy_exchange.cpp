@@ -10,6 +10,7 @@
 #include "modes/body_limit.hpp"
 #include "modes/exec_timeout.hpp"
 #include "upstream/upstream_error.hpp"
+#include "util/invariant.hpp"
 #include "util/strings.hpp"
 
 namespace ofwatchdog::modes {
@@ -46,20 +47,22 @@ void set_header(HeaderList& headers, std::string_view name, std::string value) {
 void HttpProxyExchange::start(const ModeContext& context, upstream::UpstreamPool& pool,
                               std::shared_ptr<Exchange> exchange,
                               std::shared_ptr<JobRegistry> registry) {
-  auto* self = new HttpProxyExchange(context, pool, std::move(exchange), std::move(registry));
-  Entry entry(self);
-  self->run();
+  // The registry owns the job from here on; it finishes itself (see release).
+  (new HttpProxyExchange(context, pool, std::move(exchange), std::move(registry)))->run();
 }
 
 HttpProxyExchange::HttpProxyExchange(const ModeContext& context, upstream::UpstreamPool& pool,
                                      std::shared_ptr<Exchange> exchange,
                                      std::shared_ptr<JobRegistry> registry)
-    : RequestJob(context, std::move(exchange), std::move(registry)), pool_(pool) {}
+    : RequestJob(context, std::move(exchange), std::move(registry)), pool_(pool),
+      buffering_(context.config->http_buffer_req_body && exchange_->request().has_body()),
+      stream_request_(names_stream_type(exchange_->request().header("Accept")) ||
+                      (exchange_->request().header("Upgrade") != nullptr &&
+                       upstream::is_upgrade_request(exchange_->request()))) {}
 
 HttpProxyExchange::~HttpProxyExchange() = default;
 
 void HttpProxyExchange::run() {
-  const Config& config = *context_.config;
   const Request& request = exchange_->request();
   url_text_ = upstream::full_url(pool_.url(), request.target);
 
@@ -70,14 +73,10 @@ void HttpProxyExchange::run() {
 
   start_deadline();
 
-  const std::string* upgrade = request.header("Upgrade");
-  stream_request_ = names_stream_type(request.header("Accept")) ||
-                    (upgrade != nullptr && upstream::is_upgrade_request(request));
-
   // proxy-request-framing (docs/decisions.md): the client's framing is kept, except that buffering
   // always ends in a Content-Length.
-  if (config.http_buffer_req_body && request.has_body()) {
-    buffering_ = true;
+  if (buffering_) {
+    // framed once the whole body is in (on_body_end)
   } else if (request.chunked) {
     framing_.kind = BodyFraming::Kind::chunked;
   } else if (request.content_length) {
@@ -99,7 +98,7 @@ void HttpProxyExchange::run() {
     exchange_->pause_body();
   }
   exchange_->set_handler(this);
-  if (!buffering_ && !completed_)
+  if (!buffering_ && answer_ != Answer::complete)
     connect_upstream(true);
 }
 
@@ -107,17 +106,16 @@ void HttpProxyExchange::run() {
 
 void HttpProxyExchange::connect_upstream(bool allow_reuse) {
   connection_ = allow_reuse ? pool_.take_idle() : nullptr;
-  reused_ = connection_ != nullptr;
-  if (reused_) {
+  if (allow_reuse)
+    attempt_ = connection_ != nullptr ? Attempt::reused : Attempt::fresh;
+  if (connection_ != nullptr) {
     send_request();
     return;
   }
-  connected_ = false;
   connection_ = pool_.open(this);
 }
 
 void HttpProxyExchange::on_connected(const std::string& error) {
-  Entry entry(this);
   if (!error.empty()) {
     drop_connection();
     fail_before_headers(502, error, false);
@@ -128,14 +126,11 @@ void HttpProxyExchange::on_connected(const std::string& error) {
 
 void HttpProxyExchange::send_request() {
   const Request& request = exchange_->request();
-  connected_ = true;
+  move_request(client_body_ended() ? RequestLeg::sent : RequestLeg::streaming);
   connection_->begin(this, request.method,
                      upstream::build_request_head(request, pool_.url(), framing_));
   if (expectation_ == Expectation::waiting) {
-    continue_wait_.start(context_.loop, kContinueWait, [this] {
-      Entry entry(this);
-      let_client_continue();
-    });
+    continue_wait_.start(context_.loop, kContinueWait, [this] { let_client_continue(); });
   }
   if (buffering_) {
     // The body stays at hand until the response starts, in case the request is retried.
@@ -148,7 +143,7 @@ void HttpProxyExchange::send_request() {
     body_.clear();
     send_body_piece(pending);
   }
-  if (body_ended_) {
+  if (client_body_ended()) {
     end_request_body();
   } else {
     connection_->set_request_complete(false);
@@ -161,10 +156,9 @@ void HttpProxyExchange::send_request() {
 }
 
 void HttpProxyExchange::on_body(std::string_view data) {
-  Entry entry(this);
-  if (!response_open_ || data.empty())
+  if (!response_open() || data.empty())
     return;
-  if (buffering_ || !connected_) {
+  if (buffering_ || !request_head_sent()) {
     // Buffering is bounded by what the client declared (the server enforces its length) and,
     // for a chunked body, by max_body_size when it is set. Without buffering the body is only
     // held here until the connection is up, and the client is paused meanwhile.
@@ -193,9 +187,8 @@ void HttpProxyExchange::send_body_piece(std::string_view data) {
 }
 
 void HttpProxyExchange::on_body_end() {
-  Entry entry(this);
-  body_ended_ = true;
-  if (!response_open_)
+  move_request(request_head_sent() ? RequestLeg::sent : RequestLeg::held);
+  if (!response_open())
     return;
   if (buffering_) {
     if (connection_ == nullptr) {
@@ -205,7 +198,7 @@ void HttpProxyExchange::on_body_end() {
     }
     return;
   }
-  if (connected_)
+  if (request_head_sent())
     end_request_body();
 }
 
@@ -225,13 +218,12 @@ void HttpProxyExchange::let_client_continue() {
     return;
   expectation_ = Expectation::answered;
   continue_wait_.stop();
-  if (response_open_)
+  if (response_open())
     exchange_->send_continue();
 }
 
 void HttpProxyExchange::on_write_drained() {
-  Entry entry(this);
-  if (client_paused_ && response_open_) {
+  if (client_paused_ && response_open()) {
     client_paused_ = false;
     exchange_->resume_body();
   }
@@ -240,12 +232,10 @@ void HttpProxyExchange::on_write_drained() {
 // --- the response --------------------------------------------------------------------------
 
 void HttpProxyExchange::on_continue() {
-  Entry entry(this);
   let_client_continue();
 }
 
 void HttpProxyExchange::on_response_head(upstream::UpstreamResponse& response) {
-  Entry entry(this);
   if (expectation_ == Expectation::waiting) {
     // The final answer comes without a go-ahead: the client keeps its body, and the server
     // ends the connection after this response.
@@ -265,7 +255,7 @@ void HttpProxyExchange::on_response_head(upstream::UpstreamResponse& response) {
     body_.clear();
     body_.shrink_to_fit();
   }
-  if (!response_open_)
+  if (!response_open())
     return;
   ResponseHead head;
   head.status = response.status;
@@ -275,7 +265,8 @@ void HttpProxyExchange::on_response_head(upstream::UpstreamResponse& response) {
   if (reply_ == Reply::tunnel) {
     // After a 101 the client's body is the tunnel (see http/server.hpp): an end of the request
     // message seen before is not the end of the client's side, whose own on_body_end follows.
-    body_ended_ = false;
+    if (request_leg_ == RequestLeg::sent)
+      move_request(RequestLeg::streaming);
   }
   if (needs_sniffing(response)) {
     // The type comes from the first body bytes, as Go's server picks it at the first write.
@@ -307,8 +298,7 @@ void HttpProxyExchange::send_held_head(std::string_view first_bytes) {
 }
 
 void HttpProxyExchange::on_response_body(std::string_view data) {
-  Entry entry(this);
-  if (!response_open_)
+  if (!response_open())
     return;
   send_held_head(data);
   if (!exchange_->send_body(data) && !upstream_paused_ && connection_ != nullptr) {
@@ -318,7 +308,6 @@ void HttpProxyExchange::on_response_body(std::string_view data) {
 }
 
 void HttpProxyExchange::on_writable() {
-  Entry entry(this);
   if (upstream_paused_ && connection_ != nullptr) {
     upstream_paused_ = false;
     connection_->resume_reading();
@@ -326,9 +315,7 @@ void HttpProxyExchange::on_writable() {
 }
 
 void HttpProxyExchange::on_response_end() {
-  Entry entry(this);
-  if (response_open_) {
-    response_open_ = false;
+  if (close_answer()) {
     send_held_head({});
     // A body the client is still sending is no longer wanted; the connection gives up on it.
     exchange_->set_handler(nullptr);
@@ -345,17 +332,16 @@ void HttpProxyExchange::on_response_end() {
 
 bool HttpProxyExchange::can_retry(const upstream::UpstreamConnection& failed) const {
   bool body_at_hand = buffering_ || framing_.kind == BodyFraming::Kind::none;
-  return reused_ && !retried_ && !failed.response_started() &&
+  return attempt_ == Attempt::reused && !failed.response_started() &&
          idempotent(exchange_->request().method) && body_at_hand;
 }
 
 void HttpProxyExchange::on_failure(const std::string& cause) {
-  Entry entry(this);
   bool retry = connection_ != nullptr && reply_ == Reply::none && can_retry(*connection_);
   drop_connection();
-  if (retry && response_open_) {
+  if (retry && response_open()) {
     // The upstream closed the idle connection as it was reused: nothing was processed.
-    retried_ = true;
+    attempt_ = Attempt::retry;
     connect_upstream(false);
     return;
   }
@@ -364,8 +350,7 @@ void HttpProxyExchange::on_failure(const std::string& cause) {
     return;
   }
   context_.log->info(fmt::format("Error copying response body: {}", cause));
-  if (response_open_) {
-    response_open_ = false;
+  if (close_answer()) {
     send_held_head({}); // so the client sees the status, then a body cut short
     exchange_->abort();
   }
@@ -373,7 +358,7 @@ void HttpProxyExchange::on_failure(const std::string& cause) {
 }
 
 void HttpProxyExchange::on_timeout() {
-  if (completed_)
+  if (answer_ == Answer::complete)
     return;
   std::string killed =
       fmt::format("Upstream HTTP killed due to exec_timeout: {}", go_duration(deadline()));
@@ -384,8 +369,7 @@ void HttpProxyExchange::on_timeout() {
   }
   context_.log->info(killed);
   context_.log->info(fmt::format("Error copying response body: {}", upstream::kDeadlineText));
-  if (response_open_) {
-    response_open_ = false;
+  if (close_answer()) {
     send_held_head({});
     exchange_->abort();
   }
@@ -402,8 +386,7 @@ void HttpProxyExchange::fail_before_headers(int status, const std::string& cause
   header_seconds_ = seconds_since_start();
   status_line_ = status_line(status, status == 504 ? "Gateway Timeout" : "Bad Gateway");
   declared_length_ = 0;
-  if (response_open_) {
-    response_open_ = false;
+  if (close_answer()) {
     exchange_->set_handler(nullptr);
     ResponseHead head;
     head.status = status;
@@ -417,7 +400,6 @@ void HttpProxyExchange::fail_before_headers(int status, const std::string& cause
 }
 
 void HttpProxyExchange::on_deadline() {
-  Entry entry(this);
   on_timeout();
 }
 
@@ -427,8 +409,7 @@ void HttpProxyExchange::on_refused(int status, const std::string& text) {
   header_seconds_ = seconds_since_start();
   status_line_ = status_line(status, http::status_text(status));
   declared_length_ = static_cast<std::int64_t>(text.size());
-  if (response_open_) {
-    response_open_ = false;
+  if (close_answer()) {
     send_refusal(status, text);
   }
   complete();
@@ -441,7 +422,8 @@ void HttpProxyExchange::log_upstream_error(std::string_view cause) {
 }
 
 void HttpProxyExchange::drop_connection() {
-  connected_ = false;
+  if (request_head_sent())
+    move_request(client_body_ended() ? RequestLeg::held : RequestLeg::holding);
   if (connection_ != nullptr) {
     connection_->close();
     connection_ = nullptr;
@@ -449,9 +431,8 @@ void HttpProxyExchange::drop_connection() {
 }
 
 void HttpProxyExchange::on_cancel(CancelReason reason) {
-  Entry entry(this);
-  response_open_ = false;
-  if (completed_)
+  close_answer();
+  if (answer_ == Answer::complete)
     return;
   // proxy-client-disconnect: a client that left is not a timeout. Its upstream connection is
   // closed, not pooled: the upstream may still be writing a response nobody will read.
@@ -462,12 +443,10 @@ void HttpProxyExchange::on_cancel(CancelReason reason) {
 }
 
 void HttpProxyExchange::shut_down() {
-  Entry entry(this);
-  if (completed_)
+  if (answer_ == Answer::complete)
     return;
   drop_connection();
-  if (response_open_) {
-    response_open_ = false;
+  if (close_answer()) {
     exchange_->set_handler(nullptr);
     exchange_->abort();
   }
@@ -477,9 +456,10 @@ void HttpProxyExchange::shut_down() {
 // --- ending --------------------------------------------------------------------------------
 
 void HttpProxyExchange::complete() {
-  if (completed_)
+  if (answer_ == Answer::complete)
     return;
-  completed_ = true;
+  OFW_INVARIANT(answer_ == Answer::closed, "the client's side closed before the request completes");
+  answer_ = Answer::complete;
   write_access_line();
   release();
 }
@@ -498,6 +478,33 @@ void HttpProxyExchange::write_access_line() {
   log_access(record);
 }
 
+void HttpProxyExchange::move_request(RequestLeg to) {
+  bool legal = false;
+  switch (request_leg_) {
+  case RequestLeg::holding:
+    legal = to == RequestLeg::streaming || to == RequestLeg::held;
+    break;
+  case RequestLeg::held:
+    legal = to == RequestLeg::sent;
+    break;
+  case RequestLeg::streaming:
+    legal = to == RequestLeg::sent || to == RequestLeg::holding;
+    break;
+  case RequestLeg::sent:
+    legal = to == RequestLeg::held || to == RequestLeg::streaming;
+    break;
+  }
+  OFW_INVARIANT(legal, "a legal move of the request's way upstream");
+  request_leg_ = to;
+}
+
+bool HttpProxyExchange::close_answer() {
+  if (answer_ != Answer::open)
+    return false;
+  answer_ = Answer::closed;
+  return true;
+}
+
 void HttpProxyExchange::release() {
   drop_connection();
   stop_deadline();
@@ -505,11 +512,7 @@ void HttpProxyExchange::release() {
   if (exchange_ && !exchange_->done())
     exchange_->set_handler(nullptr);
   exchange_.reset();
-}
-
-void HttpProxyExchange::destroy_if_finished() {
-  if (completed_ && closes_pending_ == 0 && depth_ == 0)
-    delete this;
+  finish_job();
 }
 
 } // namespace ofwatchdog::modes

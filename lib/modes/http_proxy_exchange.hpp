@@ -38,8 +38,8 @@
 // `application/x-ndjson` asked for or answered, protocol switches), which it bounds only until
 // the response headers.
 //
-// The object owns itself and is deleted once the exchange is over and its timer has closed;
-// nothing is deleted inside its own call stack (see `Entry`).
+// Its mode's registry owns it (request_job.hpp): it finishes once the exchange is over, and
+// RequestJob destroys it after the callback that finished it has returned.
 
 #include <chrono>
 #include <cstdint>
@@ -53,7 +53,6 @@
 
 #include "modes/exec_deadline.hpp"
 #include "ofwatchdog/exchange.hpp"
-#include "util/call_depth_guard.hpp"
 #include "ofwatchdog/mode_strategy.hpp"
 #include "ofwatchdog/request_job.hpp"
 #include "upstream/proxy_headers.hpp"
@@ -87,10 +86,6 @@ public:
   void on_cancel(CancelReason reason) override;
 
 private:
-  // Every entry point holds one: see util/call_depth_guard.hpp.
-  using Entry = CallDepthGuard<HttpProxyExchange>;
-  friend class CallDepthGuard<HttpProxyExchange>;
-
   HttpProxyExchange(const ModeContext& context, upstream::UpstreamPool& pool,
                     std::shared_ptr<Exchange> exchange, std::shared_ptr<JobRegistry> registry);
   ~HttpProxyExchange() override;
@@ -114,7 +109,6 @@ private:
   void complete();
   void write_access_line();
   void release();
-  void destroy_if_finished();
 
   // UpstreamConnection::Listener
   void on_connected(const std::string& error) override;
@@ -133,11 +127,28 @@ private:
   upstream::UpstreamPool& pool_;
   std::string url_text_; // for log lines
 
+  // Fixed when the request arrives.
+  const bool buffering_;      // http_buffer_req_body with a body: read it all, then connect
+  const bool stream_request_; // a stream asked for (Accept, Upgrade): timed until its head
+
   upstream::BodyFraming framing_;
-  bool buffering_ = false;  // http_buffer_req_body with a body: read it all, then connect
-  std::string body_;        // the buffered body, or bytes that came before the connection
-  bool body_ended_ = false; // the client's body has been fully received
-  bool stream_request_ = false;
+  std::string body_; // the buffered body, or bytes that came before the connection
+
+  // The request on its way upstream, as two facts: has its head gone on `connection_`, and has
+  // the client's body all arrived. Only `move_request` changes it; the legal moves:
+  //   holding   -> streaming (head sent) | held (body ended)
+  //   held      -> sent (head sent)
+  //   streaming -> sent (body ended)     | holding (connection dropped)
+  //   sent      -> held (dropped)        | streaming (a 101: the client's side of the tunnel)
+  enum class RequestLeg : std::uint8_t { holding, held, streaming, sent };
+  RequestLeg request_leg_ = RequestLeg::holding;
+  void move_request(RequestLeg to);
+  bool request_head_sent() const {
+    return request_leg_ == RequestLeg::streaming || request_leg_ == RequestLeg::sent;
+  }
+  bool client_body_ended() const {
+    return request_leg_ == RequestLeg::held || request_leg_ == RequestLeg::sent;
+  }
 
   // The client's `Expect: 100-continue`, when the upstream is the one to answer it: `none`
   // when there is nothing to relay (no expectation, or the watchdog answers it itself),
@@ -148,9 +159,12 @@ private:
   ExecDeadline continue_wait_;
 
   upstream::UpstreamConnection* connection_ = nullptr;
-  bool connected_ = false; // the request head is on its way on `connection_`
-  bool reused_ = false;
-  bool retried_ = false;
+  // Which connection the request is on: a new one, an idle one from the pool (which the upstream
+  // may close just as it is reused), or the new one of the single retry.
+  enum class Attempt : std::uint8_t { fresh, reused, retry };
+  Attempt attempt_ = Attempt::fresh;
+  // Backpressure, one flag per direction: the client's body waits for the upstream socket, the
+  // upstream's response waits for the client socket.
   bool client_paused_ = false;
   bool upstream_paused_ = false;
 
@@ -161,12 +175,16 @@ private:
   std::string status_line_; // for the access line; empty until a response exists
   std::int64_t declared_length_ = -1;
   double header_seconds_ = 0;
-
-  int closes_pending_ = 0;
-  int depth_ = 0;
-  bool response_open_ = true; // false once the exchange is answered or cancelled
   std::optional<ResponseHead> held_head_; // waiting for the first body bytes to be sniffed
-  bool completed_ = false;
+
+  // The client's side: open (nothing ended it yet), closed (answered, refused, aborted or
+  // cancelled: nothing more may be sent), complete (logged and released; the job is finished).
+  // open -> closed -> complete, nothing else.
+  enum class Answer : std::uint8_t { open, closed, complete };
+  Answer answer_ = Answer::open;
+  bool response_open() const { return answer_ == Answer::open; }
+  // Closes the client's side; true when it was open, so the caller still has to end it.
+  bool close_answer();
 };
 
 } // namespace ofwatchdog::modes

@@ -9,6 +9,7 @@
 #include "modes/body_limit.hpp"
 #include "modes/exec_deadline.hpp"
 #include "modes/exec_timeout.hpp"
+#include "util/invariant.hpp"
 
 namespace ofwatchdog {
 
@@ -48,9 +49,51 @@ RequestJob::RequestJob(const ModeContext& context, std::shared_ptr<Exchange> exc
 }
 
 RequestJob::~RequestJob() {
+  OFW_INVARIANT(lifetime_ != Lifetime::finished, "a finished job destroyed by someone else");
   timer_.reset();
   if (registry_)
     registry_->leave(this);
+}
+
+void RequestJob::finish_job() {
+  if (lifetime_ != Lifetime::serving)
+    return;
+  lifetime_ = Lifetime::finished;
+  reap_if_done();
+}
+
+void RequestJob::expect_callback() {
+  OFW_INVARIANT(lifetime_ != Lifetime::reaping, "a callback expected by a job being destroyed");
+  ++callbacks_pending_;
+}
+
+void RequestJob::callback_done() {
+  OFW_INVARIANT(callbacks_pending_ > 0, "a callback the job did not expect");
+  --callbacks_pending_;
+  reap_if_done();
+}
+
+void RequestJob::close_handle(uv_handle_t* handle) {
+  expect_callback();
+  handle->data = this;
+  uv_close(handle,
+           [](uv_handle_t* closed) { static_cast<RequestJob*>(closed->data)->callback_done(); });
+}
+
+void RequestJob::reap_if_done() {
+  if (lifetime_ != Lifetime::finished || callbacks_pending_ != 0)
+    return;
+  lifetime_ = Lifetime::reaping;
+  // The destruction waits for the loop's next close phase: whatever called us (the exchange,
+  // a relay, a timer) may still use its own state, and ours, when we return.
+  auto* reaper = new uv_idle_t;
+  uv_idle_init(context_.loop, reaper);
+  reaper->data = this;
+  uv_close(reinterpret_cast<uv_handle_t*>(reaper), [](uv_handle_t* handle) {
+    auto* job = static_cast<RequestJob*>(handle->data);
+    delete reinterpret_cast<uv_idle_t*>(handle);
+    delete job;
+  });
 }
 
 bool RequestJob::body_over_limit(std::uint64_t bytes) const {

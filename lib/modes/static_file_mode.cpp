@@ -10,7 +10,9 @@
 
 namespace ofwatchdog::modes {
 
-StaticFileMode::StaticFileMode() : shared_(std::make_shared<static_files::StaticShared>()) {}
+StaticFileMode::StaticFileMode()
+    : shared_(std::make_shared<static_files::StaticShared>()),
+      registry_(std::make_shared<JobRegistry>()) {}
 
 StaticFileMode::~StaticFileMode() = default;
 
@@ -44,17 +46,13 @@ int StaticFileMode::start(ModeContext& context) {
 }
 
 void StaticFileMode::handle(std::shared_ptr<Exchange> exchange) {
-  static_files::StaticExchange::start(context_, std::move(exchange), shared_);
+  static_files::StaticExchange::start(context_, std::move(exchange), shared_, registry_);
 }
 
 void StaticFileMode::stop(std::function<void()> done) {
   // The server cancelled whatever was still running before this; those requests are only
   // waiting for their last file-system callbacks.
-  if (shared_->live == 0) {
-    done();
-    return;
-  }
-  shared_->on_empty = std::move(done);
+  registry_->when_empty(std::move(done));
 }
 
 } // namespace ofwatchdog::modes

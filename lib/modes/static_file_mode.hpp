@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "ofwatchdog/mode_strategy.hpp"
+#include "ofwatchdog/request_job.hpp"
 
 namespace ofwatchdog::modes {
 
@@ -28,6 +29,7 @@ public:
 
 private:
   std::shared_ptr<static_files::StaticShared> shared_;
+  std::shared_ptr<JobRegistry> registry_;
 };
 
 } // namespace ofwatchdog::modes

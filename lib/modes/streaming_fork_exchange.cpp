@@ -22,7 +22,6 @@ void StreamingForkExchange::begin() {
 // --- stdin: the request body --------------------------------------------------------------
 
 void StreamingForkExchange::on_body(std::string_view data) {
-  Entry entry(this);
   if (stdin_done_ || child_ == nullptr)
     return; // the function no longer reads stdin: the rest of the body is dropped
   if (child_->write_stdin(data) != 0) {
@@ -36,7 +35,6 @@ void StreamingForkExchange::on_body(std::string_view data) {
 }
 
 void StreamingForkExchange::on_body_end() {
-  Entry entry(this);
   if (stdin_done_ || child_ == nullptr)
     return;
   stdin_done_ = true;
@@ -46,7 +44,7 @@ void StreamingForkExchange::on_body_end() {
 void StreamingForkExchange::on_stdin_room() {
   if (body_paused_ && child_ != nullptr && child_->stdin_queued_bytes() <= kStdinLowWater) {
     body_paused_ = false;
-    if (response_open_)
+    if (response_open())
       exchange_->resume_body();
   }
 }
@@ -55,7 +53,7 @@ void StreamingForkExchange::on_stdin_gone() {
   // Keep reading the body (and dropping it) so the client is not stuck sending it.
   if (body_paused_) {
     body_paused_ = false;
-    if (response_open_)
+    if (response_open())
       exchange_->resume_body();
   }
 }
@@ -70,7 +68,7 @@ void StreamingForkExchange::take_output(std::string_view data) {
   // streaming-flush: every read goes out at once, so a line reaches the client while the
   // function is still running.
   bool more = exchange_->send_body(data);
-  if (!more && response_open_ && child_ != nullptr && !stdout_paused_) {
+  if (!more && response_open() && child_ != nullptr && !stdout_paused_) {
     stdout_paused_ = true;
     child_->pause_output(process::Stdio::out);
   }
@@ -84,7 +82,6 @@ void StreamingForkExchange::on_cgi_head() {
 }
 
 void StreamingForkExchange::on_writable() {
-  Entry entry(this);
   if (stdout_paused_ && child_ != nullptr && !output_splice_active_) {
     stdout_paused_ = false;
     child_->resume_output(process::Stdio::out);

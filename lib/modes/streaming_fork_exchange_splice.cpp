@@ -35,16 +35,13 @@ constexpr std::uint64_t kSpliceOutputAfter = 64 * 1024;
 } // namespace
 
 void StreamingForkExchange::try_splice_body() {
-  if (splice_disabled() || child_ == nullptr || completed_ || stdin_done_)
+  if (splice_disabled() || child_ == nullptr || completed() || stdin_done_)
     return;
   int stdin_fd = child_->pipe_fd(process::Stdio::in);
   if (stdin_fd < 0)
     return;
   // When it says no, the body comes through on_body as usual.
-  exchange_->splice_body_to(stdin_fd, [this](int, std::uint64_t) {
-    Entry entry(this);
-    on_body_splice_done();
-  });
+  exchange_->splice_body_to(stdin_fd, [this](int, std::uint64_t) { on_body_splice_done(); });
 }
 
 void StreamingForkExchange::on_body_splice_done() {
@@ -57,8 +54,8 @@ void StreamingForkExchange::on_body_splice_done() {
 }
 
 void StreamingForkExchange::maybe_splice_output() {
-  if (output_splice_active_ || splice_disabled() || !output_splice_enabled() ||
-      child_ == nullptr || !response_open_ || stdout_done_)
+  if (output_splice_active_ || splice_disabled() || !output_splice_enabled() || child_ == nullptr ||
+      !response_open() || stdout_done_)
     return;
   // Small answers stay on the ordinary path: setting a splice up costs a dozen system calls,
   // which only pays off for a large output.
@@ -67,10 +64,8 @@ void StreamingForkExchange::maybe_splice_output() {
   int stdout_fd = child_->pipe_fd(process::Stdio::out);
   if (stdout_fd < 0)
     return;
-  bool started = exchange_->splice_from(stdout_fd, [this](int status, std::uint64_t) {
-    Entry entry(this);
-    on_output_splice_done(status);
-  });
+  bool started = exchange_->splice_from(
+      stdout_fd, [this](int status, std::uint64_t) { on_output_splice_done(status); });
   if (!started)
     return; // bytes still queued, or no streamed body: the ordinary path goes on
   // The exchange reads the pipe now; ours must not take bytes from it meanwhile.

@@ -18,6 +18,7 @@
 #include "modes/static/mime_types.hpp"
 #include "modes/static/path_rules.hpp"
 #include "modes/static/static_constants.hpp"
+#include "util/invariant.hpp"
 
 namespace ofwatchdog::modes::static_files {
 
@@ -46,27 +47,19 @@ std::string_view StaticShared::last_modified(std::time_t mtime) {
 }
 
 void StaticExchange::start(const ModeContext& context, std::shared_ptr<Exchange> exchange,
-                           std::shared_ptr<StaticShared> shared) {
-  auto* self = new StaticExchange(context, std::move(exchange), std::move(shared));
-  Entry entry(self);
-  self->run();
+                           std::shared_ptr<StaticShared> shared,
+                           std::shared_ptr<JobRegistry> registry) {
+  // The registry owns the job from here on; it finishes itself (see close_next).
+  (new StaticExchange(context, std::move(exchange), std::move(shared), std::move(registry)))->run();
 }
 
 StaticExchange::StaticExchange(const ModeContext& context, std::shared_ptr<Exchange> exchange,
-                               std::shared_ptr<StaticShared> shared)
-    : context_(context), exchange_(std::move(exchange)), shared_(std::move(shared)),
+                               std::shared_ptr<StaticShared> shared,
+                               std::shared_ptr<JobRegistry> registry)
+    : RequestJob(context, std::move(exchange), std::move(registry)), shared_(std::move(shared)),
       request_(exchange_->request()) {
   work_.data = this;
   close_req_.data = this;
-  ++shared_->live;
-}
-
-StaticExchange::~StaticExchange() {
-  if (--shared_->live == 0 && shared_->on_empty) {
-    std::function<void()> on_empty = std::move(shared_->on_empty);
-    shared_->on_empty = nullptr;
-    on_empty();
-  }
 }
 
 void StaticExchange::run() {
@@ -78,7 +71,7 @@ void StaticExchange::run() {
   }
   // Starts the request body, which is read and dropped so the connection can be reused.
   exchange_->set_handler(this);
-  if (cancelled_ || exchange_->done())
+  if (answer_ == Answer::cancelled || exchange_->done())
     return;
   std::string_view path = request_.path.empty() ? std::string_view("/") : request_.path;
   if (!is_acceptable_path(path)) {
@@ -108,6 +101,7 @@ void StaticExchange::run() {
     return;
   }
   fs_busy_ = true;
+  expect_callback();
 }
 
 // --- the file-system job ----------------------------------------------------------------------
@@ -120,8 +114,8 @@ void StaticExchange::work(uv_work_t* work) {
 
 void StaticExchange::after_work(uv_work_t* work, int status) {
   auto* self = static_cast<StaticExchange*>(work->data);
-  Entry entry(self);
   self->fs_busy_ = false;
+  self->callback_done();
   if (status < 0) { // cancelled before it ran: nothing was opened
     if (!self->abandoned())
       self->answer_text(500, kInternalError);
@@ -131,7 +125,7 @@ void StaticExchange::after_work(uv_work_t* work, int status) {
 }
 
 bool StaticExchange::abandoned() {
-  if (!cancelled_)
+  if (answer_ != Answer::cancelled)
     return false;
   release();
   return true;
@@ -249,10 +243,7 @@ void StaticExchange::send_file() {
     return;
   }
   body_.emplace(context_.loop, *exchange_, result_.file_fd, range_first_, range_length_,
-                [this](int status) {
-                  Entry entry(this);
-                  on_body_done(status);
-                });
+                [this](int status) { on_body_done(status); });
   body_->start();
 }
 
@@ -264,7 +255,7 @@ void StaticExchange::on_body_done(int status) {
   if (status != UV_ECANCELED) {
     context_.log->info(fmt::format("Error reading {}: {}", result_.real_path, uv_strerror(status)));
     // The head promised a length that can no longer be met: the client must see the cut.
-    answered_ = true;
+    end_answer(Answer::answered);
     exchange_->set_handler(nullptr);
     exchange_->abort();
   }
@@ -272,19 +263,16 @@ void StaticExchange::on_body_done(int status) {
 }
 
 void StaticExchange::on_writable() {
-  Entry entry(this);
   if (body_)
     body_->on_writable();
 }
 
 void StaticExchange::on_cancel(CancelReason) {
-  Entry entry(this);
-  cancelled_ = true;
-  answered_ = true;
+  end_answer(Answer::cancelled);
   if (body_)
     body_->stop(); // its Done releases the rest
   else if (!fs_busy_)
-    release(); // otherwise the job in flight sees `cancelled_` and releases
+    release(); // otherwise the job in flight sees the cancellation and releases
 }
 
 // --- answers and the end --------------------------------------------------------------------
@@ -330,12 +318,18 @@ void StaticExchange::answer_empty(int status, HeaderList headers,
 }
 
 void StaticExchange::end_response() {
-  if (!answered_) {
-    answered_ = true;
+  if (answer_ == Answer::open) {
+    end_answer(Answer::answered);
     exchange_->set_handler(nullptr);
     exchange_->finish();
   }
   release();
+}
+
+void StaticExchange::end_answer(Answer to) {
+  OFW_INVARIANT(answer_ == Answer::open && to != Answer::open,
+                "the client's side of a static request ends once");
+  answer_ = to;
 }
 
 void StaticExchange::release() {
@@ -357,24 +351,28 @@ void StaticExchange::close_next() {
     }
     if (uv_fs_close(context_.loop, &close_req_, fd, &on_closed) == 0) {
       fs_busy_ = true;
+      expect_callback();
       return;
     }
     uv_fs_req_cleanup(&close_req_);
   }
-  released_ = true;
+  finish_job();
 }
 
 void StaticExchange::on_closed(uv_fs_t* req) {
   auto* self = static_cast<StaticExchange*>(req->data);
-  Entry entry(self);
   uv_fs_req_cleanup(req);
   self->fs_busy_ = false;
+  self->callback_done();
   self->close_next();
 }
 
-void StaticExchange::destroy_if_finished() {
-  if (released_ && !fs_busy_ && depth_ == 0)
-    delete this;
+void StaticExchange::shut_down() {
+  if (answer_ != Answer::open)
+    return; // already on its way out
+  exchange_->set_handler(nullptr);
+  exchange_->abort();
+  on_cancel(CancelReason::shutdown);
 }
 
 } // namespace ofwatchdog::modes::static_files

@@ -13,9 +13,9 @@
 // a regular file gets its conditional answers, its range, its content type and its bytes, sent
 // at once when they were read, else through a FileBody.
 //
-// The object owns itself. It is deleted once the exchange is over (answered or cancelled), no
-// file-system request is in flight and every descriptor it opened is closed; nothing is deleted
-// inside its own call stack (see `Entry`).
+// Its mode's registry owns it (request_job.hpp). It finishes once the exchange is over (answered
+// or cancelled) and every descriptor it opened is closed; RequestJob destroys it once no
+// file-system request of it is in flight.
 
 #include <cstdint>
 #include <ctime>
@@ -33,7 +33,7 @@
 #include "modes/static/resolve.hpp"
 #include "ofwatchdog/exchange.hpp"
 #include "ofwatchdog/mode_strategy.hpp"
-#include "util/call_depth_guard.hpp"
+#include "ofwatchdog/request_job.hpp"
 
 namespace ofwatchdog::modes::static_files {
 
@@ -42,8 +42,6 @@ struct StaticShared {
   std::string root;               // `static_path` as configured
   std::string real_root;          // its realpath; empty until it could be resolved
   bool proc_fd = false;           // `/proc/self/fd` is there to name open descriptors
-  std::size_t live = 0;           // requests still holding something on the loop
-  std::function<void()> on_empty; // set by the mode's stop(); run when `live` drops to zero
   InlineResolver inline_resolver; // the fast path on the loop (inline_resolve.hpp)
 
   // `Last-Modified` text of the last mtime formatted. Keyed by the exact time, so it can never
@@ -55,26 +53,24 @@ private:
   std::string formatted_text_;
 };
 
-class StaticExchange final : public ExchangeHandler {
+class StaticExchange final : public RequestJob {
 public:
   // Serves `exchange`; everything after this happens in callbacks.
   static void start(const ModeContext& context, std::shared_ptr<Exchange> exchange,
-                    std::shared_ptr<StaticShared> shared);
+                    std::shared_ptr<StaticShared> shared, std::shared_ptr<JobRegistry> registry);
 
   // ExchangeHandler. The request body is not used: it is read and dropped.
   void on_body(std::string_view) override {}
   void on_body_end() override {}
   void on_writable() override;
   void on_cancel(CancelReason reason) override;
+  // RequestJob. The server cancels its exchanges before the mode stops, so this only ends a
+  // request that is somehow still answering.
+  void shut_down() override;
 
 private:
-  // Every entry point holds one: see util/call_depth_guard.hpp.
-  using Entry = CallDepthGuard<StaticExchange>;
-  friend class CallDepthGuard<StaticExchange>;
-
   StaticExchange(const ModeContext& context, std::shared_ptr<Exchange> exchange,
-                 std::shared_ptr<StaticShared> shared);
-  ~StaticExchange() override;
+                 std::shared_ptr<StaticShared> shared, std::shared_ptr<JobRegistry> registry);
 
   void run();
   static void work(uv_work_t* work);
@@ -96,10 +92,7 @@ private:
   void release();
   void close_next();
   static void on_closed(uv_fs_t* req);
-  void destroy_if_finished();
 
-  ModeContext context_;
-  std::shared_ptr<Exchange> exchange_;
   std::shared_ptr<StaticShared> shared_;
   const Request& request_;
 
@@ -118,11 +111,12 @@ private:
   bool partial_ = false;
   std::optional<FileBody> body_;
 
-  int depth_ = 0;
-  bool answered_ = false; // the exchange is over (answered or cancelled)
-  bool cancelled_ = false;
+  // The client's side: open, answered (this request finished or aborted it), or cancelled (the
+  // exchange ended it). open -> answered | cancelled, nothing else; only `end_answer` moves it.
+  enum class Answer : std::uint8_t { open, answered, cancelled };
+  Answer answer_ = Answer::open;
+  void end_answer(Answer to);
   bool releasing_ = false;
-  bool released_ = false;
 };
 
 } // namespace ofwatchdog::modes::static_files

@@ -4,19 +4,17 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <cstdio>
-#include <cstdlib>
 #include <utility>
+
+#include "util/invariant.hpp"
 
 namespace ofwatchdog::modes {
 
 BackgroundCompile::BackgroundCompile(uv_loop_t* loop, std::string module_path,
                                      std::string cache_dir, Done done)
     : done_(std::move(done)) {
-  if (uv_async_init(loop, &async_, &BackgroundCompile::on_async) != 0) {
-    std::fputs("BackgroundCompile: uv_async_init failed\n", stderr);
-    std::abort();
-  }
+  int rc = uv_async_init(loop, &async_, &BackgroundCompile::on_async);
+  OFW_INVARIANT(rc == 0, "uv_async_init of a background compile succeeds");
   async_.data = this;
   open_ = true;
   thread_ = std::thread([this, module_path = std::move(module_path),
@@ -26,10 +24,7 @@ BackgroundCompile::BackgroundCompile(uv_loop_t* loop, std::string module_path,
 }
 
 BackgroundCompile::~BackgroundCompile() {
-  if (open_ || thread_.joinable()) {
-    std::fputs("BackgroundCompile destroyed before close\n", stderr);
-    std::abort();
-  }
+  OFW_INVARIANT(!open_ && !thread_.joinable(), "a background compile closed before it goes");
 }
 
 // Compile thread.

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "ofwatchdog/handler_mode.hpp"
+
 namespace ofwatchdog::modes {
 
 namespace {
@@ -16,8 +18,8 @@ void answer(Exchange& exchange, int status, std::string_view content_type, std::
 
 constexpr std::string_view kText = "text/plain; charset=utf-8";
 
-// The updater's body, collected up to kMaxScaleBody, then acted on. Owns itself: deleted when
-// the exchange ends either way.
+// The updater's body, collected up to kMaxScaleBody, then acted on. serve_with owns it and
+// destroys it once the exchange has ended, either way.
 class ScaleUpdate final : public ExchangeHandler {
 public:
   ScaleUpdate(std::shared_ptr<Exchange> exchange, ScaleTarget target, Logger& log)
@@ -29,7 +31,6 @@ public:
     if (body_.size() + data.size() > kMaxScaleBody) {
       exchange_->set_handler(nullptr);
       answer(*exchange_, 413, kText, "Request body too large");
-      delete this;
       return;
     }
     body_.append(data);
@@ -60,10 +61,9 @@ public:
       break;
     }
     }
-    delete this;
   }
 
-  void on_cancel(CancelReason) override { delete this; }
+  void on_cancel(CancelReason) override {}
 
 private:
   std::shared_ptr<Exchange> exchange_;
@@ -97,7 +97,7 @@ void serve_scale_endpoint(const std::shared_ptr<Exchange>& exchange, ScaleTarget
     answer(*exchange, 405, kText, "Method Not Allowed", {{"Allow", "POST"}});
     return;
   }
-  new ScaleUpdate(exchange, std::move(target), log);
+  serve_with<ScaleUpdate>(exchange, std::move(target), log);
 }
 
 } // namespace ofwatchdog::modes
