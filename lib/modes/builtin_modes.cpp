@@ -3,10 +3,9 @@
 
 #include "config/values.hpp"
 #include "log/format.hpp"
-#include "modes/http_proxy_mode.hpp"
-#include "modes/serializing_fork_mode.hpp"
-#include "modes/static_file_mode.hpp"
-#include "modes/streaming_fork_mode.hpp"
+#include "modes/fork/fork_mode.hpp"
+#include "modes/http_proxy/http_proxy_mode.hpp"
+#include "modes/static/static_file_mode.hpp"
 #include "modes/wasm/wasm_mode.hpp"
 #include "modes/wasm/wasm_settings.hpp"
 #include "ofwatchdog/mode_registry.hpp"
@@ -55,10 +54,10 @@ ModeCreation refuse(std::string why) {
 ModeRegistry ModeRegistry::builtin() {
   ModeRegistry modes;
   modes.add({"streaming", true, nullptr,
-             [](const Config&) -> ModeCreation { return make_streaming_fork_mode(); },
+             [](const Config&) -> ModeCreation { return make_fork_mode(modes::OutputPolicy::stream); },
              nullptr});
   modes.add({"serializing", true, nullptr,
-             [](const Config&) -> ModeCreation { return make_serializing_fork_mode(); },
+             [](const Config&) -> ModeCreation { return make_fork_mode(modes::OutputPolicy::collect); },
              nullptr});
   modes.add({"http", true, check_http,
              [](const Config&) -> ModeCreation { return make_http_proxy_mode(); },

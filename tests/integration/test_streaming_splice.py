@@ -1,4 +1,4 @@
-"""Streaming mode's splice paths (lib/http/body_splice.*, lib/modes/streaming_fork_exchange_splice.cpp):
+"""Streaming mode's splice paths (lib/http/body_splice.*, lib/modes/fork/streaming_fork_exchange_splice.cpp):
 a Content-Length body over 256 KiB goes from the socket into the function's stdin, and stdout
 into the socket, without entering user space. /proc/<pid>/io proves it: bytes moved by
 splice(2) are not counted as written (socket to pipe) or are counted once instead of twice

@@ -1,5 +1,5 @@
 // The http mode: the function server's process and the proxy; see http_proxy_mode.hpp.
-#include "modes/http_proxy_mode.hpp"
+#include "modes/http_proxy/http_proxy_mode.hpp"
 
 #include <csignal>
 #include <vector>

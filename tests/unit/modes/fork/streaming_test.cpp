@@ -12,9 +12,9 @@
 
 #include <fmt/format.h>
 
-#include "../process/test_loop.hpp"
-#include "fake_exchange.hpp"
-#include "modes/streaming_fork_mode.hpp"
+#include "../../process/test_loop.hpp"
+#include "../fake_exchange.hpp"
+#include "modes/fork/fork_mode.hpp"
 #include "ofwatchdog/log.hpp"
 
 using namespace ofwatchdog;
@@ -82,7 +82,7 @@ struct Harness {
   std::unique_ptr<Logger> log;
   Config config;
   ModeContext context;
-  modes::StreamingForkMode mode;
+  modes::ForkMode mode{modes::OutputPolicy::stream};
   std::vector<std::shared_ptr<FakeExchange>> exchanges;
 };
 

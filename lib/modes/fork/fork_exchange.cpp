@@ -1,13 +1,13 @@
 // One forking-mode request, the part both kinds share; see fork_exchange.hpp for the flows.
-#include "modes/fork_exchange.hpp"
+#include "modes/fork/fork_exchange.hpp"
 
 #include <utility>
 
 #include <fmt/format.h>
 
 #include "log/format.hpp"
-#include "modes/collecting_fork_exchange.hpp"
-#include "modes/streaming_fork_exchange.hpp"
+#include "modes/fork/collecting_fork_exchange.hpp"
+#include "modes/fork/streaming_fork_exchange.hpp"
 #include "process/cgi_env.hpp"
 #include "process/exec_limits.hpp"
 

@@ -1,5 +1,5 @@
 // The static mode; see static_file_mode.hpp.
-#include "modes/static_file_mode.hpp"
+#include "modes/static/static_file_mode.hpp"
 
 #include <fmt/format.h>
 #include <uv.h>

@@ -1,6 +1,6 @@
 // ForkExchange, ending: stopping the function early, the failure text, refusals and the access
 // line. The answer itself is each kind's (`answer`). See fork_exchange.hpp for the flows.
-#include "modes/fork_exchange.hpp"
+#include "modes/fork/fork_exchange.hpp"
 
 #include <csignal>
 #include <utility>

@@ -11,7 +11,7 @@
 #include <uv.h>
 
 #include "modes/static/resolve.hpp"
-#include "../test_files.hpp"
+#include "../../test_files.hpp"
 
 using namespace ofwatchdog::modes::static_files;
 

@@ -9,7 +9,7 @@
 #include <optional>
 
 #include "modes/byte_queue.hpp"
-#include "modes/fork_exchange.hpp"
+#include "modes/fork/fork_exchange.hpp"
 #include "modes/static/file_body.hpp"
 
 namespace ofwatchdog::modes {

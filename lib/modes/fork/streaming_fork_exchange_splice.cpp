@@ -5,7 +5,7 @@
 
 #include <fmt/format.h>
 
-#include "modes/streaming_fork_exchange.hpp"
+#include "modes/fork/streaming_fork_exchange.hpp"
 #include "util/env_switch.hpp"
 
 namespace ofwatchdog::modes {

@@ -13,7 +13,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "../test_files.hpp"
+#include "../../test_files.hpp"
 #include "modes/static/inline_resolve.hpp"
 
 using namespace ofwatchdog::modes::static_files;

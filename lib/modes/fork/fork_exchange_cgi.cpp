@@ -2,7 +2,7 @@
 // function's stdout becomes the response's status and headers, and the rest its body.
 #include <fmt/format.h>
 
-#include "modes/fork_exchange.hpp"
+#include "modes/fork/fork_exchange.hpp"
 
 namespace ofwatchdog::modes {
 

@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "../process/test_loop.hpp"
-#include "../upstream/scripted_upstream.hpp"
-#include "fake_exchange.hpp"
-#include "modes/http_proxy_exchange.hpp"
+#include "../../process/test_loop.hpp"
+#include "../../upstream/scripted_upstream.hpp"
+#include "../fake_exchange.hpp"
+#include "modes/http_proxy/http_proxy_exchange.hpp"
 #include "ofwatchdog/log.hpp"
 #include "upstream/upstream_pool.hpp"
 

@@ -1,5 +1,5 @@
 // The forking modes' strategy; see fork_mode.hpp.
-#include "modes/fork_mode.hpp"
+#include "modes/fork/fork_mode.hpp"
 
 #include <csignal>
 #include <vector>
@@ -26,3 +26,11 @@ void ForkMode::handle(std::shared_ptr<Exchange> exchange) {
 void ForkMode::stop(std::function<void()> done) { registry_->stop_all(std::move(done)); }
 
 } // namespace ofwatchdog::modes
+
+namespace ofwatchdog {
+
+std::unique_ptr<ModeStrategy> make_fork_mode(modes::OutputPolicy policy) {
+  return std::make_unique<modes::ForkMode>(policy);
+}
+
+} // namespace ofwatchdog

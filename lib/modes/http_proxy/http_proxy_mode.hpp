@@ -17,7 +17,7 @@
 
 #include <uv.h>
 
-#include "modes/http_proxy_exchange.hpp"
+#include "modes/http_proxy/http_proxy_exchange.hpp"
 #include "ofwatchdog/mode_strategy.hpp"
 #include "process/child_process.hpp"
 #include "process/output_relay.hpp"

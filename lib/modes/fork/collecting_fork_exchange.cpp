@@ -1,6 +1,6 @@
 // The serializing mode's request: body first, output at the end; see
 // collecting_fork_exchange.hpp.
-#include "modes/collecting_fork_exchange.hpp"
+#include "modes/fork/collecting_fork_exchange.hpp"
 
 #include <fmt/format.h>
 

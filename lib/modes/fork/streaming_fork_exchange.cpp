@@ -1,5 +1,5 @@
 // The streaming mode's request: body and output as they come; see streaming_fork_exchange.hpp.
-#include "modes/streaming_fork_exchange.hpp"
+#include "modes/fork/streaming_fork_exchange.hpp"
 
 namespace ofwatchdog::modes {
 

@@ -8,10 +8,10 @@
 
 #include <fmt/format.h>
 
-#include "../process/test_loop.hpp"
-#include "fake_exchange.hpp"
+#include "../../process/test_loop.hpp"
+#include "../fake_exchange.hpp"
 #include "log/format.hpp"
-#include "modes/serializing_fork_mode.hpp"
+#include "modes/fork/fork_mode.hpp"
 #include "ofwatchdog/log.hpp"
 
 using namespace ofwatchdog;
@@ -74,7 +74,7 @@ struct Harness {
   std::unique_ptr<Logger> log;
   Config config;
   ModeContext context;
-  modes::SerializingForkMode mode;
+  modes::ForkMode mode{modes::OutputPolicy::collect};
   std::vector<std::shared_ptr<FakeExchange>> exchanges;
 };
 

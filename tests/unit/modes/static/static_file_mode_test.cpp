@@ -9,11 +9,11 @@
 #include <memory>
 #include <string>
 
-#include "../process/test_loop.hpp"
-#include "fake_exchange.hpp"
-#include "modes/static_file_mode.hpp"
+#include "../../process/test_loop.hpp"
+#include "../fake_exchange.hpp"
+#include "modes/static/static_file_mode.hpp"
 #include "ofwatchdog/log.hpp"
-#include "../test_files.hpp"
+#include "../../test_files.hpp"
 
 using namespace ofwatchdog;
 using ofwatchdog::testing::FakeExchange;

@@ -1,5 +1,5 @@
 // One http-mode request; see http_proxy_exchange.hpp for the flow and the answers.
-#include "modes/http_proxy_exchange.hpp"
+#include "modes/http_proxy/http_proxy_exchange.hpp"
 
 #include <fmt/format.h>
 

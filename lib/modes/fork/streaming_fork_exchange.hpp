@@ -5,7 +5,7 @@
 // behind. A large Content-Length body, and (behind a switch) a large output, are spliced by the
 // exchange instead (streaming_fork_exchange_splice.cpp).
 
-#include "modes/fork_exchange.hpp"
+#include "modes/fork/fork_exchange.hpp"
 
 namespace ofwatchdog::modes {
 
