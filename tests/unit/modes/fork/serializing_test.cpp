@@ -8,8 +8,7 @@
 
 #include <fmt/format.h>
 
-#include "../../process/test_loop.hpp"
-#include "../fake_exchange.hpp"
+#include "../mode_harness.hpp"
 #include "log/format.hpp"
 #include "modes/fork/fork_mode.hpp"
 #include "ofwatchdog/log.hpp"
@@ -17,65 +16,21 @@
 using namespace ofwatchdog;
 using ofwatchdog::testing::FakeExchange;
 using ofwatchdog::testing::make_request;
+using ofwatchdog::testing::ModeHarness;
 using ofwatchdog::testing::read_all;
 using ofwatchdog::testing::TestLoop;
 
 namespace {
 
-// The mode on its own loop, logging to a temporary file.
-struct Harness {
-  explicit Harness(std::vector<std::string> argv) {
-    err = std::tmpfile();
-    out = std::tmpfile();
-    log = std::make_unique<Logger>(LogFormat::text, false, err, out);
+// The serializing mode on its own loop, started.
+struct Harness : ModeHarness<modes::ForkMode> {
+  explicit Harness(std::vector<std::string> argv) : ModeHarness(modes::OutputPolicy::collect) {
     config.mode = "serializing";
     config.fprocess_argv = std::move(argv);
     config.environment = {"PATH=/usr/bin:/bin"};
     config.content_type = "text/x-test";
-    context.loop = loop.get();
-    context.config = &config;
-    context.log = log.get();
-    REQUIRE(mode.start(context) == 0);
+    start();
   }
-  ~Harness() {
-    std::fclose(err);
-    std::fclose(out);
-  }
-
-  std::shared_ptr<FakeExchange> serve(Request request, std::string body = {}) {
-    auto ex = std::make_shared<FakeExchange>(loop.get(), std::move(request));
-    ex->set_body(std::move(body));
-    exchanges.push_back(ex);
-    mode.handle(ex);
-    return ex;
-  }
-
-  std::shared_ptr<FakeExchange> serve_and_wait(Request request, std::string body = {}) {
-    auto ex = serve(std::move(request), std::move(body));
-    loop.run_until([&] { return ex->done(); });
-    return ex;
-  }
-
-  // Stops the mode, which must release everything it holds on the loop.
-  void finish() {
-    bool stopped = false;
-    mode.stop([&] { stopped = true; });
-    loop.run_until([&] { return stopped; });
-    for (auto& ex : exchanges)
-      ex->close();
-    loop.run();
-  }
-
-  std::string logged() { return read_all(err); }
-
-  TestLoop loop;
-  std::FILE* err;
-  std::FILE* out;
-  std::unique_ptr<Logger> log;
-  Config config;
-  ModeContext context;
-  modes::ForkMode mode{modes::OutputPolicy::collect};
-  std::vector<std::shared_ptr<FakeExchange>> exchanges;
 };
 
 // Runs the loop for about `seconds`, whatever else is (or is not) pending.

@@ -12,14 +12,14 @@
 
 #include <fmt/format.h>
 
-#include "../../process/test_loop.hpp"
-#include "../fake_exchange.hpp"
+#include "../mode_harness.hpp"
 #include "modes/fork/fork_mode.hpp"
 #include "ofwatchdog/log.hpp"
 
 using namespace ofwatchdog;
 using ofwatchdog::testing::FakeExchange;
 using ofwatchdog::testing::make_request;
+using ofwatchdog::testing::ModeHarness;
 using ofwatchdog::testing::read_all;
 using ofwatchdog::testing::TestLoop;
 
@@ -34,56 +34,13 @@ bool process_gone(int pid) {
   return paren == std::string::npos || all.compare(paren + 2, 1, "Z") == 0;
 }
 
-// A mode on its own loop, logging to a temporary file.
-struct Harness {
-  explicit Harness(std::vector<std::string> argv) {
-    err = std::tmpfile();
-    out = std::tmpfile();
-    log = std::make_unique<Logger>(LogFormat::text, false, err, out);
+// The streaming mode on its own loop; tests may change `config` before `start`.
+struct Harness : ModeHarness<modes::ForkMode> {
+  explicit Harness(std::vector<std::string> argv) : ModeHarness(modes::OutputPolicy::stream) {
     config.fprocess_argv = std::move(argv);
     config.environment = {"PATH=/usr/bin:/bin"};
     config.content_type = "text/x-test";
   }
-  ~Harness() {
-    std::fclose(err);
-    std::fclose(out);
-  }
-
-  void start() {
-    context.loop = loop.get();
-    context.config = &config;
-    context.log = log.get();
-    REQUIRE(mode.start(context) == 0);
-  }
-
-  std::shared_ptr<FakeExchange> serve(Request request, std::string body = {}) {
-    auto ex = std::make_shared<FakeExchange>(loop.get(), std::move(request));
-    ex->set_body(std::move(body));
-    exchanges.push_back(ex);
-    mode.handle(ex);
-    return ex;
-  }
-
-  // Stops the mode, which must release everything it holds on the loop.
-  void finish() {
-    bool stopped = false;
-    mode.stop([&] { stopped = true; });
-    loop.run_until([&] { return stopped; });
-    for (auto& ex : exchanges)
-      ex->close();
-    loop.run();
-  }
-
-  std::string logged() { return read_all(err); }
-
-  TestLoop loop;
-  std::FILE* err;
-  std::FILE* out;
-  std::unique_ptr<Logger> log;
-  Config config;
-  ModeContext context;
-  modes::ForkMode mode{modes::OutputPolicy::stream};
-  std::vector<std::shared_ptr<FakeExchange>> exchanges;
 };
 
 bool contains(const std::string& text, const std::string& part) {

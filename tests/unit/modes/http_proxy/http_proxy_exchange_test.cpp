@@ -11,7 +11,7 @@
 
 #include "../../process/test_loop.hpp"
 #include "../../upstream/scripted_upstream.hpp"
-#include "../fake_exchange.hpp"
+#include "../mode_harness.hpp"
 #include "modes/http_proxy/http_proxy_exchange.hpp"
 #include "ofwatchdog/log.hpp"
 #include "upstream/upstream_pool.hpp"
@@ -20,6 +20,7 @@ using namespace ofwatchdog;
 using ofwatchdog::testing::close_connection;
 using ofwatchdog::testing::FakeExchange;
 using ofwatchdog::testing::make_request;
+using ofwatchdog::testing::ModeFixture;
 using ofwatchdog::testing::read_all;
 using ofwatchdog::testing::Script;
 using ofwatchdog::testing::ScriptedUpstream;
@@ -37,24 +38,13 @@ bool contains(const std::string& text, const std::string& part) {
 
 // One proxy setup: the loop, the scripted upstream, a pool pointing at it, and a logger
 // writing to a temporary file.
-struct Harness {
+struct Harness : ModeFixture {
   explicit Harness(std::vector<Script> scripts) : upstream(loop.get(), std::move(scripts)) {
-    err = std::tmpfile();
-    out = std::tmpfile();
-    log = std::make_unique<Logger>(LogFormat::text, false, err, out);
     config.mode = "http";
     config.exec_timeout = std::chrono::seconds(10);
-    context.loop = loop.get();
-    context.config = &config;
-    context.log = log.get();
     context.fatal = [](int, std::string_view) { FAIL("fatal called"); };
     point_at(upstream.url());
   }
-  ~Harness() {
-    std::fclose(err);
-    std::fclose(out);
-  }
-
   void point_at(const std::string& url) {
     auto parsed = upstream::parse_upstream_url(url);
     REQUIRE(parsed);
@@ -88,15 +78,7 @@ struct Harness {
     loop.run();
   }
 
-  std::string logged() { return read_all(err); }
-
-  TestLoop loop;
   ScriptedUpstream upstream;
-  std::FILE* err;
-  std::FILE* out;
-  std::unique_ptr<Logger> log;
-  Config config;
-  ModeContext context;
   std::unique_ptr<upstream::UpstreamPool> pool;
   std::shared_ptr<JobRegistry> registry = std::make_shared<JobRegistry>();
   std::vector<std::shared_ptr<FakeExchange>> exchanges;

@@ -9,8 +9,7 @@
 #include <memory>
 #include <string>
 
-#include "../../process/test_loop.hpp"
-#include "../fake_exchange.hpp"
+#include "../mode_harness.hpp"
 #include "modes/static/static_file_mode.hpp"
 #include "ofwatchdog/log.hpp"
 #include "../../test_files.hpp"
@@ -18,6 +17,7 @@
 using namespace ofwatchdog;
 using ofwatchdog::testing::FakeExchange;
 using ofwatchdog::testing::make_request;
+using ofwatchdog::testing::ModeHarness;
 using ofwatchdog::testing::read_all;
 using ofwatchdog::testing::TestLoop;
 
@@ -42,50 +42,13 @@ struct Tree : TempDir {
   std::string root;
 };
 
-struct Harness {
-  explicit Harness(std::string root) {
-    err = std::tmpfile();
-    log = std::make_unique<Logger>(LogFormat::text, false, err, err);
-    config.static_path = std::move(root);
-  }
-  ~Harness() { std::fclose(err); }
-
-  void start() {
-    context.loop = loop.get();
-    context.config = &config;
-    context.log = log.get();
-    REQUIRE(mode.start(context) == 0);
-  }
-
-  template <typename Fake = FakeExchange> std::shared_ptr<Fake> serve(Request request) {
-    auto ex = std::make_shared<Fake>(loop.get(), std::move(request));
-    exchanges.push_back(ex);
-    mode.handle(ex);
-    return ex;
-  }
+// The static mode on its own loop, serving `root` once started.
+struct Harness : ModeHarness<modes::StaticFileMode> {
+  explicit Harness(std::string root) { config.static_path = std::move(root); }
 
   std::shared_ptr<FakeExchange> get(std::string path, HeaderList headers = {}) {
-    auto ex = serve(make_request("GET", std::move(path), std::move(headers)));
-    loop.run_until([&] { return ex->done(); });
-    return ex;
+    return serve_and_wait(make_request("GET", std::move(path), std::move(headers)));
   }
-
-  void finish() {
-    bool stopped = false;
-    mode.stop([&] { stopped = true; });
-    loop.run_until([&] { return stopped; });
-    for (auto& ex : exchanges)
-      ex->close();
-    loop.run();
-  }
-
-  TestLoop loop;
-  std::FILE* err;
-  std::unique_ptr<Logger> log;
-  Config config;
-  ModeContext context;
-  modes::StaticFileMode mode;
-  std::vector<std::shared_ptr<FakeExchange>> exchanges;
 };
 
 // A fake that also takes send_file, as the server's exchanges do. The test plays the
