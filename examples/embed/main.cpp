@@ -75,8 +75,8 @@ void handle(std::shared_ptr<Exchange> exchange) {
   } else if (path == "/slow") {
     ofwatchdog::serve_with<NeverAnswers>(std::move(exchange));
   } else {
-    std::string body = "Hello from an embedded ofwatchdog handler: " +
-                       exchange->request().method + " " + path + "\n";
+    std::string body = "Hello from an embedded ofwatchdog handler: " + exchange->request().method +
+                       " " + path + "\n";
     exchange->send_head({200, {{"Content-Type", "text/plain"}}, body.size()});
     exchange->send_body(body);
     exchange->finish();

@@ -103,8 +103,8 @@ OFWATCHDOG_API ConfigResult load_config(const std::vector<std::string>& environm
 // The value of `name` in "NAME=value" entries (the shape of `environ`, or Config::environment)
 // by the rule load_config applies: the last occurrence wins. Nothing when it is not set; set but
 // empty is an empty string. For a mode's own variables and for tools that share the watchdog's.
-OFWATCHDOG_API std::optional<std::string_view> find_variable(
-    const std::vector<std::string>& environment, std::string_view name);
+OFWATCHDOG_API std::optional<std::string_view>
+find_variable(const std::vector<std::string>& environment, std::string_view name);
 
 // Parses a timeout value the way the original does: a non-negative integer is seconds,
 // otherwise a Go duration string (`1m30s`, `-5s`, `300ms`, `1.5h`, `0`). Returns nothing when

@@ -52,16 +52,16 @@ using HeaderList = std::vector<Header>;
 OFWATCHDOG_API const std::string* find_header(const HeaderList& headers, std::string_view name);
 
 struct OFWATCHDOG_API Request {
-  std::string method;     // as sent, e.g. "GET"
-  std::string target;     // the raw request-target, e.g. "/a%20b?x=1"
-  std::string path;       // the percent-decoded path, e.g. "/a b"
-  std::string raw_query;  // the text after '?', still encoded; empty when there is none
+  std::string method;    // as sent, e.g. "GET"
+  std::string target;    // the raw request-target, e.g. "/a%20b?x=1"
+  std::string path;      // the percent-decoded path, e.g. "/a b"
+  std::string raw_query; // the text after '?', still encoded; empty when there is none
   int version_major = 1;
   int version_minor = 1;
-  HeaderList headers;     // in arrival order, names as sent, `Host` included
+  HeaderList headers;                          // in arrival order, names as sent, `Host` included
   std::optional<std::uint64_t> content_length; // from Content-Length, when present
-  bool chunked = false;   // Transfer-Encoding: chunked
-  std::string remote_address; // peer "ip:port"
+  bool chunked = false;                        // Transfer-Encoding: chunked
+  std::string remote_address;                  // peer "ip:port"
 
   const std::string* header(std::string_view name) const { return find_header(headers, name); }
   bool has_body() const { return chunked || (content_length && *content_length > 0); }
@@ -186,10 +186,10 @@ public:
     return false;
   }
   // The rest of the request body into `pipe_fd`, instead of `on_body` / `on_body_end`: for a
-  // Content-Length body, after `set_handler`; what was already delivered stays delivered. If the pipe stops taking bytes (its reader closed it), the rest of
-  // the body is read and dropped so that the client can get its answer; status 0 either way.
-  // `fd` is duplicated; the caller closes its own once `done` has run (the reader then sees the
-  // end of its input).
+  // Content-Length body, after `set_handler`; what was already delivered stays delivered. If the
+  // pipe stops taking bytes (its reader closed it), the rest of the body is read and dropped so
+  // that the client can get its answer; status 0 either way. `fd` is duplicated; the caller closes
+  // its own once `done` has run (the reader then sees the end of its input).
   virtual bool splice_body_to(int pipe_fd, TransferDone done) {
     (void)pipe_fd, (void)done;
     return false;

@@ -23,7 +23,7 @@ struct OFWATCHDOG_API AccessRecord {
   std::int64_t bytes = 0;  // printed as a human size; -1 when unknown
   double seconds = 0;
   std::string_view bytes_label = "ContentLength"; // the word before the size
-  std::string_view call_id; // appended as " [<id>]" when `with_call_id`
+  std::string_view call_id;                       // appended as " [<id>]" when `with_call_id`
   bool with_call_id = false;
 };
 

@@ -23,8 +23,8 @@
 #include <variant>
 #include <vector>
 
-#include "ofwatchdog/export.hpp"
 #include "ofwatchdog/config.hpp"
+#include "ofwatchdog/export.hpp"
 #include "ofwatchdog/mode_strategy.hpp"
 
 namespace ofwatchdog {
@@ -76,6 +76,6 @@ OFWATCHDOG_API std::string describe_config(const Config& config, const ModeRegis
 
 // load_config (config.hpp) with the modes of `modes` instead of the built-in ones.
 OFWATCHDOG_API ConfigResult load_config(const std::vector<std::string>& environment,
-                                          const ModeRegistry& modes);
+                                        const ModeRegistry& modes);
 
 } // namespace ofwatchdog

@@ -51,8 +51,8 @@
 #include <string_view>
 #include <unordered_set>
 
-#include "ofwatchdog/export.hpp"
 #include "ofwatchdog/exchange.hpp"
+#include "ofwatchdog/export.hpp"
 #include "ofwatchdog/log.hpp"
 #include "ofwatchdog/mode_strategy.hpp"
 

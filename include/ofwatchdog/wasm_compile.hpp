@@ -31,9 +31,9 @@ OFWATCHDOG_API WasmCompileResult compile_wasm_module(const std::string& module_p
 
 struct OFWATCHDOG_API WasmBundleResult {
   bool ok = false;
-  std::string error;                 // why not (when !ok)
-  std::vector<std::string> sha256;   // of each module bundled, as given (repeats kept once)
-  double seconds = 0;                // compiling and linking
+  std::string error;               // why not (when !ok)
+  std::vector<std::string> sha256; // of each module bundled, as given (repeats kept once)
+  double seconds = 0;              // compiling and linking
 };
 
 // Compiles the modules and links them into `output`, a copy of the program the kit in

@@ -31,8 +31,8 @@
 #include <string>
 #include <string_view>
 
-#include "ofwatchdog/export.hpp"
 #include "ofwatchdog/exchange.hpp"
+#include "ofwatchdog/export.hpp"
 #include "ofwatchdog/log.hpp"
 
 struct uv_loop_s;
@@ -151,8 +151,8 @@ struct OFWATCHDOG_API WorkerPoolStats {
   // The size asked for (set_threads), which running threads approach; lowered to the threads
   // running when one more could not be made.
   unsigned threads = 0;
-  unsigned busy = 0;       // threads running a job
-  std::size_t queued = 0;  // jobs waiting for a thread
+  unsigned busy = 0;      // threads running a job
+  std::size_t queued = 0; // jobs waiting for a thread
 };
 
 class OFWATCHDOG_API WorkerPool {
@@ -201,6 +201,6 @@ public:
 // Starts `options.threads` threads (off the loop, as set_threads does). Call on the loop thread;
 // `log` must outlive the pool.
 OFWATCHDOG_API std::unique_ptr<WorkerPool> make_worker_pool(uv_loop_s* loop, Logger& log,
-                                             WorkerPoolOptions options = {});
+                                                            WorkerPoolOptions options = {});
 
 } // namespace ofwatchdog

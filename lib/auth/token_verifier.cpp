@@ -57,11 +57,8 @@ std::variant<ParsedToken, Denial> parse_token(std::string_view token) {
   std::optional<std::string> signature = decode_base64url(token.substr(second + 1));
   if (!claims || !signature || signature->empty())
     return Denial::malformed;
-  return ParsedToken{*algorithm,
-                     kid->get<std::string>(),
-                     std::string(token.substr(0, second)),
-                     std::move(*signature),
-                     std::move(*claims)};
+  return ParsedToken{*algorithm, kid->get<std::string>(), std::string(token.substr(0, second)),
+                     std::move(*signature), std::move(*claims)};
 }
 
 std::optional<Denial> verify_token_signature(const ParsedToken& token, const KeySet& keys) {

@@ -12,7 +12,9 @@
 namespace ofwatchdog {
 
 namespace {
-std::string yes_no(bool value) { return value ? "true" : "false"; }
+std::string yes_no(bool value) {
+  return value ? "true" : "false";
+}
 } // namespace
 
 std::string describe_config(const Config& c, const ModeRegistry& modes) {

@@ -18,8 +18,7 @@ namespace ofwatchdog::http {
 using Deadline = ConnectionDeadlines::Kind;
 
 namespace {
-template <typename Handle>
-Connection* owner(Handle* handle) {
+template <typename Handle> Connection* owner(Handle* handle) {
   return static_cast<Connection*>(handle->data);
 }
 
@@ -54,9 +53,13 @@ Connection::Connection(ConnectionHost& server)
   parser_.set_body_sink([this](std::string_view data) { on_body_bytes(data); });
 }
 
-uv_loop_t* Connection::loop() const { return server_.loop(); }
+uv_loop_t* Connection::loop() const {
+  return server_.loop();
+}
 
-std::string_view Connection::date() const { return server_.date(); }
+std::string_view Connection::date() const {
+  return server_.date();
+}
 
 void Connection::accept(int fd) {
   uv_tcp_init(server_.loop(), &tcp_);

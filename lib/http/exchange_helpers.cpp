@@ -19,13 +19,20 @@ const std::string* find_header(const HeaderList& headers, std::string_view name)
 
 std::string_view cancel_reason_text(CancelReason reason) {
   switch (reason) {
-  case CancelReason::client_closed: return "client closed the connection";
-  case CancelReason::bad_request: return "malformed request body";
-  case CancelReason::read_timeout: return "read timeout";
-  case CancelReason::write_timeout: return "write timeout";
-  case CancelReason::shutdown: return "shutdown";
-  case CancelReason::exec_timeout: return "exec timeout";
-  case CancelReason::body_too_large: return "request body too large";
+  case CancelReason::client_closed:
+    return "client closed the connection";
+  case CancelReason::bad_request:
+    return "malformed request body";
+  case CancelReason::read_timeout:
+    return "read timeout";
+  case CancelReason::write_timeout:
+    return "write timeout";
+  case CancelReason::shutdown:
+    return "shutdown";
+  case CancelReason::exec_timeout:
+    return "exec timeout";
+  case CancelReason::body_too_large:
+    return "request body too large";
   }
   return "unknown";
 }

@@ -12,9 +12,21 @@ bool is_name_char(char c) {
   if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
     return true;
   switch (c) {
-  case '-': case '.': case '_': case '~':
-  case '!': case '$': case '&': case '\'': case '(': case ')': case '*': case '+': case ',':
-  case ';': case '=':
+  case '-':
+  case '.':
+  case '_':
+  case '~':
+  case '!':
+  case '$':
+  case '&':
+  case '\'':
+  case '(':
+  case ')':
+  case '*':
+  case '+':
+  case ',':
+  case ';':
+  case '=':
     return true;
   default:
     return false;

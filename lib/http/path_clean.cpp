@@ -6,13 +6,18 @@ namespace ofwatchdog::http {
 
 namespace {
 int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
   return -1;
 }
 
-bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool is_alpha(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
 
 // True when `target` starts with `scheme://`, the sign of absolute-form.
 std::size_t absolute_form_prefix(std::string_view target) {
@@ -20,9 +25,8 @@ std::size_t absolute_form_prefix(std::string_view target) {
     return 0;
   }
   std::size_t i = 1;
-  while (i < target.size() &&
-         (is_alpha(target[i]) || (target[i] >= '0' && target[i] <= '9') || target[i] == '+' ||
-          target[i] == '-' || target[i] == '.')) {
+  while (i < target.size() && (is_alpha(target[i]) || (target[i] >= '0' && target[i] <= '9') ||
+                               target[i] == '+' || target[i] == '-' || target[i] == '.')) {
     ++i;
   }
   if (target.substr(i, 3) != "://") {
@@ -115,8 +119,8 @@ std::string escape_path(std::string_view path) {
   out.reserve(path.size());
   for (char c : path) {
     bool keep = is_alpha(c) || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
-                c == '~' || c == '$' || c == '&' || c == '+' || c == ',' || c == '/' ||
-                c == ':' || c == ';' || c == '=' || c == '@';
+                c == '~' || c == '$' || c == '&' || c == '+' || c == ',' || c == '/' || c == ':' ||
+                c == ';' || c == '=' || c == '@';
     if (keep) {
       out.push_back(c);
     } else {
@@ -151,12 +155,23 @@ std::string html_escape(std::string_view text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-    case '<': out += "&lt;"; break;
-    case '>': out += "&gt;"; break;
-    case '&': out += "&amp;"; break;
-    case '\'': out += "&#39;"; break;
-    case '"': out += "&#34;"; break;
-    default: out.push_back(c);
+    case '<':
+      out += "&lt;";
+      break;
+    case '>':
+      out += "&gt;";
+      break;
+    case '&':
+      out += "&amp;";
+      break;
+    case '\'':
+      out += "&#39;";
+      break;
+    case '"':
+      out += "&#34;";
+      break;
+    default:
+      out.push_back(c);
     }
   }
   return out;

@@ -11,8 +11,8 @@ namespace ofwatchdog::http {
 struct TargetParts {
   std::string_view scheme;    // absolute-form only: `http`, as sent
   std::string_view authority; // absolute-form only: `host:port` (userinfo included, if sent)
-  std::string_view path;  // still percent-encoded; empty for an authority-form target
-  std::string_view query; // the text after the first '?', still encoded
+  std::string_view path;      // still percent-encoded; empty for an authority-form target
+  std::string_view query;     // the text after the first '?', still encoded
   bool has_query = false;
 };
 

@@ -19,7 +19,8 @@ ServerAnswer raw_answer(std::string text) {
 std::size_t count_headers(const Request& request, std::string_view name) {
   std::size_t n = 0;
   for (const Header& h : request.headers) {
-    if (iequals(h.name, name)) ++n;
+    if (iequals(h.name, name))
+      ++n;
   }
   return n;
 }
@@ -27,13 +28,16 @@ std::size_t count_headers(const Request& request, std::string_view name) {
 
 bool header_has_token(const Request& request, std::string_view name, std::string_view token) {
   for (const Header& h : request.headers) {
-    if (!iequals(h.name, name)) continue;
+    if (!iequals(h.name, name))
+      continue;
     std::string_view rest = h.value;
     while (!rest.empty()) {
       std::size_t comma = rest.find(',');
       std::string_view item = trim_ows(rest.substr(0, comma));
-      if (iequals(item, token)) return true;
-      if (comma == std::string_view::npos) break;
+      if (iequals(item, token))
+        return true;
+      if (comma == std::string_view::npos)
+        break;
       rest.remove_prefix(comma + 1);
     }
   }
@@ -41,8 +45,10 @@ bool header_has_token(const Request& request, std::string_view name, std::string
 }
 
 bool wants_keep_alive(const Request& request) {
-  if (header_has_token(request, "Connection", "close")) return false;
-  if (request.version_major == 1 && request.version_minor >= 1) return true;
+  if (header_has_token(request, "Connection", "close"))
+    return false;
+  if (request.version_major == 1 && request.version_minor >= 1)
+    return true;
   return header_has_token(request, "Connection", "keep-alive");
 }
 
@@ -118,7 +124,8 @@ std::optional<ServerAnswer> check_request(Request& request) {
   request.raw_query = std::string(parts.query);
 
   const std::string* expect = request.header("Expect");
-  if (expect != nullptr && !iequals(trim_ows(*expect), "100-continue") && !trim_ows(*expect).empty()) {
+  if (expect != nullptr && !iequals(trim_ows(*expect), "100-continue") &&
+      !trim_ows(*expect).empty()) {
     ServerAnswer answer;
     answer.head.status = 417;
     answer.head.headers.push_back({"Connection", "close"});

@@ -107,13 +107,13 @@ private:
   bool head_complete_ = false;
   bool message_complete_ = false;
   bool upgrade_ = false;
-  bool in_trailers_ = false;      // between the last-chunk line and the message end
-  bool last_chunk_stop_ = false;  // llhttp stopped right after the last-chunk line
+  bool in_trailers_ = false;     // between the last-chunk line and the message end
+  bool last_chunk_stop_ = false; // llhttp stopped right after the last-chunk line
   std::size_t trailer_bytes_ = 0;
   std::size_t extension_bytes_ = 0;
-  std::uint64_t chunk_left_ = 0;     // data bytes of the current chunk not handed out yet
-  unsigned chunk_crlf_due_ = 0;      // bytes of the CRLF after a chunk's data not checked yet
-  const char* feed_end_ = nullptr;   // the end of the bytes llhttp is running over
+  std::uint64_t chunk_left_ = 0;   // data bytes of the current chunk not handed out yet
+  unsigned chunk_crlf_due_ = 0;    // bytes of the CRLF after a chunk's data not checked yet
+  const char* feed_end_ = nullptr; // the end of the bytes llhttp is running over
   LineDiscipline lines_;
   Error error_ = Error::none;
   std::string error_reason_;

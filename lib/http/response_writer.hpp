@@ -12,10 +12,10 @@ namespace ofwatchdog::http {
 
 // How a response body is delimited on the wire.
 struct Framing {
-  bool body_allowed = true;                     // false: body bytes are dropped (HEAD, 1xx, 204, 304)
-  std::optional<std::uint64_t> content_length;  // sent as Content-Length
-  bool chunked = false;                         // Transfer-Encoding: chunked
-  bool close_delimited = false;                 // the body ends when the connection closes
+  bool body_allowed = true; // false: body bytes are dropped (HEAD, 1xx, 204, 304)
+  std::optional<std::uint64_t> content_length; // sent as Content-Length
+  bool chunked = false;                        // Transfer-Encoding: chunked
+  bool close_delimited = false;                // the body ends when the connection closes
   // A 101 that switches protocols: the bytes after the head are raw in both directions, and the
   // handler's `Connection` (and `Upgrade`) headers are sent as given.
   bool tunnel = false;
@@ -30,8 +30,8 @@ Framing choose_framing(std::string_view method, bool http10_client, int status,
 // The status line and headers, ending with the blank line. `Date` is added unless `headers` has
 // one; any Content-Length, Transfer-Encoding or Connection in `headers` is replaced by what
 // `framing` and `connection` say (`connection` empty: no Connection header), except that a tunnel
-// keeps the handler's Connection header (adding `Connection: Upgrade` if it has none). CR and LF inside
-// names or values are replaced by spaces so a header cannot split the response.
+// keeps the handler's Connection header (adding `Connection: Upgrade` if it has none). CR and LF
+// inside names or values are replaced by spaces so a header cannot split the response.
 std::string serialize_head(int status, const HeaderList& headers, const Framing& framing,
                            std::string_view date, std::string_view connection);
 

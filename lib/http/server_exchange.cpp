@@ -143,12 +143,13 @@ void ServerExchangeImpl::send_head(ResponseHead head) {
   std::string_view connection_header;
   if (connection_->last_response()) {
     // HTTP/1.0 clients close by default; only HTTP/1.1 ones need to be told.
-    if (!http10) connection_header = "close";
+    if (!http10)
+      connection_header = "close";
   } else if (http10) {
     connection_header = "keep-alive";
   }
-  connection_->out().write(serialize_head(head.status, head.headers, framing_, connection_->date(),
-                                          connection_header));
+  connection_->out().write(
+      serialize_head(head.status, head.headers, framing_, connection_->date(), connection_header));
 }
 
 bool ServerExchangeImpl::send_body(std::string_view data) {

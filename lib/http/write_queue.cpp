@@ -22,7 +22,9 @@ WriteQueue::WriteQueue(uv_stream_t* stream, std::function<void(int)> on_written,
                        std::function<void()> on_pending)
     : stream_(stream), on_written_(std::move(on_written)), on_pending_(std::move(on_pending)) {}
 
-void WriteQueue::write(std::string_view data) { write({data}); }
+void WriteQueue::write(std::string_view data) {
+  write({data});
+}
 
 void WriteQueue::append(std::string_view data) {
   if (data.empty()) {

@@ -5,10 +5,10 @@
 // data and its CRLF leave in one go). Nothing is written at once: the owner is told that bytes
 // are pending and calls `flush` once the current loop turn's callbacks are over, so a head, its
 // body and the end of a chunked response leave in one writev. `flush` first tries the socket
-// directly (util::write_now) and only queues a uv_write for what the kernel did not take; a response
-// that fits the socket buffer therefore costs one syscall and no write request (libuv follows
-// every completed uv_write with an epoll_ctl). The owner decides how much it lets in: `queued()`
-// counts pending and in-flight bytes.
+// directly (util::write_now) and only queues a uv_write for what the kernel did not take; a
+// response that fits the socket buffer therefore costs one syscall and no write request (libuv
+// follows every completed uv_write with an epoll_ctl). The owner decides how much it lets in:
+// `queued()` counts pending and in-flight bytes.
 //
 // Large pieces (a body read of `kWriteThrough` bytes or more) are the exception: when no write is
 // in flight they go to the socket at once, behind whatever is pending, straight from the caller's
@@ -74,7 +74,6 @@ public:
   static constexpr std::size_t kWriteThrough = 16 * 1024;
 
 private:
-
   uv_stream_t* stream_;
   std::function<void(int)> on_written_;
   std::function<void()> on_pending_;

@@ -21,7 +21,7 @@ InterpretLoad InterpretedModule::load(const std::uint8_t* bytes, std::size_t siz
                                   /*fail_on_custom_section_error=*/false);
   wabt::Errors errors;
   if (wabt::Failed(wabt::interp::ReadBinaryInterp("module.wasm", bytes, size, options, &errors,
-                                                   &parts->desc))) {
+                                                  &parts->desc))) {
     std::string text = wabt::FormatErrorsToString(errors, wabt::Location::Type::Binary);
     while (!text.empty() && (text.back() == '\n' || text.back() == ' '))
       text.pop_back();

@@ -154,16 +154,15 @@ wabt::Result InterpreterRunner::Worker::call_cuda(gpu::CudaFunction function,
   return wabt::Result::Ok;
 }
 
-wabt::Result InterpreterRunner::Worker::call_host(wasi::Function function,
-                                                  const wi::FuncType& type,
-                                                  const wi::Values& params,
-                                                  wi::Values& results, wi::Trap::Ptr* trap) {
+wabt::Result InterpreterRunner::Worker::call_host(wasi::Function function, const wi::FuncType& type,
+                                                  const wi::Values& params, wi::Values& results,
+                                                  wi::Trap::Ptr* trap) {
   // WASI functions take at most a handful of i32 and i64 parameters.
   std::uint64_t args[16] = {};
   std::size_t count = std::min<std::size_t>(params.size(), 16);
   for (std::size_t i = 0; i < count; ++i)
     args[i] = type.params[i] == wabt::Type::I64 ? params[i].Get<std::uint64_t>()
-                                               : params[i].Get<std::uint32_t>();
+                                                : params[i].Get<std::uint32_t>();
   wasi::GuestMemory guest{memory->UnsafeData(), memory->ByteSize()};
   wasi::HostResult result;
   try {

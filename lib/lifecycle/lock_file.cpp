@@ -4,11 +4,11 @@
 
 #include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <dirent.h>
+#include <fcntl.h>
 #include <optional>
 #include <string_view>
-#include <cstring>
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 

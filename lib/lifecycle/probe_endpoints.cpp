@@ -38,8 +38,7 @@ void delegate_ready(std::shared_ptr<Exchange> probe, const std::string& ready_pa
 
 void answer_limit_exceeded(Exchange& exchange, int limit) {
   send_whole_response(
-      exchange, 429,
-      {{"Content-Type", "text/plain"}, {"X-OpenFaaS-Internal", "faas-middleware"}},
+      exchange, 429, {{"Content-Type", "text/plain"}, {"X-OpenFaaS-Internal", "faas-middleware"}},
       fmt::format("Concurrent request limit exceeded. Max concurrent requests: {}\n", limit));
 }
 

@@ -4,8 +4,7 @@
 
 namespace ofwatchdog::lifecycle {
 
-ReadyPathExchange::ReadyPathExchange(std::shared_ptr<Exchange> probe,
-                                     const std::string& ready_path)
+ReadyPathExchange::ReadyPathExchange(std::shared_ptr<Exchange> probe, const std::string& ready_path)
     : ForwardingExchange(std::move(probe)) {
   const Request& original = inner().request();
   request_.method = "GET";

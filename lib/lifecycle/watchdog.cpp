@@ -16,11 +16,19 @@ Watchdog::Watchdog(Config config, std::unique_ptr<ModeStrategy> mode)
 
 Watchdog::~Watchdog() = default;
 
-int Watchdog::run() { return impl_->run(); }
+int Watchdog::run() {
+  return impl_->run();
+}
 
-void Watchdog::stop() { impl_->stop(); }
+void Watchdog::stop() {
+  impl_->stop();
+}
 
-const char* version() { return OFWATCHDOG_VERSION; }
-const char* git_sha() { return OFWATCHDOG_GIT_SHA; }
+const char* version() {
+  return OFWATCHDOG_VERSION;
+}
+const char* git_sha() {
+  return OFWATCHDOG_GIT_SHA;
+}
 
 } // namespace ofwatchdog

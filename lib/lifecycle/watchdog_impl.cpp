@@ -58,9 +58,8 @@ WatchdogImpl::WatchdogImpl(Config config, std::unique_ptr<ModeStrategy> mode,
   loop_.data = this;
   // The async handle exists from construction so that stop() works from any thread, even
   // before run() has started.
-  uv_async_init(&loop_, &stop_async_, [](uv_async_t* h) {
-    owner(h)->begin_shutdown("Context cancelled");
-  });
+  uv_async_init(&loop_, &stop_async_,
+                [](uv_async_t* h) { owner(h)->begin_shutdown("Context cancelled"); });
   stop_async_.data = this;
   uv_signal_init(&loop_, &sigterm_);
   sigterm_.data = this;
@@ -82,8 +81,8 @@ WatchdogImpl::WatchdogImpl(Config config, std::unique_ptr<ModeStrategy> mode,
   uv_prepare_start(&log_flush_, [](uv_prepare_t* h) {
     WatchdogImpl* self = owner(h);
     if (self->log_.holding() && !uv_is_active(reinterpret_cast<uv_handle_t*>(&self->log_timer_)))
-      uv_timer_start(&self->log_timer_, [](uv_timer_t* t) { owner(t)->log_.flush(); },
-                     kLogFlushDelayMs, 0);
+      uv_timer_start(
+          &self->log_timer_, [](uv_timer_t* t) { owner(t)->log_.flush(); }, kLogFlushDelayMs, 0);
   });
   uv_unref(reinterpret_cast<uv_handle_t*>(&log_flush_));
 
@@ -143,9 +142,10 @@ int WatchdogImpl::run() {
 int WatchdogImpl::start() {
   // Signals are watched from the very start so that one arriving during start-up is not lost
   // (nor kills the process): the shutdown begins as soon as serving does.
-  uv_signal_start(&sigterm_, [](uv_signal_t* h, int) { owner(h)->begin_shutdown("SIGTERM"); },
-                  SIGTERM);
-  uv_signal_start(&sigint_, [](uv_signal_t* h, int) { owner(h)->on_sigint(); }, SIGINT);
+  uv_signal_start(
+      &sigterm_, [](uv_signal_t* h, int) { owner(h)->begin_shutdown("SIGTERM"); }, SIGTERM);
+  uv_signal_start(
+      &sigint_, [](uv_signal_t* h, int) { owner(h)->on_sigint(); }, SIGINT);
   if (!mode_) {
     log_.info(mode_error_);
     return 1;
@@ -160,8 +160,8 @@ int WatchdogImpl::start() {
     }
   }
 
-  log_.info(fmt::format("Watchdog mode: {}\tfprocess: {}", config_.mode,
-                        go_quote(config_.fprocess)));
+  log_.info(
+      fmt::format("Watchdog mode: {}\tfprocess: {}", config_.mode, go_quote(config_.fprocess)));
   // The settings that change what a request meets, when set, so a log shows what was served.
   std::string also;
   auto note = [&also](std::string_view name, const auto& value) {
@@ -182,7 +182,8 @@ int WatchdogImpl::start() {
   // Answering a scrape opens almost nothing: its spares would only be taken from the requests.
   metrics_limits.spare_descriptors = 2;
   metrics_server_ = std::make_unique<http::Server>(
-      &loop_, metrics_limits, [this](std::shared_ptr<http::ServerExchange> ex) { serve_metrics_port(std::move(ex)); });
+      &loop_, metrics_limits,
+      [this](std::shared_ptr<http::ServerExchange> ex) { serve_metrics_port(std::move(ex)); });
   if (int err = metrics_server_->listen(config_.metrics_port); err != 0) {
     log_.info(fmt::format("metrics error ListenAndServe: listen tcp :{}: {}", config_.metrics_port,
                           uv_strerror(err)));
@@ -206,8 +207,8 @@ int WatchdogImpl::start() {
       &loop_, limits, [this](std::shared_ptr<http::ServerExchange> ex) { route(std::move(ex)); });
   server_->set_refusal_log([this](std::string_view line) { log_.info(line); });
   if (int err = server_->listen(config_.port); err != 0) {
-    log_.info(fmt::format("Error ListenAndServe: listen tcp :{}: {}", config_.port,
-                          uv_strerror(err)));
+    log_.info(
+        fmt::format("Error ListenAndServe: listen tcp :{}: {}", config_.port, uv_strerror(err)));
     return 1;
   }
   log_.info(fmt::format("Listening on port: {}", server_->port()));
@@ -330,16 +331,16 @@ void WatchdogImpl::begin_shutdown(const char* cause) {
   }
   // Kubernetes keeps routing traffic here until it has seen the failing health check, so the
   // server goes on serving normally for the interval.
-  uv_timer_start(&shutdown_timer_, [](uv_timer_t* t) { owner(t)->begin_drain(); },
-                 millis(interval), 0);
+  uv_timer_start(
+      &shutdown_timer_, [](uv_timer_t* t) { owner(t)->begin_drain(); }, millis(interval), 0);
 }
 
 // Ctrl-C in a terminal: the first one drains as SIGTERM does, a second one, while that is
 // under way, ends the process at once. SIGTERM keeps the drain whatever happens: it is what
 // orchestrators send, and they wait for it.
 void WatchdogImpl::on_sigint() {
-  bool first = phase_ == Phase::serving ||
-               (phase_ == Phase::starting && pending_shutdown_cause_ == nullptr);
+  bool first =
+      phase_ == Phase::serving || (phase_ == Phase::starting && pending_shutdown_cause_ == nullptr);
   if (first) {
     begin_shutdown("SIGINT");
     return;
@@ -354,11 +355,11 @@ void WatchdogImpl::on_sigint() {
 
 void WatchdogImpl::begin_drain() {
   phase_ = Phase::draining;
-  log_.info(fmt::format("No new connections allowed, draining: {} requests",
-                        metrics_.in_flight()));
+  log_.info(fmt::format("No new connections allowed, draining: {} requests", metrics_.in_flight()));
   if (config_.write_timeout > Duration::zero()) {
-    uv_timer_start(&shutdown_timer_, [](uv_timer_t* t) { owner(t)->drain_finished(true); },
-                   millis(config_.write_timeout), 0);
+    uv_timer_start(
+        &shutdown_timer_, [](uv_timer_t* t) { owner(t)->drain_finished(true); },
+        millis(config_.write_timeout), 0);
     server_->drain([this] { drain_finished(false); });
   } else {
     // A non-positive write_timeout leaves no time to drain, as Go's expired context does.

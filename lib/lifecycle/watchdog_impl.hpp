@@ -68,7 +68,7 @@ private:
   uv_signal_t sigint_{};
   uv_timer_t shutdown_timer_{};
   uv_prepare_t log_flush_{}; // notices held log lines before the loop waits
-  uv_timer_t log_timer_{};    // writes them out kLogFlushDelayMs later
+  uv_timer_t log_timer_{};   // writes them out kLogFlushDelayMs later
   std::unique_ptr<http::Server> server_;
   std::unique_ptr<http::Server> metrics_server_;
 

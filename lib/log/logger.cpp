@@ -114,14 +114,15 @@ void Logger::relay(std::string_view stream, std::string_view line) {
 
 void Logger::access(const AccessRecord& r) {
   if (format_ == LogFormat::json) {
-    std::string call_id = r.with_call_id ? fmt::format(",\"call_id\":{}",
-                                                       json_quote(r.call_id.empty() ? "none"
-                                                                                    : r.call_id))
-                                         : std::string();
-    write(err_, fmt::format("{{\"time\":\"{}\",\"level\":\"info\",\"method\":{},\"uri\":{},"
-                            "\"status\":{},\"bytes\":{},\"seconds\":{:.4f}{}}}\n",
-                            iso_time(), json_quote(r.method), json_quote(r.uri),
-                            json_quote(r.status), r.bytes, r.seconds, call_id),
+    std::string call_id =
+        r.with_call_id
+            ? fmt::format(",\"call_id\":{}", json_quote(r.call_id.empty() ? "none" : r.call_id))
+            : std::string();
+    write(err_,
+          fmt::format("{{\"time\":\"{}\",\"level\":\"info\",\"method\":{},\"uri\":{},"
+                      "\"status\":{},\"bytes\":{},\"seconds\":{:.4f}{}}}\n",
+                      iso_time(), json_quote(r.method), json_quote(r.uri), json_quote(r.status),
+                      r.bytes, r.seconds, call_id),
           true);
     return;
   }

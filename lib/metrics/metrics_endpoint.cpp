@@ -34,10 +34,10 @@ void serve_metrics(const std::shared_ptr<Exchange>& exchange, const FunctionMetr
 }
 
 void answer_not_found(Exchange& exchange) {
-  send_whole_response(exchange, 404,
-                      {{"Content-Type", "text/plain; charset=utf-8"},
-                       {"X-Content-Type-Options", "nosniff"}},
-                      kNotFoundBody);
+  send_whole_response(
+      exchange, 404,
+      {{"Content-Type", "text/plain; charset=utf-8"}, {"X-Content-Type-Options", "nosniff"}},
+      kNotFoundBody);
 }
 
 } // namespace ofwatchdog::metrics

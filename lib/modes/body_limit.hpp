@@ -25,5 +25,4 @@ inline std::string body_too_large_text(const Config& config) {
 // `extra` headers follow those two (mode=wasm's 429 adds `Retry-After`).
 void send_refusal(Exchange& exchange, int status, const std::string& text, HeaderList extra = {});
 
-
 } // namespace ofwatchdog::modes

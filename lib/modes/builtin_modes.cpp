@@ -53,20 +53,21 @@ ModeCreation refuse(std::string why) {
 
 ModeRegistry ModeRegistry::builtin() {
   ModeRegistry modes;
-  modes.add({"streaming", true, nullptr,
-             [](const Config&) -> ModeCreation { return make_fork_mode(modes::OutputPolicy::stream); },
-             nullptr});
-  modes.add({"serializing", true, nullptr,
-             [](const Config&) -> ModeCreation { return make_fork_mode(modes::OutputPolicy::collect); },
-             nullptr});
+  modes.add(
+      {"streaming", true, nullptr,
+       [](const Config&) -> ModeCreation { return make_fork_mode(modes::OutputPolicy::stream); },
+       nullptr});
+  modes.add(
+      {"serializing", true, nullptr,
+       [](const Config&) -> ModeCreation { return make_fork_mode(modes::OutputPolicy::collect); },
+       nullptr});
   modes.add({"http", true, check_http,
-             [](const Config&) -> ModeCreation { return make_http_proxy_mode(); },
-             nullptr});
+             [](const Config&) -> ModeCreation { return make_http_proxy_mode(); }, nullptr});
   modes.add({"static", false, check_static,
-             [](const Config&) -> ModeCreation { return make_static_file_mode(); },
-             nullptr});
+             [](const Config&) -> ModeCreation { return make_static_file_mode(); }, nullptr});
   // The original starts and then panics on every request; refusing to start is kinder.
-  modes.add({"inproc", false, nullptr, [](const Config&) {
+  modes.add({"inproc", false, nullptr,
+             [](const Config&) {
                return refuse("mode=inproc needs a handler linked into the program: use the "
                              "library's make_handler_mode() with Watchdog(config, mode)");
              },

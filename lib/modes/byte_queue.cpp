@@ -54,7 +54,9 @@ char* map_block(std::size_t capacity) {
 
 } // namespace
 
-void ByteQueue::set_file_allowed_for_testing(bool allowed) { file_allowed = allowed; }
+void ByteQueue::set_file_allowed_for_testing(bool allowed) {
+  file_allowed = allowed;
+}
 
 std::size_t ByteQueue::block_capacity(std::size_t index) {
   // Mapping and populating 1 MiB for a 128-byte body made small serializing requests cost
@@ -70,7 +72,9 @@ std::size_t ByteQueue::block_capacity(std::size_t index) {
   }
 }
 
-ByteQueue::~ByteQueue() { clear(); }
+ByteQueue::~ByteQueue() {
+  clear();
+}
 
 void ByteQueue::release(Block& block) {
   if (block.capacity <= kHeapBlockLimit)
@@ -154,13 +158,13 @@ std::string_view ByteQueue::front() const {
   }
   if (!window.data)
     window.data = std::make_unique<char[]>(kWindowSize);
-  std::size_t want = static_cast<std::size_t>(
-      std::min<std::uint64_t>(kWindowSize, file_write_ - file_read_));
+  std::size_t want =
+      static_cast<std::size_t>(std::min<std::uint64_t>(kWindowSize, file_write_ - file_read_));
   std::size_t got = 0;
   window.owner = nullptr; // until it holds this queue's bytes
   while (got < want) {
-    ssize_t n = ::pread(fd_, window.data.get() + got, want - got,
-                        static_cast<off_t>(file_read_ + got));
+    ssize_t n =
+        ::pread(fd_, window.data.get() + got, want - got, static_cast<off_t>(file_read_ + got));
     if (n < 0 && errno == EINTR)
       continue;
     OFW_INVARIANT(n > 0, "the in-memory file keeps the bytes written to it");
@@ -201,8 +205,8 @@ void ByteQueue::consume_from_file(std::size_t n) {
   if (file_read_ < file_write_ && end - punched_ >= kPunchStep) {
     // Gives the consumed pages back while the rest is still queued. A failure only delays
     // that until the queue empties.
-    if (::fallocate(fd_, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-                    static_cast<off_t>(punched_), static_cast<off_t>(end - punched_)) == 0)
+    if (::fallocate(fd_, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(punched_),
+                    static_cast<off_t>(end - punched_)) == 0)
       punched_ = end;
   }
 }
@@ -239,6 +243,8 @@ std::optional<ByteQueue::FileRange> ByteQueue::file_range() const {
   return FileRange{fd_, file_read_, file_write_ - file_read_};
 }
 
-std::uint64_t ByteQueue::file_bytes_held() const { return file_write_ - punched_; }
+std::uint64_t ByteQueue::file_bytes_held() const {
+  return file_write_ - punched_;
+}
 
 } // namespace ofwatchdog::modes

@@ -49,8 +49,7 @@ void DeadlineExchange::abort() {
   end();
 }
 
-template <typename Call>
-void DeadlineExchange::guarded(Call&& call) {
+template <typename Call> void DeadlineExchange::guarded(Call&& call) {
   try {
     call();
   } catch (const std::exception& e) {
@@ -108,10 +107,10 @@ void DeadlineExchange::refuse_body() {
     abort();
     return;
   }
-  send_whole_response(*this, 413,
-                      {{"Content-Type", "text/plain; charset=utf-8"},
-                       {"X-OpenFaaS-Internal", "of-watchdog"}},
-                      text);
+  send_whole_response(
+      *this, 413,
+      {{"Content-Type", "text/plain; charset=utf-8"}, {"X-OpenFaaS-Internal", "of-watchdog"}},
+      text);
 }
 
 void DeadlineExchange::on_cancel(CancelReason reason) {
@@ -136,10 +135,10 @@ void DeadlineExchange::on_deadline() {
     real.send_head({504, {{"X-OpenFaaS-Internal", "of-watchdog"}}, 0});
     real.finish();
   } else {
-    real.send_head({504,
-                    {{"Content-Type", "text/plain; charset=utf-8"},
-                     {"X-OpenFaaS-Internal", "of-watchdog"}},
-                    timeout_text_.size()});
+    real.send_head(
+        {504,
+         {{"Content-Type", "text/plain; charset=utf-8"}, {"X-OpenFaaS-Internal", "of-watchdog"}},
+         timeout_text_.size()});
     real.send_body(timeout_text_);
     real.finish();
   }

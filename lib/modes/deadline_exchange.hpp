@@ -16,16 +16,15 @@
 #include <uv.h>
 
 #include "modes/exec_deadline.hpp"
-#include "ofwatchdog/log.hpp"
 #include "ofwatchdog/forwarding_exchange.hpp"
+#include "ofwatchdog/log.hpp"
 
 namespace ofwatchdog::modes {
 
 class DeadlineExchange final : public ForwardingExchange,
                                public std::enable_shared_from_this<DeadlineExchange> {
 public:
-  DeadlineExchange(std::shared_ptr<Exchange> inner, Duration timeout, Logger& log,
-                   bool log_callid);
+  DeadlineExchange(std::shared_ptr<Exchange> inner, Duration timeout, Logger& log, bool log_callid);
   ~DeadlineExchange() override;
 
   void send_head(ResponseHead head) override;
@@ -50,8 +49,7 @@ private:
   void on_writable() override;
   void on_cancel(CancelReason reason) override;
   // Calls the handler; an exception ends the request here (see above).
-  template <typename Call>
-  void guarded(Call&& call);
+  template <typename Call> void guarded(Call&& call);
   void handler_threw(std::string_view what);
   // The body passed the limit: the handler is cancelled and the client refused.
   void refuse_body();

@@ -8,13 +8,14 @@
 // (pgid == pid): `kill_group` reaches every process it started, which is how a timeout or a
 // client disconnect gets rid of a grandchild still holding stdout (docs/decisions.md,
 // kill-process-group). It gets SIGKILL when the thread that spawned it ends
-// (PR_SET_PDEATHSIG): for the loop's thread that means the watchdog died, for instance by SIGKILL, and a function or function server must not outlive it. Only
-// the direct child is covered: its own children lose their stdout and stderr with the watchdog
-// but are not signalled. Its signal mask is empty and every signal has its default action
-// (SIGPIPE included, which the watchdog ignores), as after uv_spawn. The pipes are made here
-// (close-on-exec, so no other child inherits them) and opened as uv_pipe_t; stdin and stdout
-// are enlarged to 1 MiB where the system allows it, so a big body moves in fewer, larger reads.
-// The exit is collected by the loop's ChildReaper (child_reaper.hpp).
+// (PR_SET_PDEATHSIG): for the loop's thread that means the watchdog died, for instance by SIGKILL,
+// and a function or function server must not outlive it. Only the direct child is covered: its own
+// children lose their stdout and stderr with the watchdog but are not signalled. Its signal mask is
+// empty and every signal has its default action (SIGPIPE included, which the watchdog ignores), as
+// after uv_spawn. The pipes are made here (close-on-exec, so no other child inherits them) and
+// opened as uv_pipe_t; stdin and stdout are enlarged to 1 MiB where the system allows it, so a big
+// body moves in fewer, larger reads. The exit is collected by the loop's ChildReaper
+// (child_reaper.hpp).
 //
 // Lifetime: `spawn` returns a heap object that owns itself. Its owner calls `release` when it no
 // longer needs it; from then on no callback reaches the owner, the pipes are closed at once,
@@ -40,8 +41,8 @@
 #include <uv.h>
 
 #include "process/child_reaper.hpp"
-#include "process/program_path.hpp"
 #include "process/process_error.hpp"
+#include "process/program_path.hpp"
 
 namespace ofwatchdog::process {
 

@@ -47,7 +47,8 @@ void UpstreamConnection::write(std::initializer_list<std::string_view> pieces) {
     unsigned count = 0;
     for (std::string_view piece : pieces) {
       if (!piece.empty() && count < 4)
-        bufs[count++] = uv_buf_init(const_cast<char*>(piece.data()), static_cast<unsigned>(piece.size()));
+        bufs[count++] =
+            uv_buf_init(const_cast<char*>(piece.data()), static_cast<unsigned>(piece.size()));
     }
     int written = pieces.size() <= 4 ? util::write_now(stream, bufs, count) : UV_EAGAIN;
     if (written == static_cast<int>(total))
@@ -72,28 +73,27 @@ void UpstreamConnection::write(std::initializer_list<std::string_view> pieces) {
   request->self = this;
   request->req.data = request;
   uv_buf_t buf = uv_buf_init(request->data.data(), static_cast<unsigned>(request->data.size()));
-  int err = uv_write(&request->req, stream, &buf, 1,
-                     [](uv_write_t* req, int status) {
-                       auto* request = static_cast<WriteRequest*>(req->data);
-                       UpstreamConnection* self = request->self;
-                       std::size_t size = request->data.size();
-                       delete request;
-                       self->queued_bytes_ -= size;
-                       --self->pending_;
-                       if (self->state_ == State::closing) {
-                         self->maybe_free();
-                         return;
-                       }
-                       // A failed write is not reported here: the read side sees the reset or
-                       // the EOF and reports it with what it knows about the response.
-                       if (status < 0)
-                         self->write_failed_ = true;
-                       if (self->above_high_water_ && self->queued_bytes_ <= kWriteLowWater) {
-                         self->above_high_water_ = false;
-                         if (self->listener_ != nullptr)
-                           self->listener_->on_write_drained();
-                       }
-                     });
+  int err = uv_write(&request->req, stream, &buf, 1, [](uv_write_t* req, int status) {
+    auto* request = static_cast<WriteRequest*>(req->data);
+    UpstreamConnection* self = request->self;
+    std::size_t size = request->data.size();
+    delete request;
+    self->queued_bytes_ -= size;
+    --self->pending_;
+    if (self->state_ == State::closing) {
+      self->maybe_free();
+      return;
+    }
+    // A failed write is not reported here: the read side sees the reset or
+    // the EOF and reports it with what it knows about the response.
+    if (status < 0)
+      self->write_failed_ = true;
+    if (self->above_high_water_ && self->queued_bytes_ <= kWriteLowWater) {
+      self->above_high_water_ = false;
+      if (self->listener_ != nullptr)
+        self->listener_->on_write_drained();
+    }
+  });
   if (err != 0) {
     delete request;
     write_failed_ = true;

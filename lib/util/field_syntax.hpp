@@ -12,8 +12,21 @@ inline bool is_token_char(unsigned char c) {
   if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
     return true;
   switch (c) {
-  case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '-':
-  case '.': case '^': case '_': case '`': case '|': case '~':
+  case '!':
+  case '#':
+  case '$':
+  case '%':
+  case '&':
+  case '\'':
+  case '*':
+  case '+':
+  case '-':
+  case '.':
+  case '^':
+  case '_':
+  case '`':
+  case '|':
+  case '~':
     return true;
   default:
     return false;

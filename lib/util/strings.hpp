@@ -7,7 +7,9 @@
 
 namespace ofwatchdog {
 
-inline char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+inline char ascii_lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+}
 
 inline bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size())

@@ -10,8 +10,8 @@
 
 #include <string>
 
-#include "wasi/abi.hpp"
 #include "util/owned_fd.hpp"
+#include "wasi/abi.hpp"
 
 namespace ofwatchdog::wasi {
 

@@ -11,8 +11,8 @@
 #include <optional>
 #include <vector>
 
-#include "wasi/abi.hpp"
 #include "util/owned_fd.hpp"
+#include "wasi/abi.hpp"
 #include "wasi/sandbox.hpp"
 
 namespace ofwatchdog::wasi {

@@ -146,8 +146,8 @@ Host::Errno Host::path_open(const GuestView& memory, std::uint32_t dirfd,
     opened.kind = *stream;
     opened.filetype = abi::Filetype::character_device;
     opened.rights_base =
-        rights_base & (*stream == Descriptor::Kind::stdin_stream ? rights_of::kStdin
-                                                                  : rights_of::kStdout);
+        rights_base &
+        (*stream == Descriptor::Kind::stdin_stream ? rights_of::kStdin : rights_of::kStdout);
     opened.rights_inheriting = 0;
     opened.fdflags = static_cast<std::uint16_t>(fdflags);
   } else if (resolved.names_root) {

@@ -10,10 +10,10 @@
 #include <cstdint>
 #include <string>
 
+#include "util/owned_fd.hpp"
 #include "wasi/abi.hpp"
 #include "wasi/descriptor_table.hpp"
 #include "wasi/guest_view.hpp"
-#include "util/owned_fd.hpp"
 #include "wasi/sandbox.hpp"
 
 namespace ofwatchdog::wasi {

@@ -101,8 +101,8 @@ BundleResult link_bundle(const BundleRequest& request) {
     return fail("name at least one module to bundle");
   if (request.output.empty())
     return fail("name the program to write with -o");
-  fs::path kit = fs::absolute(request.kit_dir.empty() ? bundle_kit_beside_program()
-                                                      : request.kit_dir);
+  fs::path kit =
+      fs::absolute(request.kit_dir.empty() ? bundle_kit_beside_program() : request.kit_dir);
   fs::path output = fs::absolute(request.output);
 
   // The working directory sits beside the output, so the finished program is renamed into
@@ -142,14 +142,14 @@ BundleResult link_bundle(const BundleRequest& request) {
     }
     fs::path build = scratch.path / fmt::format("module-{}", result.modules.size());
     fs::create_directory(build);
-    if (auto error = compile_bundle_object(bytes, module, build.string(),
-                                           entry_symbol(module.sha256), *toolchain,
-                                           request.options))
+    if (auto error =
+            compile_bundle_object(bytes, module, build.string(), entry_symbol(module.sha256),
+                                  *toolchain, request.options))
       return fail(fmt::format("{}: {}", path, *error));
     // Every symbol but the entry point becomes local, so that modules (each has wasm2c's
     // names and the glue's wasm_rt_* forwarders) clash neither with each other nor with us.
-    ToolResult localized =
-        run_tool({objcopy, "--localize-hidden", "module.o"}, build.string(), request.options.cancel);
+    ToolResult localized = run_tool({objcopy, "--localize-hidden", "module.o"}, build.string(),
+                                    request.options.cancel);
     if (!localized.succeeded())
       return fail(fmt::format("{}: {}", path, tool_failure(objcopy, localized)));
     objects.push_back((build / "module.o").string());

@@ -226,8 +226,8 @@ CompileResult compile_module(std::span<const std::uint8_t> bytes, const std::str
   if (auto failure = write_sources(bytes, module, build, options, OFW_WASM_ENTRY_POINT)) {
     return finish(std::move(failure));
   }
-  if (auto failure =
-          compile_glue(*toolchain, build, options, {"-shared", "-o", "module.so", "glue.c", "-lm"})) {
+  if (auto failure = compile_glue(*toolchain, build, options,
+                                  {"-shared", "-o", "module.so", "glue.c", "-lm"})) {
     return finish(std::move(failure));
   }
   fs::rename(build / "module.so", object, code);
@@ -238,12 +238,10 @@ CompileResult compile_module(std::span<const std::uint8_t> bytes, const std::str
   return finish(std::nullopt);
 }
 
-std::optional<std::string> compile_bundle_object(std::span<const std::uint8_t> bytes,
-                                                 const InspectedModule& module,
-                                                 const std::string& build_dir,
-                                                 std::string_view entry_symbol,
-                                                 const Toolchain& toolchain,
-                                                 const CompileOptions& options) {
+std::optional<std::string>
+compile_bundle_object(std::span<const std::uint8_t> bytes, const InspectedModule& module,
+                      const std::string& build_dir, std::string_view entry_symbol,
+                      const Toolchain& toolchain, const CompileOptions& options) {
   fs::path build = fs::absolute(build_dir);
   if (auto failure = write_sources(bytes, module, build, options, entry_symbol)) {
     return failure;

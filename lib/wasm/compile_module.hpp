@@ -71,12 +71,10 @@ CompileResult compile_module_file(const std::string& module_path, const std::str
 // `<build_dir>/module.o`, a relocatable object whose entry point is `entry_symbol`, for linking
 // into an executable, with the toolchain probe_toolchain found for `options`. The error names
 // the failing tool.
-std::optional<std::string> compile_bundle_object(std::span<const std::uint8_t> module,
-                                                 const InspectedModule& inspected,
-                                                 const std::string& build_dir,
-                                                 std::string_view entry_symbol,
-                                                 const Toolchain& toolchain,
-                                                 const CompileOptions& options = {});
+std::optional<std::string>
+compile_bundle_object(std::span<const std::uint8_t> module, const InspectedModule& inspected,
+                      const std::string& build_dir, std::string_view entry_symbol,
+                      const Toolchain& toolchain, const CompileOptions& options = {});
 
 // An object of the cache built from the module `sha256` by any toolchain, or empty: what a
 // runtime image without a compiler serves once its build ran `of-watchdog wasm-compile`.

@@ -69,8 +69,7 @@ bool MemorySlot::use_image(const CowImage* image) {
   }
   if (image == nullptr)
     return true;
-  void* mapped =
-      mmap(base_, image->bytes(), PROT_NONE, MAP_PRIVATE | MAP_FIXED, image->fd(), 0);
+  void* mapped = mmap(base_, image->bytes(), PROT_NONE, MAP_PRIVATE | MAP_FIXED, image->fd(), 0);
   if (mapped == MAP_FAILED) {
     // MAP_FIXED may have replaced the reservation before failing: put it back.
     void* back = mmap(base_, image->bytes(), PROT_NONE,

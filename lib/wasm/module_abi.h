@@ -35,8 +35,7 @@ typedef struct ofw_runtime_v1 {
   uint32_t (*host_call)(void* host_context, uint32_t function, const uint64_t* args);
   /* A wasm_rt_trap_t or one of the OFW_TRAP_ codes. Does not return. */
   void (*trap)(uint32_t trap);
-  uint32_t (*register_func_type)(uint32_t params, uint32_t results,
-                                 const wasm_rt_type_t* types);
+  uint32_t (*register_func_type)(uint32_t params, uint32_t results, const wasm_rt_type_t* types);
   void (*allocate_memory)(wasm_rt_memory_t* memory, uint32_t initial_pages, uint32_t max_pages);
   uint32_t (*grow_memory)(wasm_rt_memory_t* memory, uint32_t delta_pages);
   void (*free_memory)(wasm_rt_memory_t* memory);

@@ -91,9 +91,7 @@ bool ByteChannel::readable() const {
 ByteChannel::Status ByteChannel::wait(bool for_data,
                                       std::chrono::steady_clock::time_point deadline) {
   std::unique_lock lock(mutex_);
-  auto done = [&] {
-    return cancelled_ || reader_gone_ || (for_data && (buffered_ > 0 || ended_));
-  };
+  auto done = [&] { return cancelled_ || reader_gone_ || (for_data && (buffered_ > 0 || ended_)); };
   ++blocked_;
   bool woke = readable_.wait_until(lock, deadline, done);
   --blocked_;

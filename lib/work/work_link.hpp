@@ -72,9 +72,9 @@ private:
   mutable std::mutex mutex_;
   HeadState head_state_ = HeadState::unset; // guarded by mutex_
   ResponseHead head_;                       // guarded by mutex_; valid while committed
-  bool failed_ = false;              // guarded by mutex_
-  bool worker_done_ = false;         // guarded by mutex_
-  std::string error_;                // guarded by mutex_
+  bool failed_ = false;                     // guarded by mutex_
+  bool worker_done_ = false;                // guarded by mutex_
+  std::string error_;                       // guarded by mutex_
 };
 
 } // namespace ofwatchdog::work

@@ -278,8 +278,7 @@ private:
         std::unique_lock lock(mutex_);
         if (served && spin_.count() > 0 && queue_.empty() && !closing_ && running_ <= target_)
           spin_for_job(lock);
-        queued_.wait(lock,
-                     [this] { return closing_ || !queue_.empty() || running_ > target_; });
+        queued_.wait(lock, [this] { return closing_ || !queue_.empty() || running_ > target_; });
         if (!closing_ && running_ > target_) {
           --running_; // the pool shrank: this thread leaves
           // The wake-up it took may have been a job's: it passes it on to a thread that stays.
@@ -383,7 +382,7 @@ private:
 
   // Loop thread only.
   std::unordered_map<WorkLink*, std::shared_ptr<WorkLink>> live_;
-  std::size_t runs_live_ = 0; // tasks of `run` whose `done` has not run yet
+  std::size_t runs_live_ = 0;  // tasks of `run` whose `done` has not run yet
   std::uint64_t last_run_ = 0; // the number of the last task of `run`
   bool stopping_ = false;
   bool keeper_done_ = false; // every thread and the keeper's own have been joined

@@ -18,10 +18,16 @@
 namespace {
 
 // Public keys of each type (RSA 2048, P-256, Ed25519), made once for this target.
-constexpr std::string_view kKeySet = R"({"keys": [
-  {"kty": "RSA", "kid": "rsa", "e": "AQAB", "n": "xp0WPx1cBRq7jTbdrsBAwdjXueujYeTXRtKkbRFhF3smCumoghQLMvbnl9vM2gG-WEvIZAQZfLDyfJI_fKFAtaEp_xXia5Eje9cZiPMgB3PXoQo3Nt-aA_Pcbo2p4aIWTxxf-fRkbKcX1iY6pt_vZj1xDbxDVdPyo77oSFbxjVUmDgynTe6iwoafwacHRi-2gc9sJpSjt4cwUv-mShqXq0U-6GW2WjfQiNnS4Eew9GHZB5410fTS63isZXBYCPNbA7DA5LS71vsf7FaHvYyhAMYzOp_uSMeg2G0CzLWfud35u5_OJjwZXJcCM0ZagoFj5cmNOsXL9k8Ct9Z-tZIXnQ"},
-  {"kty": "EC", "kid": "ec", "crv": "P-256", "x": "5fBgeQCO2ePbesLt23aihK3eaFxgynlZSpxKNwNDMiA", "y": "aDKcW8djWU8j5sqA6KCLv2NK4fepAacZiTqWhKS3q64"},
-  {"kty": "OKP", "kid": "ed", "crv": "Ed25519", "x": "JP60evGREXvLYdkNWo4Umy1idAOc5CUNspvHF7z3U-E"}]})";
+// Split where it fits the line: adjacent literals are one string.
+constexpr std::string_view kKeySet =
+    R"({"keys": [   {"kty": "RSA", "kid": "rsa", "e": "AQAB", "n": "xp0WPx1cBRq7jTbdrsBAwdjXueu)"
+    R"(jYeTXRtKkbRFhF3smCumoghQLMvbnl9vM2gG-WEvIZAQZfLDyfJI_fKFAtaEp_xXia5Eje9cZiPMgB3PXoQo3Nt-)"
+    R"(aA_Pcbo2p4aIWTxxf-fRkbKcX1iY6pt_vZj1xDbxDVdPyo77oSFbxjVUmDgynTe6iwoafwacHRi-2gc9sJpSjt4c)"
+    R"(wUv-mShqXq0U-6GW2WjfQiNnS4Eew9GHZB5410fTS63isZXBYCPNbA7DA5LS71vsf7FaHvYyhAMYzOp_uSMeg2G0)"
+    R"(CzLWfud35u5_OJjwZXJcCM0ZagoFj5cmNOsXL9k8Ct9Z-tZIXnQ"},   {"kty": "EC", "kid": "ec", "crv)"
+    R"(": "P-256", "x": "5fBgeQCO2ePbesLt23aihK3eaFxgynlZSpxKNwNDMiA", "y": "aDKcW8djWU8j5sqA6K)"
+    R"(CLv2NK4fepAacZiTqWhKS3q64"},   {"kty": "OKP", "kid": "ed", "crv": "Ed25519", "x": "JP60e)"
+    R"(vGREXvLYdkNWo4Umy1idAOc5CUNspvHF7z3U-E"}]})";
 
 const ofwatchdog::auth::KeySet& fixed_keys() {
   static const std::shared_ptr<const ofwatchdog::auth::KeySet> keys =

@@ -35,7 +35,8 @@ std::string query_value(const std::string& query, const std::string& key) {
   std::size_t pos = 0;
   while (pos <= query.size()) {
     std::size_t amp = query.find('&', pos);
-    if (amp == std::string::npos) amp = query.size();
+    if (amp == std::string::npos)
+      amp = query.size();
     std::string item = query.substr(pos, amp - pos);
     std::size_t eq = item.find('=');
     if (item.substr(0, eq) == key) {
@@ -64,7 +65,8 @@ public:
   void start() {
     const Request& r = ex_->request();
     std::string status = query_value(r.raw_query, "status");
-    if (!status.empty()) status_ = std::atoi(status.c_str());
+    if (!status.empty())
+      status_ = std::atoi(status.c_str());
     known_length_ = query_value(r.raw_query, "len") == "known";
     std::string big = query_value(r.raw_query, "big");
     std::string abort_mode = query_value(r.raw_query, "abort");
@@ -110,12 +112,14 @@ public:
   }
 
   void on_body(std::string_view data) override {
-    if (big_mode_) return;
+    if (big_mode_)
+      return;
     if (known_length_) {
       buffered_.append(data);
       return;
     }
-    if (!ex_->send_body(data)) ex_->pause_body();
+    if (!ex_->send_body(data))
+      ex_->pause_body();
   }
 
   void on_writable() override {
@@ -129,7 +133,8 @@ public:
   void on_body_end() override {
     body_ended_ = true;
     if (big_mode_) {
-      if (big_left_ == 0) done();
+      if (big_left_ == 0)
+        done();
       return;
     }
     if (known_length_) {
@@ -149,11 +154,14 @@ private:
   void generate() {
     static const std::string kBlock(64 * 1024, 'x');
     while (big_left_ > 0) {
-      std::size_t n = big_left_ < kBlock.size() ? static_cast<std::size_t>(big_left_) : kBlock.size();
+      std::size_t n =
+          big_left_ < kBlock.size() ? static_cast<std::size_t>(big_left_) : kBlock.size();
       big_left_ -= n;
-      if (!ex_->send_body(std::string_view(kBlock).substr(0, n))) return;
+      if (!ex_->send_body(std::string_view(kBlock).substr(0, n)))
+        return;
     }
-    if (body_ended_) done();
+    if (body_ended_)
+      done();
   }
 
   void done() {
@@ -192,9 +200,12 @@ int main(int argc, char** argv) {
   http::ServerLimits limits;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
-    if (arg.rfind("--read-timeout=", 0) == 0) limits.read_timeout = seconds_arg(argv[i] + 15);
-    if (arg.rfind("--write-timeout=", 0) == 0) limits.write_timeout = seconds_arg(argv[i] + 16);
-    if (arg.rfind("--idle-timeout=", 0) == 0) limits.idle_timeout = seconds_arg(argv[i] + 15);
+    if (arg.rfind("--read-timeout=", 0) == 0)
+      limits.read_timeout = seconds_arg(argv[i] + 15);
+    if (arg.rfind("--write-timeout=", 0) == 0)
+      limits.write_timeout = seconds_arg(argv[i] + 16);
+    if (arg.rfind("--idle-timeout=", 0) == 0)
+      limits.idle_timeout = seconds_arg(argv[i] + 15);
   }
   uv_loop_t* loop = uv_default_loop();
   http::Server server(loop, limits, [](std::shared_ptr<http::ServerExchange> exchange) {

@@ -23,7 +23,9 @@ void ForkMode::handle(std::shared_ptr<Exchange> exchange) {
   ForkExchange::start(context_, std::move(exchange), registry_, policy_);
 }
 
-void ForkMode::stop(std::function<void()> done) { registry_->stop_all(std::move(done)); }
+void ForkMode::stop(std::function<void()> done) {
+  registry_->stop_all(std::move(done));
+}
 
 } // namespace ofwatchdog::modes
 

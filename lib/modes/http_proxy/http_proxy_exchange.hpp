@@ -63,8 +63,7 @@ namespace ofwatchdog::modes {
 
 class HttpProxyExchange;
 
-class HttpProxyExchange final : public RequestJob,
-                                private upstream::UpstreamConnection::Listener {
+class HttpProxyExchange final : public RequestJob, private upstream::UpstreamConnection::Listener {
 public:
   // Serves `exchange`; everything after this happens in callbacks. `pool` must outlive every
   // exchange (the mode waits for the registry to empty before it goes).

@@ -21,8 +21,9 @@ void FileBody::start() {
 bool FileBody::try_send_file() {
   if (remaining_ <= kChunkBytes)
     return false; // see the header: one read and one write are cheaper
-  sending_ = exchange_.send_file(
-      fd_, offset_, remaining_, [this](int status, std::uint64_t sent) { on_file_sent(status, sent); });
+  sending_ = exchange_.send_file(fd_, offset_, remaining_, [this](int status, std::uint64_t sent) {
+    on_file_sent(status, sent);
+  });
   return sending_;
 }
 

@@ -19,5 +19,4 @@ using http::sniff_content_type;
 // compared case-insensitively), or nothing when the table does not know it.
 std::optional<std::string_view> content_type_for_name(std::string_view name);
 
-
 } // namespace ofwatchdog::modes::static_files

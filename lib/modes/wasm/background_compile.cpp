@@ -17,10 +17,10 @@ BackgroundCompile::BackgroundCompile(uv_loop_t* loop, std::string module_path,
   OFW_INVARIANT(rc == 0, "uv_async_init of a background compile succeeds");
   async_.data = this;
   open_ = true;
-  thread_ = std::thread([this, module_path = std::move(module_path),
-                         cache_dir = std::move(cache_dir)]() mutable {
-    compile(std::move(module_path), std::move(cache_dir));
-  });
+  thread_ = std::thread(
+      [this, module_path = std::move(module_path), cache_dir = std::move(cache_dir)]() mutable {
+        compile(std::move(module_path), std::move(cache_dir));
+      });
 }
 
 BackgroundCompile::~BackgroundCompile() {

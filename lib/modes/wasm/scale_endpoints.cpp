@@ -41,8 +41,8 @@ public:
     ScaleRequest request = read_scale_request(body_);
     switch (request.verdict) {
     case ScaleRequest::Verdict::malformed:
-      log_.info(fmt::format("{} (scale-updater body: {})", kScaleMalformedText,
-                            body_.substr(0, 200)));
+      log_.info(
+          fmt::format("{} (scale-updater body: {})", kScaleMalformedText, body_.substr(0, 200)));
       answer(*exchange_, 400, kText, kScaleMalformedText);
       break;
     case ScaleRequest::Verdict::too_many:

@@ -36,8 +36,8 @@ void WasmMetrics::append(std::string& text, const WorkerPoolStats& pool,
   std::uint64_t cumulative = 0;
   for (std::size_t i = 0; i < kBounds.size(); ++i) {
     cumulative += buckets_[i].load(std::memory_order_relaxed);
-    text += fmt::format("wasm_instance_wait_seconds_bucket{{le=\"{}\"}} {}\n", kBounds[i],
-                        cumulative);
+    text +=
+        fmt::format("wasm_instance_wait_seconds_bucket{{le=\"{}\"}} {}\n", kBounds[i], cumulative);
   }
   cumulative += buckets_.back().load(std::memory_order_relaxed);
   text += fmt::format("wasm_instance_wait_seconds_bucket{{le=\"+Inf\"}} {}\n", cumulative);

@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "interp/interpreted_module.hpp"
 #include "log/format.hpp"
 #include "modes/body_limit.hpp"
 #include "modes/deadline_exchange.hpp"
@@ -28,12 +29,11 @@
 #include "modes/wasm/wasm_settings.hpp"
 #include "ofwatchdog/worker_pool.hpp"
 #include "wasi/host.hpp"
-#include "wasm/compile_module.hpp"
 #include "wasm/bundled_modules.hpp"
+#include "wasm/compile_module.hpp"
 #include "wasm/compiled_module.hpp"
 #include "wasm/guest_thread.hpp"
 #include "wasm/module_check.hpp"
-#include "interp/interpreted_module.hpp"
 #include "wasm/wasi_signatures.hpp"
 
 namespace ofwatchdog {
@@ -249,8 +249,8 @@ private:
         loaded = true;
         break;
       }
-      loaded = load_interpreted(bytes, module,
-                                "interpreter engine, while the aot engine compiles it");
+      loaded =
+          load_interpreted(bytes, module, "interpreter engine, while the aot engine compiles it");
       if (loaded)
         compile_ = std::make_unique<modes::BackgroundCompile>(
             context_.loop, settings_.module_path, settings_.cache_dir,
@@ -263,7 +263,6 @@ private:
     return loaded;
   }
 
-
   void log_serving(std::string_view sha256, std::string_view how) {
     context_.log->info(fmt::format("wasm module {} sha256 {}: {}; {} instances, queue {}, "
                                    "memory limit {} bytes",
@@ -271,8 +270,8 @@ private:
                                    settings_.queue, settings_.max_memory));
   }
 
-  bool load_interpreted(const std::vector<std::uint8_t>& bytes,
-                        const wasm::InspectedModule& module, std::string_view how) {
+  bool load_interpreted(const std::vector<std::uint8_t>& bytes, const wasm::InspectedModule& module,
+                        std::string_view how) {
     auto started = std::chrono::steady_clock::now();
     auto loaded = interp::InterpretedModule::load(bytes.data(), bytes.size(),
                                                   {module.sha256, module.imports});
@@ -283,9 +282,9 @@ private:
     auto serving = std::make_shared<modes::ServingModule>();
     serving->interpreted = std::move(std::get<std::unique_ptr<interp::InterpretedModule>>(loaded));
     serving_ = std::move(serving);
-    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
-                                                          started)
-                    .count();
+    double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+            .count();
     log_serving(module.sha256, fmt::format("{} (loaded in {:.1f} ms)", how, ms));
     return true;
   }
@@ -325,9 +324,8 @@ private:
     wasm::CompileResult compiled =
         wasm::compile_module_file(settings_.module_path, settings_.cache_dir);
     std::string object = compiled.object_path;
-    std::string how = compiled.from_cache
-                          ? "from the cache"
-                          : fmt::format("compiled in {:.2f}s", compiled.seconds);
+    std::string how = compiled.from_cache ? "from the cache"
+                                          : fmt::format("compiled in {:.2f}s", compiled.seconds);
     if (compiled.error) {
       // Only a toolchain failure may be made up for by an object compiled elsewhere.
       object = compiled.sha256.empty()
@@ -367,11 +365,11 @@ private:
     auto serving = std::make_shared<modes::ServingModule>();
     serving->compiled = std::move(std::get<std::unique_ptr<wasm::CompiledModule>>(loaded));
     serving_ = std::move(serving);
-    log.info(fmt::format("wasm module {} sha256 {}: aot engine ready ({}); new requests run on it",
-                         settings_.module_path, result.sha256,
-                         result.from_cache ? std::string("from the cache")
-                                           : fmt::format("compiled in {:.2f}s in the background",
-                                                         result.seconds)));
+    log.info(fmt::format(
+        "wasm module {} sha256 {}: aot engine ready ({}); new requests run on it",
+        settings_.module_path, result.sha256,
+        result.from_cache ? std::string("from the cache")
+                          : fmt::format("compiled in {:.2f}s in the background", result.seconds)));
   }
 
   // wasm-module-check: the module links, and each of these calls answers ENOSYS; said once, here.

@@ -69,7 +69,7 @@ unsigned usable_cpus() {
 }
 
 std::variant<WasmSettings, ConfigError> read_wasm_settings(const VariableLookup& variables,
-                                                          const Config& config) {
+                                                           const Config& config) {
   WasmSettings s;
   if (config.wasm_root.empty())
     return bad("wasm_root", "wasm_root must name a directory for mode=wasm");
@@ -99,7 +99,8 @@ std::variant<WasmSettings, ConfigError> read_wasm_settings(const VariableLookup&
         continue;
       if (name.find('=') != std::string_view::npos)
         return bad("wasm_env", fmt::format("invalid name {} in wasm_env: a variable name cannot "
-                                           "hold '='", name));
+                                           "hold '='",
+                                           name));
       if (auto value = variables(name))
         s.passed_environment.push_back(fmt::format("{}={}", name, *value));
     }
@@ -110,7 +111,8 @@ std::variant<WasmSettings, ConfigError> read_wasm_settings(const VariableLookup&
     auto n = whole_number(*v, 1, kMaxWasmInstances);
     if (!n)
       return bad("wasm_instances", fmt::format("invalid value {} for wasm_instances: expected a "
-                                               "whole number from 1 to {}", *v, kMaxWasmInstances));
+                                               "whole number from 1 to {}",
+                                               *v, kMaxWasmInstances));
     s.instances = static_cast<unsigned>(*n);
   }
   s.queue = 4 * std::size_t{s.instances};
@@ -118,15 +120,18 @@ std::variant<WasmSettings, ConfigError> read_wasm_settings(const VariableLookup&
     auto n = whole_number(*v, 0, 1u << 20);
     if (!n)
       return bad("wasm_queue", fmt::format("invalid value {} for wasm_queue: expected a whole "
-                                           "number from 0 to {}", *v, 1u << 20));
+                                           "number from 0 to {}",
+                                           *v, 1u << 20));
     s.queue = static_cast<std::size_t>(*n);
   }
   if (auto v = variables("wasm_max_memory"); v && !v->empty()) {
     auto n = byte_count(*v);
     if (!n || *n < 65536 || *n > (std::uint64_t{4} << 30))
-      return bad("wasm_max_memory",
-                 fmt::format("invalid value {} for wasm_max_memory: expected bytes (a whole number, "
-                             "or with Ki, Mi or Gi) from 64Ki to 4Gi", *v));
+      return bad(
+          "wasm_max_memory",
+          fmt::format("invalid value {} for wasm_max_memory: expected bytes (a whole number, "
+                      "or with Ki, Mi or Gi) from 64Ki to 4Gi",
+                      *v));
     s.max_memory = *n;
   }
   if (auto v = variables("wasm_cuda_driver"); v && !v->empty())
@@ -150,7 +155,8 @@ std::variant<WasmSettings, ConfigError> read_wasm_settings(const VariableLookup&
       s.scale_endpoints = ScaleEndpoints::off;
     else
       return bad("scale_endpoints", fmt::format("invalid value {} for scale_endpoints: expected "
-                                                "metrics, main or off", *v));
+                                                "metrics, main or off",
+                                                *v));
   }
   if (auto v = variables("write_debug"))
     s.write_debug = *v == "true";
@@ -163,7 +169,8 @@ std::variant<WasmSettings, ConfigError> read_wasm_settings(const VariableLookup&
       s.engine = WasmEngine::interpreter;
     else
       return bad("wasm_engine", fmt::format("invalid value {} for wasm_engine: expected auto, aot "
-                                            "or interpreter", *v));
+                                            "or interpreter",
+                                            *v));
   }
   return s;
 }

@@ -21,16 +21,16 @@ enum class WasmEngine { automatic, aot, interpreter };
 enum class ScaleEndpoints { metrics_port, main_port, off };
 
 struct WasmSettings {
-  std::string wasm_root;          // absolute
-  std::string module_path;        // absolute: <wasm_root>/bin/<name>, or the path given
-  std::string module_name;        // the first fprocess token, argv[0] of the guest
-  std::vector<std::string> args;  // the other fprocess tokens
-  std::string data_dir;           // <wasm_root>/data/<module_name>
-  std::string cache_dir;          // wasm_cache, default <wasm_root>/cache
+  std::string wasm_root;         // absolute
+  std::string module_path;       // absolute: <wasm_root>/bin/<name>, or the path given
+  std::string module_name;       // the first fprocess token, argv[0] of the guest
+  std::vector<std::string> args; // the other fprocess tokens
+  std::string data_dir;          // <wasm_root>/data/<module_name>
+  std::string cache_dir;         // wasm_cache, default <wasm_root>/cache
   std::vector<std::string> passed_environment; // "NAME=value" of the names in wasm_env
-  unsigned instances = 1;         // wasm_instances
-  std::size_t queue = 4;          // wasm_queue
-  std::uint64_t max_memory = 256u << 20; // wasm_max_memory, bytes
+  unsigned instances = 1;                      // wasm_instances
+  std::size_t queue = 4;                       // wasm_queue
+  std::uint64_t max_memory = 256u << 20;       // wasm_max_memory, bytes
   WasmEngine engine = WasmEngine::automatic;
   ScaleEndpoints scale_endpoints = ScaleEndpoints::metrics_port;
   bool write_debug = false; // write_debug=true: the per-run lines of the fork (wasm-log)
@@ -47,7 +47,7 @@ unsigned usable_cpus();
 
 // Reads the wasm_* variables; `config` supplies fprocess, wasm_root and the environment.
 std::variant<WasmSettings, ConfigError> read_wasm_settings(const VariableLookup& variables,
-                                                          const Config& config);
+                                                           const Config& config);
 // The same, with the variables looked up in `config.environment` (last entry wins).
 std::variant<WasmSettings, ConfigError> read_wasm_settings(const Config& config);
 

@@ -412,7 +412,7 @@ TEST_CASE("find_variable reads one variable by load_config's rule", "[config]") 
   Env env{"TMPDIR=/first", "TMPDIRX=/other", "EMPTY=", "TMPDIR=/last", "=stray", "NOEQUALS"};
   CHECK(find_variable(env, "TMPDIR") == "/last"); // the last occurrence wins
   CHECK(find_variable(env, "TMPDIRX") == "/other");
-  CHECK(find_variable(env, "EMPTY") == ""); // set but empty
+  CHECK(find_variable(env, "EMPTY") == "");           // set but empty
   CHECK_FALSE(find_variable(env, "TMP").has_value()); // a prefix is not a name
   CHECK_FALSE(find_variable(env, "NOEQUALS").has_value());
   CHECK_FALSE(find_variable(env, "MISSING").has_value());
@@ -423,9 +423,10 @@ TEST_CASE("find_variable reads one variable by load_config's rule", "[config]") 
 }
 
 TEST_CASE("values the original ignores silently are ignored with a warning", "[config]") {
-  ConfigResult r = ofwatchdog::load_config(
-      {"fprocess=cat", "read_timeout=abc", "exec_timeout=10x", "write_timeout=", "suppress_lock=yes",
-       "http_buffer_req_body=false", "buffer_http=0", "prefix_logs=maybe", "log_callid=sure"});
+  ConfigResult r =
+      ofwatchdog::load_config({"fprocess=cat", "read_timeout=abc", "exec_timeout=10x",
+                               "write_timeout=", "suppress_lock=yes", "http_buffer_req_body=false",
+                               "buffer_http=0", "prefix_logs=maybe", "log_callid=sure"});
   REQUIRE(r.ok());
   CHECK(r.config().read_timeout == Duration(30s));
   CHECK(r.config().exec_timeout == Duration(30s));

@@ -16,9 +16,9 @@
 
 #include <uv.h>
 
+#include "../test_files.hpp"
 #include "http/file_sender.hpp"
 #include "http/server.hpp"
-#include "../test_files.hpp"
 
 using namespace ofwatchdog;
 

@@ -49,7 +49,8 @@ Trace run(const std::string& bytes, std::size_t step = 1 << 20,
   // A body-less message ends only when the parser is resumed, even with no more bytes.
   if (!trace.events.empty() && trace.events.back() == "head") {
     auto result = parser.feed(bytes.data() + pos, 0);
-    if (result.status == Status::message_done) trace.events.push_back("end");
+    if (result.status == Status::message_done)
+      trace.events.push_back("end");
   }
   return trace;
 }
@@ -116,8 +117,7 @@ TEST_CASE("malformed requests are errors", "[http][parser]") {
         E::bad_request);
   CHECK(kind("GARBAGE\r\n\r\n") == E::bad_request);
   // A CONNECT has no content: a length or a coding on one is refused, a zero length is not.
-  CHECK(kind("CONNECT h:1 HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nxy") ==
-        E::bad_request);
+  CHECK(kind("CONNECT h:1 HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nxy") == E::bad_request);
   CHECK(kind("CONNECT h:1 HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n") ==
         E::bad_request);
   CHECK(kind("CONNECT h:1 HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n") == E::none);
@@ -131,11 +131,12 @@ TEST_CASE("a head over the limit is reported as too large", "[http][parser]") {
   CHECK(run(big, 1 << 20, 1000).error == RequestParser::Error::none);
 }
 
-TEST_CASE("header names must be tokens and values free of control characters",
-          "[http][parser]") {
+TEST_CASE("header names must be tokens and values free of control characters", "[http][parser]") {
   using E = RequestParser::Error;
   CHECK(run("GET / HTTP/1.1\r\nBad Header: x\r\n\r\n").error == E::bad_request);
-  CHECK(run("GET / HTTP/1.1\r\nX: a\x01" "b\r\n\r\n").error == E::bad_request);
+  CHECK(run("GET / HTTP/1.1\r\nX: a\x01"
+            "b\r\n\r\n")
+            .error == E::bad_request);
   CHECK(run("GET / HTTP/1.1\r\nX: a\tb\r\n\r\n").error == E::none);
 }
 
@@ -197,7 +198,8 @@ TEST_CASE("chunk extensions are capped per request, not per chunk", "[http][pars
   std::string at_cap = "1;" + std::string(cap - 1, 'e') + "\r\nx\r\n0\r\n\r\n";
   CHECK(run(chunked_request(at_cap)).error == E::none);
   std::string pieces;
-  for (int i = 0; i < 17; ++i) pieces += "1;" + std::string(1023, 'e') + "\r\nx\r\n";
+  for (int i = 0; i < 17; ++i)
+    pieces += "1;" + std::string(1023, 'e') + "\r\nx\r\n";
   CHECK(run(chunked_request(pieces + "0\r\n\r\n")).error == E::bad_request);
   // Each message has its own budget.
   CHECK(joined(run(chunked_request(at_cap) + chunked_request(at_cap)).events) ==
@@ -207,19 +209,20 @@ TEST_CASE("chunk extensions are capped per request, not per chunk", "[http][pars
 TEST_CASE("a trailer section over the header limit is too large", "[http][parser]") {
   using E = RequestParser::Error;
   std::string trailers;
-  for (int i = 0; i < 20; ++i) trailers += "X-T: " + std::string(100, 't') + "\r\n";
+  for (int i = 0; i < 20; ++i)
+    trailers += "X-T: " + std::string(100, 't') + "\r\n";
   CHECK(run(chunked_request("0\r\n" + trailers + "\r\n"), 1 << 20, 1000).error ==
         E::header_too_large);
   CHECK(run(chunked_request("0\r\n" + trailers + "\r\n"), 7, 1000).error == E::header_too_large);
   CHECK(run(chunked_request("0\r\n" + trailers + "\r\n"), 1 << 20, 4000).error == E::none);
 }
 
-TEST_CASE("a head with too many fields is too large, even under the byte limit",
-          "[http][parser]") {
+TEST_CASE("a head with too many fields is too large, even under the byte limit", "[http][parser]") {
   using E = RequestParser::Error;
   auto head = [](std::size_t fields) {
     std::string out = "GET / HTTP/1.1\r\nHost: x\r\n";
-    for (std::size_t i = 1; i < fields; ++i) out += "a:b\r\n";
+    for (std::size_t i = 1; i < fields; ++i)
+      out += "a:b\r\n";
     return out + "\r\n";
   };
   CHECK(run(head(RequestParser::kMaxHeaderCount)).error == E::none);
@@ -238,12 +241,12 @@ TEST_CASE("resuming a body with no new bytes hands out no empty piece", "[http][
   REQUIRE(r.status == RequestParser::Status::head_done);
   std::size_t pos = r.consumed;
   parser.feed(head.data() + pos, head.size() - pos);
-  for (int i = 0; i < 3; ++i) parser.feed(head.data() + head.size(), 0);
+  for (int i = 0; i < 3; ++i)
+    parser.feed(head.data() + head.size(), 0);
   CHECK(pieces == 1);
 }
 
-TEST_CASE("chunked followed by a tab is refused before the head is handed out",
-          "[http][parser]") {
+TEST_CASE("chunked followed by a tab is refused before the head is handed out", "[http][parser]") {
   using E = RequestParser::Error;
   for (const char* value : {"chunked\t", "CHUNKED\t", "chunked \t"}) {
     INFO(value);

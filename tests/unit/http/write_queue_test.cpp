@@ -10,8 +10,8 @@
 
 #include <uv.h>
 
-#include "http/write_queue.hpp"
 #include "../process/test_loop.hpp"
+#include "http/write_queue.hpp"
 
 namespace {
 

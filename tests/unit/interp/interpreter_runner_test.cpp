@@ -26,8 +26,7 @@ TEST_CASE("interpreter: a module's data segments are its memory, fresh every run
   }
 }
 
-TEST_CASE("interpreter: 2,000 runs on one runner do not grow resident memory",
-          "[interp][reuse]") {
+TEST_CASE("interpreter: 2,000 runs on one runner do not grow resident memory", "[interp][reuse]") {
   InterpreterRunner runner;
   auto run_many = [&](int count) {
     for (int i = 0; i < count; ++i) {
@@ -49,8 +48,8 @@ TEST_CASE("interpreter: 2,000 runs on one runner do not grow resident memory",
           .count() /
       2000;
   long after = resident_kib();
-  WARN("interpreter: " << per_run_us << " us per instantiate + run; RSS " << before
-                       << " -> " << after << " KiB");
+  WARN("interpreter: " << per_run_us << " us per instantiate + run; RSS " << before << " -> "
+                       << after << " KiB");
 #ifndef OFW_SANITIZED
   CHECK(after - before < 2048);
 #endif

@@ -3,11 +3,11 @@
 #include <algorithm>
 #include <cstdlib>
 #include <dirent.h>
-#include <sys/wait.h>
-#include <vector>
 #include <string>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
+#include <vector>
 
 #include "lifecycle/lock_file.hpp"
 

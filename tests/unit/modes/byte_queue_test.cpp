@@ -121,8 +121,7 @@ TEST_CASE("bytes in the file come back in order, in any piece sizes", "[byte_que
   CHECK(out == expected);
 }
 
-TEST_CASE("two queues reading their files in turn do not see each other's bytes",
-          "[byte_queue]") {
+TEST_CASE("two queues reading their files in turn do not see each other's bytes", "[byte_queue]") {
   ByteQueue a;
   ByteQueue b;
   std::string big_a = pattern(600'000, 1);
@@ -213,8 +212,7 @@ TEST_CASE("partial consumes and appends after draining", "[byte_queue]") {
   CHECK(q.blocks() == 0);
 }
 
-TEST_CASE("consumed file bytes go back to the system while the rest is queued",
-          "[byte_queue]") {
+TEST_CASE("consumed file bytes go back to the system while the rest is queued", "[byte_queue]") {
   ByteQueue q;
   std::string piece(64 * 1024, 'x');
   for (int i = 0; i < 32 * 16; ++i) // 32 MiB

@@ -51,7 +51,8 @@ struct ModeFixture {
 
 // One ModeStrategy on its own loop. Set `config` up, then `start`.
 template <typename Mode> struct ModeHarness : ModeFixture {
-  template <typename... Args> explicit ModeHarness(Args&&... args) : mode(std::forward<Args>(args)...) {}
+  template <typename... Args>
+  explicit ModeHarness(Args&&... args) : mode(std::forward<Args>(args)...) {}
 
   void start() { REQUIRE(mode.start(context) == 0); }
 

@@ -156,8 +156,9 @@ TEST_CASE("a process libuv spawned in the same loop keeps its own exit status", 
   std::vector<int> ours;
   std::vector<ChildProcess*> children;
   for (int i = 0; i < 5; ++i) {
-    auto spawned = ChildProcess::spawn(loop.get(), {{"sh", "-c", "exit 3"}, base_env()},
-                                       [&](const ExitStatus& s) { ours.push_back(static_cast<int>(s.exit_status)); });
+    auto spawned = ChildProcess::spawn(
+        loop.get(), {{"sh", "-c", "exit 3"}, base_env()},
+        [&](const ExitStatus& s) { ours.push_back(static_cast<int>(s.exit_status)); });
     REQUIRE(spawned.child != nullptr);
     children.push_back(spawned.child);
   }

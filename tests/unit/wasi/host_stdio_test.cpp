@@ -177,8 +177,7 @@ TEST_CASE("/dev/stdin, /dev/stdout and /dev/stderr open the request's streams",
   CHECK(c.guest.text(buffer, c.guest.u32(count)) == "the body");
   // A stream has no file behind it: no reading from stdout, no seeking, and no other name of
   // /dev is one (nothing was created in scratch either).
-  CHECK(call(*c.host, c.guest, Function::fd_read, {out, read_iovs, 1, count}) ==
-        Errno::notcapable);
+  CHECK(call(*c.host, c.guest, Function::fd_read, {out, read_iovs, 1, count}) == Errno::notcapable);
   std::uint32_t offset = c.guest.alloc(8);
   CHECK(call(*c.host, c.guest, Function::fd_seek, {out, 0, 0, offset}) != Errno::success);
   CHECK(open_path(*c.host, c.guest, 3, "dev/null", 0, kReadRights, other) == Errno::noent);

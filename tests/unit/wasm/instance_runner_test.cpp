@@ -30,7 +30,6 @@ int mapping_count() {
   return lines;
 }
 
-
 } // namespace
 
 // The tests that take `engine` from GENERATE hold for both engines alike (wasm-engines).
@@ -77,8 +76,7 @@ TEST_CASE("each trap kind is reported with its W5 text", "[wasm][interp][run][tr
   CHECK(outcome.error_text() == "wasm trap: " + text);
 }
 
-TEST_CASE("W8: memory.grow past the cap returns -1 in the guest",
-          "[wasm][interp][run][memory]") {
+TEST_CASE("W8: memory.grow past the cap returns -1 in the guest", "[wasm][interp][run][memory]") {
   Engine engine = GENERATE(Engine::aot, Engine::interpreter);
   INFO(engine_name(engine));
   auto results = [engine](std::uint64_t cap) {
@@ -319,7 +317,7 @@ TEST_CASE("a module with much data runs from a copy-on-write image, fresh every 
           "[wasm][run][image]") {
   const CompiledModule& big = compiled("big_image");
   const CompiledModule& small = compiled("big_data"); // 4 MiB, read whole: also an image
-  const CompiledModule& echo = compiled("echo");     // no data to speak of: copied
+  const CompiledModule& echo = compiled("echo");      // no data to speak of: copied
   REQUIRE(big.image() != nullptr);
   CHECK(big.image()->bytes() >= (16u << 20));
   CHECK(echo.image() == nullptr);
@@ -397,8 +395,8 @@ TEST_CASE("a runner reserves its slot on first need; a process short of addresse
                         slot_error.find("cannot reserve") != std::string::npos;
     std::string thread_error;
     auto thread = GuestThread::start([] {}, thread_error, {.stack_bytes = 2ull << 30});
-    bool thread_refused = thread == nullptr &&
-                          thread_error.find("cannot start a guest thread: mmap") == 0;
+    bool thread_refused =
+        thread == nullptr && thread_error.find("cannot start a guest thread: mmap") == 0;
     _exit(slot_refused && thread_refused ? 0 : 1);
   }
   int status = -1;

@@ -127,8 +127,9 @@ TEST_CASE("wait ends at its deadline, when data comes, and when the stream fails
 
   SECTION("data wakes a waiter that wants it") {
     std::atomic<int> result{-1};
-    std::thread worker(
-        [&] { result = static_cast<int>(channel.wait(true, Clock::now() + std::chrono::hours(1))); });
+    std::thread worker([&] {
+      result = static_cast<int>(channel.wait(true, Clock::now() + std::chrono::hours(1)));
+    });
     REQUIRE(eventually([&] { return channel.worker_blocked(); }));
     channel.push("x");
     worker.join();

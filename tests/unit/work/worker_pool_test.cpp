@@ -365,8 +365,8 @@ TEST_CASE("a plain task runs on a worker and its done on the loop", "[work][pool
   PoolBench bench(loop, {.threads = 1});
   std::thread::id ran_on;
   bool done = false;
-  std::uint64_t number = bench.pool->run([&] { ran_on = std::this_thread::get_id(); },
-                                         [&] { done = true; });
+  std::uint64_t number =
+      bench.pool->run([&] { ran_on = std::this_thread::get_id(); }, [&] { done = true; });
   CHECK(number != 0);
   loop.run_until([&] { return done; });
   CHECK(ran_on != std::this_thread::get_id());
@@ -379,11 +379,12 @@ TEST_CASE("a plain task withdrawn from the queue never runs and its done comes l
   PoolBench bench(loop, {.threads = 1});
   HeldJob held;
   bool first_done = false;
-  bench.pool->run([&] {
-    held.started.set_value();
-    held.released.wait_for(std::chrono::seconds(20));
-  },
-                  [&] { first_done = true; });
+  bench.pool->run(
+      [&] {
+        held.started.set_value();
+        held.released.wait_for(std::chrono::seconds(20));
+      },
+      [&] { first_done = true; });
   held.started.get_future().wait();
   std::atomic<bool> second_ran{false};
   bool second_done = false;
@@ -405,10 +406,12 @@ TEST_CASE("a full queue refuses a plain task, and stop waits for every done", "[
   PoolBench bench(loop, {.threads = 1, .queue_limit = 1});
   HeldJob held;
   int done = 0;
-  bench.pool->run([&] {
-    held.started.set_value();
-    held.released.wait_for(std::chrono::seconds(20));
-  }, [&] { ++done; });
+  bench.pool->run(
+      [&] {
+        held.started.set_value();
+        held.released.wait_for(std::chrono::seconds(20));
+      },
+      [&] { ++done; });
   held.started.get_future().wait();
   CHECK(bench.pool->run([] {}, [&] { ++done; }) != 0);
   CHECK(bench.pool->run([] {}, [&] { ++done; }) == 0);

@@ -10,8 +10,8 @@
 
 #include <uv.h>
 
-#include "modes/static/resolve.hpp"
 #include "../../test_files.hpp"
+#include "modes/static/resolve.hpp"
 
 using namespace ofwatchdog::modes::static_files;
 

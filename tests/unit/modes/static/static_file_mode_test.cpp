@@ -9,10 +9,10 @@
 #include <memory>
 #include <string>
 
+#include "../../test_files.hpp"
 #include "../mode_harness.hpp"
 #include "modes/static/static_file_mode.hpp"
 #include "ofwatchdog/log.hpp"
-#include "../../test_files.hpp"
 
 using namespace ofwatchdog;
 using ofwatchdog::testing::FakeExchange;
@@ -56,7 +56,8 @@ struct Harness : ModeHarness<modes::StaticFileMode> {
 class FileFake : public FakeExchange {
 public:
   using FakeExchange::FakeExchange;
-  bool send_file(int fd, std::uint64_t offset, std::uint64_t length, TransferDone on_sent) override {
+  bool send_file(int fd, std::uint64_t offset, std::uint64_t length,
+                 TransferDone on_sent) override {
     if (!head_sent() || done() || file_done)
       return false;
     file_fd = fd;

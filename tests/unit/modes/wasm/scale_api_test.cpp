@@ -14,8 +14,8 @@ TEST_CASE("scale-updater bodies: a whole number of replicas from 1 to 65535", "[
   CHECK(read_scale_request(R"({"serviceName":"fn","replicas":3})").replicas == 3);
   CHECK(read_scale_request(R"( { "REPLICAS" : 65535 } )").replicas == 65535);
   // Other members of any kind are skipped; the last "replicas" counts.
-  CHECK(read_scale_request(R"({"a":{"b":[1,"x",null,true]},"replicas":1,"Replicas":2})")
-            .replicas == 2);
+  CHECK(read_scale_request(R"({"a":{"b":[1,"x",null,true]},"replicas":1,"Replicas":2})").replicas ==
+        2);
   for (const char* bad : {"", "{", "[]", "3", R"({"replicas":0})", R"({"replicas":-1})",
                           R"({"replicas":1.5})", R"({"replicas":1e2})", R"({"replicas":"3"})",
                           R"({"replicas":007})", R"({"serviceName":"fn"})", R"({"replicas":3} x)",
