@@ -63,6 +63,10 @@ namespace ofwatchdog::modes {
 
 class HttpProxyExchange;
 
+// The status as the access line writes it: "200 OK", or "200" when the upstream gave no
+// reason.
+std::string upstream_status_line(int status, std::string_view reason);
+
 class HttpProxyExchange final : public RequestJob, private upstream::UpstreamConnection::Listener {
 public:
   // Serves `exchange`; everything after this happens in callbacks. `pool` must outlive every
