@@ -3,14 +3,12 @@
 // callbacks it waits for; a handler made by serve_with goes once its exchange has ended.
 #include <catch2/catch.hpp>
 
-#include <cstdio>
 #include <memory>
 #include <string>
 
 #include <uv.h>
 
-#include "../process/test_loop.hpp"
-#include "fake_exchange.hpp"
+#include "mode_harness.hpp"
 #include "ofwatchdog/handler_mode.hpp"
 #include "ofwatchdog/log.hpp"
 #include "ofwatchdog/request_job.hpp"
@@ -18,32 +16,15 @@
 using namespace ofwatchdog;
 using ofwatchdog::testing::FakeExchange;
 using ofwatchdog::testing::make_request;
-using ofwatchdog::testing::TestLoop;
+using ofwatchdog::testing::ModeFixture;
 
 namespace {
 
-struct Harness {
-  Harness() {
-    err = std::tmpfile();
-    out = std::tmpfile();
-    log = std::make_unique<Logger>(LogFormat::text, false, err, out);
-    context.loop = loop.get();
-    context.config = &config;
-    context.log = log.get();
-    exchange = std::make_shared<FakeExchange>(loop.get(), make_request("GET", "/"));
-  }
-  ~Harness() {
-    exchange->close();
-    std::fclose(err);
-    std::fclose(out);
-  }
+// One exchange and a registry for the jobs under test.
+struct Harness : ModeFixture {
+  Harness() { exchange = std::make_shared<FakeExchange>(loop.get(), make_request("GET", "/")); }
+  ~Harness() { exchange->close(); }
 
-  TestLoop loop;
-  std::FILE* err;
-  std::FILE* out;
-  std::unique_ptr<Logger> log;
-  Config config;
-  ModeContext context;
   std::shared_ptr<FakeExchange> exchange;
   std::shared_ptr<JobRegistry> registry = std::make_shared<JobRegistry>();
 };
