@@ -233,15 +233,12 @@ void ServerExchangeImpl::abort() {
     stop_body_splice();
     return;
   }
-  if (framing_.tunnel) {
-    // A tunnel has no framing that could tell the peer it was cut short; closing at once is
-    // the only signal, and waiting for the queue to drain would delay it.
-    connection->response_ended(ExchangeConnection::ResponseEnd::reset);
-  } else if (head_was_sent) {
-    connection->response_ended(ExchangeConnection::ResponseEnd::cut_short);
-  } else {
-    connection->response_ended(ExchangeConnection::ResponseEnd::reset);
-  }
+  // A response already begun is cut short: its framing tells the peer. A tunnel has no framing
+  // that could, and before any head there is nothing to cut: closing at once is the only
+  // signal then, and waiting for the queue to drain would delay it.
+  connection->response_ended(head_was_sent && !framing_.tunnel
+                                 ? ExchangeConnection::ResponseEnd::cut_short
+                                 : ExchangeConnection::ResponseEnd::reset);
   stop_body_splice();
 }
 

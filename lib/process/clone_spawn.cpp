@@ -159,10 +159,9 @@ int spawn_with_pipes(pid_t* pid, const std::string& path, char* const* argv, cha
   sigfillset(&all);
   ::pthread_sigmask(SIG_SETMASK, &all, &saved);
   // The stack grows down: the child starts at the top of its buffer, 16-byte aligned.
-  auto top =
-      reinterpret_cast<std::uintptr_t>(child_stack.get() + kChildStackSize) & ~std::uintptr_t{15};
-  int child =
-      ::clone(&start_child, reinterpret_cast<void*>(top), CLONE_VM | CLONE_VFORK | SIGCHLD, &start);
+  char* top = child_stack.get() + kChildStackSize;
+  top -= reinterpret_cast<std::uintptr_t>(top) & 15;
+  int child = ::clone(&start_child, top, CLONE_VM | CLONE_VFORK | SIGCHLD, &start);
   int clone_error = errno;
   ::pthread_sigmask(SIG_SETMASK, &saved, nullptr);
   if (child < 0)
