@@ -3,6 +3,7 @@
 
 #include <cstring>
 #include <memory>
+#include <span>
 
 #include "upstream/upstream_error.hpp"
 #include "util/invariant.hpp"
@@ -16,7 +17,8 @@ template <typename T> UpstreamConnection* owner(T* handle_or_req) {
 }
 } // namespace
 
-void UpstreamConnection::begin(Listener* listener, std::string_view method, std::string head) {
+void UpstreamConnection::begin(Listener* listener, std::string_view method, std::string head,
+                               HeadTiming timing) {
   listener_ = listener;
   move_to(State::busy);
   ++requests_;
@@ -24,13 +26,39 @@ void UpstreamConnection::begin(Listener* listener, std::string_view method, std:
   request_complete_ = true;
   paused_ = false;
   parser_.begin(method);
-  write(std::move(head));
+  held_head_.clear(); // a request that never sent its head left no reusable connection anyway
+  if (timing == HeadTiming::with_first_body)
+    held_head_ = std::move(head);
+  else
+    write(head);
   update_reading();
 }
 
+void UpstreamConnection::set_request_complete(bool complete) {
+  request_complete_ = complete;
+  if (complete && !held_head_.empty())
+    write_pieces(nullptr, 0);
+}
+
 void UpstreamConnection::write(std::initializer_list<std::string_view> pieces) {
+  write_pieces(pieces.begin(), pieces.size());
+}
+
+void UpstreamConnection::write_pieces(const std::string_view* given, std::size_t count) {
   if (state_ == State::closing || write_failed_)
     return;
+  // The held head goes first, in the same write as the pieces.
+  constexpr std::size_t kMaxPieces = 4;
+  OFW_INVARIANT(count < kMaxPieces, "an upstream write of at most three pieces");
+  std::string head = std::move(held_head_);
+  held_head_.clear();
+  std::string_view all[kMaxPieces];
+  std::size_t n = 0;
+  if (!head.empty())
+    all[n++] = head;
+  for (std::size_t i = 0; i < count; ++i)
+    all[n++] = given[i];
+  std::span<const std::string_view> pieces(all, n);
   std::size_t total = 0;
   for (std::string_view piece : pieces)
     total += piece.size();
@@ -43,14 +71,14 @@ void UpstreamConnection::write(std::initializer_list<std::string_view> pieces) {
     // caller's buffers. A request head, or a body read, usually fits whole; then nothing is
     // copied and no write request is made, which also spares libuv's write-completion pass and
     // the epoll_ctl it does after every uv_write.
-    uv_buf_t bufs[4];
-    unsigned count = 0;
+    uv_buf_t bufs[kMaxPieces];
+    unsigned used = 0;
     for (std::string_view piece : pieces) {
-      if (!piece.empty() && count < 4)
-        bufs[count++] =
+      if (!piece.empty())
+        bufs[used++] =
             uv_buf_init(const_cast<char*>(piece.data()), static_cast<unsigned>(piece.size()));
     }
-    int written = pieces.size() <= 4 ? util::write_now(stream, bufs, count) : UV_EAGAIN;
+    int written = util::write_now(stream, bufs, used);
     if (written == static_cast<int>(total))
       return;
     if (written > 0) {
@@ -108,6 +136,8 @@ void UpstreamConnection::write(std::initializer_list<std::string_view> pieces) {
 void UpstreamConnection::shutdown_write() {
   if (state_ == State::closing || shutdown_sent_)
     return;
+  if (!held_head_.empty())
+    write_pieces(nullptr, 0);
   shutdown_req_.data = this;
   if (uv_shutdown(&shutdown_req_, reinterpret_cast<uv_stream_t*>(&tcp_),
                   [](uv_shutdown_t* req, int) {

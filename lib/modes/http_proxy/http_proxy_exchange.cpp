@@ -121,8 +121,14 @@ void HttpProxyExchange::on_connected(const std::string& error) {
 void HttpProxyExchange::send_request() {
   const Request& request = exchange_->request();
   move_request(client_body_ended() ? RequestLeg::sent : RequestLeg::streaming);
+  // A body that follows takes the head along in its first write, unless the upstream has to
+  // answer the head first (100-continue).
+  bool body_follows = buffering_ ? !body_.empty() : !client_body_ended() || !body_.empty();
+  auto timing = body_follows && expectation_ != Expectation::waiting
+                    ? upstream::UpstreamConnection::HeadTiming::with_first_body
+                    : upstream::UpstreamConnection::HeadTiming::now;
   connection_->begin(this, request.method,
-                     upstream::build_request_head(request, pool_.url(), framing_));
+                     upstream::build_request_head(request, pool_.url(), framing_), timing);
   if (expectation_ == Expectation::waiting) {
     continue_wait_.start(context_.loop, kContinueWait, [this] { let_client_continue(); });
   }

@@ -237,3 +237,42 @@ TEST_CASE("upstream connection: an EOF before the response head is a failure", "
   b->close();
   h.finish();
 }
+
+TEST_CASE("upstream connection: a head held for its body leaves with the body's first piece",
+          "[upstream]") {
+  const std::string post = "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n";
+  const std::string again = "GET /again HTTP/1.1\r\nHost: x\r\n\r\n";
+  Harness h({{wait_for("hello"), send(kOk), wait_for(again), send(kOk)}, one_response()},
+            std::chrono::seconds(30), 4);
+  Recorder r;
+  UpstreamConnection* c = h.pool.open(&r);
+  h.loop.run_until([&] { return r.connected; });
+  REQUIRE(r.error.empty());
+  c->begin(&r, "POST", post, UpstreamConnection::HeadTiming::with_first_body);
+  // A whole exchange on a second connection: a head written to the first would have been
+  // delivered on loopback, and read by the upstream, long before this one ends.
+  Recorder probe;
+  UpstreamConnection* other = h.exchange(probe);
+  CHECK(probe.status == 200);
+  CHECK(h.upstream.received(0).empty());
+
+  c->write("hello");
+  c->set_request_complete(true);
+  h.loop.run_until([&] { return r.ended || !r.failure.empty(); });
+  CHECK(r.status == 200);
+  CHECK(h.upstream.received(0) == post + "hello");
+
+  // No body after all: completing the request sends the held head alone.
+  REQUIRE(c->reusable());
+  h.pool.give_back(c);
+  REQUIRE(h.pool.take_idle() == c);
+  Recorder second;
+  c->begin(&second, "GET", again, UpstreamConnection::HeadTiming::with_first_body);
+  c->set_request_complete(true);
+  h.loop.run_until([&] { return second.ended || !second.failure.empty(); });
+  CHECK(second.status == 200);
+  CHECK(h.upstream.received(0) == post + "hello" + again);
+  h.pool.give_back(c);
+  h.pool.give_back(other);
+  h.finish();
+}
