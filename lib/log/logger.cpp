@@ -2,7 +2,10 @@
 // from the watchdog and relayed output never interleave mid-line.
 #include "ofwatchdog/log.hpp"
 
+#include <cmath>
+#include <cstdint>
 #include <ctime>
+#include <iterator>
 
 #include <fmt/format.h>
 
@@ -12,14 +15,38 @@ namespace ofwatchdog {
 
 namespace {
 
-// Go's default log prefix: local time, "YYYY/MM/DD HH:MM:SS ".
-std::string timestamp() {
+// Go's default log prefix: local time, "YYYY/MM/DD HH:MM:SS ". Made once a second per thread:
+// a busy watchdog writes an access line per request, and localtime_r + strftime cost more than
+// the rest of the line.
+std::string_view timestamp() {
+  struct Cached {
+    std::time_t second = -1;
+    char text[32] = {};
+    std::size_t size = 0;
+  };
+  thread_local Cached cached;
   std::time_t now = std::time(nullptr);
-  std::tm local{};
-  localtime_r(&now, &local);
-  char buf[32];
-  std::size_t n = std::strftime(buf, sizeof buf, "%Y/%m/%d %H:%M:%S ", &local);
-  return std::string(buf, n);
+  if (now != cached.second) {
+    std::tm local{};
+    localtime_r(&now, &local);
+    cached.size = std::strftime(cached.text, sizeof cached.text, "%Y/%m/%d %H:%M:%S ", &local);
+    cached.second = now;
+  }
+  return std::string_view(cached.text, cached.size);
+}
+
+// `seconds` as {:.4f} prints it, for the durations of access lines, in integer arithmetic: fmt
+// formats a fixed-precision double through its slow exact path. Values whose rounding is not
+// plain (negative, or too large for the integer) still go through fmt.
+void append_seconds(fmt::memory_buffer& out, double seconds) {
+  constexpr double kLimit = 1e12;
+  if (!(seconds >= 0 && seconds < kLimit)) {
+    fmt::format_to(std::back_inserter(out), "{:.4f}", seconds);
+    return;
+  }
+  auto ten_thousandths = static_cast<std::uint64_t>(std::llround(seconds * 10000.0));
+  fmt::format_to(std::back_inserter(out), "{}.{:04}", ten_thousandths / 10000,
+                 ten_thousandths % 10000);
 }
 
 std::string iso_time() {
@@ -90,7 +117,10 @@ void Logger::own_line(std::string_view message, bool deferrable) {
     return;
   }
   // A message that already ends in a newline does not get a second one, as with Go's log.
-  std::string line = timestamp();
+  std::string line;
+  std::string_view stamp = timestamp();
+  line.reserve(stamp.size() + message.size() + 1);
+  line.append(stamp);
   line.append(message);
   if (line.empty() || line.back() != '\n')
     line.push_back('\n');
@@ -126,11 +156,16 @@ void Logger::access(const AccessRecord& r) {
           true);
     return;
   }
-  std::string line = fmt::format("{} {} - {} - {}: {} ({:.4f}s)", r.method, r.uri, r.status,
-                                 r.bytes_label, human_size(r.bytes), r.seconds);
+  fmt::memory_buffer line;
+  fmt::format_to(std::back_inserter(line), "{}{} {} - {} - {}: {} (", timestamp(), r.method, r.uri,
+                 r.status, r.bytes_label, human_size(r.bytes));
+  append_seconds(line, r.seconds);
+  fmt::format_to(std::back_inserter(line), "s)");
   if (r.with_call_id)
-    line += fmt::format(" [{}]", r.call_id.empty() ? std::string_view("none") : r.call_id);
-  own_line(line, true);
+    fmt::format_to(std::back_inserter(line), " [{}]",
+                   r.call_id.empty() ? std::string_view("none") : r.call_id);
+  line.push_back('\n');
+  write(err_, std::string_view(line.data(), line.size()), true);
 }
 
 } // namespace ofwatchdog
