@@ -176,7 +176,7 @@ private:
   bool shutdown_sent_ = false;
   std::string deferred_error_;
   std::string held_head_; // begin()'s head under HeadTiming::with_first_body, until it is sent
-  int pending_ = 0; // handles not yet closed plus requests not yet called back
+  int pending_ = 0;       // handles not yet closed plus requests not yet called back
   std::uint64_t requests_ = 0;
 };
 

@@ -113,9 +113,8 @@ TEST_CASE("an access line prints its duration with four decimals", "[log][logger
   // The integer path and fmt's {:.4f} print the same, the rounding of the fifth decimal too;
   // negative and huge values take fmt's path.
   for (Case c : {Case{0.0, "(0.0000s)"}, Case{0.00031, "(0.0003s)"}, Case{0.00036, "(0.0004s)"},
-                 Case{1.23456, "(1.2346s)"}, Case{12.5, "(12.5000s)"},
-                 Case{59.99996, "(60.0000s)"}, Case{-0.25, "(-0.2500s)"},
-                 Case{3e12, "(3000000000000.0000s)"}}) {
+                 Case{1.23456, "(1.2346s)"}, Case{12.5, "(12.5000s)"}, Case{59.99996, "(60.0000s)"},
+                 Case{-0.25, "(-0.2500s)"}, Case{3e12, "(3000000000000.0000s)"}}) {
     Files files;
     Logger log(LogFormat::text, false, files.err, files.out);
     AccessRecord record;
@@ -129,7 +128,7 @@ TEST_CASE("an access line prints its duration with four decimals", "[log][logger
     std::string line = contents(files.err);
     // "YYYY/MM/DD HH:MM:SS " then the record.
     REQUIRE(line.size() > 20);
-    CHECK(line.substr(20) == std::string("POST /f?x=1 - 200 OK - ContentLength: 3B ") + c.text +
-                                 "\n");
+    CHECK(line.substr(20) ==
+          std::string("POST /f?x=1 - 200 OK - ContentLength: 3B ") + c.text + "\n");
   }
 }
