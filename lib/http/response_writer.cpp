@@ -1,5 +1,8 @@
 #include "http/response_writer.hpp"
 
+#include <charconv>
+#include <cstdint>
+
 #include <fmt/format.h>
 
 #include "http/status_text.hpp"
@@ -8,10 +11,22 @@
 namespace ofwatchdog::http {
 
 namespace {
+// A CR or LF in a name or value would end the header line early (response splitting): each
+// becomes a space. Most text has none and is appended whole.
 void append_sanitised(std::string& out, std::string_view text) {
-  for (char c : text) {
-    out.push_back((c == '\r' || c == '\n') ? ' ' : c);
+  // (A plain loop: find_first_of with a set calls memchr once per byte of the text.)
+  std::size_t start = out.size();
+  out.append(text);
+  for (std::size_t i = start; i < out.size(); ++i) {
+    if (out[i] == '\r' || out[i] == '\n')
+      out[i] = ' ';
   }
+}
+
+template <typename Integer> void append_number(std::string& out, Integer value) {
+  char digits[24];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, value);
+  out.append(digits, static_cast<std::size_t>(end - digits));
 }
 } // namespace
 
@@ -39,7 +54,18 @@ Framing choose_framing(std::string_view method, bool http10_client, int status,
 
 std::string serialize_head(int status, const HeaderList& headers, const Framing& framing,
                            std::string_view date, std::string_view connection) {
-  std::string out = fmt::format("HTTP/1.1 {} {}\r\n", status, status_reason(status));
+  // One allocation: the head's size is known before it is built, give or take the fixed lines.
+  constexpr std::size_t kFixedLines = 160; // status line, Date, length or chunked, Connection
+  std::size_t size = kFixedLines + date.size() + connection.size();
+  for (const Header& h : headers)
+    size += h.name.size() + h.value.size() + 4;
+  std::string out;
+  out.reserve(size);
+  out.append("HTTP/1.1 ");
+  append_number(out, status);
+  out.push_back(' ');
+  out.append(status_reason(status));
+  out.append("\r\n");
   bool has_date = false;
   bool has_connection = false;
   for (const Header& h : headers) {
@@ -66,7 +92,9 @@ std::string serialize_head(int status, const HeaderList& headers, const Framing&
     out += "\r\n";
   }
   if (framing.content_length) {
-    out += fmt::format("Content-Length: {}\r\n", *framing.content_length);
+    out += "Content-Length: ";
+    append_number(out, *framing.content_length);
+    out += "\r\n";
   }
   if (framing.chunked) {
     out += "Transfer-Encoding: chunked\r\n";

@@ -2,6 +2,8 @@
 #include "upstream/proxy_headers.hpp"
 
 #include <array>
+#include <cstdint>
+#include <string>
 #include <vector>
 
 #include <fmt/format.h>
@@ -46,15 +48,47 @@ bool has_token(const HeaderList& headers, std::string_view name, std::string_vie
   return found;
 }
 
-// Names listed in the Connection headers of `headers`.
-std::vector<std::string> connection_named(const HeaderList& headers) {
-  std::vector<std::string> names;
-  for (const Header& h : headers) {
-    if (iequals(h.name, "Connection"))
-      for_each_token(h.value, [&](std::string_view t) { names.emplace_back(t); });
+// Which headers of one list the hop-by-hop rules drop, decided header by header, so that the
+// request head can be built and the response's list filtered without copying the headers.
+// It refers to the list's own text: the list must outlive it.
+class HopByHop {
+public:
+  HopByHop(const HeaderList& headers, bool keep_upgrade, bool keep_te_trailers)
+      : keep_upgrade_(keep_upgrade),
+        te_trailers_(keep_te_trailers && has_token(headers, "TE", "trailers")) {
+    for (const Header& h : headers) {
+      if (iequals(h.name, "Connection"))
+        for_each_token(h.value, [&](std::string_view t) { named_.push_back(t); });
+    }
   }
-  return names;
-}
+
+  enum class Verdict : std::uint8_t { keep, drop, as_te_trailers };
+
+  // `as_te_trailers` is given once, for the first TE header, when TE lists `trailers`: the
+  // header is kept as exactly `TE: trailers`.
+  Verdict judge(const Header& h) {
+    if (keep_upgrade_ && iequals(h.name, "Upgrade"))
+      return Verdict::keep;
+    if (is_hop_by_hop(h.name)) {
+      if (te_trailers_ && !te_given_ && iequals(h.name, "TE")) {
+        te_given_ = true;
+        return Verdict::as_te_trailers;
+      }
+      return Verdict::drop;
+    }
+    for (std::string_view n : named_) {
+      if (iequals(n, h.name))
+        return Verdict::drop;
+    }
+    return Verdict::keep;
+  }
+
+private:
+  std::vector<std::string_view> named_;
+  bool keep_upgrade_;
+  bool te_trailers_;
+  bool te_given_ = false;
+};
 
 bool post_like(std::string_view method) {
   return method == "POST" || method == "PUT" || method == "PATCH";
@@ -78,27 +112,20 @@ bool is_hop_by_hop(std::string_view name) {
 }
 
 HeaderList strip_hop_by_hop(const HeaderList& headers, bool keep_upgrade, bool keep_te_trailers) {
-  std::vector<std::string> named = connection_named(headers);
-  bool te_trailers = keep_te_trailers && has_token(headers, "TE", "trailers");
+  HopByHop rules(headers, keep_upgrade, keep_te_trailers);
   HeaderList out;
-  bool te_added = false;
+  out.reserve(headers.size());
   for (const Header& h : headers) {
-    bool keep_this_upgrade = keep_upgrade && iequals(h.name, "Upgrade");
-    if (!keep_this_upgrade) {
-      if (is_hop_by_hop(h.name)) {
-        if (te_trailers && !te_added && iequals(h.name, "TE")) {
-          out.push_back(Header{h.name, "trailers"});
-          te_added = true;
-        }
-        continue;
-      }
-      bool listed = false;
-      for (const std::string& n : named)
-        listed = listed || iequals(n, h.name);
-      if (listed)
-        continue;
+    switch (rules.judge(h)) {
+    case HopByHop::Verdict::keep:
+      out.push_back(h);
+      break;
+    case HopByHop::Verdict::as_te_trailers:
+      out.push_back(Header{h.name, "trailers"});
+      break;
+    case HopByHop::Verdict::drop:
+      break;
     }
-    out.push_back(h);
   }
   return out;
 }
@@ -124,7 +151,7 @@ std::string client_ip(std::string_view remote_address) {
 std::string build_request_head(const Request& request, const UpstreamUrl& url,
                                const BodyFraming& framing) {
   bool upgrade = is_upgrade_request(request);
-  HeaderList headers = strip_hop_by_hop(request.headers, upgrade, true);
+  HopByHop rules(request.headers, upgrade, true);
 
   std::string out;
   out.reserve(512);
@@ -138,7 +165,14 @@ std::string build_request_head(const Request& request, const UpstreamUrl& url,
   append_header(out, "Host", client_host ? std::string_view(*host) : url.authority);
 
   std::string forwarded_for;
-  for (const Header& h : headers) {
+  for (const Header& h : request.headers) {
+    HopByHop::Verdict verdict = rules.judge(h);
+    if (verdict == HopByHop::Verdict::drop)
+      continue;
+    if (verdict == HopByHop::Verdict::as_te_trailers) {
+      append_header(out, h.name, "trailers");
+      continue;
+    }
     // Replaced below by what this proxy knows; Content-Length follows the framing.
     if (iequals(h.name, "Host") || iequals(h.name, "Content-Length") || iequals(h.name, "Expect") ||
         iequals(h.name, "X-Forwarded-Host") || iequals(h.name, "X-Forwarded-Proto"))
@@ -154,7 +188,7 @@ std::string build_request_head(const Request& request, const UpstreamUrl& url,
 
   switch (framing.kind) {
   case BodyFraming::Kind::length:
-    append_header(out, "Content-Length", fmt::format("{}", framing.length));
+    append_header(out, "Content-Length", std::to_string(framing.length));
     break;
   case BodyFraming::Kind::chunked:
     append_header(out, "Transfer-Encoding", "chunked");
@@ -186,8 +220,30 @@ std::string build_request_head(const Request& request, const UpstreamUrl& url,
 }
 
 HeaderList response_headers_for_client(const HeaderList& upstream, bool tunnel) {
-  HeaderList out = strip_hop_by_hop(upstream, tunnel, false);
-  std::erase_if(out, [](const Header& h) { return iequals(h.name, "Content-Length"); });
+  return response_headers_for_client(HeaderList(upstream), tunnel);
+}
+
+HeaderList response_headers_for_client(HeaderList&& upstream, bool tunnel) {
+  HeaderList out = std::move(upstream);
+  {
+    // Judged before anything is erased: the rules refer to the list's Connection values.
+    HopByHop rules(out, tunnel, false);
+    std::vector<bool> dropped;
+    dropped.reserve(out.size());
+    for (const Header& h : out) {
+      dropped.push_back(rules.judge(h) == HopByHop::Verdict::drop ||
+                        iequals(h.name, "Content-Length"));
+    }
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      if (dropped[i])
+        continue;
+      if (kept != i)
+        out[kept] = std::move(out[i]);
+      ++kept;
+    }
+    out.resize(kept);
+  }
   if (tunnel)
     out.push_back(Header{"Connection", "Upgrade"});
   return out;

@@ -55,5 +55,7 @@ std::string build_request_head(const Request& request, const UpstreamUrl& url,
 // Content-Length too (the server frames the body from ResponseHead::content_length).
 // `tunnel` keeps `Upgrade` and puts `Connection: Upgrade` back for a 101.
 HeaderList response_headers_for_client(const HeaderList& upstream, bool tunnel);
+// The same, reusing the upstream's list (its strings are moved, not copied).
+HeaderList response_headers_for_client(HeaderList&& upstream, bool tunnel);
 
 } // namespace ofwatchdog::upstream

@@ -49,6 +49,8 @@ void ResponseParser::begin(std::string_view method) {
   failed_ = false;
   error_text_.clear();
   response_ = UpstreamResponse{};
+  // Room for a typical head at once, instead of growing the list header by header.
+  response_.headers.reserve(kTypicalHeaders);
   field_.clear();
   value_.clear();
 }
@@ -107,6 +109,8 @@ int ResponseParser::on_message_begin() {
   started_ = true;
   interim_ = false;
   response_ = UpstreamResponse{};
+  // Room for a typical head at once, instead of growing the list header by header.
+  response_.headers.reserve(kTypicalHeaders);
   field_.clear();
   value_.clear();
   return 0;

@@ -70,6 +70,7 @@ public:
   const std::string& error_text() const { return error_text_; }
 
 private:
+  static constexpr std::size_t kTypicalHeaders = 12;
   static const llhttp_settings_t& settings();
 
   bool count_head_bytes(std::size_t length);

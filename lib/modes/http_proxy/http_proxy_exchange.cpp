@@ -257,9 +257,12 @@ void HttpProxyExchange::on_response_head(upstream::UpstreamResponse& response) {
   }
   if (!response_open())
     return;
+  bool sniff = needs_sniffing(response);
   ResponseHead head;
   head.status = response.status;
-  head.headers = upstream::response_headers_for_client(response.headers, reply_ == Reply::tunnel);
+  // The response's own list is not read after this (the sniffing check is made above).
+  head.headers =
+      upstream::response_headers_for_client(std::move(response.headers), reply_ == Reply::tunnel);
   set_header(head.headers, "X-Duration-Seconds", fmt::format("{:f}", header_seconds_));
   head.content_length = response.content_length;
   if (reply_ == Reply::tunnel) {
@@ -268,7 +271,7 @@ void HttpProxyExchange::on_response_head(upstream::UpstreamResponse& response) {
     if (request_leg_ == RequestLeg::sent)
       move_request(RequestLeg::streaming);
   }
-  if (needs_sniffing(response)) {
+  if (sniff) {
     // The type comes from the first body bytes, as Go's server picks it at the first write.
     held_head_ = std::move(head);
     return;
