@@ -175,7 +175,7 @@ std::string human_size(std::int64_t bytes) {
   // Below 1000 bytes %.4g prints the integer itself: the common case of every access line,
   // without the C library's floating-point formatting.
   if (bytes >= 0 && bytes < 1000)
-    return fmt::format("{}B", bytes);
+    return std::to_string(bytes) + "B";
   static constexpr const char* kUnits[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"};
   double value = static_cast<double>(bytes);
   std::size_t unit = 0;

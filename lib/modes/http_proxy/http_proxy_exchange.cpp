@@ -1,5 +1,6 @@
 // One http-mode request; see http_proxy_exchange.hpp for the flow and the answers.
 #include "modes/http_proxy/http_proxy_exchange.hpp"
+#include "util/fixed_decimals.hpp"
 
 #include <fmt/format.h>
 
@@ -263,7 +264,7 @@ void HttpProxyExchange::on_response_head(upstream::UpstreamResponse& response) {
   // The response's own list is not read after this (the sniffing check is made above).
   head.headers =
       upstream::response_headers_for_client(std::move(response.headers), reply_ == Reply::tunnel);
-  set_header(head.headers, "X-Duration-Seconds", fmt::format("{:f}", header_seconds_));
+  set_header(head.headers, "X-Duration-Seconds", util::fixed(header_seconds_, 6));
   head.content_length = response.content_length;
   if (reply_ == Reply::tunnel) {
     // After a 101 the client's body is the tunnel (see http/server.hpp): an end of the request

@@ -2,6 +2,7 @@
 // answers, cancellation and shutdown, the access line and the release of the job; see
 // http_proxy_exchange.hpp for the flow. The request's way there is http_proxy_exchange.cpp.
 #include "modes/http_proxy/http_proxy_exchange.hpp"
+#include "util/fixed_decimals.hpp"
 
 #include <fmt/format.h>
 
@@ -88,7 +89,7 @@ void HttpProxyExchange::fail_before_headers(int status, const std::string& cause
     ResponseHead head;
     head.status = status;
     head.headers = {{"X-OpenFaaS-Internal", "of-watchdog"},
-                    {"X-Duration-Seconds", fmt::format("{:f}", header_seconds_)}};
+                    {"X-Duration-Seconds", util::fixed(header_seconds_, 6)}};
     head.content_length = 0;
     exchange_->send_head(std::move(head));
     exchange_->finish();

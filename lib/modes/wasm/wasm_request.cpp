@@ -1,4 +1,5 @@
 #include "modes/wasm/wasm_request.hpp"
+#include "util/fixed_decimals.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -149,7 +150,7 @@ void run_wasm_request(const WasmRequestSetup& setup, const ServingModule& module
       return;
     std::string& held = stdio.held();
     ResponseHead head = stdio.response_head();
-    head.headers.push_back({"X-Duration-Seconds", fmt::format("{:f}", seconds)});
+    head.headers.push_back({"X-Duration-Seconds", util::fixed(seconds, 6)});
     head.content_length = held.size();
     work.send_head(std::move(head));
     work.send_body(held);
