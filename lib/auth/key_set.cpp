@@ -1,33 +1,33 @@
 #include "auth/key_set.hpp"
 
 #include <fmt/format.h>
-#include <openssl/bn.h>
-#include <openssl/core_names.h>
-#include <openssl/evp.h>
-#include <openssl/param_build.h>
 
 #include "auth/base64url.hpp"
 #include "auth/bounded_json.hpp"
+#include "crypto/libcrypto.hpp"
 
 namespace ofwatchdog::auth {
 
+using crypto::loaded_libcrypto;
+
+// A key exists only once read_key_set has loaded libcrypto.
 void PublicKeyFree::operator()(EVP_PKEY* key) const {
-  EVP_PKEY_free(key);
+  loaded_libcrypto().EVP_PKEY_free(key);
 }
 
 namespace {
 
 struct BignumFree {
-  void operator()(BIGNUM* n) const { BN_free(n); }
+  void operator()(BIGNUM* n) const { loaded_libcrypto().BN_free(n); }
 };
 struct ParamBuildFree {
-  void operator()(OSSL_PARAM_BLD* b) const { OSSL_PARAM_BLD_free(b); }
+  void operator()(OSSL_PARAM_BLD* b) const { loaded_libcrypto().OSSL_PARAM_BLD_free(b); }
 };
 struct ParamsFree {
-  void operator()(OSSL_PARAM* p) const { OSSL_PARAM_free(p); }
+  void operator()(OSSL_PARAM* p) const { loaded_libcrypto().OSSL_PARAM_free(p); }
 };
 struct KeyContextFree {
-  void operator()(EVP_PKEY_CTX* c) const { EVP_PKEY_CTX_free(c); }
+  void operator()(EVP_PKEY_CTX* c) const { loaded_libcrypto().EVP_PKEY_CTX_free(c); }
 };
 
 // A member that must be a base64url string, decoded; empty when absent or malformed.
@@ -40,39 +40,41 @@ std::string member_bytes(const nlohmann::json& jwk, const char* name) {
 
 // A public key built from OpenSSL parameters (`type` "RSA" or "EC").
 PublicKey key_from_params(const char* type, OSSL_PARAM_BLD* build) {
-  std::unique_ptr<OSSL_PARAM, ParamsFree> params(OSSL_PARAM_BLD_to_param(build));
+  const crypto::LibCrypto& ssl = loaded_libcrypto();
+  std::unique_ptr<OSSL_PARAM, ParamsFree> params(ssl.OSSL_PARAM_BLD_to_param(build));
   std::unique_ptr<EVP_PKEY_CTX, KeyContextFree> context(
-      EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
-  if (!params || !context || EVP_PKEY_fromdata_init(context.get()) != 1)
+      ssl.EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
+  if (!params || !context || ssl.EVP_PKEY_fromdata_init(context.get()) != 1)
     return nullptr;
   EVP_PKEY* key = nullptr;
-  if (EVP_PKEY_fromdata(context.get(), &key, EVP_PKEY_PUBLIC_KEY, params.get()) != 1)
+  if (ssl.EVP_PKEY_fromdata(context.get(), &key, EVP_PKEY_PUBLIC_KEY, params.get()) != 1)
     return nullptr;
   PublicKey owned(key);
   // fromdata takes the numbers as given; the public-key check refuses an EC point off its
   // curve and an RSA modulus that is even or an exponent that is not odd and > 1.
   std::unique_ptr<EVP_PKEY_CTX, KeyContextFree> check(
-      EVP_PKEY_CTX_new_from_pkey(nullptr, owned.get(), nullptr));
-  if (!check || EVP_PKEY_public_check(check.get()) != 1)
+      ssl.EVP_PKEY_CTX_new_from_pkey(nullptr, owned.get(), nullptr));
+  if (!check || ssl.EVP_PKEY_public_check(check.get()) != 1)
     return nullptr;
   return owned;
 }
 
 PublicKey rsa_key(const nlohmann::json& jwk, std::string& why) {
+  const crypto::LibCrypto& ssl = loaded_libcrypto();
   std::string n = member_bytes(jwk, "n");
   std::string e = member_bytes(jwk, "e");
   if (n.empty() || e.empty()) {
     why = "an RSA key needs base64url members n and e";
     return nullptr;
   }
-  std::unique_ptr<BIGNUM, BignumFree> modulus(BN_bin2bn(
+  std::unique_ptr<BIGNUM, BignumFree> modulus(ssl.BN_bin2bn(
       reinterpret_cast<const unsigned char*>(n.data()), static_cast<int>(n.size()), nullptr));
-  std::unique_ptr<BIGNUM, BignumFree> exponent(BN_bin2bn(
+  std::unique_ptr<BIGNUM, BignumFree> exponent(ssl.BN_bin2bn(
       reinterpret_cast<const unsigned char*>(e.data()), static_cast<int>(e.size()), nullptr));
-  std::unique_ptr<OSSL_PARAM_BLD, ParamBuildFree> build(OSSL_PARAM_BLD_new());
+  std::unique_ptr<OSSL_PARAM_BLD, ParamBuildFree> build(ssl.OSSL_PARAM_BLD_new());
   if (!modulus || !exponent || !build ||
-      OSSL_PARAM_BLD_push_BN(build.get(), OSSL_PKEY_PARAM_RSA_N, modulus.get()) != 1 ||
-      OSSL_PARAM_BLD_push_BN(build.get(), OSSL_PKEY_PARAM_RSA_E, exponent.get()) != 1) {
+      ssl.OSSL_PARAM_BLD_push_BN(build.get(), OSSL_PKEY_PARAM_RSA_N, modulus.get()) != 1 ||
+      ssl.OSSL_PARAM_BLD_push_BN(build.get(), OSSL_PKEY_PARAM_RSA_E, exponent.get()) != 1) {
     why = "out of memory";
     return nullptr;
   }
@@ -81,8 +83,8 @@ PublicKey rsa_key(const nlohmann::json& jwk, std::string& why) {
     why = "its numbers are not an RSA public key";
     return nullptr;
   }
-  if (EVP_PKEY_get_bits(key.get()) < kMinRsaBits) {
-    why = fmt::format("an RSA key of {} bits is shorter than {}", EVP_PKEY_get_bits(key.get()),
+  if (ssl.EVP_PKEY_get_bits(key.get()) < kMinRsaBits) {
+    why = fmt::format("an RSA key of {} bits is shorter than {}", ssl.EVP_PKEY_get_bits(key.get()),
                       kMinRsaBits);
     return nullptr;
   }
@@ -102,6 +104,7 @@ constexpr Curve kCurves[] = {
 };
 
 PublicKey ec_key(const nlohmann::json& jwk, KeyKind& kind, std::string& why) {
+  const crypto::LibCrypto& ssl = loaded_libcrypto();
   auto crv = jwk.find("crv");
   const Curve* curve = nullptr;
   if (crv != jwk.end() && crv->is_string()) {
@@ -122,12 +125,12 @@ PublicKey ec_key(const nlohmann::json& jwk, KeyKind& kind, std::string& why) {
     return nullptr;
   }
   std::string point = "\x04" + x + y; // the uncompressed point encoding
-  std::unique_ptr<OSSL_PARAM_BLD, ParamBuildFree> build(OSSL_PARAM_BLD_new());
+  std::unique_ptr<OSSL_PARAM_BLD, ParamBuildFree> build(ssl.OSSL_PARAM_BLD_new());
   if (!build ||
-      OSSL_PARAM_BLD_push_utf8_string(build.get(), OSSL_PKEY_PARAM_GROUP_NAME, curve->openssl_name,
-                                      0) != 1 ||
-      OSSL_PARAM_BLD_push_octet_string(build.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(),
-                                       point.size()) != 1) {
+      ssl.OSSL_PARAM_BLD_push_utf8_string(build.get(), OSSL_PKEY_PARAM_GROUP_NAME,
+                                          curve->openssl_name, 0) != 1 ||
+      ssl.OSSL_PARAM_BLD_push_octet_string(build.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(),
+                                           point.size()) != 1) {
     why = "out of memory";
     return nullptr;
   }
@@ -149,7 +152,7 @@ PublicKey okp_key(const nlohmann::json& jwk, std::string& why) {
     why = "an Ed25519 key needs x of 32 bytes";
     return nullptr;
   }
-  PublicKey key(EVP_PKEY_new_raw_public_key(
+  PublicKey key(loaded_libcrypto().EVP_PKEY_new_raw_public_key(
       EVP_PKEY_ED25519, nullptr, reinterpret_cast<const unsigned char*>(x.data()), x.size()));
   if (!key)
     why = "its x is not an Ed25519 public key";
@@ -187,6 +190,9 @@ std::string KeySet::kid_list() const {
 
 KeySetRead read_key_set(std::string_view json) {
   KeySetRead read;
+  // Every key below is made by libcrypto, which dynamic builds load now, at the first key set.
+  if (crypto::libcrypto(&read.error) == nullptr)
+    return read;
   std::optional<nlohmann::json> document = parse_bounded_json(json);
   if (!document || !document->is_object()) {
     read.error = "the key set is not a JSON object";

@@ -3,36 +3,38 @@
 #include <memory>
 #include <string>
 
-#include <openssl/bn.h>
-#include <openssl/ecdsa.h>
-#include <openssl/evp.h>
-#include <openssl/rsa.h>
+#include "crypto/libcrypto.hpp"
 
 namespace ofwatchdog::auth {
 
 namespace {
 
+// A signature is checked only with a key, and keys are made by the libcrypto that read_key_set
+// loaded: these calls never come first.
+using crypto::loaded_libcrypto;
+
 struct DigestContextFree {
-  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+  void operator()(EVP_MD_CTX* c) const { loaded_libcrypto().EVP_MD_CTX_free(c); }
 };
 struct EcdsaSignatureFree {
-  void operator()(ECDSA_SIG* s) const { ECDSA_SIG_free(s); }
+  void operator()(ECDSA_SIG* s) const { loaded_libcrypto().ECDSA_SIG_free(s); }
 };
 
 const EVP_MD* digest_for(SignatureAlgorithm algorithm) {
+  const crypto::LibCrypto& ssl = loaded_libcrypto();
   switch (algorithm) {
   case SignatureAlgorithm::rs256:
   case SignatureAlgorithm::ps256:
   case SignatureAlgorithm::es256:
-    return EVP_sha256();
+    return ssl.EVP_sha256();
   case SignatureAlgorithm::rs384:
   case SignatureAlgorithm::ps384:
   case SignatureAlgorithm::es384:
-    return EVP_sha384();
+    return ssl.EVP_sha384();
   case SignatureAlgorithm::rs512:
   case SignatureAlgorithm::ps512:
   case SignatureAlgorithm::es512:
-    return EVP_sha512();
+    return ssl.EVP_sha512();
   case SignatureAlgorithm::eddsa:
     return nullptr; // Ed25519 hashes the message itself
   }
@@ -52,21 +54,22 @@ std::string ecdsa_der(SignatureAlgorithm algorithm, std::string_view raw) {
                                                               : 66;
   if (raw.size() != 2 * half)
     return {};
+  const crypto::LibCrypto& ssl = loaded_libcrypto();
   const auto* bytes = reinterpret_cast<const unsigned char*>(raw.data());
-  BIGNUM* r = BN_bin2bn(bytes, static_cast<int>(half), nullptr);
-  BIGNUM* s = BN_bin2bn(bytes + half, static_cast<int>(half), nullptr);
-  std::unique_ptr<ECDSA_SIG, EcdsaSignatureFree> sig(ECDSA_SIG_new());
-  if (!r || !s || !sig || ECDSA_SIG_set0(sig.get(), r, s) != 1) {
-    BN_free(r);
-    BN_free(s);
+  BIGNUM* r = ssl.BN_bin2bn(bytes, static_cast<int>(half), nullptr);
+  BIGNUM* s = ssl.BN_bin2bn(bytes + half, static_cast<int>(half), nullptr);
+  std::unique_ptr<ECDSA_SIG, EcdsaSignatureFree> sig(ssl.ECDSA_SIG_new());
+  if (!r || !s || !sig || ssl.ECDSA_SIG_set0(sig.get(), r, s) != 1) {
+    ssl.BN_free(r);
+    ssl.BN_free(s);
     return {};
   }
-  int length = i2d_ECDSA_SIG(sig.get(), nullptr);
+  int length = ssl.i2d_ECDSA_SIG(sig.get(), nullptr);
   if (length <= 0)
     return {};
   std::string der(static_cast<std::size_t>(length), '\0');
   auto* out = reinterpret_cast<unsigned char*>(der.data());
-  if (i2d_ECDSA_SIG(sig.get(), &out) != length)
+  if (ssl.i2d_ECDSA_SIG(sig.get(), &out) != length)
     return {};
   return der;
 }
@@ -125,22 +128,23 @@ bool verify_signature(SignatureAlgorithm algorithm, EVP_PKEY* key, std::string_v
       return false;
     signature = der;
   }
-  std::unique_ptr<EVP_MD_CTX, DigestContextFree> context(EVP_MD_CTX_new());
+  const crypto::LibCrypto& ssl = loaded_libcrypto();
+  std::unique_ptr<EVP_MD_CTX, DigestContextFree> context(ssl.EVP_MD_CTX_new());
   EVP_PKEY_CTX* key_context = nullptr;
-  if (!context ||
-      EVP_DigestVerifyInit(context.get(), &key_context, digest_for(algorithm), nullptr, key) != 1)
+  if (!context || ssl.EVP_DigestVerifyInit(context.get(), &key_context, digest_for(algorithm),
+                                           nullptr, key) != 1)
     return false;
   if (is_pss(algorithm)) {
     // RFC 7518 §3.5: MGF1 with the same hash, and a salt as long as the hash.
-    if (EVP_PKEY_CTX_set_rsa_padding(key_context, RSA_PKCS1_PSS_PADDING) != 1 ||
-        EVP_PKEY_CTX_set_rsa_pss_saltlen(key_context, RSA_PSS_SALTLEN_DIGEST) != 1 ||
-        EVP_PKEY_CTX_set_rsa_mgf1_md(key_context, digest_for(algorithm)) != 1)
+    if (ssl.EVP_PKEY_CTX_set_rsa_padding(key_context, RSA_PKCS1_PSS_PADDING) != 1 ||
+        ssl.EVP_PKEY_CTX_set_rsa_pss_saltlen(key_context, RSA_PSS_SALTLEN_DIGEST) != 1 ||
+        ssl.EVP_PKEY_CTX_set_rsa_mgf1_md(key_context, digest_for(algorithm)) != 1)
       return false;
   }
-  return EVP_DigestVerify(context.get(), reinterpret_cast<const unsigned char*>(signature.data()),
-                          signature.size(),
-                          reinterpret_cast<const unsigned char*>(signing_input.data()),
-                          signing_input.size()) == 1;
+  return ssl.EVP_DigestVerify(
+             context.get(), reinterpret_cast<const unsigned char*>(signature.data()),
+             signature.size(), reinterpret_cast<const unsigned char*>(signing_input.data()),
+             signing_input.size()) == 1;
 }
 
 } // namespace ofwatchdog::auth

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "crypto/libcrypto.hpp"
 #include "log/format.hpp"
 #include "ofwatchdog/forwarding_exchange.hpp"
 
@@ -55,6 +56,10 @@ FunctionAuth::FunctionAuth(const Config::FunctionAuthentication& settings, Logge
 }
 
 std::string FunctionAuth::start() {
+  // Token signatures are checked with libcrypto, which dynamic builds load now: a watchdog that
+  // cannot check them must not start, and says so before it asks the provider anything.
+  if (std::string error; crypto::libcrypto(&error) == nullptr)
+    return fmt::format("jwt_auth needs OpenSSL's libcrypto to check token signatures: {}", error);
   std::variant<auth::Provider, std::string> found = auth::discover_provider(settings_.provider_url);
   if (auto* error = std::get_if<std::string>(&found))
     return *error;

@@ -13,6 +13,7 @@
 
 #include "wasm/glue_source.hpp"
 #include "wasm/module_check.hpp"
+#include "wasm/sha256.hpp"
 #include "wasm/tool_run.hpp"
 
 namespace ofwatchdog::wasm {
@@ -101,6 +102,9 @@ BundleResult link_bundle(const BundleRequest& request) {
     return fail("name at least one module to bundle");
   if (request.output.empty())
     return fail("name the program to write with -o");
+  // Not the modules' fault: said before inspect_module would call each an invalid module.
+  if (std::string error; !sha256_available(&error))
+    return fail("modules are named by their SHA-256: " + error);
   fs::path kit =
       fs::absolute(request.kit_dir.empty() ? bundle_kit_beside_program() : request.kit_dir);
   fs::path output = fs::absolute(request.output);

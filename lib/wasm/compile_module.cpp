@@ -110,9 +110,11 @@ std::optional<Toolchain> probe_toolchain(const CompileOptions& options, std::str
   for (const std::string& flag : kRequiredFlags) {
     identity += "required " + flag + "\n";
   }
-  toolchain.key =
-      sha256_hex({reinterpret_cast<const std::uint8_t*>(identity.data()), identity.size()})
-          .substr(0, 16);
+  std::optional<std::string> key =
+      sha256_hex({reinterpret_cast<const std::uint8_t*>(identity.data()), identity.size()}, error);
+  if (!key)
+    return std::nullopt;
+  toolchain.key = key->substr(0, 16);
   return toolchain;
 }
 
@@ -175,6 +177,11 @@ std::optional<std::string> compile_glue(const Toolchain& toolchain, const fs::pa
 CompileResult compile_module(std::span<const std::uint8_t> bytes, const std::string& cache_dir,
                              const CompileOptions& options) {
   CompileResult result;
+  // Not the module's fault: said before inspect_module would call it an invalid module.
+  if (std::string error; !sha256_available(&error)) {
+    result.error = "modules are named by their SHA-256: " + error;
+    return result;
+  }
   auto inspected = inspect_module(bytes);
   if (auto* error = std::get_if<std::string>(&inspected)) {
     result.error = "invalid module: " + *error;

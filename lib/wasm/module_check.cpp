@@ -160,7 +160,11 @@ std::variant<InspectedModule, std::string> inspect_module(std::span<const std::u
     else
       module.imports.push_back(HostImport::of(find_wasi_function(import.name)->function));
   }
-  module.sha256 = sha256_hex(bytes);
+  std::string error;
+  std::optional<std::string> sha256 = sha256_hex(bytes, &error);
+  if (!sha256)
+    return fmt::format("its SHA-256 cannot be computed: {}", error);
+  module.sha256 = std::move(*sha256);
   return module;
 }
 

@@ -32,6 +32,19 @@ DEFAULT_WAIT = 10.0
 # say nothing about our buffers there. Tests that bound memory skip only that assertion.
 SANITIZED = os.environ.get("OFWATCHDOG_SANITIZED") == "1"
 
+# Whether the binary links libcrypto (the static build) rather than loading it at its first use
+# (lib/crypto/libcrypto.hpp); only a binary that loads it can be shown one it cannot load.
+LIBCRYPTO_LINKED = bool(STATIC_BIN) or os.environ.get("OFWATCHDOG_LIBCRYPTO_LINKED") == "1"
+
+
+def unloadable_libcrypto(directory):
+    """Environment under which a binary that loads libcrypto finds, first, a file of its name
+    that is no library: `directory` gets the file."""
+    os.makedirs(directory, exist_ok=True)
+    with open(os.path.join(directory, "libcrypto.so.3"), "wb"):
+        pass
+    return {"LD_LIBRARY_PATH": str(directory)}
+
 
 def report(name, value):
     """Records a measured figure (RSS, fd counts...) in $OFWATCHDOG_REPORT, one `name: value`

@@ -482,6 +482,19 @@ def test_unreachable_provider_stops_start_up(tmp_path):
     assert not (tmp_path / ".lock").exists()
 
 
+@pytest.mark.skipif(harness.LIBCRYPTO_LINKED, reason="the binary links libcrypto")
+def test_libcrypto_that_cannot_be_loaded_stops_start_up(tmp_path):
+    env = {"jwt_auth": "true", "jwt_auth_issuer_url": f"http://127.0.0.1:{harness.free_port()}",
+           "OPENFAAS_NAME": NAME, "OPENFAAS_NAMESPACE": NAMESPACE, "fprocess": "cat"}
+    env.update(harness.unloadable_libcrypto(tmp_path / "libs"))
+    rc, out = run_to_exit(env, tmp_path)
+    assert rc == 1, out
+    line = next((x for x in out.splitlines() if "Function authentication cannot start:" in x), "")
+    assert "jwt_auth" in line and "cannot load libcrypto.so.3" in line, out
+    assert "Listening on port" not in out, out
+    assert not (tmp_path / ".lock").exists()
+
+
 def test_https_provider_address_stops_start_up(tmp_path):
     env = {"jwt_auth": "1", "jwt_auth_issuer_url": "https://127.0.0.1:1",
            "OPENFAAS_NAME": NAME, "OPENFAAS_NAMESPACE": NAMESPACE, "fprocess": "cat"}

@@ -36,6 +36,15 @@ def test_binary_maps_no_libofwatchdog(start_watchdog):
     assert harness.request(wd.port, "GET", "/_/health").status == 200
 
 
+def test_libcrypto_not_mapped_without_jwt_auth_or_wasm(start_watchdog):
+    """Dynamic builds load libcrypto at its first use (docs/architecture.md, "Linking"): a watchdog
+    that checks no tokens and runs no module never maps it. The static binary has it inside."""
+    wd = start_watchdog({"fprocess": "cat"})
+    assert harness.request(wd.port, "GET", "/_/health").status == 200
+    names = mapped_files(wd.proc.pid)
+    assert not [n for n in names if n.startswith("libcrypto")], sorted(names)
+
+
 def _traced_children(pid):
     """Pids of the children of `pid` (strace's tracee)."""
     found = []

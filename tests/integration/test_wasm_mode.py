@@ -719,7 +719,8 @@ def test_precompiled_module_served_without_a_compiler(start_watchdog, wasm_root,
 
 @pytest.mark.aot_only
 @pytest.mark.parametrize("case", ["missing", "not_wasm", "env_import", "no_start", "no_compiler",
-                                  "instances", "too_many_instances", "engine", "memory"])
+                                  "instances", "too_many_instances", "engine", "memory",
+                                  "no_libcrypto"])
 def test_start_up_refusals(wasm_root, tmp_path, case):
     # wasm_engine=aot: only it needs a compiler (or a cache entry) at start-up.
     env = {"mode": "wasm", "fprocess": "tool.wasm", "wasm_root": str(wasm_root),
@@ -755,6 +756,11 @@ def test_start_up_refusals(wasm_root, tmp_path, case):
     elif case == "memory":
         env["wasm_max_memory"] = "12 MB"
         expect = "wasm_max_memory"
+    elif case == "no_libcrypto":
+        if harness.LIBCRYPTO_LINKED:
+            pytest.skip("the binary links libcrypto")
+        env.update(harness.unloadable_libcrypto(tmp_path / "libs"))
+        expect = "mode=wasm names modules by their SHA-256: cannot load libcrypto.so.3"
     rc, _, err = harness.run_watchdog([], env=env, timeout=60, tmpdir=str(tmp_path))
     assert rc == 1, err
     assert re.search(expect, err), err

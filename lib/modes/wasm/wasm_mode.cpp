@@ -34,6 +34,7 @@
 #include "wasm/compiled_module.hpp"
 #include "wasm/guest_thread.hpp"
 #include "wasm/module_check.hpp"
+#include "wasm/sha256.hpp"
 #include "wasm/wasi_signatures.hpp"
 
 namespace ofwatchdog {
@@ -204,6 +205,11 @@ private:
     std::vector<std::uint8_t> bytes;
     if (auto error = wasm::read_module_file(settings_.module_path, bytes)) {
       log.info("wasm: " + *error);
+      return false;
+    }
+    // Modules are named by their SHA-256, from libcrypto, which dynamic builds load now.
+    if (std::string error; !wasm::sha256_available(&error)) {
+      log.info(fmt::format("wasm: mode=wasm names modules by their SHA-256: {}", error));
       return false;
     }
     // wasm-module-check, for both engines alike.

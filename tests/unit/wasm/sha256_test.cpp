@@ -1,6 +1,7 @@
 // sha256_hex against the FIPS 180-4 / NIST example vectors: the module name the cache uses.
 #include <catch2/catch.hpp>
 
+#include <optional>
 #include <string>
 
 #include "wasm/sha256.hpp"
@@ -9,7 +10,12 @@ using ofwatchdog::wasm::sha256_hex;
 
 namespace {
 std::string hex_of(const std::string& text) {
-  return sha256_hex({reinterpret_cast<const std::uint8_t*>(text.data()), text.size()});
+  std::string error;
+  std::optional<std::string> hex =
+      sha256_hex({reinterpret_cast<const std::uint8_t*>(text.data()), text.size()}, &error);
+  INFO(error);
+  REQUIRE(hex);
+  return *hex;
 }
 } // namespace
 
