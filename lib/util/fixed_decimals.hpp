@@ -15,14 +15,15 @@ namespace ofwatchdog::util {
 
 // Appends `value` with `decimals` digits after the point (1 to 9).
 inline void append_fixed(std::string& out, double value, int decimals) {
-  constexpr std::uint64_t kScale[] = {1,       10,       100,       1000,      10000,
+  constexpr std::uint64_t kScale[] = {1,      10,      100,      1000,      10000,
                                       100000, 1000000, 10000000, 100000000, 1000000000};
   // Below 1e12 the product `value * scale` is off from the exact one by less than 1e-4, so
   // rounding it gives the exact result unless its fraction is close to one half: those few
   // values, and those too large or negative, go through fmt, which rounds the exact value.
   constexpr double kLimit = 1e12;
   constexpr double kNearHalf = 1e-2;
-  double scaled_value = decimals >= 1 && decimals <= 9 ? value * static_cast<double>(kScale[decimals]) : -1;
+  double scaled_value =
+      decimals >= 1 && decimals <= 9 ? value * static_cast<double>(kScale[decimals]) : -1;
   if (!(scaled_value >= 0 && scaled_value < kLimit) ||
       std::fabs(scaled_value - std::floor(scaled_value) - 0.5) < kNearHalf) {
     fmt::format_to(std::back_inserter(out), "{:.{}f}", value, decimals);
