@@ -6,11 +6,13 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
 
+#include "modes/file_release.hpp"
 #include "util/invariant.hpp"
 
 namespace ofwatchdog::modes {
@@ -144,6 +146,27 @@ void ByteQueue::append_to_file(std::string_view data) {
   }
 }
 
+std::optional<ByteQueue::FileEnd> ByteQueue::file_end() {
+  // The same choice `append` makes for its next byte.
+  bool to_file = file_write_ > file_read_ ||
+                 ((blocks_.empty() || blocks_.back().end == blocks_.back().capacity) &&
+                  allocated_ >= kHeapBlocks && open_file());
+  if (!to_file)
+    return std::nullopt;
+  return FileEnd{fd_, file_write_};
+}
+
+void ByteQueue::prefer_file() {
+  if (blocks_.empty())
+    allocated_ = std::max(allocated_, kHeapBlocks);
+}
+
+void ByteQueue::appended_to_file(std::uint64_t n) {
+  OFW_INVARIANT(fd_ >= 0, "bytes appended to a queue's file that it does not have");
+  file_write_ += n;
+  size_ += static_cast<std::size_t>(n);
+}
+
 std::string_view ByteQueue::front() const {
   if (!blocks_.empty()) {
     const Block& first = blocks_.front();
@@ -205,9 +228,13 @@ void ByteQueue::consume_from_file(std::size_t n) {
   if (file_read_ < file_write_ && end - punched_ >= kPunchStep) {
     // Gives the consumed pages back while the rest is still queued. A failure only delays
     // that until the queue empties.
-    if (::fallocate(fd_, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(punched_),
-                    static_cast<off_t>(end - punched_)) == 0)
+    if (release_loop_ != nullptr) {
+      punch_later(release_loop_, fd_, punched_, end);
       punched_ = end;
+    } else if (::fallocate(fd_, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                           static_cast<off_t>(punched_), static_cast<off_t>(end - punched_)) == 0) {
+      punched_ = end;
+    }
   }
 }
 
@@ -215,8 +242,12 @@ void ByteQueue::reset_file() {
   if (fd_ < 0 || file_write_ == 0)
     return;
   forget_window(this);
-  // Truncating frees every page at once; the descriptor is kept for the next bytes.
-  if (::ftruncate(fd_, 0) != 0) {
+  if (release_loop_ != nullptr) {
+    // Closed on the pool, which frees the pages there; the next bytes get a new file.
+    close_later(release_loop_, fd_);
+    fd_ = -1;
+  } else if (::ftruncate(fd_, 0) != 0) {
+    // Truncating frees every page at once; the descriptor is kept for the next bytes.
     ::close(fd_);
     fd_ = -1;
   }
@@ -231,7 +262,10 @@ void ByteQueue::clear() {
   allocated_ = 0;
   forget_window(this);
   if (fd_ >= 0) {
-    ::close(fd_);
+    if (release_loop_ != nullptr)
+      close_later(release_loop_, fd_);
+    else
+      ::close(fd_);
     fd_ = -1;
   }
   file_read_ = file_write_ = punched_ = 0;

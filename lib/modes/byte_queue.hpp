@@ -13,10 +13,14 @@
 //
 // Consumed bytes go back to the system while the rest is still queued (the consumed part of the
 // file is punched out, a megabyte at a time), so moving a body from one queue into a pipe never
-// holds it twice. A queue whose bytes are all in the file can hand the file itself to sendfile
+// holds it twice. A queue told so (`release_on`) leaves that work, and the closing of its file,
+// to the thread pool. A queue whose bytes are all in the file can hand the file itself to sendfile
 // (`file_range`). When no memfd can be made (an old kernel, a seccomp filter, no descriptors
 // left), or a file size limit is set, the queue falls back to 1 MiB mapped blocks, unmapped as
 // they are consumed.
+//
+// The kernel can also move bytes in and out of the file itself: `file_end` says where appended
+// bytes go, `file_range` where the queued ones are.
 //
 //   ByteQueue q;
 //   q.append(data);                      // copies
@@ -27,6 +31,8 @@
 #include <deque>
 #include <optional>
 #include <string_view>
+
+#include <uv.h>
 
 namespace ofwatchdog::modes {
 
@@ -71,9 +77,30 @@ public:
   std::size_t blocks() const { return blocks_.size(); }
   // The queued bytes when all of them are in the file (none in a block); nullopt otherwise.
   std::optional<FileRange> file_range() const;
+  // Where the next appended bytes go when that is the file (the heap blocks are full; the file is
+  // made on first use), so that another writer (splice) can put them there itself and report
+  // them with `appended_to_file`. nullopt while they would go into a block, or when there is no
+  // file. `fd` stays open as `file_range`'s does.
+  struct FileEnd {
+    int fd;
+    std::uint64_t offset;
+  };
+  std::optional<FileEnd> file_end();
+  // An empty queue's next bytes go straight into the file, skipping the heap blocks: for a body
+  // known to be large whose bytes the kernel will put there (`file_end`). Until the queue is
+  // next empty.
+  void prefer_file();
+  // `n` bytes were written into the file at `file_end()`'s offset, and are now queued.
+  void appended_to_file(std::uint64_t n);
   // Bytes of the file that still take memory (neither consumed and punched out nor never
   // written): what the file costs the system right now.
   std::uint64_t file_bytes_held() const;
+
+  // From now on the file's pages go back to the system on `loop`'s thread pool
+  // (file_release.hpp) instead of at once: the consumed ones as they are punched out, the rest
+  // when the file is closed. A queue that empties then lets its file go instead of truncating it
+  // for its next bytes (a truncation still pending would cut them).
+  void release_on(uv_loop_t* loop) { release_loop_ = loop; }
 
   // Tests only: whether queues made from now on may use a file (true by default), so the mapped
   // fallback can be exercised.
@@ -99,10 +126,11 @@ private:
   std::size_t allocated_ = 0; // blocks allocated since the queue was last empty
 
   int fd_ = -1;
-  bool file_failed_ = false;     // memfd_create failed once: map blocks from then on
-  std::uint64_t file_read_ = 0;  // offset of the first unread byte of the file
-  std::uint64_t file_write_ = 0; // offset one past the last written byte
-  std::uint64_t punched_ = 0;    // bytes before this offset were given back to the system
+  bool file_failed_ = false;          // memfd_create failed once: map blocks from then on
+  std::uint64_t file_read_ = 0;       // offset of the first unread byte of the file
+  std::uint64_t file_write_ = 0;      // offset one past the last written byte
+  std::uint64_t punched_ = 0;         // bytes before this offset were given back to the system
+  uv_loop_t* release_loop_ = nullptr; // set: pages go back on its thread pool
 };
 
 } // namespace ofwatchdog::modes

@@ -171,6 +171,7 @@ void ChildProcess::on_read(Stdio which, ssize_t nread, const uv_buf_t* buf) {
 
 int ChildProcess::write_stdin(std::string_view data) {
   Pipe& in = pipe(Stdio::in);
+  assert(in.splice == nullptr); // the kernel is moving bytes into it
   if (!in.open || close_stdin_requested_)
     return UV_EPIPE;
   if (data.empty())
@@ -240,7 +241,95 @@ int ChildProcess::pipe_fd(Stdio which) const {
   return fd;
 }
 
+bool ChildProcess::splice_stdin_from(int file, std::uint64_t offset, std::uint64_t length,
+                                     SpliceProgress progress, SpliceDone done) {
+  const Pipe& in = pipe(Stdio::in);
+  // Queued writes go first, or the bytes would reach the function out of order.
+  if (!in.open || close_stdin_requested_ || writes_pending_ > 0 || in.splice != nullptr ||
+      length == 0)
+    return false;
+  PipeFileSplice::Options options;
+  options.direction = PipeFileSplice::Direction::file_to_pipe;
+  options.pipe = pipe_fd(Stdio::in);
+  options.file = file;
+  options.offset = offset;
+  options.length = length;
+  return start_splice(Stdio::in, options, std::move(progress), std::move(done));
+}
+
+bool ChildProcess::splice_output_to(Stdio which, int file, std::uint64_t offset,
+                                    SpliceProgress progress, SpliceDone done) {
+  assert(which != Stdio::in);
+  Pipe& p = pipe(which);
+  if (!p.open || p.sink == nullptr || p.splice != nullptr)
+    return false;
+  PipeFileSplice::Options options;
+  options.direction = PipeFileSplice::Direction::pipe_to_file;
+  options.pipe = pipe_fd(which);
+  options.file = file;
+  options.offset = offset;
+  if (!start_splice(which, options, std::move(progress), std::move(done)))
+    return false;
+  // The kernel reads the pipe now; libuv must not take bytes from it meanwhile.
+  if (p.reading) {
+    uv_read_stop(stream(which));
+    p.reading = false;
+  }
+  return true;
+}
+
+bool ChildProcess::start_splice(Stdio which, PipeFileSplice::Options options,
+                                SpliceProgress progress, SpliceDone done) {
+  if (options.pipe < 0)
+    return false;
+  auto* splice = new PipeFileSplice(loop_);
+  ++open_handles_; // until its poll handle has closed
+  pipe(which).splice = splice;
+  int rc = splice->start(
+      options, std::move(progress),
+      [this, which, done = std::move(done)](int status) { on_splice_done(which, status, done); });
+  if (rc != 0) {
+    end_splice(which);
+    return false;
+  }
+  return true;
+}
+
+void ChildProcess::on_splice_done(Stdio which, int status, const SpliceDone& done) {
+  end_splice(which);
+  Pipe& p = pipe(which);
+  OutputSink* sink = which == Stdio::in ? nullptr : p.sink;
+  if (which != Stdio::in && status == 0) {
+    // The stream ended: as after a read that found the end.
+    close_pipe(which);
+  }
+  if (!released_ && done)
+    done(status);
+  if (released_ || which == Stdio::in)
+    return;
+  if (status == 0) {
+    if (sink != nullptr)
+      sink->on_output_end(0);
+  } else {
+    // The file took no more: the rest goes through the sink, whose owner then meets the failure.
+    resume_output(which);
+  }
+}
+
+void ChildProcess::end_splice(Stdio which) {
+  Pipe& p = pipe(which);
+  PipeFileSplice* splice = p.splice;
+  if (splice == nullptr)
+    return;
+  p.splice = nullptr;
+  splice->close([this, splice] {
+    delete splice;
+    handle_closed();
+  });
+}
+
 void ChildProcess::close_pipe(Stdio which) {
+  end_splice(which);
   Pipe& p = pipe(which);
   p.sink = nullptr;
   p.reading = false;
@@ -307,11 +396,14 @@ void ChildProcess::close_handle(uv_handle_t* handle) {
 }
 
 void ChildProcess::close_cb(uv_handle_t* handle) {
-  auto* self = static_cast<ChildProcess*>(handle->data);
-  if (--self->open_handles_ > 0)
+  static_cast<ChildProcess*>(handle->data)->handle_closed();
+}
+
+void ChildProcess::handle_closed() {
+  if (--open_handles_ > 0)
     return;
-  std::function<void()> on_closed = std::move(self->on_closed_);
-  delete self;
+  std::function<void()> on_closed = std::move(on_closed_);
+  delete this;
   if (on_closed)
     on_closed();
 }

@@ -41,6 +41,7 @@
 #include <uv.h>
 
 #include "process/child_reaper.hpp"
+#include "process/pipe_file_splice.hpp"
 #include "process/process_error.hpp"
 #include "process/program_path.hpp"
 
@@ -107,6 +108,9 @@ public:
   int write_stdin(std::string_view data);
   // Bytes queued for stdin that the function has not read yet.
   std::size_t stdin_queued_bytes() const;
+  // Writes queued for stdin whose completion has not been reported yet (their bytes may all be
+  // in the pipe already).
+  bool stdin_writes_pending() const { return writes_pending_ > 0; }
   void set_stdin_callback(StdinCallback callback) { stdin_callback_ = std::move(callback); }
   // Closes stdin once every queued write has completed, so the function sees EOF after the data.
   void close_stdin();
@@ -118,6 +122,28 @@ public:
   // The descriptor of an open pipe, for moving bytes around libuv (splice), or -1. The caller
   // duplicates it and stops this object's reading or writing of the pipe meanwhile.
   int pipe_fd(Stdio which) const;
+
+  // --- bytes the kernel moves (pipe_file_splice.hpp) ------------------------------------------
+  // A splice runs until its `SpliceDone`, which is never called from inside the call that
+  // started it, nor after `close_pipe` or `release` (which stop it). `SpliceProgress` counts the
+  // bytes moved, after each call. Both return false when nothing was started (the pipe is
+  // closed, already spliced, or stdin has queued writes; or no descriptor was left): the caller
+  // then goes on the ordinary way.
+  using SpliceProgress = PipeFileSplice::Progress;
+  using SpliceDone = PipeFileSplice::Done;
+  // `length` bytes of `file` from `offset` into stdin, instead of write_stdin. `file` must stay
+  // open until `done`. Status 0: all of them are in the pipe (close_stdin follows); UV_EPIPE:
+  // the function stopped reading; any other error: the file gave no more, and the caller
+  // writes the rest itself (and meets the same failure the ordinary way).
+  bool splice_stdin_from(int file, std::uint64_t offset, std::uint64_t length,
+                         SpliceProgress progress, SpliceDone done);
+  // What `which` (stdout or stderr, read with read_output) delivers from now on goes into `file`
+  // from `offset`, instead of to its sink. `file` must stay open until `done`. Status 0: the
+  // stream ended, and its sink's on_output_end(0) follows at once, as after a read. An error
+  // (the file took no more): the pipe is read into the sink again, from the first byte not
+  // reported by `progress`, so the sink's owner meets the failure the ordinary way.
+  bool splice_output_to(Stdio which, int file, std::uint64_t offset, SpliceProgress progress,
+                        SpliceDone done);
 
   // Sends `signum` to the child's whole process group (and to the child itself should it have
   // left the group). Returns 0 or a negative libuv error.
@@ -133,6 +159,8 @@ private:
     bool open = false;
     bool reading = false;
     OutputSink* sink = nullptr;
+    // Running while the kernel moves this pipe's bytes (the handle neither reads nor writes).
+    PipeFileSplice* splice = nullptr;
   };
 
   explicit ChildProcess(uv_loop_t* loop);
@@ -143,7 +171,15 @@ private:
   Pipe& pipe(Stdio which) { return pipes_[static_cast<int>(which)]; }
   uv_stream_t* stream(Stdio which) { return reinterpret_cast<uv_stream_t*>(&pipe(which).handle); }
   void close_handle(uv_handle_t* handle);
+  // One of the handles (a pipe, a splice's poll, the process's share) has closed; the last
+  // frees the object.
+  void handle_closed();
   void close_process();
+  bool start_splice(Stdio which, PipeFileSplice::Options options, SpliceProgress progress,
+                    SpliceDone done);
+  void on_splice_done(Stdio which, int status, const SpliceDone& done);
+  // Stops `which`'s splice, if any; its poll handle counts as open until it has closed.
+  void end_splice(Stdio which);
   void on_read(Stdio which, ssize_t nread, const uv_buf_t* buf);
   void on_write_done(int status);
 

@@ -19,6 +19,7 @@ void CollectingForkExchange::begin() {
   // The whole body is read first; the function starts at its end, in on_body_end (at once,
   // inside set_handler, for a request without a body).
   exchange_->set_handler(this);
+  take_body_in();
 }
 
 void CollectingForkExchange::on_cancel(CancelReason reason) {
@@ -51,13 +52,15 @@ void CollectingForkExchange::on_body(std::string_view data) {
 void CollectingForkExchange::on_body_end() {
   if (completed() || child_ != nullptr)
     return;
+  intake_.reset();
   if (spawn_function())
     feed_stdin();
 }
 
 void CollectingForkExchange::feed_stdin() {
-  // The pipe queue is kept short so that the body is not held twice in memory.
-  while (!stdin_done_ && child_ != nullptr && !body_.empty() &&
+  // The pipe queue is kept short so that the body is not held twice in memory. Once the rest
+  // of the body is in its file, the kernel moves it (splice_stdin).
+  while (!stdin_done_ && child_ != nullptr && !body_.empty() && !splice_stdin() &&
          child_->stdin_queued_bytes() < kStdinHighWater) {
     // Pieces of a block: most go straight into the pipe, and only what does not fit is copied
     // into the pipe's write queue, which is then over the mark and stops the loop.
@@ -69,10 +72,15 @@ void CollectingForkExchange::feed_stdin() {
       return;
     }
   }
-  if (!stdin_done_ && child_ != nullptr && body_.empty()) {
+  if (!stdin_done_ && child_ != nullptr && body_.empty() && stdin_splice_ != Splice::running) {
     stdin_done_ = true;
     child_->close_stdin(); // after the queued writes, so the function reads all, then EOF
   }
+}
+
+void CollectingForkExchange::take_output(std::string_view data) {
+  output_.append(data);
+  maybe_splice_output();
 }
 
 void CollectingForkExchange::on_writable() {

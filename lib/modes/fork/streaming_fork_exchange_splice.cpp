@@ -5,19 +5,13 @@
 
 #include <fmt/format.h>
 
+#include "modes/fork/splice_switch.hpp"
 #include "modes/fork/streaming_fork_exchange.hpp"
 #include "util/env_switch.hpp"
 
 namespace ofwatchdog::modes {
 
 namespace {
-
-// `OFWATCHDOG_NO_SPLICE=1` turns the splice paths off: a diagnostic switch, so the tests can
-// show the difference and a kernel problem can be ruled out without a rebuild.
-bool splice_disabled() {
-  static const bool disabled = env_switch("OFWATCHDOG_NO_SPLICE", false);
-  return disabled;
-}
 
 // Splicing the function's output into the socket is off unless `OFWATCHDOG_SPLICE_OUTPUT=1`.
 // With a client on the same machine (loopback), the receiver's socket dropped segments of the

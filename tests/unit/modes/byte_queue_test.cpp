@@ -9,6 +9,7 @@
 #include <fstream>
 #include <string>
 
+#include "../process/test_loop.hpp"
 #include "modes/byte_queue.hpp"
 
 using ofwatchdog::modes::ByteQueue;
@@ -250,4 +251,83 @@ TEST_CASE("consumed mapped blocks go back to the system", "[byte_queue]") {
     CHECK(rss_kib() - before < 4 * 1024);
   }
   CHECK(rss_kib() - before < 4 * 1024);
+}
+
+// --- bytes the kernel moves, and one file for two queues --------------------------------------
+
+namespace {
+
+// Writes `data` into `fd` at `offset`, as splice would behind the queue's back.
+void write_at(int fd, std::uint64_t offset, const std::string& data) {
+  REQUIRE(::pwrite(fd, data.data(), data.size(), static_cast<off_t>(offset)) ==
+          static_cast<ssize_t>(data.size()));
+}
+
+} // namespace
+
+TEST_CASE("file_end is where the next bytes go once they go into the file", "[byte_queue]") {
+  ByteQueue q;
+  CHECK_FALSE(q.file_end()); // the heap blocks come first
+  std::size_t in_blocks = ByteQueue::block_capacity(0) + ByteQueue::block_capacity(1);
+  std::string head = pattern(in_blocks, 5);
+  q.append(head);
+  auto end = q.file_end(); // the blocks are full: the file is made now
+  REQUIRE(end);
+  CHECK(end->offset == 0);
+  std::string tail = pattern(300'000, 6);
+  write_at(end->fd, end->offset, tail);
+  q.appended_to_file(tail.size());
+  CHECK(q.size() == head.size() + tail.size());
+  q.append("after"); // appended bytes follow those written into the file
+  CHECK(q.file_end()->offset == tail.size() + 5);
+  CHECK(drain(q) == head + tail + "after");
+}
+
+TEST_CASE("a queue that prefers its file skips the heap blocks until it is empty", "[byte_queue]") {
+  ByteQueue q;
+  q.prefer_file();
+  auto end = q.file_end();
+  REQUIRE(end);
+  std::string body = pattern(500'000, 7);
+  write_at(end->fd, 0, body);
+  q.appended_to_file(body.size());
+  auto range = q.file_range();
+  REQUIRE(range);
+  CHECK(range->offset == 0);
+  CHECK(range->length == body.size());
+  CHECK(drain(q) == body);
+  q.append("small"); // empty again: back to a heap block
+  CHECK(q.blocks() == 1);
+}
+
+TEST_CASE("a queue can leave giving its file's pages back to the thread pool", "[byte_queue]") {
+  ofwatchdog::testing::TestLoop loop;
+  int copy = -1;
+  {
+    ByteQueue q;
+    q.release_on(loop.get());
+    q.prefer_file();
+    copy = ::dup(q.file_end()->fd); // to watch the file after the queue has let it go
+    std::string piece(1024 * 1024, 'x');
+    for (int i = 0; i < 16; ++i)
+      q.append(piece);
+    CHECK(file_kib(copy) >= 16 * 1024);
+    while (q.size() > ByteQueue::kBlockSize)
+      q.consume(q.front().size());
+    loop.run(); // the punches run on the pool
+    CHECK(file_kib(copy) < 3 * 1024);
+    q.append("more");
+    CHECK(drain(q).size() == ByteQueue::kBlockSize + 4);
+    // Emptied: the file is let go (closed on the pool), not truncated for the next bytes.
+    CHECK_FALSE(q.file_end());
+    q.prefer_file();
+    REQUIRE(q.file_end());
+    struct stat old_file {
+    }, new_file{};
+    REQUIRE(::fstat(copy, &old_file) == 0);
+    REQUIRE(::fstat(q.file_end()->fd, &new_file) == 0);
+    CHECK(new_file.st_ino != old_file.st_ino);
+  }
+  loop.run(); // the new file's close
+  ::close(copy);
 }

@@ -1,8 +1,14 @@
 #pragma once
 // An Exchange without a socket, for testing modes on a real loop: it records the response and
 // feeds a request body with backpressure (it stops while paused), and it can play a slow
-// client whose `send_body` says "stop" and which calls `on_writable` a moment later.
+// client whose `send_body` says "stop" and which calls `on_writable` a moment later. It can also
+// play the server's body splice (`splice_body_to`): the rest of the body written into the
+// caller's pipe, non-blocking, then `done`.
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -21,7 +27,10 @@ public:
     uv_timer_init(loop_, &handles_->writable_timer);
     handles_->writable_timer.data = this;
   }
-  ~FakeExchange() override { close(); }
+  ~FakeExchange() override {
+    stop_splice();
+    close();
+  }
 
   // Closes the fake's own handles (the destructor does too). Their memory is freed by the
   // close callbacks, so a fake may be destroyed before the loop has run them.
@@ -61,6 +70,11 @@ public:
     writable_delay_ms_ = delay_ms;
   }
 
+  // `splice_body_to` takes the rest of the body (it says no unless this was called).
+  void allow_body_splice() { splice_allowed_ = true; }
+  // Whether the handler took the body with splice_body_to.
+  bool body_spliced() const { return splice_started_; }
+
   // Plays a client that sent `Expect: 100-continue`: it holds its body back until the handler
   // has called `send_continue` (after `defer_continue`, which then reports a waiting client).
   void wait_for_continue() { waits_for_continue_ = true; }
@@ -69,6 +83,7 @@ public:
     if (done())
       return;
     cancelled = true;
+    stop_splice();
     ExchangeHandler* h = handler_;
     handler_ = nullptr;
     if (h != nullptr)
@@ -132,11 +147,24 @@ public:
     if (!head)
       head = ResponseHead{};
     finished = true;
+    stop_splice();
   }
   void abort() override {
     if (done())
       return;
     aborted = true;
+    stop_splice();
+  }
+  bool splice_body_to(int pipe_fd, TransferDone done_callback) override {
+    if (!splice_allowed_ || handler_ == nullptr || body_ended_ || done() || splice_fd_ >= 0)
+      return false;
+    splice_fd_ = ::fcntl(pipe_fd, F_DUPFD_CLOEXEC, 0);
+    if (splice_fd_ < 0)
+      return false;
+    splice_done_ = std::move(done_callback);
+    splice_started_ = true;
+    start_feeding();
+    return true;
   }
   bool head_sent() const override { return head.has_value(); }
   int status() const override { return head ? head->status : 0; }
@@ -168,6 +196,10 @@ private:
 
   static void feed_cb(uv_idle_t* idle) {
     auto* self = static_cast<FakeExchange*>(idle->data);
+    if (self->splice_fd_ >= 0) {
+      self->feed_splice();
+      return;
+    }
     if (self->handler_ == nullptr || self->paused_ || self->body_ended_) {
       uv_idle_stop(idle);
       return;
@@ -186,6 +218,38 @@ private:
     self->body_ended_ = true;
     uv_idle_stop(idle);
     self->handler_->on_body_end();
+  }
+
+  // One write into the spliced pipe per turn (the idle handle polls a full pipe).
+  void feed_splice() {
+    if (offset_ < body_.size()) {
+      std::size_t n = std::min<std::size_t>(1 << 20, body_.size() - offset_);
+      ssize_t w = ::write(splice_fd_, body_.data() + offset_, n);
+      if (w > 0) {
+        offset_ += static_cast<std::size_t>(w);
+        spliced_ += static_cast<std::uint64_t>(w);
+      } else if (w < 0 && errno != EAGAIN) {
+        offset_ = body_.size(); // the reader is gone: as the server, drop the rest
+      }
+      return;
+    }
+    if (hold_open_) {
+      uv_idle_stop(&handles_->feeder);
+      return;
+    }
+    uv_idle_stop(&handles_->feeder);
+    body_ended_ = true;
+    TransferDone done_callback = std::move(splice_done_);
+    stop_splice();
+    if (done_callback)
+      done_callback(0, spliced_);
+  }
+
+  void stop_splice() {
+    splice_done_ = nullptr;
+    if (splice_fd_ >= 0)
+      ::close(splice_fd_);
+    splice_fd_ = -1;
   }
 
   static void writable_cb(uv_timer_t* timer) {
@@ -217,6 +281,11 @@ private:
   bool hold_open_ = false;
   bool waits_for_continue_ = false;
   bool body_ended_ = false;
+  bool splice_allowed_ = false;
+  int splice_fd_ = -1; // our duplicate of the pipe the body is spliced into
+  bool splice_started_ = false;
+  std::uint64_t spliced_ = 0;
+  TransferDone splice_done_;
   std::size_t window_ = 0;
   std::uint64_t writable_delay_ms_ = 1;
   std::size_t sent_ = 0;

@@ -1,6 +1,8 @@
 // ChildProcess against real processes: pipes, exit statuses, spawn failures, process groups.
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 
@@ -234,4 +236,131 @@ TEST_CASE("close_pipe stops waiting for a stream another process holds", "[child
   child->release();
   loop.run();
   CHECK_FALSE(out.ended); // the sink is not called after close_pipe
+}
+
+// --- bytes the kernel moves ----------------------------------------------------------------------
+
+namespace {
+
+std::string pattern(std::size_t size, std::size_t seed) {
+  std::string s(size, '\0');
+  for (std::size_t i = 0; i < size; ++i)
+    s[i] = static_cast<char>((i * 131 + seed * 7 + i / 251) & 0xff);
+  return s;
+}
+
+int memfd_with(const std::string& data) {
+  int fd = ::memfd_create("child-process-test", MFD_CLOEXEC);
+  REQUIRE(fd >= 0);
+  REQUIRE(::pwrite(fd, data.data(), data.size(), 0) == static_cast<ssize_t>(data.size()));
+  return fd;
+}
+
+std::string file_bytes(int fd, std::size_t length) {
+  std::string out(length, '\0');
+  REQUIRE(::pread(fd, out.data(), length, 0) == static_cast<ssize_t>(length));
+  return out;
+}
+
+// Where a splice ended, and what it moved.
+struct Moved {
+  std::uint64_t bytes = 0;
+  std::optional<int> status;
+};
+
+} // namespace
+
+TEST_CASE("a body larger than the pipe is spliced into stdin and stdout into a file",
+          "[child_process]") {
+  TestLoop loop;
+  std::string body = pattern(5 * 1024 * 1024 + 17, 1);
+  int in = memfd_with(body);
+  int out_file = memfd_with("");
+  Collector sink;
+  std::optional<ExitStatus> exit;
+  auto spawned = ChildProcess::spawn(loop.get(), {{"cat"}, base_env()},
+                                     [&](const ExitStatus& s) { exit = s; });
+  REQUIRE(spawned.child != nullptr);
+  ChildProcess* child = spawned.child;
+  child->read_output(Stdio::out, &sink);
+  Moved stdin_moved, stdout_moved;
+  REQUIRE(child->splice_output_to(
+      Stdio::out, out_file, 0, [&](std::uint64_t n) { stdout_moved.bytes += n; },
+      [&](int status) { stdout_moved.status = status; }));
+  REQUIRE(child->splice_stdin_from(
+      in, 0, body.size(), [&](std::uint64_t n) { stdin_moved.bytes += n; },
+      [&](int status) {
+        stdin_moved.status = status;
+        child->close_stdin();
+      }));
+  CHECK_FALSE(child->splice_stdin_from(in, 0, 1, nullptr, nullptr)); // one at a time
+  loop.run_until([&] { return exit && sink.ended; });
+  CHECK(stdin_moved.status == 0);
+  CHECK(stdin_moved.bytes == body.size());
+  CHECK(stdout_moved.status == 0);
+  CHECK(sink.status == 0);  // the end still reaches the sink
+  CHECK(sink.data.empty()); // but no byte did
+  CHECK(file_bytes(out_file, body.size()) == body);
+  child->release();
+  loop.run();
+  ::close(in);
+  ::close(out_file);
+}
+
+TEST_CASE("a function that exits before reading all of stdin ends its splice with EPIPE",
+          "[child_process]") {
+  std::signal(SIGPIPE, SIG_IGN);
+  TestLoop loop;
+  std::string body = pattern(4 * 1024 * 1024, 2);
+  int in = memfd_with(body);
+  Collector sink;
+  bool exited = false;
+  auto spawned = ChildProcess::spawn(loop.get(), {{"head", "-c", "1000"}, base_env()},
+                                     [&](const ExitStatus&) { exited = true; });
+  REQUIRE(spawned.child != nullptr);
+  ChildProcess* child = spawned.child;
+  child->read_output(Stdio::out, &sink);
+  Moved moved;
+  REQUIRE(child->splice_stdin_from(
+      in, 0, body.size(), [&](std::uint64_t n) { moved.bytes += n; },
+      [&](int status) { moved.status = status; }));
+  loop.run_until([&] { return moved.status.has_value() && exited && sink.ended; });
+  CHECK(*moved.status == UV_EPIPE);
+  CHECK(moved.bytes < body.size());
+  CHECK(sink.data == body.substr(0, 1000));
+  child->release();
+  loop.run();
+  ::close(in);
+}
+
+TEST_CASE("stdout spliced into a file that takes nothing goes to the sink instead",
+          "[child_process]") {
+  TestLoop loop;
+  int file = memfd_with("");
+  // The same file opened for reading only: every write into it fails (EBADF).
+  int read_only = ::open(("/proc/self/fd/" + std::to_string(file)).c_str(), O_RDONLY | O_CLOEXEC);
+  REQUIRE(read_only >= 0);
+  std::string extra = pattern(3 * 1024 * 1024, 3);
+  Collector sink;
+  std::optional<ExitStatus> exit;
+  auto spawned = ChildProcess::spawn(loop.get(), {{"cat"}, base_env()},
+                                     [&](const ExitStatus& s) { exit = s; });
+  REQUIRE(spawned.child != nullptr);
+  ChildProcess* child = spawned.child;
+  child->read_output(Stdio::out, &sink);
+  Moved moved;
+  REQUIRE(child->splice_output_to(
+      Stdio::out, read_only, 0, [&](std::uint64_t n) { moved.bytes += n; },
+      [&](int status) { moved.status = status; }));
+  REQUIRE(child->write_stdin(extra) == 0);
+  child->close_stdin();
+  loop.run_until([&] { return exit && sink.ended; });
+  CHECK(moved.status == UV_EBADF);
+  CHECK(moved.bytes == 0);
+  CHECK(sink.status == 0);
+  CHECK(sink.data == extra); // every byte, read the ordinary way from where the splice stopped
+  child->release();
+  loop.run();
+  ::close(read_only);
+  ::close(file);
 }

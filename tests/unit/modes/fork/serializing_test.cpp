@@ -1,6 +1,8 @@
 // The serializing mode end to end on a real loop, with real processes and a fake exchange.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <memory>
 #include <regex>
@@ -12,6 +14,7 @@
 #include "log/format.hpp"
 #include "modes/fork/fork_mode.hpp"
 #include "ofwatchdog/log.hpp"
+#include "process/pipe_file_splice.hpp"
 
 using namespace ofwatchdog;
 using ofwatchdog::testing::FakeExchange;
@@ -286,4 +289,170 @@ TEST_CASE("serializing: a client that goes away while the output file is sent", 
   h.finish(); // waits for the exchange to let go of its file and itself
   CHECK_FALSE(ex->finished);
   CHECK(ex->body.size() < 2 * 1024 * 1024);
+}
+
+// --- bodies and outputs the kernel moves ------------------------------------------------------
+
+namespace {
+
+std::string pattern(std::size_t size, std::size_t seed) {
+  std::string s(size, '\0');
+  for (std::size_t i = 0; i < size; ++i)
+    s[i] = static_cast<char>((i * 131 + seed * 7 + i / 251) & 0xff);
+  return s;
+}
+
+// A request whose body the exchange splices (as the server does for a Content-Length body):
+// the body lands whole in its file, and the output is written over it.
+std::shared_ptr<FakeExchange> serve_spliced(Harness& h, const std::string& body,
+                                            bool hold_open = false) {
+  Request r = make_request("POST", "/spliced", {{"Content-Length", std::to_string(body.size())}});
+  r.content_length = body.size();
+  auto ex = std::make_shared<FakeExchange>(h.loop.get(), std::move(r));
+  ex->set_body(body);
+  ex->allow_body_splice();
+  if (hold_open)
+    ex->hold_body_open();
+  h.exchanges.push_back(ex);
+  h.mode.handle(ex);
+  return ex;
+}
+
+// A file in /tmp holding `data`, removed with the object.
+struct TempFile {
+  std::string path;
+  explicit TempFile(const std::string& data) {
+    char name[] = "/tmp/ofwatchdog-serializing-XXXXXX";
+    int fd = ::mkstemp(name);
+    REQUIRE(fd >= 0);
+    REQUIRE(::write(fd, data.data(), data.size()) == static_cast<ssize_t>(data.size()));
+    ::close(fd);
+    path = name;
+  }
+  ~TempFile() { ::unlink(path.c_str()); }
+};
+
+// Every case runs with splice(2) and with the pipe splices' copying fallback.
+struct SpliceAllowed {
+  explicit SpliceAllowed(bool allowed) {
+    process::PipeFileSplice::set_splice_allowed_for_testing(allowed);
+  }
+  ~SpliceAllowed() { process::PipeFileSplice::set_splice_allowed_for_testing(true); }
+};
+
+} // namespace
+
+TEST_CASE("serializing: a spliced body larger than the pipes goes through cat whole",
+          "[serializing]") {
+  SpliceAllowed mode(GENERATE(true, false));
+  Harness h({"cat"});
+  std::string body = pattern(6 * 1024 * 1024 + 99, 1);
+  auto ex = serve_spliced(h, body);
+  h.loop.run_until([&] { return ex->done(); }, 30);
+  CHECK(ex->body_spliced());
+  CHECK(ex->finished);
+  REQUIRE(ex->head);
+  CHECK(ex->head->status == 200);
+  CHECK(ex->head->content_length == std::uint64_t{body.size()});
+  CHECK(ex->body == body);
+  h.finish();
+  CHECK(contains(h.logged(), fmt::format("POST /spliced - 200 - ContentLength: {} ",
+                                         human_size(static_cast<std::int64_t>(body.size())))));
+}
+
+TEST_CASE("serializing: a function that writes more than it reads", "[serializing]") {
+  SpliceAllowed mode(GENERATE(true, false));
+  std::string body = pattern(3 * 1024 * 1024, 2);
+  std::string extra = pattern(2 * 1024 * 1024 + 5, 3);
+  TempFile file(extra);
+  SECTION("after reading: the rest goes past the body") {
+    Harness h({"sh", "-c", "cat; cat " + file.path});
+    auto ex = serve_spliced(h, body);
+    h.loop.run_until([&] { return ex->done(); }, 30);
+    CHECK(ex->head->status == 200);
+    CHECK(ex->body == body + extra);
+    h.finish();
+  }
+  SECTION("before reading") {
+    Harness h({"sh", "-c", "cat " + file.path + "; cat"});
+    auto ex = serve_spliced(h, body);
+    h.loop.run_until([&] { return ex->done(); }, 30);
+    CHECK(ex->head->status == 200);
+    CHECK(ex->body == extra + body);
+    h.finish();
+  }
+  SECTION("without reading at all") {
+    Harness h({"cat", file.path});
+    auto ex = serve_spliced(h, body);
+    h.loop.run_until([&] { return ex->done(); }, 30);
+    CHECK(ex->head->status == 200);
+    CHECK(ex->body == extra);
+    h.finish();
+  }
+}
+
+TEST_CASE("serializing: a function that exits before reading all of a spliced body",
+          "[serializing]") {
+  SpliceAllowed mode(GENERATE(true, false));
+  Harness h({"head", "-c", "1000"});
+  std::string body = pattern(4 * 1024 * 1024, 4);
+  auto ex = serve_spliced(h, body);
+  h.loop.run_until([&] { return ex->done(); }, 30);
+  CHECK(ex->head->status == 200);
+  CHECK(ex->body == body.substr(0, 1000));
+  h.finish();
+}
+
+TEST_CASE("serializing: a function that reads part of its body, then writes a lot",
+          "[serializing]") {
+  // It writes over the part it has read and past the body; the part it never read stays out.
+  std::string body = pattern(2 * 1024 * 1024, 5);
+  std::string extra = pattern(3 * 1024 * 1024, 6);
+  TempFile file(extra);
+  Harness h({"sh", "-c", "head -c 1500000 >/dev/null; cat " + file.path});
+  auto ex = serve_spliced(h, body);
+  h.loop.run_until([&] { return ex->done(); }, 30);
+  CHECK(ex->head->status == 200);
+  CHECK(ex->body == extra);
+  h.finish();
+}
+
+TEST_CASE("serializing: a spliced body that never ends does not start the function",
+          "[serializing]") {
+  SECTION("the exec timeout") {
+    Harness h({"cat"});
+    h.config.exec_timeout = std::chrono::milliseconds(300);
+    auto ex = serve_spliced(h, pattern(1024 * 1024, 7), true);
+    h.loop.run_until([&] { return ex->done(); }, 5);
+    CHECK(ex->body_spliced());
+    REQUIRE(ex->head);
+    CHECK(ex->head->status == 500);
+    CHECK(ex->body == "context deadline exceeded");
+    h.finish();
+    CHECK_FALSE(contains(h.logged(), "Started logging"));
+  }
+  SECTION("the client goes away") {
+    Harness h({"cat"});
+    auto ex = serve_spliced(h, pattern(1024 * 1024, 8), true);
+    h.loop.run_until([&] { return ex->body_spliced(); });
+    run_for(h.loop, 0.1);
+    ex->cancel(CancelReason::client_closed);
+    h.finish();
+    std::string log = h.logged();
+    CHECK_FALSE(contains(log, "Started logging"));
+    CHECK(contains(log, "POST /spliced - 500 - "));
+  }
+}
+
+TEST_CASE("serializing: a spliced body's output goes out from its file, with backpressure",
+          "[serializing]") {
+  Harness h({"cat"});
+  std::string body = pattern(5 * 1024 * 1024, 9);
+  auto ex = serve_spliced(h, body);
+  ex->set_slow_client(512 * 1024);
+  h.loop.run_until([&] { return ex->done(); }, 30);
+  CHECK(ex->finished);
+  CHECK(ex->body == body);
+  CHECK(ex->stops > 0);
+  h.finish();
 }
