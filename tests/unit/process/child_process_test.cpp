@@ -15,10 +15,14 @@
 #include <vector>
 
 #include "process/child_process.hpp"
+#include "test_bytes.hpp"
 #include "test_loop.hpp"
 
 using namespace ofwatchdog::process;
 using ofwatchdog::testing::TestLoop;
+
+using ofwatchdog::testing::memfd_with;
+using ofwatchdog::testing::pattern;
 
 namespace {
 
@@ -241,20 +245,6 @@ TEST_CASE("close_pipe stops waiting for a stream another process holds", "[child
 // --- bytes the kernel moves ----------------------------------------------------------------------
 
 namespace {
-
-std::string pattern(std::size_t size, std::size_t seed) {
-  std::string s(size, '\0');
-  for (std::size_t i = 0; i < size; ++i)
-    s[i] = static_cast<char>((i * 131 + seed * 7 + i / 251) & 0xff);
-  return s;
-}
-
-int memfd_with(const std::string& data) {
-  int fd = ::memfd_create("child-process-test", MFD_CLOEXEC);
-  REQUIRE(fd >= 0);
-  REQUIRE(::pwrite(fd, data.data(), data.size(), 0) == static_cast<ssize_t>(data.size()));
-  return fd;
-}
 
 std::string file_bytes(int fd, std::size_t length) {
   std::string out(length, '\0');

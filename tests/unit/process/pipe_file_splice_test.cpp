@@ -12,27 +12,16 @@
 #include <string>
 
 #include "process/pipe_file_splice.hpp"
+#include "test_bytes.hpp"
 #include "test_loop.hpp"
 
 using ofwatchdog::process::PipeFileSplice;
 using ofwatchdog::testing::TestLoop;
 
+using ofwatchdog::testing::memfd_with;
+using ofwatchdog::testing::pattern;
+
 namespace {
-
-std::string pattern(std::size_t size, std::size_t seed) {
-  std::string s(size, '\0');
-  for (std::size_t i = 0; i < size; ++i)
-    s[i] = static_cast<char>((i * 131 + seed * 7 + i / 251) & 0xff);
-  return s;
-}
-
-// An in-memory file holding `data`.
-int memfd_with(const std::string& data) {
-  int fd = ::memfd_create("pipe-file-splice-test", MFD_CLOEXEC);
-  REQUIRE(fd >= 0);
-  REQUIRE(::pwrite(fd, data.data(), data.size(), 0) == static_cast<ssize_t>(data.size()));
-  return fd;
-}
 
 std::string file_bytes(int fd, std::uint64_t offset, std::size_t length) {
   std::string out(length, '\0');

@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "../../process/test_bytes.hpp"
 #include "../mode_harness.hpp"
 #include "log/format.hpp"
 #include "modes/fork/fork_mode.hpp"
@@ -22,6 +23,8 @@ using ofwatchdog::testing::make_request;
 using ofwatchdog::testing::ModeHarness;
 using ofwatchdog::testing::read_all;
 using ofwatchdog::testing::TestLoop;
+
+using ofwatchdog::testing::pattern;
 
 namespace {
 
@@ -294,13 +297,6 @@ TEST_CASE("serializing: a client that goes away while the output file is sent", 
 // --- bodies and outputs the kernel moves ------------------------------------------------------
 
 namespace {
-
-std::string pattern(std::size_t size, std::size_t seed) {
-  std::string s(size, '\0');
-  for (std::size_t i = 0; i < size; ++i)
-    s[i] = static_cast<char>((i * 131 + seed * 7 + i / 251) & 0xff);
-  return s;
-}
 
 // A request whose body the exchange splices (as the server does for a Content-Length body):
 // the body lands whole in its file, and the output is written over it.
