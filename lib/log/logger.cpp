@@ -2,10 +2,7 @@
 // from the watchdog and relayed output never interleave mid-line.
 #include "ofwatchdog/log.hpp"
 
-#include <cmath>
-#include <cstdint>
 #include <ctime>
-#include <iterator>
 
 #include <fmt/format.h>
 

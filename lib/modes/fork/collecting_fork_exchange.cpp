@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "modes/body_limit.hpp"
+#include "util/fixed_decimals.hpp"
 
 namespace ofwatchdog::modes {
 
@@ -92,7 +93,7 @@ void CollectingForkExchange::on_writable() {
 
 void CollectingForkExchange::answer(const std::string& error) {
   std::uint64_t end_ns = exited_ns_.value_or(uv_hrtime());
-  std::string duration = fmt::format("{:.6f}", static_cast<double>(end_ns - started_ns()) / 1e9);
+  std::string duration = util::fixed(static_cast<double>(end_ns - started_ns()) / 1e9, 6);
   if (error.empty()) {
     HeaderList headers = answer_headers();
     headers.push_back({"X-Duration-Seconds", std::move(duration)});

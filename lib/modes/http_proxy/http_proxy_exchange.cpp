@@ -1,8 +1,9 @@
 // One http-mode request; see http_proxy_exchange.hpp for the flow and the answers.
 #include "modes/http_proxy/http_proxy_exchange.hpp"
-#include "util/fixed_decimals.hpp"
 
 #include <fmt/format.h>
+
+#include "util/fixed_decimals.hpp"
 
 #include "http/content_sniff.hpp"
 #include "http/status_text.hpp"

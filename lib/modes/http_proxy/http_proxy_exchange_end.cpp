@@ -2,9 +2,10 @@
 // answers, cancellation and shutdown, the access line and the release of the job; see
 // http_proxy_exchange.hpp for the flow. The request's way there is http_proxy_exchange.cpp.
 #include "modes/http_proxy/http_proxy_exchange.hpp"
-#include "util/fixed_decimals.hpp"
 
 #include <fmt/format.h>
+
+#include "util/fixed_decimals.hpp"
 
 #include "http/status_text.hpp"
 #include "log/format.hpp"
