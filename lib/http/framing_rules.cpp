@@ -52,28 +52,50 @@ void LineDiscipline::begin_trailers() {
   first_line_ = false;
 }
 
+namespace {
+bool line_end(char c) {
+  return c == '\r' || c == '\n';
+}
+} // namespace
+
 std::string_view LineDiscipline::scan(std::string_view bytes) {
-  for (char c : bytes) {
+  std::size_t i = 0;
+  while (i < bytes.size()) {
+    char c = bytes[i];
     if (previous_ == '\r' && c != '\n')
       return "CR not followed by LF";
     if (c == '\n' && previous_ != '\r')
       return "LF without CR";
-    if (previous_ == '\n') {
-      if (!first_line_ && (c == ' ' || c == '\t'))
-        return "obs-fold (a line starting with whitespace)";
+    if (previous_ == '\n' && !first_line_ && (c == ' ' || c == '\t'))
+      return "obs-fold (a line starting with whitespace)";
+    if (c == '\r' || c == '\n') {
+      if (c == '\n')
+        first_line_ = false;
+      previous_ = c;
+      ++i;
+      continue;
     }
-    if (c == '\n')
-      first_line_ = false;
-    else if (first_line_ && c != '\r')
-      keep_in_tail(c);
-    previous_ = c;
+    // The rest of the line up to its CR or LF holds nothing to judge: only the byte after a
+    // line end is. It is skipped whole; the request line leaves its last bytes in the tail.
+    std::size_t end = i + 1;
+    while (end < bytes.size() && !line_end(bytes[end]))
+      ++end;
+    if (first_line_)
+      keep_in_tail(bytes.substr(i, end - i));
+    previous_ = bytes[end - 1];
+    i = end;
   }
   return {};
 }
 
-void LineDiscipline::keep_in_tail(char c) {
-  tail_[tail_count_ % kTailBytes] = c;
-  ++tail_count_;
+void LineDiscipline::keep_in_tail(std::string_view run) {
+  // Only the last kTailBytes can still be in the ring once the run is in.
+  std::size_t skipped = run.size() > kTailBytes ? run.size() - kTailBytes : 0;
+  tail_count_ += skipped;
+  for (char c : run.substr(skipped)) {
+    tail_[tail_count_ % kTailBytes] = c;
+    ++tail_count_;
+  }
 }
 
 bool LineDiscipline::request_line_is_http() const {

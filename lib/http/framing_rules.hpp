@@ -52,7 +52,7 @@ public:
 private:
   // The last bytes of the request line before its CR, enough to hold ` HTTP/1.1`.
   static constexpr std::size_t kTailBytes = 9;
-  void keep_in_tail(char c);
+  void keep_in_tail(std::string_view run);
 
   char previous_ = '\n';
   bool first_line_ = true;

@@ -26,8 +26,8 @@ std::size_t count_headers(const Request& request, std::string_view name) {
 }
 } // namespace
 
-bool header_has_token(const Request& request, std::string_view name, std::string_view token) {
-  for (const Header& h : request.headers) {
+bool header_has_token(const HeaderList& headers, std::string_view name, std::string_view token) {
+  for (const Header& h : headers) {
     if (!iequals(h.name, name))
       continue;
     std::string_view rest = h.value;
@@ -45,11 +45,11 @@ bool header_has_token(const Request& request, std::string_view name, std::string
 }
 
 bool wants_keep_alive(const Request& request) {
-  if (header_has_token(request, "Connection", "close"))
+  if (header_has_token(request.headers, "Connection", "close"))
     return false;
   if (request.version_major == 1 && request.version_minor >= 1)
     return true;
-  return header_has_token(request, "Connection", "keep-alive");
+  return header_has_token(request.headers, "Connection", "keep-alive");
 }
 
 bool expects_continue(const Request& request) {

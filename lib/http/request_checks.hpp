@@ -40,6 +40,6 @@ bool expects_continue(const Request& request);
 std::string raw_error_response(std::string_view text);
 
 // True when a comma-separated header value list contains `token` (case-insensitive).
-bool header_has_token(const Request& request, std::string_view name, std::string_view token);
+bool header_has_token(const HeaderList& headers, std::string_view name, std::string_view token);
 
 } // namespace ofwatchdog::http

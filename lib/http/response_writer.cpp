@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cstdint>
+#include <cstring>
 
 #include <fmt/format.h>
 
@@ -11,22 +12,41 @@
 namespace ofwatchdog::http {
 
 namespace {
-// A CR or LF in a name or value would end the header line early (response splitting): each
-// becomes a space. Most text has none and is appended whole.
-void append_sanitised(std::string& out, std::string_view text) {
-  // (A plain loop: find_first_of with a set calls memchr once per byte of the text.)
-  std::size_t start = out.size();
-  out.append(text);
-  for (std::size_t i = start; i < out.size(); ++i) {
-    if (out[i] == '\r' || out[i] == '\n')
-      out[i] = ' ';
-  }
-}
+// Builds a head in a buffer sized beforehand: each piece is one memcpy at a cursor, where
+// std::string's append checks capacity and size for each of the thirty-odd pieces of a head.
+class HeadCursor {
+public:
+  explicit HeadCursor(char* at) : at_(at) {}
 
-template <typename Integer> void append_number(std::string& out, Integer value) {
-  char digits[24];
-  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, value);
-  out.append(digits, static_cast<std::size_t>(end - digits));
+  void put(std::string_view text) {
+    if (text.empty())
+      return; // (an empty view may hold a null pointer, which memcpy must not be given)
+    std::memcpy(at_, text.data(), text.size());
+    at_ += text.size();
+  }
+
+  // A CR or LF in a name or value would end the header line early (response splitting): each
+  // becomes a space.
+  void put_sanitised(std::string_view text) {
+    for (char c : text)
+      *at_++ = (c == '\r' || c == '\n') ? ' ' : c;
+  }
+
+  template <typename Integer> void put_number(Integer value) {
+    auto [end, ec] = std::to_chars(at_, at_ + kMaxDigits, value);
+    at_ = end;
+  }
+
+  char* at() const { return at_; }
+
+  static constexpr std::size_t kMaxDigits = 20; // 2^64 - 1 has 20 decimal digits
+
+private:
+  char* at_;
+};
+
+bool framing_header(std::string_view name) {
+  return iequals(name, "Content-Length") || iequals(name, "Transfer-Encoding");
 }
 } // namespace
 
@@ -54,63 +74,68 @@ Framing choose_framing(std::string_view method, bool http10_client, int status,
 
 std::string serialize_head(int status, const HeaderList& headers, const Framing& framing,
                            std::string_view date, std::string_view connection) {
-  // One allocation: the head's size is known before it is built, give or take the fixed lines.
-  constexpr std::size_t kFixedLines = 160; // status line, Date, length or chunked, Connection
-  std::size_t size = kFixedLines + date.size() + connection.size();
+  std::string reason = status_reason(status);
+  // Room for the longest head these pieces can make: the fixed text of every optional line,
+  // the numbers at their widest, and each header as given.
+  constexpr std::string_view kFixed = "HTTP/1.1  \r\n"
+                                      "Date: \r\n"
+                                      "Content-Length: \r\n"
+                                      "Transfer-Encoding: chunked\r\n"
+                                      "Connection: Upgrade\r\n"
+                                      "Connection: \r\n"
+                                      "\r\n";
+  std::size_t room =
+      kFixed.size() + 2 * HeadCursor::kMaxDigits + reason.size() + date.size() + connection.size();
   for (const Header& h : headers)
-    size += h.name.size() + h.value.size() + 4;
-  std::string out;
-  out.reserve(size);
-  out.append("HTTP/1.1 ");
-  append_number(out, status);
-  out.push_back(' ');
-  out.append(status_reason(status));
-  out.append("\r\n");
+    room += h.name.size() + h.value.size() + 4;
+  std::string out(room, '\0');
+  HeadCursor head(out.data());
+  head.put("HTTP/1.1 ");
+  head.put_number(status);
+  head.put(" ");
+  head.put(reason);
+  head.put("\r\n");
   bool has_date = false;
   bool has_connection = false;
   for (const Header& h : headers) {
-    if (iequals(h.name, "Content-Length") || iequals(h.name, "Transfer-Encoding")) {
+    if (framing_header(h.name))
       continue;
-    }
     if (iequals(h.name, "Connection")) {
-      if (!framing.tunnel) {
+      if (!framing.tunnel)
         continue;
-      }
       has_connection = true;
     }
-    if (iequals(h.name, "Date")) {
+    if (iequals(h.name, "Date"))
       has_date = true;
-    }
-    append_sanitised(out, h.name);
-    out += ": ";
-    append_sanitised(out, h.value);
-    out += "\r\n";
+    head.put_sanitised(h.name);
+    head.put(": ");
+    head.put_sanitised(h.value);
+    head.put("\r\n");
   }
   if (!has_date) {
-    out += "Date: ";
-    out += date;
-    out += "\r\n";
+    head.put("Date: ");
+    head.put(date);
+    head.put("\r\n");
   }
   if (framing.content_length) {
-    out += "Content-Length: ";
-    append_number(out, *framing.content_length);
-    out += "\r\n";
+    head.put("Content-Length: ");
+    head.put_number(*framing.content_length);
+    head.put("\r\n");
   }
-  if (framing.chunked) {
-    out += "Transfer-Encoding: chunked\r\n";
-  }
+  if (framing.chunked)
+    head.put("Transfer-Encoding: chunked\r\n");
   if (framing.tunnel) {
     // RFC 9110 §7.8: a 101 lists the upgrade in Connection; the server's own choice
     // (keep-alive or close) means nothing once the protocol has switched.
-    if (!has_connection) {
-      out += "Connection: Upgrade\r\n";
-    }
+    if (!has_connection)
+      head.put("Connection: Upgrade\r\n");
   } else if (!connection.empty()) {
-    out += "Connection: ";
-    out += connection;
-    out += "\r\n";
+    head.put("Connection: ");
+    head.put(connection);
+    head.put("\r\n");
   }
-  out += "\r\n";
+  head.put("\r\n");
+  out.resize(static_cast<std::size_t>(head.at() - out.data()));
   return out;
 }
 

@@ -7,9 +7,7 @@ namespace ofwatchdog::http {
 
 namespace {
 bool response_says_close(const HeaderList& headers) {
-  Request probe; // reuse the token matcher on the response headers
-  probe.headers = headers;
-  return header_has_token(probe, "Connection", "close");
+  return header_has_token(headers, "Connection", "close");
 }
 } // namespace
 

@@ -1,6 +1,7 @@
 #include "http/write_queue.hpp"
 
 #include <algorithm>
+#include <array>
 #include <memory>
 
 #include "util/stream_write.hpp"
@@ -121,13 +122,23 @@ void WriteQueue::submit() {
   if (in_flight_ || pending_.empty()) {
     return;
   }
-  std::vector<uv_buf_t> bufs;
-  bufs.reserve(pending_.size());
-  for (std::string& b : pending_) {
-    bufs.push_back(uv_buf_init(b.data(), static_cast<unsigned int>(b.size())));
-  }
+  // The pieces' descriptors: in place for the usual few, on the heap for a long queue.
+  constexpr std::size_t kInlinePieces = 8;
+  std::array<uv_buf_t, kInlinePieces> few;
+  std::vector<uv_buf_t> many;
+  uv_buf_t* bufs = few.data();
+  auto describe = [&](std::vector<std::string>& pieces) {
+    if (pieces.size() > kInlinePieces) {
+      many.resize(pieces.size());
+      bufs = many.data();
+    }
+    for (std::size_t i = 0; i < pieces.size(); ++i)
+      bufs[i] = uv_buf_init(pieces[i].data(), static_cast<unsigned int>(pieces[i].size()));
+    return pieces.size();
+  };
   // Nothing of ours is in flight, so the kernel may take the bytes at once.
-  int written = write_now(stream_, bufs.data(), bufs.size());
+  std::size_t count = describe(pending_);
+  int written = write_now(stream_, bufs, count);
   if (written < 0 && written != UV_EAGAIN) {
     on_written_(written);
     return;
@@ -147,11 +158,8 @@ void WriteQueue::submit() {
   in_flight_ = true;
   in_flight_bytes_ = batch->bytes;
   batch->req.data = batch.get();
-  bufs.clear();
-  for (std::string& b : batch->buffers) {
-    bufs.push_back(uv_buf_init(b.data(), static_cast<unsigned int>(b.size())));
-  }
-  int rc = uv_write(&batch->req, stream_, bufs.data(), static_cast<unsigned int>(bufs.size()),
+  count = describe(batch->buffers);
+  int rc = uv_write(&batch->req, stream_, bufs, static_cast<unsigned int>(count),
                     &WriteQueue::on_write_done);
   if (rc != 0) {
     // The stream is unusable (closing, or the peer is gone); report it like a failed write.

@@ -58,7 +58,7 @@ public:
         te_trailers_(keep_te_trailers && has_token(headers, "TE", "trailers")) {
     for (const Header& h : headers) {
       if (iequals(h.name, "Connection"))
-        for_each_token(h.value, [&](std::string_view t) { named_.push_back(t); });
+        for_each_token(h.value, [&](std::string_view t) { name(t); });
     }
   }
 
@@ -76,7 +76,11 @@ public:
       }
       return Verdict::drop;
     }
-    for (std::string_view n : named_) {
+    for (std::size_t i = 0; i < named_count_; ++i) {
+      if (iequals(named_[i], h.name))
+        return Verdict::drop;
+    }
+    for (std::string_view n : named_more_) {
       if (iequals(n, h.name))
         return Verdict::drop;
     }
@@ -84,7 +88,18 @@ public:
   }
 
 private:
-  std::vector<std::string_view> named_;
+  void name(std::string_view token) {
+    if (named_count_ < named_.size())
+      named_[named_count_++] = token;
+    else
+      named_more_.push_back(token);
+  }
+
+  // The names Connection lists: a few in place (every proxied response has its
+  // `Connection: keep-alive`), any beyond them in the vector.
+  std::array<std::string_view, 4> named_{};
+  std::size_t named_count_ = 0;
+  std::vector<std::string_view> named_more_;
   bool keep_upgrade_;
   bool te_trailers_;
   bool te_given_ = false;
@@ -228,15 +243,25 @@ HeaderList response_headers_for_client(HeaderList&& upstream, bool tunnel) {
   {
     // Judged before anything is erased: the rules refer to the list's Connection values.
     HopByHop rules(out, tunnel, false);
-    std::vector<bool> dropped;
-    dropped.reserve(out.size());
-    for (const Header& h : out) {
-      dropped.push_back(rules.judge(h) == HopByHop::Verdict::drop ||
-                        iequals(h.name, "Content-Length"));
+    // The verdicts as bits: a word for a usual head, the vector only for a head of more than
+    // 64 headers.
+    constexpr std::size_t kWordBits = 64;
+    std::uint64_t dropped_few = 0;
+    std::vector<bool> dropped_many(out.size() > kWordBits ? out.size() : 0);
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      bool drop =
+          rules.judge(out[i]) == HopByHop::Verdict::drop || iequals(out[i].name, "Content-Length");
+      if (!dropped_many.empty())
+        dropped_many[i] = drop;
+      else if (drop)
+        dropped_few |= std::uint64_t{1} << i;
     }
+    auto dropped = [&](std::size_t i) {
+      return dropped_many.empty() ? ((dropped_few >> i) & 1U) != 0 : bool(dropped_many[i]);
+    };
     std::size_t kept = 0;
     for (std::size_t i = 0; i < out.size(); ++i) {
-      if (dropped[i])
+      if (dropped(i))
         continue;
       if (kept != i)
         out[kept] = std::move(out[i]);

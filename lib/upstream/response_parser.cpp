@@ -49,8 +49,6 @@ void ResponseParser::begin(std::string_view method) {
   failed_ = false;
   error_text_.clear();
   response_ = UpstreamResponse{};
-  // Room for a typical head at once, instead of growing the list header by header.
-  response_.headers.reserve(kTypicalHeaders);
   field_.clear();
   value_.clear();
 }

@@ -14,10 +14,26 @@ inline char ascii_lower(char c) {
 inline bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size())
     return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (ascii_lower(a[i]) != ascii_lower(b[i]))
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    // Names mostly come in the case they are compared with: equal bytes skip the folding.
+    if (a[i] != b[i] && ascii_lower(a[i]) != ascii_lower(b[i]))
       return false;
+  }
   return true;
+}
+
+// True when `part` occurs in `text`, ignoring ASCII case.
+inline bool icontains(std::string_view text, std::string_view part) {
+  if (part.size() > text.size())
+    return false;
+  if (part.empty())
+    return true;
+  char first = ascii_lower(part.front());
+  for (std::size_t at = 0; at + part.size() <= text.size(); ++at) {
+    if (ascii_lower(text[at]) == first && iequals(text.substr(at, part.size()), part))
+      return true;
+  }
+  return false;
 }
 
 inline bool istarts_with(std::string_view text, std::string_view prefix) {

@@ -24,9 +24,7 @@ using upstream::BodyFraming;
 bool names_stream_type(const std::string* value) {
   if (value == nullptr)
     return false;
-  std::string lower = to_lower(*value);
-  return lower.find("text/event-stream") != std::string::npos ||
-         lower.find("application/x-ndjson") != std::string::npos;
+  return icontains(*value, "text/event-stream") || icontains(*value, "application/x-ndjson");
 }
 
 void set_header(HeaderList& headers, std::string_view name, std::string value) {
@@ -60,8 +58,6 @@ HttpProxyExchange::~HttpProxyExchange() = default;
 
 void HttpProxyExchange::run() {
   const Request& request = exchange_->request();
-  url_text_ = upstream::full_url(pool_.url(), request.target);
-
   // max_body_size: a declared body over the limit is refused before anything goes upstream, and
   // before the handler is set, so a client waiting for `100 Continue` gets the 413 instead.
   if (refuse_declared_body_over_limit())

@@ -128,7 +128,6 @@ private:
   void on_write_drained() override;
 
   upstream::UpstreamPool& pool_;
-  std::string url_text_; // for log lines
 
   // Fixed when the request arrives.
   const bool buffering_;      // http_buffer_req_body with a body: read it all, then connect

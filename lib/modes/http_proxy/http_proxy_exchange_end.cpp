@@ -115,9 +115,12 @@ void HttpProxyExchange::on_refused(int status, const std::string& text) {
 }
 
 void HttpProxyExchange::log_upstream_error(std::string_view cause) {
+  // Every failure is logged before release() lets go of the exchange.
+  OFW_INVARIANT(exchange_ != nullptr, "an upstream error logged after the exchange was released");
+  const Request& request = exchange_->request();
   context_.log->info(fmt::format("Upstream HTTP request error: {} \"{}\": {}",
-                                 upstream::title_case_method(exchange_->request().method),
-                                 url_text_, cause));
+                                 upstream::title_case_method(request.method),
+                                 upstream::full_url(pool_.url(), request.target), cause));
 }
 
 void HttpProxyExchange::drop_connection() {

@@ -54,3 +54,26 @@ TEST_CASE("the line discipline finds bare LF, lone CR and obs-fold across pieces
     CHECK(fault("X: 1\r\n\r\n", step, true).empty());
   }
 }
+
+TEST_CASE("the request line's version is read from its last bytes, in any pieces",
+          "[http][framing]") {
+  auto is_http = [](std::string_view head, std::size_t step) {
+    LineDiscipline lines;
+    lines.begin_head();
+    for (std::size_t i = 0; i < head.size(); i += step)
+      REQUIRE(lines.scan(head.substr(i, step)).empty());
+    return lines.request_line_is_http();
+  };
+  for (std::size_t step :
+       {std::size_t{1}, std::size_t{2}, std::size_t{3}, std::size_t{7}, std::size_t{100}}) {
+    INFO("pieces of " << step);
+    CHECK(is_http("GET / HTTP/1.1\r\nHost: a\r\n\r\n", step));
+    CHECK(is_http("GET /a/long/path/with?query=1&more=2 HTTP/1.0\r\n\r\n", step));
+    CHECK(is_http(" HTTP/1.1\r\n\r\n", step));
+    CHECK_FALSE(is_http("GET / RTSP/1.0\r\nHost: a\r\n\r\n", step));
+    CHECK_FALSE(is_http("SOURCE / ICE/1.0\r\n\r\n", step));
+    CHECK_FALSE(is_http("HTTP/1.1\r\n\r\n", step));
+    // A header line that looks like a version does not count: only the first line does.
+    CHECK_FALSE(is_http("GET / ICE/1.0\r\nX: a HTTP/1.1\r\n\r\n", step));
+  }
+}

@@ -100,6 +100,30 @@ TEST_CASE("response headers for the client") {
   CHECK(tunnel[1].value == "Upgrade");
 }
 
+TEST_CASE("response headers: long lists and long Connection lists are filtered alike") {
+  // Past 64 headers the verdicts leave their word; past four names Connection's list leaves
+  // its place in the rules. Either way the same headers go.
+  HeaderList up = {{"Connection", "A-1, A-2, A-3, A-4, A-5, A-6"}};
+  for (int i = 0; i < 80; ++i)
+    up.push_back({"X-N" + std::to_string(i), std::to_string(i)});
+  for (int i = 1; i <= 6; ++i)
+    up.push_back({"A-" + std::to_string(i), "named"});
+  up.push_back({"Keep-Alive", "timeout=5"});
+  up.push_back({"X-Last", "kept"});
+  HeaderList out = response_headers_for_client(up, false);
+  REQUIRE(out.size() == 81);
+  for (int i = 0; i < 80; ++i)
+    CHECK(out[static_cast<std::size_t>(i)].value == std::to_string(i));
+  CHECK(out[80].name == "X-Last");
+  HeaderList few(up.begin(), up.begin() + 3);
+  few.push_back({"A-5", "named"});
+  few.push_back({"A-6", "named"});
+  few.push_back({"X-Last", "kept"});
+  HeaderList few_out = response_headers_for_client(few, false);
+  REQUIRE(few_out.size() == 3);
+  CHECK(few_out[2].name == "X-Last");
+}
+
 TEST_CASE("client ip") {
   CHECK(client_ip("1.2.3.4:5678") == "1.2.3.4");
   CHECK(client_ip("[::1]:5678") == "::1");
