@@ -25,17 +25,10 @@ constexpr std::size_t kMaxSplice = 1u << 20;
 constexpr int kStepsPerWake = 64;
 // Error reports from the poll handles in a row before the transfer gives up.
 constexpr int kMaxPollErrors = 8;
-// The buffer of the read/write fallback and of draining.
-constexpr std::size_t kScratch = 64 * 1024;
 
 bool is_socket(int fd) {
   struct stat st {};
   return ::fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
-}
-
-char* scratch() {
-  thread_local char buffer[kScratch];
-  return buffer;
 }
 
 } // namespace
@@ -74,7 +67,7 @@ int BodySplice::start(Options options, Progress progress, Done done) {
   pending_pos_ = 0;
   progress_ = std::move(progress);
   done_ = std::move(done);
-  move_to(Life::running);
+  life_.move_to(Life::running);
   // The first step runs from the loop (the sink is almost always writable at once), so that no
   // callback ever runs inside start.
   wait_for(Wait::sink);
@@ -215,9 +208,10 @@ bool BodySplice::move_payload() {
                  SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
   } else {
     // Fallback: through user space; what the sink does not take at once waits in pending_.
-    n = ::read(fds_[0], scratch(), std::min<std::uint64_t>(want, kScratch));
+    n = ::read(fds_[0], util::copy_scratch(),
+               std::min<std::uint64_t>(want, util::kCopyScratchBytes));
     if (n > 0)
-      pending_.assign(scratch(), static_cast<std::size_t>(n));
+      pending_.assign(util::copy_scratch(), static_cast<std::size_t>(n));
   }
   if (n > 0) {
     auto moved = static_cast<std::uint64_t>(n);
@@ -285,14 +279,14 @@ bool BodySplice::on_would_block() {
 }
 
 bool BodySplice::drain_source() {
-  std::size_t want = kScratch;
+  std::size_t want = util::kCopyScratchBytes;
   if (left_)
     want = static_cast<std::size_t>(std::min<std::uint64_t>(want, *left_));
   if (want == 0) {
     finish(0, false);
     return false;
   }
-  ssize_t n = ::read(fds_[0], scratch(), want);
+  ssize_t n = ::read(fds_[0], util::copy_scratch(), want);
   if (n > 0) {
     if (left_)
       *left_ -= static_cast<std::uint64_t>(n);
@@ -328,28 +322,8 @@ void BodySplice::wait_for(Wait what) {
     waiting_ = Wait::none;
     // Reported from the loop, never inside start: a zero-delay retry is not worth a timer
     // handle for a failure that means the descriptor is unusable; the owner's timeouts end it.
-    move_to(Life::ended);
+    life_.move_to(Life::ended);
   }
-}
-
-// The one place the transfer's life changes.
-void BodySplice::move_to(Life next) {
-  bool legal = false;
-  switch (life_) {
-  case Life::ready:
-    legal = next == Life::running || next == Life::closing;
-    break;
-  case Life::running:
-    legal = next == Life::ended || next == Life::closing;
-    break;
-  case Life::ended:
-    legal = next == Life::closing;
-    break;
-  case Life::closing:
-    break;
-  }
-  OFW_INVARIANT(legal, "an illegal move of a splice's life");
-  life_ = next;
 }
 
 void BodySplice::sink_stopped() {
@@ -361,7 +335,7 @@ void BodySplice::finish(int status, bool sink_side) {
   if (life_ != Life::running)
     return;
   wait_for(Wait::none);
-  move_to(Life::ended);
+  life_.move_to(Life::ended);
   if (status < 0 && sink_side)
     sink_ = Sink::failed;
   Done done = std::move(done_);
@@ -375,7 +349,7 @@ void BodySplice::close(std::function<void()> closed) {
     return;
   if (life_ == Life::running)
     wait_for(Wait::none);
-  move_to(Life::closing);
+  life_.move_to(Life::closing);
   done_ = nullptr;
   progress_ = nullptr;
   closed_ = std::move(closed);

@@ -30,6 +30,8 @@
 
 #include <uv.h>
 
+#include "util/transfer_life.hpp"
+
 namespace ofwatchdog::http {
 
 class BodySplice {
@@ -73,9 +75,7 @@ public:
 
 private:
   enum class Wait { none, source, sink };
-  // The transfer: ready (constructed), running (start), ended (Done was called, or a poll could
-  // not be armed), closing (close, from any of the others). Changed only by move_to.
-  enum class Life : std::uint8_t { ready, running, ended, closing };
+  using Life = util::TransferLife::Stage;
   // The sink takes bytes; or it stopped and the source is read and dropped up to `length`
   // (drain_on_sink_error); or the transfer ended on its side (sink_failed).
   enum class Sink : std::uint8_t { taking, discarding, failed };
@@ -95,14 +95,13 @@ private:
   bool on_would_block();
   void wait_for(Wait what);
   void finish(int status, bool sink_side);
-  void move_to(Life next);
   void sink_stopped(); // the sink is gone: drain the source
 
   uv_loop_t* loop_;
   uv_poll_t polls_[2]{};
   int fds_[2] = {-1, -1}; // our duplicates: source, sink
   int handles_open_ = 0;
-  Life life_ = Life::ready;
+  util::TransferLife life_{"an illegal move of a splice's life"};
   Sink sink_ = Sink::taking;
   Source source_ = Source::quiet;
   // Facts that hold independently of the states above: what the descriptors are, what the

@@ -19,15 +19,8 @@ constexpr std::uint64_t kMaxSplice = 1u << 20;
 constexpr int kStepsPerWake = 16;
 // Error reports from the poll handle in a row before the transfer gives up.
 constexpr int kMaxPollErrors = 8;
-// The buffer of the copying fallback.
-constexpr std::size_t kScratch = 64 * 1024;
 
 bool splice_allowed = true;
-
-char* scratch() {
-  thread_local char buffer[kScratch];
-  return buffer;
-}
 
 } // namespace
 
@@ -66,7 +59,7 @@ int PipeFileSplice::start(Options options, Progress progress, Done done) {
   splice_ok_ = splice_allowed;
   progress_ = std::move(progress);
   done_ = std::move(done);
-  move_to(Life::running);
+  life_.move_to(Life::running);
   return 0;
 }
 
@@ -101,7 +94,7 @@ void PipeFileSplice::pump() {
 bool PipeFileSplice::step() {
   if (life_ != Life::running)
     return false;
-  std::uint64_t want = splice_ok_ ? kMaxSplice : kScratch;
+  std::uint64_t want = splice_ok_ ? kMaxSplice : util::kCopyScratchBytes;
   if (direction_ == Direction::file_to_pipe) {
     if (left_ == 0) {
       finish(0);
@@ -156,24 +149,26 @@ ssize_t PipeFileSplice::move(std::uint64_t want) {
 }
 
 ssize_t PipeFileSplice::copy(std::uint64_t want) {
-  std::size_t size = static_cast<std::size_t>(std::min<std::uint64_t>(want, kScratch));
+  std::size_t size =
+      static_cast<std::size_t>(std::min<std::uint64_t>(want, util::kCopyScratchBytes));
   auto at = static_cast<off_t>(offset_);
   if (direction_ == Direction::file_to_pipe) {
     // What the pipe does not take stays in the file, to be read again next time: the file is
     // in memory, so that costs a copy, not a disk read.
-    ssize_t n = ::pread(file_, scratch(), size, at);
+    ssize_t n = ::pread(file_, util::copy_scratch(), size, at);
     if (n <= 0)
       return n;
-    return ::write(pipe_, scratch(), static_cast<std::size_t>(n));
+    return ::write(pipe_, util::copy_scratch(), static_cast<std::size_t>(n));
   }
-  ssize_t n = ::read(pipe_, scratch(), size);
+  ssize_t n = ::read(pipe_, util::copy_scratch(), size);
   if (n <= 0)
     return n;
   // Bytes taken from the pipe must all reach the file: a write to an in-memory file fails only
   // when no memory is left for it, which ends the process as a failed `new` would (as
   // ByteQueue's own writes do).
   for (ssize_t done = 0; done < n;) {
-    ssize_t w = ::pwrite(file_, scratch() + done, static_cast<std::size_t>(n - done), at + done);
+    ssize_t w =
+        ::pwrite(file_, util::copy_scratch() + done, static_cast<std::size_t>(n - done), at + done);
     if (w < 0 && errno == EINTR)
       continue;
     OFW_INVARIANT(w > 0, "memory for the in-memory file's bytes");
@@ -186,37 +181,17 @@ void PipeFileSplice::finish(int status) {
   if (life_ != Life::running)
     return;
   uv_poll_stop(&poll_);
-  move_to(Life::ended);
+  life_.move_to(Life::ended);
   Done done = std::move(done_);
   done_ = nullptr;
   progress_ = nullptr;
   done(status);
 }
 
-// The one place the transfer's life changes.
-void PipeFileSplice::move_to(Life next) {
-  bool legal = false;
-  switch (life_) {
-  case Life::ready:
-    legal = next == Life::running || next == Life::closing;
-    break;
-  case Life::running:
-    legal = next == Life::ended || next == Life::closing;
-    break;
-  case Life::ended:
-    legal = next == Life::closing;
-    break;
-  case Life::closing:
-    break;
-  }
-  OFW_INVARIANT(legal, "an illegal move of a pipe splice's life");
-  life_ = next;
-}
-
 void PipeFileSplice::close(std::function<void()> closed) {
   if (life_ == Life::closing)
     return;
-  move_to(Life::closing);
+  life_.move_to(Life::closing);
   done_ = nullptr;
   progress_ = nullptr;
   if (pipe_ < 0) {

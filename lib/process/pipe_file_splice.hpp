@@ -29,6 +29,8 @@
 
 #include <uv.h>
 
+#include "util/transfer_life.hpp"
+
 namespace ofwatchdog::process {
 
 class PipeFileSplice {
@@ -75,9 +77,7 @@ public:
   static void set_splice_allowed_for_testing(bool allowed);
 
 private:
-  // ready (constructed), running (start), ended (Done was called), closing (close). Changed
-  // only by move_to.
-  enum class Life : std::uint8_t { ready, running, ended, closing };
+  using Life = util::TransferLife::Stage;
 
   static void on_poll(uv_poll_t* handle, int status, int events);
   static void on_closed(uv_handle_t* handle);
@@ -88,14 +88,13 @@ private:
   ssize_t move(std::uint64_t want);
   ssize_t copy(std::uint64_t want);
   void finish(int status);
-  void move_to(Life next);
 
   uv_loop_t* loop_;
   uv_poll_t poll_{};
   int pipe_ = -1; // our duplicate
   int file_ = -1;
   Direction direction_ = Direction::file_to_pipe;
-  Life life_ = Life::ready;
+  util::TransferLife life_{"an illegal move of a pipe splice's life"};
   int poll_errors_ = 0;
   bool splice_ok_ = true; // splice(2) works for these descriptors (else read and write)
   std::uint64_t offset_ = 0;

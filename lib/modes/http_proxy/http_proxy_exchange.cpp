@@ -1,6 +1,8 @@
 // One http-mode request; see http_proxy_exchange.hpp for the flow and the answers.
 #include "modes/http_proxy/http_proxy_exchange.hpp"
 
+#include <charconv>
+
 #include <fmt/format.h>
 
 #include "util/fixed_decimals.hpp"
@@ -35,7 +37,15 @@ void set_header(HeaderList& headers, std::string_view name, std::string value) {
 } // namespace
 
 std::string upstream_status_line(int status, std::string_view reason) {
-  return reason.empty() ? fmt::format("{}", status) : fmt::format("{} {}", status, reason);
+  // (Made for every proxied response: to_chars and appends, not a format string.)
+  char digits[16];
+  char* end = std::to_chars(digits, digits + sizeof digits, status).ptr;
+  std::string line(digits, end);
+  if (!reason.empty()) {
+    line += ' ';
+    line += reason;
+  }
+  return line;
 }
 
 void HttpProxyExchange::start(const ModeContext& context, upstream::UpstreamPool& pool,
