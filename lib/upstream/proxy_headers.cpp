@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "http/request_checks.hpp"
 #include "util/strings.hpp"
 
 namespace ofwatchdog::upstream {
@@ -39,15 +40,6 @@ template <typename F> void for_each_token(std::string_view value, F each) {
   }
 }
 
-bool has_token(const HeaderList& headers, std::string_view name, std::string_view token) {
-  bool found = false;
-  for (const Header& h : headers) {
-    if (iequals(h.name, name))
-      for_each_token(h.value, [&](std::string_view t) { found = found || iequals(t, token); });
-  }
-  return found;
-}
-
 // Which headers of one list the hop-by-hop rules drop, decided header by header, so that the
 // request head can be built and the response's list filtered without copying the headers.
 // It refers to the list's own text: the list must outlive it.
@@ -55,7 +47,7 @@ class HopByHop {
 public:
   HopByHop(const HeaderList& headers, bool keep_upgrade, bool keep_te_trailers)
       : keep_upgrade_(keep_upgrade),
-        te_trailers_(keep_te_trailers && has_token(headers, "TE", "trailers")) {
+        te_trailers_(keep_te_trailers && http::header_has_token(headers, "TE", "trailers")) {
     for (const Header& h : headers) {
       if (iequals(h.name, "Connection"))
         for_each_token(h.value, [&](std::string_view t) { name(t); });
@@ -147,7 +139,7 @@ HeaderList strip_hop_by_hop(const HeaderList& headers, bool keep_upgrade, bool k
 
 bool is_upgrade_request(const Request& request) {
   return request.header("Upgrade") != nullptr &&
-         has_token(request.headers, "Connection", "upgrade");
+         http::header_has_token(request.headers, "Connection", "upgrade");
 }
 
 std::string client_ip(std::string_view remote_address) {
